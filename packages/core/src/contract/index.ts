@@ -1,0 +1,39 @@
+// The API contract shared by apps/api and apps/miniprogram. No Node built-ins may be imported here.
+export { CurrencySchema, MinorUnitsSchema, TimestampSchema } from "./common.js";
+export { API_ERROR_CODES, API_ERROR_STATUS, ApiErrorBodySchema, type ApiErrorBody, type ApiErrorCode } from "./errors.js";
+export {
+  CreateOrderRequestSchema,
+  MAX_LINE_QUANTITY,
+  MAX_ORDER_LINES,
+  ORDER_STATUSES,
+  OrderItemSchema,
+  OrderListQuerySchema,
+  OrderListResponseSchema,
+  OrderPaymentResponseSchema,
+  OrderResponseSchema,
+  OrderSchema,
+  OrderStatusSchema,
+  type CreateOrderRequest,
+  type Order,
+  type OrderItem,
+  type OrderListQuery,
+  type OrderListResponse,
+  type OrderPaymentResponse,
+  type OrderResponse,
+  type OrderStatus,
+} from "./order.js";
+export { RequestPaymentParamsSchema, type RequestPaymentParams } from "./payment.js";
+export { ProductListResponseSchema, ProductSchema, type Product, type ProductListResponse } from "./product.js";
+export {
+  CreateRefundRequestSchema,
+  REFUND_STATUSES,
+  RefundResponseSchema,
+  RefundSchema,
+  RefundStatusSchema,
+  type CreateRefundRequest,
+  type Refund,
+  type RefundResponse,
+  type RefundStatus,
+} from "./refund.js";
+export { API_ROUTES, type ApiRequestBody, type ApiResponseBody, type ApiRouteName, type ApiRoutes } from "./routes.js";
+export { SessionRequestSchema, SessionResponseSchema, type SessionRequest, type SessionResponse } from "./session.js";

@@ -1,0 +1,11 @@
+export * from "./contract/index.js";
+export * from "./crypto/index.js";
+export { CORE_ERROR_CODES, PayCoreError, type CoreErrorCode } from "./errors.js";
+export * from "./money/index.js";
+export * from "./pay-params/index.js";
+export { err, ok, type Result, type ResultError } from "./result.js";
+export * from "./sign/index.js";
+export * from "./wire/index.js";
+export * from "./xml/index.js";
+export * from "./messages/index.js";
+export * from "./notify/index.js";

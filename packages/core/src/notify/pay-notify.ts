@@ -1,0 +1,50 @@
+import type { z } from "zod";
+import { PayNotifySchema, readCoupons, type PayNotify } from "../messages/pay-notify.js";
+import { err, ok, type Result } from "../result.js";
+import type { SignType } from "../sign/sign-type.js";
+import { verifySign, type VerifyErrorCode, type VerifyOptions } from "../sign/verify.js";
+import { parseXml, type XmlErrorCode, type XmlFields } from "../xml/parse.js";
+
+export type PayNotifyErrorCode = XmlErrorCode | VerifyErrorCode | "RETURN_FAIL" | "INVALID_FIELD";
+
+export interface ParsePayNotifyOptions extends VerifyOptions {
+  readonly maxBytes?: number;
+}
+
+/** A verified pay notify: the typed value beside every field received. */
+export interface VerifiedPayNotify {
+  readonly notify: PayNotify;
+  /** Every field as received, including ones not modelled (verification covered them all). */
+  readonly raw: Readonly<XmlFields>;
+  readonly signType: SignType;
+  /** True only for result_code=SUCCESS; a FAIL notify is acknowledged but never marks an order paid. */
+  readonly paid: boolean;
+}
+
+/** Describes the first issue of a failed schema parse, naming the field. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return "The message is invalid.";
+  const field = issue.path.join(".") || "message";
+  return `Field ${field}: ${issue.message}`;
+}
+
+/**
+ * Parses and verifies a pay result notify from its raw body: safe XML, then the signature over
+ * every received field, then the field types. Hostile input yields a coded error, never a throw.
+ */
+export function parsePayNotify(body: string | Uint8Array, options: ParsePayNotifyOptions): Result<VerifiedPayNotify, PayNotifyErrorCode> {
+  const xml = parseXml(body, options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+  if (!xml.ok) return xml;
+  const raw = xml.value;
+  if (raw.return_code !== "SUCCESS") {
+    return err("RETURN_FAIL", `The notify has return_code ${raw.return_code ?? "(missing)"}: ${raw.return_msg ?? ""}`.trim());
+  }
+  const verified = verifySign(raw, options);
+  if (!verified.ok) return verified;
+  const typed = PayNotifySchema.safeParse(raw);
+  if (!typed.success) return err("INVALID_FIELD", describeIssue(typed.error));
+  const coupons = readCoupons(raw, typed.data.couponCount);
+  if (coupons === undefined) return err("INVALID_FIELD", "Field coupon_fee_$n: malformed coupon fields.");
+  return ok({ notify: { ...typed.data, coupons }, raw, signType: verified.value.signType, paid: typed.data.resultCode === "SUCCESS" });
+}

@@ -1,0 +1,1 @@
+export { buildRequestPaymentParams, type RequestPaymentInput } from "./request-payment.js";

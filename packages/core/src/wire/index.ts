@@ -1,0 +1,14 @@
+export {
+  camelCase,
+  camelizeKeys,
+  readIndexed,
+  snakeCase,
+  snakeizeKeys,
+  wireCompactTime,
+  wireCurrency,
+  wireInt,
+  WireStatusSchema,
+  wireString,
+  type Camelize,
+} from "./fields.js";
+export { formatCompactBeijingTime, formatDashedBeijingTime, parseBeijingTime } from "./time.js";
