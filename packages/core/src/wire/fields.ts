@@ -50,7 +50,7 @@ export function wireInt() {
 
 /** A wire currency code that @pay/core knows. */
 export function wireCurrency() {
-  return z.string().refine(isCurrency, "unknown currency").transform((c) => c as Currency);
+  return z.string().refine(isCurrency, "unknown currency").transform((c): Currency => c);
 }
 
 /** yyyyMMddHHmmss, Beijing time, as the gateway writes `time_end`. */

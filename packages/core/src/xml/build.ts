@@ -1,5 +1,5 @@
 import { PayCoreError } from "../errors.js";
-import type { XmlRoot } from "./parse.js";
+import { INVALID_XML_CHARS, type XmlRoot } from "./parse.js";
 
 /** A value the builder writes; `undefined`, `null` and `''` fields are left out, as they are from the signature. */
 export type XmlValue = string | number | bigint | null | undefined;
@@ -35,7 +35,7 @@ export function buildXml(
     else if (typeof value === "bigint") text = value.toString();
     else if (typeof value === "number" && Number.isFinite(value) && !String(value).includes("e")) text = String(value);
     else throw new PayCoreError("UNSUPPORTED_VALUE", `Field "${name}" cannot be written as XML text.`);
-    if (text.isWellFormed() === false || /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(text)) {
+    if (text.isWellFormed() === false || INVALID_XML_CHARS.test(text)) {
       throw new PayCoreError("UNSUPPORTED_VALUE", `Field "${name}" holds characters XML cannot carry.`);
     }
     out += `<${name}>${PLAIN.test(text) ? text : cdata(text)}</${name}>`;

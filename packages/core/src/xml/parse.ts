@@ -32,8 +32,9 @@ const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_.-]/;
 const DTD_MARKERS = /<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
-// XML 1.0 Char production: no C0 controls other than tab, LF and CR, no U+FFFE/U+FFFF.
-const INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+/** Characters outside XML 1.0's Char production: C0 controls other than tab, LF and CR; U+FFFE/U+FFFF. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const PREDEFINED: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
@@ -78,7 +79,7 @@ function decodeReference(ref: string): string | undefined {
   else return undefined;
   if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return undefined;
   const ch = String.fromCodePoint(code);
-  return INVALID_CHARS.test(ch) ? undefined : ch;
+  return INVALID_XML_CHARS.test(ch) ? undefined : ch;
 }
 
 /** Reads the content of a child element up to its end tag: text, references and CDATA only. */
@@ -219,7 +220,7 @@ export function parseXml(input: string | Uint8Array, options: ParseXmlOptions = 
   }
   if (text.trim() === "") return err("EMPTY", "The document is empty.");
   if (DTD_MARKERS.test(text)) return err("DTD_FORBIDDEN", "DOCTYPE and ENTITY declarations are not accepted.");
-  if (INVALID_CHARS.test(text)) return err("MALFORMED", "The document contains control characters XML does not allow.");
+  if (INVALID_XML_CHARS.test(text)) return err("MALFORMED", "The document contains control characters XML does not allow.");
   const parsed = parseDocument(text, root);
   return parsed.ok ? ok(parsed.value) : err(parsed.code, parsed.message);
 }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { API_ERROR_CODES, API_ERROR_STATUS, ApiErrorBodySchema } from "./errors.js";
+import { CreateOrderRequestSchema, OrderSchema } from "./order.js";
+import { RequestPaymentParamsSchema } from "./payment.js";
+import { API_ROUTES } from "./routes.js";
+
+describe("contract schemas", () => {
+  it("gives every API error code an HTTP status of 4xx or 5xx", () => {
+    for (const code of API_ERROR_CODES) expect(API_ERROR_STATUS[code]).toBeGreaterThanOrEqual(400);
+    expect(ApiErrorBodySchema.safeParse({ error: { code: "NOT_FOUND", message: "no such order" } }).success).toBe(true);
+    expect(ApiErrorBodySchema.safeParse({ error: { code: "TEAPOT", message: "" } }).success).toBe(false);
+  });
+
+  it("rejects extra fields in payment params and create-order bodies", () => {
+    const payment = { timeStamp: "1490840662", nonceStr: "n", package: "prepay_id=wx1", signType: "MD5", paySign: "22D9B4E54AB1950F51E0649E8810ACD6" };
+    expect(RequestPaymentParamsSchema.safeParse(payment).success).toBe(true);
+    expect(RequestPaymentParamsSchema.safeParse({ ...payment, appId: "wx1" }).success).toBe(false);
+    expect(RequestPaymentParamsSchema.safeParse({ ...payment, timeStamp: 1490840662 }).success).toBe(false);
+    expect(CreateOrderRequestSchema.safeParse({ items: [{ productId: "p1", quantity: 1 }], totalFee: 1 }).success).toBe(false);
+  });
+
+  it.each([
+    [{ items: [] }, "items"],
+    [{ items: [{ productId: "p1", quantity: 0 }] }, "items.0.quantity"],
+    [{ items: [{ productId: "p1", quantity: 1.5 }] }, "items.0.quantity"],
+    [{ items: [{ productId: "", quantity: 1 }] }, "items.0.productId"],
+    [{ items: [{ productId: "p1", quantity: 1, price: 1 }] }, "items.0"],
+  ])("create-order body %j fails at %s", (body, path) => {
+    const parsed = CreateOrderRequestSchema.safeParse(body);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path.join(".")).toBe(path);
+  });
+
+  it("requires integer minor units and a known currency on orders", () => {
+    const order = { id: "P20260101000001", status: "paid", totalFee: 100, refundedFee: 0, feeType: "CNY", items: [], createdAt: "2026-01-01T00:00:00.000Z", paidAt: null, transactionId: null };
+    expect(OrderSchema.safeParse(order).success).toBe(true);
+    expect(OrderSchema.safeParse({ ...order, totalFee: 1.5 }).success).toBe(false);
+    expect(OrderSchema.safeParse({ ...order, feeType: "XXX" }).success).toBe(false);
+  });
+
+  it("lists every route with a unique method and path", () => {
+    const keys = Object.values(API_ROUTES).map((r) => `${r.method} ${r.path}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});

@@ -1,0 +1,49 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface SignVector {
+  readonly id: string;
+  readonly source: string;
+  readonly published: boolean;
+  readonly signType: "MD5" | "HMAC-SHA256";
+  readonly key: string;
+  readonly params: Record<string, string>;
+  readonly stringToSign: string;
+  readonly expected: string;
+}
+
+export interface RefundReqInfoVector {
+  readonly apiKey: string;
+  readonly aesKey: string;
+  readonly appid: string;
+  readonly mch_id: string;
+  readonly reqInfo: string;
+  readonly plaintext: string;
+}
+
+export interface ReferenceVectors {
+  readonly signs: readonly SignVector[];
+  readonly refundReqInfo: RefundReqInfoVector;
+}
+
+/** Finds `shared/reference` beside the repository (or PAY_SHARED_DIR), walking up from here. */
+export function referenceDir(): string {
+  const override = process.env.PAY_SHARED_DIR;
+  if (override !== undefined && override !== "") return join(resolve(override), "reference");
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "shared", "reference", "vectors.json");
+    if (existsSync(candidate)) return dirname(candidate);
+    const sibling = join(dir, "..", "shared", "reference", "vectors.json");
+    if (existsSync(sibling)) return dirname(resolve(sibling));
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("shared/reference/vectors.json not found beside the repository; set PAY_SHARED_DIR.");
+    dir = parent;
+  }
+}
+
+/** The known answers in shared/reference/vectors.json, read from disk (never copied into the repo). */
+export function loadVectors(): ReferenceVectors {
+  return JSON.parse(readFileSync(join(referenceDir(), "vectors.json"), "utf8")) as ReferenceVectors;
+}
