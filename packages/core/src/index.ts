@@ -9,3 +9,4 @@ export * from "./wire/index.js";
 export * from "./xml/index.js";
 export * from "./messages/index.js";
 export * from "./notify/index.js";
+export * from "./bill/index.js";

@@ -1,0 +1,283 @@
+import { isCurrency, type Currency } from "../money/currency.js";
+import { parseAmount, type Money } from "../money/money.js";
+import type { ResultError } from "../result.js";
+
+/**
+ * Text columns of a downloadbill CSV (§5.5), by their Chinese header. Which columns appear depends
+ * on bill_type; every known one is optional in a row.
+ */
+export const BILL_TEXT_COLUMNS = {
+  交易时间: "tradeTime",
+  公众账号ID: "appid",
+  商户号: "mchId",
+  特约商户号: "subMchId",
+  设备号: "deviceInfo",
+  微信订单号: "transactionId",
+  商户订单号: "outTradeNo",
+  用户标识: "openid",
+  交易类型: "tradeType",
+  交易状态: "tradeState",
+  付款银行: "bankType",
+  微信退款单号: "refundId",
+  商户退款单号: "outRefundNo",
+  退款类型: "refundType",
+  退款状态: "refundStatus",
+  商品名称: "body",
+  商户数据包: "attach",
+  费率: "feeRate",
+  费率备注: "feeRateNote",
+} as const;
+
+/** Amount columns of a data row: yuan (major units) in the file, minor units once parsed. */
+export const BILL_AMOUNT_COLUMNS = {
+  应结订单金额: "settlementTotalFee",
+  代金券金额: "couponFee",
+  退款金额: "refundFee",
+  充值券退款金额: "rechargeCouponRefundFee",
+  订单金额: "totalFee",
+  申请退款金额: "requestedRefundFee",
+} as const;
+
+/** The currency column; an empty or absent one means CNY (or the caller's default). */
+export const BILL_CURRENCY_COLUMN = "货币种类";
+
+/** The service-fee column: to five decimal places, finer than a fen, so it gets its own scale. */
+export const BILL_FEE_COLUMN = "手续费";
+
+/** Amount columns of the summary row. */
+export const BILL_SUMMARY_AMOUNT_COLUMNS = {
+  应结订单总金额: "settlementTotalFee",
+  退款总金额: "refundFee",
+  充值券退款总金额: "rechargeCouponRefundFee",
+  订单总金额: "totalFee",
+  申请退款总金额: "requestedRefundFee",
+} as const;
+
+export const BILL_SUMMARY_COUNT_COLUMN = "总交易单数";
+export const BILL_SUMMARY_FEE_COLUMN = "手续费总金额";
+
+/** Decimal places of a bill fee: `amount` counts 10^-5 of the major unit (0.00006 yuan -> 6). */
+export const BILL_FEE_SCALE = 5;
+
+/**
+ * A service fee as the bill states it. WeChat computes fees to 5 decimals (0.6% of 0.01 yuan is
+ * 0.00006), which no minor-unit integer can hold, so the amount is an integer at BILL_FEE_SCALE.
+ */
+export interface BillFee {
+  readonly amount: number;
+  readonly scale: typeof BILL_FEE_SCALE;
+  readonly currency: Currency;
+}
+
+type TextColumnKey = (typeof BILL_TEXT_COLUMNS)[keyof typeof BILL_TEXT_COLUMNS];
+type AmountColumnKey = (typeof BILL_AMOUNT_COLUMNS)[keyof typeof BILL_AMOUNT_COLUMNS];
+type SummaryAmountKey = (typeof BILL_SUMMARY_AMOUNT_COLUMNS)[keyof typeof BILL_SUMMARY_AMOUNT_COLUMNS];
+
+/** One trade or refund line. Empty cells are absent; unknown columns are kept in `extra` by header. */
+export type BillRow = { readonly [K in TextColumnKey]?: string } & { readonly [K in AmountColumnKey]?: Money } & {
+  readonly currency: Currency;
+  readonly serviceFee?: BillFee;
+  /** 1-based line number in the file, for reconciliation reports. */
+  readonly line: number;
+  readonly extra: Readonly<Record<string, string>>;
+};
+
+/** The totals line at the end of the bill. */
+export type BillSummary = { readonly [K in SummaryAmountKey]?: Money } & {
+  readonly tradeCount: number;
+  readonly currency: Currency;
+  readonly serviceFee?: BillFee;
+  readonly extra: Readonly<Record<string, string>>;
+};
+
+export interface Bill {
+  /** The data header's column names, in file order. */
+  readonly columns: readonly string[];
+  readonly rows: readonly BillRow[];
+  readonly summary: BillSummary;
+}
+
+export const BILL_ERROR_CODES = ["MALFORMED_BILL", "MIXED_CURRENCIES"] as const;
+export type BillErrorCode = (typeof BILL_ERROR_CODES)[number];
+
+/** Why a bill could not be read, with the 1-based line at fault when there is one. */
+export interface BillError extends ResultError<BillErrorCode> {
+  readonly line?: number;
+}
+
+export type ParseBillResult = { readonly ok: true; readonly value: Bill } | { readonly ok: false; readonly error: BillError };
+
+export interface ParseBillOptions {
+  /** The currency of rows whose 货币种类 is empty or absent; default CNY. */
+  readonly currency?: Currency;
+}
+
+/** Unwinds the parse to parseBill, which turns it into the result; it never escapes this module. */
+class BillFailure extends Error {
+  constructor(
+    readonly code: BillErrorCode,
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
+
+const FEE_DECIMAL = /^(-?)([0-9]{1,16})(?:\.([0-9]{1,16}))?$/;
+
+function parseFee(text: string, currency: Currency, line: number, column: string): BillFee {
+  const match = FEE_DECIMAL.exec(text);
+  if (match === null) throw new BillFailure("MALFORMED_BILL", `Line ${line}, column ${column}: "${text}" is not a decimal amount.`, line);
+  const [, sign = "", whole = "", fraction = ""] = match;
+  if (fraction.replace(/0+$/, "").length > BILL_FEE_SCALE) {
+    throw new BillFailure("MALFORMED_BILL", `Line ${line}, column ${column}: "${text}" has more than ${BILL_FEE_SCALE} decimal places.`, line);
+  }
+  const units = Number(`${whole}${fraction.padEnd(BILL_FEE_SCALE, "0").slice(0, BILL_FEE_SCALE)}`);
+  if (!Number.isSafeInteger(units)) throw new BillFailure("MALFORMED_BILL", `Line ${line}, column ${column}: "${text}" is too large.`, line);
+  return { amount: sign === "-" && units !== 0 ? -units : units, scale: BILL_FEE_SCALE, currency };
+}
+
+function parseMoney(text: string, currency: Currency, line: number, column: string): Money {
+  const parsed = parseAmount(text, currency);
+  if (!parsed.ok) throw new BillFailure("MALFORMED_BILL", `Line ${line}, column ${column}: ${parsed.error.message}`, line);
+  return parsed.value;
+}
+
+/** Splits a backtick-prefixed line: "`a,`b,`c" -> ["a", "b", "c"]. Every field must carry the backtick. */
+function splitTicked(text: string, line: number): string[] {
+  if (!text.startsWith("`")) throw new BillFailure("MALFORMED_BILL", `Line ${line}: fields must start with a backtick.`, line);
+  return text.slice(1).split(",`");
+}
+
+function splitHeader(text: string, line: number): string[] {
+  const names = text.split(",").map((name) => name.trim());
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (name === "") throw new BillFailure("MALFORMED_BILL", `Line ${line}: a column name is empty.`, line);
+    if (seen.has(name)) throw new BillFailure("MALFORMED_BILL", `Line ${line}: column ${name} appears twice.`, line);
+    seen.add(name);
+  }
+  return names;
+}
+
+function own<T extends object>(table: T, key: string): key is Extract<keyof T, string> {
+  return Object.prototype.hasOwnProperty.call(table, key);
+}
+
+function rowCurrency(cell: string | undefined, fallback: Currency, line: number): Currency {
+  if (cell === undefined || cell === "") return fallback;
+  if (!isCurrency(cell)) throw new BillFailure("MALFORMED_BILL", `Line ${line}, column ${BILL_CURRENCY_COLUMN}: unknown currency "${cell}".`, line);
+  return cell;
+}
+
+function parseRow(columns: readonly string[], cells: readonly string[], line: number, fallback: Currency): BillRow {
+  if (cells.length !== columns.length) {
+    throw new BillFailure("MALFORMED_BILL", `Line ${line}: expected ${columns.length} fields, found ${cells.length}.`, line);
+  }
+  const currency = rowCurrency(cells[columns.indexOf(BILL_CURRENCY_COLUMN)], fallback, line);
+  const row: Record<string, unknown> = { currency, line };
+  const extra = Object.create(null) as Record<string, string>;
+  columns.forEach((column, i) => {
+    const cell = (cells[i] ?? "").trim();
+    if (column === BILL_CURRENCY_COLUMN) return;
+    if (own(BILL_TEXT_COLUMNS, column)) {
+      if (cell !== "") row[BILL_TEXT_COLUMNS[column]] = cell;
+    } else if (own(BILL_AMOUNT_COLUMNS, column)) {
+      if (cell !== "") row[BILL_AMOUNT_COLUMNS[column]] = parseMoney(cell, currency, line, column);
+    } else if (column === BILL_FEE_COLUMN) {
+      if (cell !== "") row.serviceFee = parseFee(cell, currency, line, column);
+    } else {
+      extra[column] = cell;
+    }
+  });
+  row.extra = extra;
+  return row as BillRow;
+}
+
+function parseSummary(columns: readonly string[], cells: readonly string[], line: number, currency: Currency): BillSummary {
+  if (cells.length !== columns.length) {
+    throw new BillFailure("MALFORMED_BILL", `Line ${line}: expected ${columns.length} summary fields, found ${cells.length}.`, line);
+  }
+  const summary: Record<string, unknown> = { currency };
+  const extra = Object.create(null) as Record<string, string>;
+  columns.forEach((column, i) => {
+    const cell = (cells[i] ?? "").trim();
+    if (column === BILL_SUMMARY_COUNT_COLUMN) {
+      if (!/^(?:0|[1-9][0-9]{0,15})$/.test(cell) || !Number.isSafeInteger(Number(cell))) {
+        throw new BillFailure("MALFORMED_BILL", `Line ${line}, column ${column}: "${cell}" is not a whole number.`, line);
+      }
+      summary.tradeCount = Number(cell);
+    } else if (own(BILL_SUMMARY_AMOUNT_COLUMNS, column)) {
+      if (cell !== "") summary[BILL_SUMMARY_AMOUNT_COLUMNS[column]] = parseMoney(cell, currency, line, column);
+    } else if (column === BILL_SUMMARY_FEE_COLUMN) {
+      if (cell !== "") summary.serviceFee = parseFee(cell, currency, line, column);
+    } else {
+      extra[column] = cell;
+    }
+  });
+  if (summary.tradeCount === undefined) {
+    throw new BillFailure("MALFORMED_BILL", `Line ${line - 1}: the summary has no ${BILL_SUMMARY_COUNT_COLUMN} column.`, line - 1);
+  }
+  summary.extra = extra;
+  return summary as BillSummary;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function readBill(text: string, fallback: Currency): Bill {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // Keep file line numbers: blank lines are skipped but still counted.
+  const lines = body
+    .split(/\r?\n/)
+    .map((content, i) => ({ content, line: i + 1 }))
+    .filter((l) => l.content.trim() !== "");
+  const header = lines[0];
+  if (header === undefined) throw new BillFailure("MALFORMED_BILL", "The bill is empty.");
+  const columns = splitHeader(header.content, header.line);
+  if (header.content.startsWith("`") || !columns.includes("交易时间")) {
+    throw new BillFailure("MALFORMED_BILL", `Line ${header.line}: expected the bill header (交易时间,…).`, header.line);
+  }
+  const summaryAt = lines.findIndex((l, i) => i > 0 && l.content.startsWith(BILL_SUMMARY_COUNT_COLUMN));
+  if (summaryAt < 0) throw new BillFailure("MALFORMED_BILL", `The bill has no summary header (${BILL_SUMMARY_COUNT_COLUMN},…).`);
+  const summaryHeader = lines[summaryAt];
+  const summaryRow = lines[summaryAt + 1];
+  if (summaryHeader === undefined || summaryRow === undefined) {
+    throw new BillFailure("MALFORMED_BILL", "The bill ends without its summary row.", summaryHeader?.line);
+  }
+  const trailing = lines[summaryAt + 2];
+  if (trailing !== undefined) throw new BillFailure("MALFORMED_BILL", `Line ${trailing.line}: content after the summary row.`, trailing.line);
+
+  const rows = lines.slice(1, summaryAt).map((l) => parseRow(columns, splitTicked(l.content, l.line), l.line, fallback));
+  const currencies = new Set(rows.map((r) => r.currency));
+  if (currencies.size > 1) {
+    throw new BillFailure("MIXED_CURRENCIES", `The rows are in ${[...currencies].join(", ")}; the summary totals cannot be read in one currency.`);
+  }
+  const summaryCurrency = rows[0]?.currency ?? fallback;
+  const summaryColumns = splitHeader(summaryHeader.content, summaryHeader.line);
+  const summary = parseSummary(summaryColumns, splitTicked(summaryRow.content, summaryRow.line), summaryRow.line, summaryCurrency);
+  return { columns, rows, summary };
+}
+
+/**
+ * Parses a downloadbill CSV (§5.5), as text or UTF-8 bytes (gunzip first when tar_type=GZIP):
+ * a BOM, the header line, backtick-prefixed data rows, then the summary header and row. Yuan
+ * amounts become integer minor units of each row's 货币种类 (CNY when empty), without floats.
+ * Malformed input yields MALFORMED_BILL naming the line; it never throws.
+ */
+export function parseBill(input: string | Uint8Array, options: ParseBillOptions = {}): ParseBillResult {
+  const fallback = options.currency ?? "CNY";
+  try {
+    let text: string;
+    try {
+      text = typeof input === "string" ? input : utf8.decode(input);
+    } catch {
+      throw new BillFailure("MALFORMED_BILL", "The bill is not valid UTF-8.");
+    }
+    return { ok: true, value: readBill(text, fallback) };
+  } catch (cause) {
+    if (cause instanceof BillFailure) {
+      return { ok: false, error: { code: cause.code, message: cause.message, ...(cause.line === undefined ? {} : { line: cause.line }) } };
+    }
+    throw cause;
+  }
+}
