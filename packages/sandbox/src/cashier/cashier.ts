@@ -1,0 +1,50 @@
+import { randomBytes } from "node:crypto";
+import Router from "@koa/router";
+import type { Context } from "koa";
+import type { SandboxContext } from "../context.js";
+import { renderCashierPage, renderNotFoundPage } from "./cashier-page.js";
+import { cashierViewOf } from "./cashier-view.js";
+
+/** Longer than any prepay_id the sandbox issues; a longer query value cannot name an order. */
+const MAX_PREPAY_ID_LENGTH = 64;
+
+/** The page may run its own nonce'd script and style and talk to this origin; nothing else. */
+export function cashierContentSecurityPolicy(nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'`,
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+function replyHtml(ctx: Context, status: number, render: (nonce: string) => string): void {
+  const nonce = randomBytes(16).toString("base64");
+  ctx.status = status;
+  ctx.type = "text/html; charset=utf-8";
+  ctx.set("Content-Security-Policy", cashierContentSecurityPolicy(nonce));
+  ctx.set("X-Content-Type-Options", "nosniff");
+  ctx.set("Referrer-Policy", "no-referrer");
+  // The sheet shows live order state; a cached copy would offer Pay for a paid order.
+  ctx.set("Cache-Control", "no-store");
+  ctx.body = render(nonce);
+}
+
+/** GET /sandbox/cashier?prepay_id=…: the payer's payment sheet for the order behind a prepay_id. */
+export function createCashierRouter(sandbox: SandboxContext): Router {
+  const router = new Router({ prefix: "/sandbox" });
+
+  router.get("/cashier", (ctx) => {
+    const query = ctx.query.prepay_id;
+    const prepayId = typeof query === "string" && query !== "" ? query : undefined;
+    const order = prepayId !== undefined && prepayId.length <= MAX_PREPAY_ID_LENGTH ? sandbox.store.findOrderByPrepayId(prepayId) : undefined;
+    if (order === undefined) return replyHtml(ctx, 404, (nonce) => renderNotFoundPage(prepayId?.slice(0, MAX_PREPAY_ID_LENGTH), nonce));
+    const view = cashierViewOf(sandbox, order);
+    replyHtml(ctx, 200, (nonce) => renderCashierPage(view, nonce));
+  });
+
+  return router;
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+import { readFileSync, realpathSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { GATEWAY_PATHS } from "./app.js";
+import { HELP_TEXT, parseCliArgs, type CliErrorCode, type CliStart } from "./cli-options.js";
+import { startSandbox, type RunningSandbox, type SandboxTls } from "./server.js";
+import { createSandboxPki, writeSandboxPki, type SandboxPkiPaths } from "./tls/pki.js";
+
+/** A bad command line or config file: main prints the message without a stack and exits 1. */
+export class CliError extends Error {
+  constructor(
+    readonly code: CliErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** Where runCli reads and writes; tests pass their own. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  /** Reads the --config file as text; defaults to the file system. */
+  readonly readFile?: (path: string) => string;
+  /** Makes the demo merchant's API key and app secret; defaults to 32 random characters. */
+  readonly newSecret?: () => string;
+}
+
+/** The control API (routes/control.ts and the cashier), listed in the startup banner. */
+const CONTROL_API = [
+  "GET    /sandbox/merchants",
+  "POST   /sandbox/login-codes      {appid, user?}",
+  "POST   /sandbox/pay              {prepay_id, outcome: success|cancel|fail}",
+  "GET    /sandbox/orders           ?out_trade_no=&mch_id=",
+  "GET    /sandbox/deliveries       ?out_trade_no=&kind=pay|refund",
+  "POST   /sandbox/refunds/settle   {mch_id, sub_mch_id?, out_refund_no, status}",
+  "GET|POST|DELETE /sandbox/faults",
+] as const;
+
+/** Addresses that listen everywhere and so name no host a certificate could be issued for. */
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::"]);
+
+/**
+ * Runs the command line: prints the help (and returns undefined) or starts the sandbox, prints the
+ * startup banner and returns it running. A bad command line or config throws CliError.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<RunningSandbox | undefined> {
+  const parsed = parseCliArgs(argv, io.readFile ?? ((path) => readFileSync(path, "utf8")), io.newSecret);
+  if (!parsed.ok) throw new CliError(parsed.error.code, parsed.error.message);
+  const command = parsed.value;
+  if (command.kind === "help") {
+    io.stdout.write(HELP_TEXT);
+    return undefined;
+  }
+
+  let tls: SandboxTls | undefined;
+  let pkiPaths: SandboxPkiPaths | undefined;
+  if (command.https) {
+    const pki = createSandboxPki({
+      mchIds: command.options.merchants.map((m) => m.mchId),
+      hostnames: WILDCARD_HOSTS.has(command.host) ? [] : [command.host],
+    });
+    pkiPaths = await writeSandboxPki(pki, resolve(command.pkiDir));
+    tls = { key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert };
+  }
+  const sandbox = await startSandbox({ ...command.options, host: command.host, port: command.port, ...(tls === undefined ? {} : { tls }) });
+  io.stdout.write(formatBanner(command, sandbox.url, pkiPaths));
+  return sandbox;
+}
+
+/** The one place secrets are shown: the merchants' keys and app secrets, once, at start. */
+function formatBanner(command: CliStart, url: string, pkiPaths: SandboxPkiPaths | undefined): string {
+  const lines = [`WeChat Pay v2 sandbox listening on ${url}`, ""];
+  lines.push(command.demo ? "Merchant (demo; key and app secret are new on every start):" : "Merchants:");
+  for (const m of command.options.merchants) {
+    const sub = [m.subAppId === undefined ? "" : `  sub_appid ${m.subAppId}`, m.subMchId === undefined ? "" : `  sub_mch_id ${m.subMchId}`].join("");
+    lines.push(`  appid ${m.appId}  mch_id ${m.mchId}${sub}  profile ${m.profile}`, `    key         ${m.key}`);
+    for (const [appId, secret] of Object.entries(m.appSecrets)) lines.push(`    app secret  ${appId}: ${secret}`);
+  }
+  lines.push(
+    "",
+    `Gateway:      ${url} + ${Object.values(GATEWAY_PATHS).join(", ")}`,
+    `Cashier:      ${url}/sandbox/cashier?prepay_id=<prepay_id>`,
+    "Control API:",
+    ...CONTROL_API.map((route) => `  ${route}`),
+    "",
+  );
+  if (!command.options.requireClientCert) {
+    lines.push("Refunds:      accepted without a client certificate (--no-client-cert).");
+  } else if (pkiPaths === undefined) {
+    lines.push("Refunds:      need a client certificate, which plain HTTP cannot carry: they answer HTTP 400.", "              Use --https, or --no-client-cert.");
+  } else {
+    lines.push("Refunds:      need a client certificate issued by the CA below, with CN = mch_id.");
+  }
+  if (pkiPaths !== undefined) {
+    lines.push(
+      `PKI:          ${pkiPaths.dir}`,
+      `  CA (trust it as the gateway's root)  ${pkiPaths.ca}`,
+      `  server certificate                   ${pkiPaths.serverCert}`,
+      `  server key                           ${pkiPaths.serverKey}`,
+    );
+    for (const [mchId, files] of Object.entries(pkiPaths.clients)) {
+      lines.push(`  ${mchId} client cert / key / p12 (password = mch_id)`, `    ${files.cert}`, `    ${files.key}`, `    ${files.p12}`);
+    }
+  }
+  lines.push("", "Ctrl+C stops the sandbox.", "");
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  let sandbox: RunningSandbox | undefined;
+  try {
+    sandbox = await runCli(process.argv.slice(2), { stdout: process.stdout });
+  } catch (error) {
+    process.stderr.write(`pay-sandbox: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof CliError && error.code === "USAGE") process.stderr.write("Run pay-sandbox --help for the options.\n");
+    process.exit(1);
+  }
+  if (sandbox === undefined) return;
+  const running = sandbox;
+  // `once`: a second Ctrl+C gets Node's default and ends the process even if stopping hangs.
+  const stop = (signal: NodeJS.Signals): void => {
+    process.stdout.write(`\n${signal}: stopping the sandbox.\n`);
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`pay-sandbox: stopping failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+/** True when this file is the program (`pay-sandbox`, `node dist/cli.js`), not imported by a test. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) void main();

@@ -1,0 +1,140 @@
+import type { Middleware } from "koa";
+import { z } from "zod";
+
+/** A fault to inject into one gateway answer. */
+export const FaultSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("delay"), ms: z.number().int().min(0).max(120_000) }),
+  z.object({ kind: z.literal("timeout") }),
+  z.object({ kind: z.literal("http"), status: z.number().int().min(500).max(599) }),
+  z.object({ kind: z.literal("garbage") }),
+  z.object({ kind: z.literal("systemerror") }),
+]);
+export type Fault = z.infer<typeof FaultSchema>;
+
+/** A queued fault rule set over the control API: applies to the next `times` requests on `path`. */
+export const FaultRuleSchema = z.object({
+  /** A gateway path such as `/pay/unifiedorder`, or `*` for every gateway path. */
+  path: z.string().min(1),
+  faults: z.array(FaultSchema).min(1),
+  times: z.number().int().min(1).max(10_000).default(1),
+});
+export type FaultRuleInput = z.input<typeof FaultRuleSchema>;
+export type FaultRule = z.output<typeof FaultRuleSchema> & { remaining: number };
+
+export const FAULT_HEADER = "x-sandbox-fault";
+
+/**
+ * Parses the per-request header, e.g. `delay=300`, `timeout`, `http=503`, `garbage`, `systemerror`,
+ * or several joined by commas (`delay=200,http=502`). Returns undefined for an unknown fault.
+ */
+export function parseFaultHeader(value: string): Fault[] | undefined {
+  const faults: Fault[] = [];
+  for (const part of value.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const [name, arg] = part.split("=", 2).map((s) => s.trim());
+    let fault: unknown;
+    if (name === "delay") fault = { kind: "delay", ms: Number(arg) };
+    else if (name === "http") fault = { kind: "http", status: Number(arg) };
+    else fault = { kind: name };
+    const parsed = FaultSchema.safeParse(fault);
+    if (!parsed.success) return undefined;
+    faults.push(parsed.data);
+  }
+  return faults;
+}
+
+/** Faults queued over the control API, plus the requests held open by `timeout` faults. */
+export class FaultInjector {
+  private rules: FaultRule[] = [];
+  private readonly held = new Set<() => void>();
+
+  add(rule: FaultRuleInput): FaultRule {
+    const parsed = FaultRuleSchema.parse(rule);
+    const stored = { ...parsed, remaining: parsed.times };
+    this.rules.push(stored);
+    return stored;
+  }
+
+  list(): readonly FaultRule[] {
+    return this.rules;
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** Takes the faults for one request on `path`, consuming one use of the first matching rule. */
+  take(path: string): Fault[] {
+    const rule = this.rules.find((r) => r.remaining > 0 && (r.path === "*" || r.path === path));
+    if (rule === undefined) return [];
+    rule.remaining -= 1;
+    if (rule.remaining === 0) this.rules = this.rules.filter((r) => r !== rule);
+    return rule.faults;
+  }
+
+  /** Holds a request open until the sandbox closes (or 10 minutes pass): the client must time out. */
+  hold(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const release = (): void => {
+        clearTimeout(timer);
+        this.held.delete(release);
+        resolve();
+      };
+      const timer = setTimeout(release, 600_000);
+      timer.unref();
+      this.held.add(release);
+    });
+  }
+
+  /** Releases every held request (on close). */
+  releaseAll(): void {
+    for (const release of [...this.held]) release();
+  }
+}
+
+const GARBAGE = "\u0000\u00ff<<not xml>> \u{1F4A5} garbage from the sandbox";
+
+/**
+ * Applies injected faults to gateway routes. `systemerror` is left in `ctx.state.fault` for the route,
+ * which answers a signed SYSTEMERROR once it knows the merchant and sign type.
+ */
+export function createFaultMiddleware(injector: FaultInjector): Middleware {
+  return async function injectFaults(ctx, next) {
+    const header = ctx.get(FAULT_HEADER);
+    let faults = injector.take(ctx.path);
+    if (header !== "") {
+      const parsed = parseFaultHeader(header);
+      if (parsed === undefined) {
+        ctx.status = 400;
+        ctx.type = "text/plain";
+        ctx.body = `Unknown ${FAULT_HEADER} value "${header}". Use delay=MS, timeout, http=5xx, garbage or systemerror.`;
+        return;
+      }
+      faults = [...faults, ...parsed];
+    }
+    for (const fault of faults) {
+      switch (fault.kind) {
+        case "delay":
+          await new Promise((resolve) => setTimeout(resolve, fault.ms));
+          break;
+        case "timeout":
+          await injector.hold();
+          ctx.req.socket.destroy();
+          return;
+        case "http":
+          ctx.status = fault.status;
+          ctx.type = "text/html";
+          ctx.body = `<html><head><title>${fault.status}</title></head><body><center><h1>${fault.status}</h1></center><hr><center>nginx</center></body></html>`;
+          return;
+        case "garbage":
+          ctx.status = 200;
+          ctx.type = "text/plain";
+          ctx.body = GARBAGE;
+          return;
+        case "systemerror":
+          ctx.state.fault = "systemerror";
+          break;
+      }
+    }
+    await next();
+  };
+}

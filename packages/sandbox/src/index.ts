@@ -1,0 +1,10 @@
+export { createSandbox, GATEWAY_PATHS, type Sandbox } from "./app.js";
+export { createManualClock, systemClock, type Clock, type ManualClock } from "./clock.js";
+export type { SandboxContext } from "./context.js";
+export { FAULT_HEADER, parseFaultHeader, type Fault, type FaultRuleInput } from "./faults/faults.js";
+export { NOTIFY_RETRY_SCHEDULE_MS, type NotifyJob } from "./notifier/notifier.js";
+export { MerchantSchema, resolveOptions, SandboxOptionsSchema, type Merchant, type MerchantInput, type SandboxOptions, type SandboxOptionsInput } from "./options.js";
+export { startSandbox, type RunningSandbox, type SandboxTls, type StartSandboxOptions } from "./server.js";
+export { cashFeeFor, payByPrepayId, type PayOutcome, type PayResult } from "./state/payments.js";
+export type { DeliveryAttempt, SandboxOrder, SandboxRefund, SandboxTradeState } from "./state/types.js";
+export { createSandboxPki, writeSandboxPki, type SandboxPki, type SandboxPkiPaths } from "./tls/pki.js";
