@@ -108,7 +108,8 @@ function formatBanner(command: CliStart, url: string, pkiPaths: SandboxPkiPaths 
   return lines.join("\n");
 }
 
-async function main(): Promise<void> {
+/** Runs the CLI as a program: exit codes, and SIGINT/SIGTERM stop the sandbox cleanly. */
+export async function main(): Promise<void> {
   let sandbox: RunningSandbox | undefined;
   try {
     sandbox = await runCli(process.argv.slice(2), { stdout: process.stdout });
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-/** True when this file is the program (`pay-sandbox`, `node dist/cli.js`), not imported by a test. */
+/** True when this file is the program (`node dist/cli.js`), not imported by a test or the bin shim. */
 function isEntryPoint(): boolean {
   const script = process.argv[1];
   if (script === undefined) return false;
