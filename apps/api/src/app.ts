@@ -1,0 +1,61 @@
+import Koa from "koa";
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import { systemClock, type Clock } from "./clock.js";
+import type { Database } from "./db/schema.js";
+import type { AppConfig } from "./env.js";
+import type { WxLoginClient, WxPayGateway } from "./gateway/gateway.js";
+import { ApiError } from "./errors.js";
+import { createErrorHandler } from "./middleware/error-handler.js";
+import { createRequestLog } from "./middleware/request-log.js";
+import { createApiRouter } from "./routes/api.js";
+import { createHealthRouter } from "./routes/health.js";
+import { createWxPayRouter } from "./routes/wxpay.js";
+import type { ServiceContext } from "./services/context.js";
+import { createSessionTokens } from "./services/session-tokens.js";
+
+/** Everything the app needs from outside; tests pass the sandbox-backed gateway and a moved clock. */
+export interface AppDeps {
+  readonly config: AppConfig;
+  readonly db: Kysely<Database>;
+  readonly dialect: "sqlite" | "postgres";
+  readonly gateway: WxPayGateway;
+  readonly login: WxLoginClient;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+/** Builds the Koa app (not listening): the kitchen-sink split, so tests call it in process. */
+export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext } {
+  const services: ServiceContext = {
+    config: deps.config,
+    db: deps.db,
+    dialect: deps.dialect,
+    gateway: deps.gateway,
+    login: deps.login,
+    tokens: createSessionTokens(deps.config.sessionSecret, deps.config.sessionTtlSeconds),
+    clock: deps.clock ?? systemClock,
+    logger: deps.logger,
+  };
+  const app = new Koa();
+  app.proxy = false;
+  // The error middleware answers every failure; Koa's own logging would only repeat it.
+  app.silent = true;
+  app.use(createRequestLog(deps.logger));
+  // The notify routes answer XML themselves and never reach the JSON error middleware.
+  const wxpay = createWxPayRouter(services);
+  app.use(wxpay.routes());
+  app.use(createErrorHandler(deps.logger));
+  const health = createHealthRouter(services);
+  app.use(health.routes());
+  const api = createApiRouter(services);
+  app.use(api.routes());
+  app.use(
+    api.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new ApiError("METHOD_NOT_ALLOWED", "This path does not take that method."),
+      notImplemented: () => new ApiError("METHOD_NOT_ALLOWED", "This method is not supported."),
+    }),
+  );
+  return { app, services };
+}

@@ -1,0 +1,31 @@
+import type { Context } from "koa";
+import getRawBody from "raw-body";
+import { ApiError } from "../errors.js";
+
+export const MAX_JSON_BODY_BYTES = 16 * 1024;
+
+/** Reads the raw body up to `limit` bytes; undefined when the client sent too much or went away. */
+export async function readRaw(ctx: Context, limit: number): Promise<Buffer | "too-large" | "aborted"> {
+  try {
+    return await getRawBody(ctx.req, { limit });
+  } catch (cause) {
+    return (cause as { type?: string }).type === "entity.too.large" ? "too-large" : "aborted";
+  }
+}
+
+/** Reads a JSON request body (application/json, at most 16 KiB); an empty body reads as undefined. */
+export async function readJsonBody(ctx: Context): Promise<unknown> {
+  const length = ctx.request.length;
+  const hasBody = (length !== undefined && length > 0) || ctx.get("transfer-encoding") !== "";
+  if (!hasBody) return undefined;
+  if (!ctx.is("application/json")) throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "The body must be JSON (Content-Type: application/json).");
+  const raw = await readRaw(ctx, MAX_JSON_BODY_BYTES);
+  if (raw === "too-large") throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${MAX_JSON_BODY_BYTES} bytes.`);
+  if (raw === "aborted") throw new ApiError("VALIDATION_FAILED", "The body was cut off.");
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString("utf8")) as unknown;
+  } catch {
+    throw new ApiError("VALIDATION_FAILED", "The body is not valid JSON.");
+  }
+}

@@ -1,0 +1,22 @@
+import Router from "@koa/router";
+import { sql } from "kysely";
+import type { ServiceContext } from "../services/context.js";
+
+/** Liveness (the process answers) and readiness (the database answers). */
+export function createHealthRouter(services: ServiceContext): Router {
+  const router = new Router();
+  router.get("/healthz", (ctx) => {
+    ctx.body = { status: "ok" };
+  });
+  router.get("/readyz", async (ctx) => {
+    try {
+      await sql`select 1`.execute(services.db);
+      ctx.body = { status: "ready", database: services.dialect };
+    } catch (error) {
+      services.logger.warn({ err: error }, "readiness check failed");
+      ctx.status = 503;
+      ctx.body = { status: "unavailable", database: services.dialect };
+    }
+  });
+  return router;
+}

@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type Koa from "koa";
+import type { Logger } from "pino";
+import { createApp } from "./app.js";
+import { openDatabase } from "./db/database.js";
+import { migrateToLatest, seedProducts } from "./db/migrate.js";
+import { DEFAULT_PRODUCTS } from "./db/products.js";
+import { ConfigError, loadConfig, type AppConfig } from "./env.js";
+import { createLiveGateway, type ClientCertificate } from "./gateway/live-gateway.js";
+import { createLoginClient } from "./gateway/login-client.js";
+import { createLogger } from "./logging.js";
+import { startSweeper } from "./services/sweeper.js";
+
+/** An HTTP server for the app with bounded request times, so a slow-drip body cannot hold a socket for long. */
+export function createHttpServer(app: Koa): Server {
+  const handle = app.callback();
+  const server = createServer((req, res) => void handle(req, res));
+  server.requestTimeout = 15_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
+
+function clientCertificate(config: AppConfig): ClientCertificate | undefined {
+  const cert = config.gateway.clientCert;
+  if (cert === undefined) return undefined;
+  try {
+    return cert.kind === "pem"
+      ? { certPem: readFileSync(cert.certPath, "utf8"), keyPem: readFileSync(cert.keyPath, "utf8") }
+      : { pfx: readFileSync(cert.pfxPath), passphrase: cert.passphrase };
+  } catch (error) {
+    throw new ConfigError(`The refund client certificate cannot be read (${cert.kind === "pem" ? "WXPAY_CERT_PATH / WXPAY_CERT_KEY_PATH" : "WXPAY_PFX_PATH"}): ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+}
+
+/** A running API process. */
+export interface RunningApi {
+  readonly url: string;
+  readonly server: Server;
+  stop(): Promise<void>;
+}
+
+/** Starts the API from a validated configuration: database, migrations, gateway, HTTP, background sweep. */
+export async function startApi(config: AppConfig, logger: Logger): Promise<RunningApi> {
+  const database = await openDatabase(config.databaseUrl);
+  const applied = await migrateToLatest(database.db);
+  if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+  const existing = await database.db.selectFrom("products").select("id").limit(1).execute();
+  if (existing.length === 0) await seedProducts(database.db, DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })));
+
+  const gateway = createLiveGateway({
+    merchant: config.merchant,
+    baseUrl: config.gateway.baseUrl,
+    failoverBaseUrl: config.gateway.failoverBaseUrl,
+    clientCertificate: clientCertificate(config),
+    ca: config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8"),
+    logger,
+  });
+  const login = createLoginClient({ baseUrl: config.wx.apiBaseUrl, appId: config.merchant.subAppId ?? config.merchant.appId, appSecret: config.wx.appSecret, logger });
+  const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, login, logger });
+  const server = createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const sweeper = startSweeper(services);
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, database: database.dialect, gateway: config.gateway.baseUrl, mode: config.merchant.subMchId === undefined ? "direct" : "institutional" }, "API listening");
+  return {
+    url,
+    server,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await sweeper.stop();
+      await gateway.close();
+      await login.close();
+      await database.close();
+    },
+  };
+}
+
+/** The process entry point: configuration errors name the variable and exit 1; SIGINT/SIGTERM stop cleanly. */
+export async function main(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ level: config.logLevel, name: "pay-api" });
+  let api: RunningApi;
+  try {
+    api = await startApi(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, "the API could not start");
+    process.exit(1);
+  }
+  const stop = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, "stopping");
+    api.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "stopping failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}

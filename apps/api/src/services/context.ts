@@ -1,0 +1,19 @@
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import type { Database } from "../db/schema.js";
+import type { AppConfig } from "../env.js";
+import type { WxLoginClient, WxPayGateway } from "../gateway/gateway.js";
+import type { SessionTokens } from "./session-tokens.js";
+
+/** What the services share; built once by createApp. Nothing correctness-critical lives in process memory. */
+export interface ServiceContext {
+  readonly config: AppConfig;
+  readonly db: Kysely<Database>;
+  readonly dialect: "sqlite" | "postgres";
+  readonly gateway: WxPayGateway;
+  readonly login: WxLoginClient;
+  readonly tokens: SessionTokens;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}

@@ -1,0 +1,25 @@
+import { randomInt } from "node:crypto";
+import { formatCompactBeijingTime } from "@pay/core";
+
+const ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+function randomChars(count: number): string {
+  let out = "";
+  for (let i = 0; i < count; i++) out += ALPHABET[randomInt(ALPHABET.length)];
+  return out;
+}
+
+/** A new out_trade_no: `P` + yyyyMMddHHmmss (Beijing) + 10 random characters: 25 characters of the protocol's charset. */
+export function newOutTradeNo(now: number): string {
+  return `P${formatCompactBeijingTime(now)}${randomChars(10)}`;
+}
+
+/** A new out_refund_no: `R` + yyyyMMddHHmmss + 10 random characters. */
+export function newOutRefundNo(now: number): string {
+  return `R${formatCompactBeijingTime(now)}${randomChars(10)}`;
+}
+
+/** A new user id. */
+export function newUserId(): string {
+  return `u_${randomChars(20)}`;
+}

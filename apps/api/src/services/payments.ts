@@ -1,0 +1,93 @@
+import { matchPayment, type Currency, type PaymentMatchErrorCode } from "@pay/core";
+import { isoAt } from "../clock.js";
+import type { OrderRow } from "../db/schema.js";
+import type { ServiceContext } from "./context.js";
+
+/** A verified report that an order was paid, from a notify or an orderquery answer. */
+export interface PaidReport {
+  readonly source: "notify" | "query";
+  readonly outTradeNo: string;
+  readonly transactionId: string;
+  readonly appid: string;
+  readonly mchId: string;
+  readonly subAppid: string | undefined;
+  readonly subMchId: string | undefined;
+  readonly totalFee: number;
+  readonly feeType: string | undefined;
+  readonly cashFee: number | undefined;
+  readonly cashFeeType: string | undefined;
+  /** Every verified field as received. */
+  readonly raw: Readonly<Record<string, string>>;
+}
+
+export type ApplyPaidResult =
+  | { readonly outcome: "applied" | "already-paid"; readonly order: OrderRow }
+  | { readonly outcome: "rejected"; readonly code: PaymentMatchErrorCode | "ORDER_CLOSED" | "TRANSACTION_CONFLICT"; readonly message: string };
+
+/**
+ * Marks an order paid exactly once. The report must match the stored order (merchant, sub-merchant,
+ * amount, currency); the transition is a conditional UPDATE (pending -> paid) plus an insert into
+ * payment_events, whose unique order_id makes a second transition impossible even across processes.
+ */
+export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, report: PaidReport): Promise<ApplyPaidResult> {
+  const match = matchPayment(
+    {
+      outTradeNo: report.outTradeNo,
+      appid: report.appid,
+      mchId: report.mchId,
+      subAppid: report.subAppid,
+      subMchId: report.subMchId,
+      totalFee: report.totalFee,
+      feeType: report.feeType,
+    },
+    {
+      outTradeNo: order.id,
+      appId: order.appid,
+      mchId: order.mch_id,
+      subAppId: order.sub_appid ?? undefined,
+      subMchId: order.sub_mch_id ?? undefined,
+      totalFee: order.total_fee,
+      feeType: order.fee_type as Currency,
+    },
+  );
+  if (!match.ok) return { outcome: "rejected", code: match.error.code, message: match.error.message };
+
+  const now = isoAt(ctx.clock());
+  const applied = await ctx.db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable("orders")
+      .set({ status: "paid", transaction_id: report.transactionId, paid_at: now, updated_at: now })
+      .where("id", "=", order.id)
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    if (updated.numUpdatedRows !== 1n) return false;
+    await trx
+      .insertInto("payment_events")
+      .values({
+        order_id: order.id,
+        source: report.source,
+        transaction_id: report.transactionId,
+        total_fee: report.totalFee,
+        fee_type: report.feeType ?? "CNY",
+        cash_fee: report.cashFee ?? null,
+        cash_fee_type: report.cashFeeType ?? null,
+        raw: JSON.stringify(report.raw),
+        created_at: now,
+      })
+      .execute();
+    return true;
+  });
+
+  const current = await ctx.db.selectFrom("orders").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
+  if (applied) {
+    ctx.logger.info({ orderId: order.id, source: report.source, transactionId: report.transactionId }, "order paid");
+    return { outcome: "applied", order: current };
+  }
+  if (current.transaction_id === report.transactionId) return { outcome: "already-paid", order: current };
+  if (current.status === "closed") {
+    ctx.logger.error({ orderId: order.id, transactionId: report.transactionId }, "a paid report for a closed order: reconcile by hand");
+    return { outcome: "rejected", code: "ORDER_CLOSED", message: "The order is closed." };
+  }
+  ctx.logger.error({ orderId: order.id, transactionId: report.transactionId, stored: current.transaction_id }, "a second transaction for one order");
+  return { outcome: "rejected", code: "TRANSACTION_CONFLICT", message: "The order was paid by another transaction." };
+}

@@ -1,0 +1,161 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { startSandbox, type RunningSandbox, type StartSandboxOptions } from "@pay/sandbox";
+import { createApp } from "../app.js";
+import type { Clock } from "../clock.js";
+import type { DatabaseDialect } from "../db/database.js";
+import { seedProducts } from "../db/migrate.js";
+import { DEFAULT_PRODUCTS } from "../db/products.js";
+import { loadConfig, type AppConfig } from "../env.js";
+import { createLiveGateway, type LiveGateway } from "../gateway/live-gateway.js";
+import { createLoginClient } from "../gateway/login-client.js";
+import { createLogger } from "../logging.js";
+import type { ServiceContext } from "../services/context.js";
+import { openTestDatabase, type TestDatabase } from "./databases.js";
+
+export const MERCHANT = {
+  appId: "wx8888888888888888",
+  mchId: "1230000109",
+  key: "Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0",
+  appSecret: "miniprogram-app-secret-0001",
+} as const;
+export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
+
+export interface HarnessOptions {
+  /** Extra or overriding environment variables for loadConfig. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly sandbox?: Partial<StartSandboxOptions>;
+  readonly clock?: Clock;
+  /** `lost`: WeChat Pay's notifies go to a dead port, so only queries can find out a payment. */
+  readonly notifies?: "delivered" | "lost";
+}
+
+export interface JsonAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers: Headers;
+}
+
+/** The API on a real port against the sandbox on another, with a real database, as the tiers meet in production. */
+export interface ApiHarness {
+  readonly url: string;
+  readonly sandbox: RunningSandbox;
+  readonly services: ServiceContext;
+  readonly config: AppConfig;
+  readonly database: TestDatabase;
+  readonly logs: string[];
+  /** Signs a user in through wx.login's path: a sandbox login code, then POST /api/session. */
+  signIn(user?: string): Promise<string>;
+  request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<JsonAnswer>;
+  /** Plays the payer for the payment params the API handed out. */
+  pay(payment: { package: string }, outcome?: "success" | "cancel" | "fail"): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(kind: DatabaseDialect, options: HarnessOptions = {}): Promise<ApiHarness> {
+  const database = await openTestDatabase(kind);
+  await seedProducts(database.db, DEFAULT_PRODUCTS);
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
+  const server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const notifyBase = options.notifies === "lost" ? "http://127.0.0.1:9" : apiUrl;
+
+  const sandbox = await startSandbox({
+    merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+    requireClientCert: false,
+    refundSettleMs: 20,
+    notify: { retryScale: 0.001, omitSignTypeForHmac: true, duplicates: 0, concurrent: 1, timeoutMs: 3000 },
+    ...options.sandbox,
+  });
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    WXPAY_BASE_URL: sandbox.url,
+    WXPAY_APPID: MERCHANT.appId,
+    WXPAY_MCHID: MERCHANT.mchId,
+    WXPAY_KEY: MERCHANT.key,
+    WXPAY_NOTIFY_URL: `${notifyBase}/wxpay/notify`,
+    WXPAY_REFUND_NOTIFY_URL: `${notifyBase}/wxpay/refund-notify`,
+    WX_API_BASE_URL: sandbox.url,
+    WX_APPSECRET: MERCHANT.appSecret,
+    SESSION_SECRET: "session-secret-for-tests-0123456789abcdef",
+    ADMIN_TOKEN,
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: "info",
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(chunk.toString("utf8"));
+        done();
+      },
+    }),
+  });
+  const gateway: LiveGateway = createLiveGateway({ merchant: config.merchant, baseUrl: sandbox.url, logger, timeoutMs: 2000, backoffMs: 5 });
+  const login = createLoginClient({ baseUrl: sandbox.url, appId: MERCHANT.appId, appSecret: MERCHANT.appSecret, logger });
+  const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, login, logger, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const callback = app.callback();
+  handler = (req, res) => void callback(req, res);
+
+  const request: ApiHarness["request"] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.rawBody;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers["content-type"] ??= "application/json";
+    }
+    const response = await fetch(`${apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await response.text();
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      parsed = { text };
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
+
+  return {
+    url: apiUrl,
+    sandbox,
+    services,
+    config,
+    database,
+    logs,
+    request,
+    async signIn(user = "alice") {
+      const codeAnswer = await fetch(`${sandbox.url}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: MERCHANT.appId, user }) });
+      const { code } = (await codeAnswer.json()) as { code: string };
+      const session = await request("POST", "/api/session", { body: { code } });
+      if (session.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(session.body)}`);
+      return session.body.token as string;
+    },
+    async pay(payment, outcome = "success") {
+      const prepayId = payment.package.replace(/^prepay_id=/, "");
+      const answer = await fetch(`${sandbox.url}/sandbox/pay`, { method: "POST", body: JSON.stringify({ prepay_id: prepayId, outcome }) });
+      return (await answer.json()) as Record<string, unknown>;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sandbox.stop();
+      await gateway.close();
+      await login.close();
+      await database.close();
+    },
+  };
+}
+
+/** Polls until `check` returns something truthy (real time), failing after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`eventually: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
