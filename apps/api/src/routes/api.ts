@@ -21,7 +21,7 @@ import { createRefund } from "../services/refunds.js";
 import { signIn } from "../services/sessions.js";
 import { orderView } from "../services/views.js";
 
-const OrderIdSchema = OrderSchema.shape.id;
+const OrderParamsSchema = z.object({ id: OrderSchema.shape.id });
 const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,64}$/, "must be 1-64 printable ASCII characters");
 
 /** Sends a route's answer with the status the contract gives it. */
@@ -31,7 +31,7 @@ function send<N extends ApiRouteName>(ctx: Context, route: N, body: ApiResponseB
 }
 
 function orderId(ctx: Context): string {
-  return parseInput(OrderIdSchema, (ctx.params as Record<string, string | undefined>).id, "params") ?? "";
+  return parseInput(OrderParamsSchema, { id: (ctx.params as Record<string, string | undefined>).id }, "params").id;
 }
 
 function idempotencyKey(ctx: Context, required: boolean): string | undefined {
