@@ -3,9 +3,11 @@
 // it checks first and changes nothing when the machine already has what the step provides.
 // Add a step by writing a function and listing it in STEPS; the first failure stops the run.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync } from "node:fs";
+import { delimiter, join } from "node:path";
 
 const CHROMIUM = "/usr/bin/chromium";
+const DEBIAN_POSTGRES_ROOT = "/usr/lib/postgresql";
 
 class SetupError extends Error {}
 
@@ -32,7 +34,56 @@ function chromium() {
   console.log(`test environment: chromium installed at ${CHROMIUM}`);
 }
 
-const STEPS = [chromium];
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The directory holding initdb and pg_ctl, searched like apps/api/src/test-support/postgres.ts does. */
+function findPostgresBinDir() {
+  const versions = existsSync(DEBIAN_POSTGRES_ROOT)
+    ? readdirSync(DEBIAN_POSTGRES_ROOT).filter((entry) => /^\d+$/.test(entry)).sort((a, b) => Number(b) - Number(a))
+    : [];
+  const candidates = [
+    ...versions.map((version) => join(DEBIAN_POSTGRES_ROOT, version, "bin")),
+    ...(process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== ""),
+  ];
+  return candidates.find((dir) => isExecutable(join(dir, "initdb")) && isExecutable(join(dir, "pg_ctl")));
+}
+
+/** PostgreSQL server binaries: the API's tests start a throwaway server with initdb and pg_ctl. */
+function postgresql() {
+  if (process.env.PAY_TEST_POSTGRES_URL) {
+    console.log("test environment: PAY_TEST_POSTGRES_URL is set, the API tests use that server instead of starting one");
+    return;
+  }
+  const found = findPostgresBinDir();
+  if (found !== undefined) {
+    console.log(`test environment: postgresql already installed (initdb and pg_ctl in ${found})`);
+    return;
+  }
+  const manual = "install the PostgreSQL server (initdb, pg_ctl) or set PAY_TEST_POSTGRES_URL to an existing server";
+  if (process.platform !== "linux" || !existsSync("/etc/debian_version")) {
+    throw new SetupError(`initdb/pg_ctl not found in ${DEBIAN_POSTGRES_ROOT}/*/bin or on PATH; on this system, ${manual}`);
+  }
+  if (process.getuid?.() !== 0) {
+    throw new SetupError(
+      "initdb/pg_ctl not found and installing postgresql needs root: run `sudo apt-get install -y postgresql`, run this script as root, or set PAY_TEST_POSTGRES_URL to an existing server",
+    );
+  }
+  console.log("test environment: initdb/pg_ctl are missing, installing postgresql with apt-get");
+  run("apt-get", ["update"]);
+  run("apt-get", ["install", "-y", "postgresql"]);
+  const installed = findPostgresBinDir();
+  if (installed === undefined) throw new SetupError(`apt-get installed postgresql but initdb/pg_ctl are still not in ${DEBIAN_POSTGRES_ROOT}/*/bin`);
+  console.log(`test environment: postgresql installed (initdb and pg_ctl in ${installed})`);
+}
+
+const STEPS = [chromium, postgresql];
 
 try {
   for (const step of STEPS) step();

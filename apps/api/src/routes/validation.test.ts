@@ -45,7 +45,7 @@ describe.each(DATABASES)("malformed input on %s", (kind) => {
     ["DELETE", "/api/orders", {}, 405, undefined],
     ["GET", "/api/nothing-here", {}, 404, undefined],
   ] as const)("%s %s", async (method, path, options, status, field) => {
-    const answer = await h.request(method, path.replace("ORDERID", orderId), { token, ...(options as object) });
+    const answer = await h.request(method, path.replace("ORDERID", orderId), { token, ...(options) });
     expect(answer.status).toBe(status);
     expect(answer.body).toMatchObject({ error: { code: expect.any(String) as string, message: expect.any(String) as string } });
     if (field !== undefined) expect((answer.body.error as { field?: string }).field).toBe(field);

@@ -1,0 +1,427 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "kysely";
+import type { Insertable, Kysely } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASES, openTestDatabase } from "../test-support/databases.js";
+import type { TestDatabase } from "../test-support/databases.js";
+import { DatabaseError, constraintViolationOf, openDatabase } from "./database.js";
+import type { ConstraintViolation } from "./database.js";
+import { migrateToLatest, seedProducts } from "./migrate.js";
+import { DEFAULT_PRODUCTS } from "./products.js";
+import type { Database, NewOrderRow, NewRefundRow, PaymentEventsTable } from "./schema.js";
+
+const NOW = "2025-01-02T03:04:05.000Z";
+
+// Every column of schema.ts, table by table: the compiler rejects a missing or extra key, so this
+// pins the migrations to the Database interface.
+const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
+  users: { id: true, openid: true, created_at: true },
+  products: { id: true, name: true, price: true, currency: true, active: true, sort_order: true },
+  orders: {
+    id: true, user_id: true, status: true, total_fee: true, fee_type: true, refunded_fee: true,
+    reserved_refund_fee: true, items: true, body: true, idempotency_key: true, request_hash: true,
+    appid: true, mch_id: true, sub_appid: true, sub_mch_id: true, openid: true, sub_openid: true,
+    sign_type: true, spbill_create_ip: true, notify_url: true, time_start: true, time_expire: true,
+    prepay_id: true, prepay_expires_at: true, transaction_id: true, paid_at: true, closed_at: true,
+    expires_at: true, last_queried_at: true, created_at: true, updated_at: true,
+  },
+  payment_events: {
+    id: true, order_id: true, source: true, transaction_id: true, total_fee: true, fee_type: true,
+    cash_fee: true, cash_fee_type: true, raw: true, created_at: true,
+  },
+  refunds: {
+    id: true, order_id: true, request_key: true, refund_fee: true, currency: true, status: true,
+    reason: true, submitted: true, refund_id: true, last_error: true, last_queried_at: true,
+    created_at: true, updated_at: true, succeeded_at: true,
+  },
+};
+
+const INDEXES = [
+  "orders_user_created_idx",
+  "orders_status_queried_idx",
+  "orders_status_expires_idx",
+  "refunds_order_id_idx",
+  "refunds_status_queried_idx",
+];
+
+let sequence = 0;
+const uniqueId = (prefix: string): string => `${prefix}_${(sequence += 1)}`;
+
+async function insertUser(db: Kysely<Database>): Promise<string> {
+  const id = uniqueId("user");
+  await db.insertInto("users").values({ id, openid: `openid_${id}`, created_at: NOW }).execute();
+  return id;
+}
+
+function orderRow(userId: string, overrides: Partial<NewOrderRow> = {}): NewOrderRow {
+  return {
+    id: uniqueId("order"),
+    user_id: userId,
+    status: "pending",
+    total_fee: 6800,
+    fee_type: "CNY",
+    items: "[]",
+    body: "Shop-Coffee beans",
+    idempotency_key: null,
+    request_hash: null,
+    appid: "wx0000000000000001",
+    mch_id: "1900000001",
+    sub_appid: null,
+    sub_mch_id: null,
+    openid: "openid",
+    sub_openid: null,
+    sign_type: "MD5",
+    spbill_create_ip: "127.0.0.1",
+    notify_url: "https://example.com/notify",
+    time_start: "20250102110405",
+    time_expire: "20250102113405",
+    prepay_id: null,
+    prepay_expires_at: null,
+    transaction_id: null,
+    paid_at: null,
+    closed_at: null,
+    expires_at: "2025-01-02T03:34:05.000Z",
+    last_queried_at: null,
+    created_at: NOW,
+    updated_at: NOW,
+    ...overrides,
+  };
+}
+
+async function insertOrder(db: Kysely<Database>, overrides: Partial<NewOrderRow> = {}): Promise<string> {
+  const row = orderRow(overrides.user_id ?? (await insertUser(db)), overrides);
+  await db.insertInto("orders").values(row).execute();
+  return row.id;
+}
+
+function refundRow(orderId: string, overrides: Partial<NewRefundRow> = {}): NewRefundRow {
+  return {
+    id: uniqueId("refund"),
+    order_id: orderId,
+    request_key: uniqueId("key"),
+    refund_fee: 100,
+    currency: "CNY",
+    status: "processing",
+    reason: null,
+    submitted: 0,
+    refund_id: null,
+    last_error: null,
+    last_queried_at: null,
+    created_at: NOW,
+    updated_at: NOW,
+    succeeded_at: null,
+    ...overrides,
+  };
+}
+
+function paymentEvent(orderId: string): Insertable<PaymentEventsTable> {
+  return {
+    order_id: orderId,
+    source: "notify",
+    transaction_id: uniqueId("tx"),
+    total_fee: 6800,
+    fee_type: "CNY",
+    cash_fee: 6800,
+    cash_fee_type: "CNY",
+    raw: "{}",
+    created_at: NOW,
+  };
+}
+
+async function expectViolation(statement: Promise<unknown>, kind: ConstraintViolation): Promise<void> {
+  const error = await statement.then(
+    () => undefined,
+    (rejection: unknown) => rejection,
+  );
+  expect(error, `expected a ${kind} violation, but the statement succeeded`).toBeDefined();
+  expect(constraintViolationOf(error)).toBe(kind);
+}
+
+async function indexNames(database: TestDatabase): Promise<string[]> {
+  const query =
+    database.dialect === "postgres"
+      ? sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema()`
+      : sql<{ name: string }>`select name from sqlite_master where type = 'index'`;
+  const { rows } = await query.execute(database.db);
+  return rows.map((row) => row.name);
+}
+
+describe.each(DATABASES)("database on %s", (kind) => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await openTestDatabase(kind);
+  });
+
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  describe("migrations", () => {
+    it("create every table, column and index of schema.ts, and a second run applies nothing", async () => {
+      const fresh = await openTestDatabase(kind, { migrate: false });
+      try {
+        expect(fresh.dialect).toBe(kind);
+        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables"]);
+        expect(await migrateToLatest(fresh.db)).toEqual([]);
+
+        const tables = await fresh.db.introspection.getTables();
+        const columnsByTable = Object.fromEntries(
+          tables.map((table) => [table.name, table.columns.map((column) => column.name).sort()]),
+        );
+        for (const [table, columns] of Object.entries(COLUMNS)) {
+          expect(columnsByTable[table], table).toEqual(Object.keys(columns).sort());
+        }
+        expect(await indexNames(fresh)).toEqual(expect.arrayContaining(INDEXES));
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it("fail with a DatabaseError naming the migration, and leave no half-made tables behind", async () => {
+      const fresh = await openTestDatabase(kind, { migrate: false });
+      try {
+        // users and products get created first, then orders collides with this table.
+        await fresh.db.schema.createTable("orders").addColumn("id", "text").execute();
+        const error: unknown = await migrateToLatest(fresh.db).catch((rejection: unknown) => rejection);
+        expect(error).toBeInstanceOf(DatabaseError);
+        expect((error as DatabaseError).code).toBe("migration_failed");
+        expect((error as DatabaseError).message).toContain("0001_create_tables");
+        const tables = (await fresh.db.introspection.getTables()).map((table) => table.name);
+        expect(tables).toEqual(["orders"]);
+      } finally {
+        await fresh.close();
+      }
+    });
+  });
+
+  describe("money", () => {
+    it("round-trips BIGINT 9007199254740991 as a JS number", async () => {
+      const max = Number.MAX_SAFE_INTEGER;
+      const id = await insertOrder(database.db, { total_fee: max, reserved_refund_fee: max, refunded_fee: max - 1 });
+      const row = await database.db
+        .selectFrom("orders")
+        .select(["total_fee", "reserved_refund_fee", "refunded_fee"])
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ total_fee: 9007199254740991, reserved_refund_fee: 9007199254740991, refunded_fee: 9007199254740990 });
+      expect(typeof row.total_fee).toBe("number");
+
+      const { count } = await database.db
+        .selectFrom("orders")
+        .select((eb) => eb.fn.countAll<number>().as("count"))
+        .executeTakeFirstOrThrow();
+      expect(typeof count).toBe("number");
+    });
+
+    it("generates payment_events.id as a number", async () => {
+      const orderId = await insertOrder(database.db);
+      const { id } = await database.db.insertInto("payment_events").values(paymentEvent(orderId)).returning("id").executeTakeFirstOrThrow();
+      expect(id).toEqual(expect.any(Number));
+    });
+  });
+
+  describe("unique constraints", () => {
+    it("payment_events.order_id: an order becomes paid once", async () => {
+      const orderId = await insertOrder(database.db);
+      await database.db.insertInto("payment_events").values(paymentEvent(orderId)).execute();
+      await expectViolation(database.db.insertInto("payment_events").values(paymentEvent(orderId)).execute(), "unique");
+    });
+
+    it("users.openid", async () => {
+      await database.db.insertInto("users").values({ id: uniqueId("user"), openid: "same-openid", created_at: NOW }).execute();
+      await expectViolation(
+        database.db.insertInto("users").values({ id: uniqueId("user"), openid: "same-openid", created_at: NOW }).execute(),
+        "unique",
+      );
+    });
+
+    it("refunds.request_key", async () => {
+      const orderId = await insertOrder(database.db, { status: "paid" });
+      await database.db.insertInto("refunds").values(refundRow(orderId, { request_key: "same-key" })).execute();
+      await expectViolation(database.db.insertInto("refunds").values(refundRow(orderId, { request_key: "same-key" })).execute(), "unique");
+    });
+
+    it("orders (user_id, idempotency_key), while orders without a key and other users' keys are free", async () => {
+      const userId = await insertUser(database.db);
+      const otherUserId = await insertUser(database.db);
+      await insertOrder(database.db, { user_id: userId, idempotency_key: "k1" });
+      await expectViolation(insertOrder(database.db, { user_id: userId, idempotency_key: "k1" }), "unique");
+      await insertOrder(database.db, { user_id: otherUserId, idempotency_key: "k1" });
+      await insertOrder(database.db, { user_id: userId, idempotency_key: null });
+      await insertOrder(database.db, { user_id: userId, idempotency_key: null });
+    });
+
+    it("orders.transaction_id", async () => {
+      await insertOrder(database.db, { status: "paid", transaction_id: "4200000001" });
+      await expectViolation(insertOrder(database.db, { status: "paid", transaction_id: "4200000001" }), "unique");
+    });
+  });
+
+  describe("check and foreign key constraints", () => {
+    it.each([
+      ["negative total_fee", { total_fee: -1 }],
+      ["reserved_refund_fee above total_fee", { total_fee: 100, reserved_refund_fee: 101 }],
+      ["refunded_fee above reserved_refund_fee", { total_fee: 100, reserved_refund_fee: 50, refunded_fee: 51 }],
+      ["negative refunded_fee", { refunded_fee: -1 }],
+      ["an unknown status", { status: "shipped" as NewOrderRow["status"] }],
+    ] satisfies [string, Partial<NewOrderRow>][])("orders reject %s", async (_name, overrides) => {
+      await expectViolation(insertOrder(database.db, overrides), "check");
+    });
+
+    it("an update cannot reserve more than the order total", async () => {
+      const id = await insertOrder(database.db, { status: "paid", total_fee: 100 });
+      await expectViolation(database.db.updateTable("orders").set({ reserved_refund_fee: 101 }).where("id", "=", id).execute(), "check");
+    });
+
+    it("products, refunds and payment events reject negative money", async () => {
+      await expectViolation(
+        database.db.insertInto("products").values({ id: uniqueId("p"), name: "x", price: -1, currency: "CNY", active: 1, sort_order: 0 }).execute(),
+        "check",
+      );
+      const orderId = await insertOrder(database.db, { status: "paid" });
+      await expectViolation(database.db.insertInto("refunds").values(refundRow(orderId, { refund_fee: -1 })).execute(), "check");
+      await expectViolation(database.db.insertInto("refunds").values(refundRow(orderId, { status: "lost" as NewRefundRow["status"] })).execute(), "check");
+      await expectViolation(
+        database.db.insertInto("payment_events").values({ ...paymentEvent(orderId), total_fee: -1 }).execute(),
+        "check",
+      );
+    });
+
+    it("an order needs an existing user, and a refund an existing order", async () => {
+      await expectViolation(insertOrder(database.db, { user_id: "no-such-user" }), "foreign_key");
+      await expectViolation(database.db.insertInto("refunds").values(refundRow("no-such-order")).execute(), "foreign_key");
+    });
+  });
+
+  it("a conditional pending -> paid update run 50 times at once changes exactly one row", async () => {
+    const id = await insertOrder(database.db);
+    // PostgreSQL: 50 statements race over the pool's connections. SQLite: the single connection
+    // runs them one after another, which is what the API sees there too.
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        database.db
+          .updateTable("orders")
+          .set({ status: "paid", paid_at: NOW, updated_at: NOW })
+          .where("id", "=", id)
+          .where("status", "=", "pending")
+          .executeTakeFirst(),
+      ),
+    );
+    expect(results.reduce((sum, result) => sum + result.numUpdatedRows, 0n)).toBe(1n);
+    const { status } = await database.db.selectFrom("orders").select("status").where("id", "=", id).executeTakeFirstOrThrow();
+    expect(status).toBe("paid");
+  });
+
+  it("seedProducts inserts the catalogue, then updates products by id without duplicating them", async () => {
+    await seedProducts(database.db, DEFAULT_PRODUCTS);
+    await seedProducts(database.db, DEFAULT_PRODUCTS);
+    const listed = () => database.db.selectFrom("products").selectAll().orderBy("sort_order").execute();
+    expect(await listed()).toEqual(DEFAULT_PRODUCTS);
+
+    const mug = { id: "mug", name: "Large mug", price: 4590, currency: "CNY", active: 0, sort_order: 5 };
+    const poster = { id: "poster", name: "Poster", price: 1200, currency: "CNY", active: 1, sort_order: 50 };
+    await seedProducts(database.db, [mug, poster]);
+    const after = await listed();
+    expect(after).toHaveLength(DEFAULT_PRODUCTS.length + 1);
+    expect(after.find((product) => product.id === "mug")).toEqual(mug);
+    expect(after.find((product) => product.id === "poster")).toEqual(poster);
+    expect(after.find((product) => product.id === "coffee-beans")).toEqual(DEFAULT_PRODUCTS[0]);
+  });
+
+});
+
+describe("PostgreSQL specifics", () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await openTestDatabase("postgres");
+  });
+
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it("migrations run from two pools at once: one applies, the other waits for its lock and finds nothing to do", async () => {
+    const fresh = await openTestDatabase("postgres", { migrate: false });
+    const other = await openDatabase(fresh.url);
+    try {
+      const applied = await Promise.all([migrateToLatest(fresh.db), migrateToLatest(other.db)]);
+      expect(applied.map((names) => names.length).sort()).toEqual([0, 1]);
+    } finally {
+      await other.close();
+      await fresh.close();
+    }
+  });
+
+  it("refuses a BIGINT beyond Number.MAX_SAFE_INTEGER instead of rounding it", async () => {
+    await expect(sql`select 9007199254740993::bigint as value`.execute(database.db)).rejects.toThrow(/MAX_SAFE_INTEGER/);
+    // The pool stays usable after the refused row.
+    const { rows } = await sql<{ value: number }>`select (-9007199254740991)::bigint as value`.execute(database.db);
+    expect(rows).toEqual([{ value: -9007199254740991 }]);
+  });
+
+  it("uses at most 10 pooled connections by default", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(database.db)),
+    );
+    const connections = new Set(results.flatMap((result) => result.rows.map((row) => row.pid))).size;
+    expect(connections).toBeGreaterThan(1);
+    expect(connections).toBeLessThanOrEqual(10);
+  });
+});
+
+describe("DEFAULT_PRODUCTS", () => {
+  it("is four CNY products priced in fen, including a 1-fen test item", () => {
+    expect(DEFAULT_PRODUCTS.map((product) => [product.id, product.price, product.currency])).toEqual([
+      ["coffee-beans", 6800, "CNY"],
+      ["mug", 3990, "CNY"],
+      ["tote", 2500, "CNY"],
+      ["test-item", 1, "CNY"],
+    ]);
+  });
+});
+
+describe("openDatabase", () => {
+  it("names an unreachable PostgreSQL server without revealing the password", async () => {
+    const error: unknown = await openDatabase("postgres://app:secret@127.0.0.1:1/x").catch((rejection: unknown) => rejection);
+    expect(error).toBeInstanceOf(DatabaseError);
+    const { code, message } = error as DatabaseError;
+    expect(code).toBe("connection_failed");
+    expect(message).toContain("postgres://app:***@127.0.0.1:1/x");
+    expect(message).toMatch(/ECONNREFUSED/);
+    expect(message).not.toContain("secret");
+  });
+
+  it.each([
+    ["a port that is not a number", "postgres://app:secret@localhost:port/x"],
+    ["a mistyped scheme", "postgres:/app:secret@localhost/x"],
+    ["another database's scheme", "mysql://app:secret@localhost/x"],
+  ])("rejects %s as invalid_url without revealing the password", async (_name, url) => {
+    const error: unknown = await openDatabase(url).catch((rejection: unknown) => rejection);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect((error as DatabaseError).code).toBe("invalid_url");
+    expect((error as DatabaseError).message).not.toContain("secret");
+  });
+
+  it("opens a SQLite file in a new directory with WAL, busy_timeout, foreign keys and synchronous=NORMAL", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pay-db-test-"));
+    const opened = await openDatabase(join(dir, "nested", "deeper", "api.sqlite"));
+    try {
+      expect(opened.dialect).toBe("sqlite");
+      const pragma = async (name: string): Promise<unknown> => {
+        const { rows } = await sql<Record<string, unknown>>`${sql.raw(`pragma ${name}`)}`.execute(opened.db);
+        return Object.values(rows[0] ?? {})[0];
+      };
+      expect(await pragma("journal_mode")).toBe("wal");
+      expect(await pragma("busy_timeout")).toBe(5000);
+      expect(await pragma("foreign_keys")).toBe(1);
+      expect(await pragma("synchronous")).toBe(1);
+    } finally {
+      await opened.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,168 @@
+import { sql } from "kysely";
+import type { Expression, Kysely, SqlBool } from "kysely";
+import type { Migration, MigrationProvider } from "kysely/migration";
+import { dialectOf } from "./database.js";
+
+// Each migration is frozen once released: it describes the schema as it was then, so it takes an
+// untyped Kysely and spells statuses out literally. A change (a new status, a column) is a new migration.
+// The same statements run on SQLite and PostgreSQL; the only split is the generated payment_events.id.
+
+/** `column in ('a', 'b', ...)`, for CHECK constraints. */
+function oneOf(column: string, values: readonly string[]): Expression<SqlBool> {
+  return sql<SqlBool>`${sql.ref(column)} in (${sql.join(values.map((value) => sql.lit(value)))})`;
+}
+
+/**
+ * Runs the statements atomically on both databases. PostgreSQL: the migrator already wraps each
+ * migration in a transaction. SQLite: Kysely does not, but SQLite's DDL is transactional, so a failed
+ * migration leaves no half-made tables behind.
+ */
+async function atomically(db: Kysely<unknown>, body: (db: Kysely<unknown>) => Promise<void>): Promise<void> {
+  if (db.isTransaction) return body(db);
+  return db.transaction().execute(body);
+}
+
+const createTables: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const postgres = dialectOf(db) === "postgres";
+    await atomically(db, async (db) => {
+      await db.schema
+        .createTable("users")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("openid", "text", (col) => col.notNull())
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addUniqueConstraint("users_openid_key", ["openid"])
+        .execute();
+
+      await db.schema
+        .createTable("products")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("name", "text", (col) => col.notNull())
+        .addColumn("price", "bigint", (col) => col.notNull())
+        .addColumn("currency", "text", (col) => col.notNull())
+        .addColumn("active", "integer", (col) => col.notNull().defaultTo(1))
+        .addColumn("sort_order", "integer", (col) => col.notNull().defaultTo(0))
+        .addCheckConstraint("products_price_check", sql`price >= 0`)
+        .addCheckConstraint("products_active_check", sql`active in (0, 1)`)
+        .execute();
+
+      await db.schema
+        .createTable("orders")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("user_id", "text", (col) => col.notNull())
+        .addColumn("status", "text", (col) => col.notNull())
+        .addColumn("total_fee", "bigint", (col) => col.notNull())
+        .addColumn("fee_type", "text", (col) => col.notNull())
+        .addColumn("refunded_fee", "bigint", (col) => col.notNull().defaultTo(0))
+        .addColumn("reserved_refund_fee", "bigint", (col) => col.notNull().defaultTo(0))
+        .addColumn("items", "text", (col) => col.notNull())
+        .addColumn("body", "text", (col) => col.notNull())
+        .addColumn("idempotency_key", "text")
+        .addColumn("request_hash", "text")
+        .addColumn("appid", "text", (col) => col.notNull())
+        .addColumn("mch_id", "text", (col) => col.notNull())
+        .addColumn("sub_appid", "text")
+        .addColumn("sub_mch_id", "text")
+        .addColumn("openid", "text")
+        .addColumn("sub_openid", "text")
+        .addColumn("sign_type", "text", (col) => col.notNull())
+        .addColumn("spbill_create_ip", "text", (col) => col.notNull())
+        .addColumn("notify_url", "text", (col) => col.notNull())
+        .addColumn("time_start", "text", (col) => col.notNull())
+        .addColumn("time_expire", "text", (col) => col.notNull())
+        .addColumn("prepay_id", "text")
+        .addColumn("prepay_expires_at", "text")
+        .addColumn("transaction_id", "text")
+        .addColumn("paid_at", "text")
+        .addColumn("closed_at", "text")
+        .addColumn("expires_at", "text", (col) => col.notNull())
+        .addColumn("last_queried_at", "text")
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("updated_at", "text", (col) => col.notNull())
+        .addForeignKeyConstraint("orders_user_id_fkey", ["user_id"], "users", ["id"])
+        // NULL keys never collide, so orders created without an Idempotency-Key are not constrained.
+        .addUniqueConstraint("orders_user_idempotency_key", ["user_id", "idempotency_key"])
+        .addUniqueConstraint("orders_transaction_id_key", ["transaction_id"])
+        .addCheckConstraint("orders_status_check", oneOf("status", ["pending", "paid", "closed", "refunded"]))
+        .addCheckConstraint("orders_total_fee_check", sql`total_fee >= 0`)
+        .addCheckConstraint("orders_refunded_fee_check", sql`refunded_fee >= 0 and refunded_fee <= reserved_refund_fee`)
+        .addCheckConstraint(
+          "orders_reserved_refund_fee_check",
+          sql`reserved_refund_fee >= 0 and reserved_refund_fee <= total_fee`,
+        )
+        .execute();
+
+      await db.schema
+        .createTable("payment_events")
+        .addColumn("id", postgres ? "bigint" : "integer", (col) =>
+          // SQLite: INTEGER PRIMARY KEY is the rowid, assigned on insert.
+          postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey(),
+        )
+        .addColumn("order_id", "text", (col) => col.notNull())
+        .addColumn("source", "text", (col) => col.notNull())
+        .addColumn("transaction_id", "text", (col) => col.notNull())
+        .addColumn("total_fee", "bigint", (col) => col.notNull())
+        .addColumn("fee_type", "text", (col) => col.notNull())
+        .addColumn("cash_fee", "bigint")
+        .addColumn("cash_fee_type", "text")
+        .addColumn("raw", "text", (col) => col.notNull())
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addForeignKeyConstraint("payment_events_order_id_fkey", ["order_id"], "orders", ["id"])
+        // The once-only paid transition: a second notify or query for the same order cannot insert.
+        .addUniqueConstraint("payment_events_order_id_key", ["order_id"])
+        .addCheckConstraint("payment_events_source_check", oneOf("source", ["notify", "query"]))
+        .addCheckConstraint("payment_events_total_fee_check", sql`total_fee >= 0`)
+        .addCheckConstraint("payment_events_cash_fee_check", sql`cash_fee >= 0`)
+        .execute();
+
+      await db.schema
+        .createTable("refunds")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("order_id", "text", (col) => col.notNull())
+        .addColumn("request_key", "text", (col) => col.notNull())
+        .addColumn("refund_fee", "bigint", (col) => col.notNull())
+        .addColumn("currency", "text", (col) => col.notNull())
+        .addColumn("status", "text", (col) => col.notNull())
+        .addColumn("reason", "text")
+        .addColumn("submitted", "integer", (col) => col.notNull().defaultTo(0))
+        .addColumn("refund_id", "text")
+        .addColumn("last_error", "text")
+        .addColumn("last_queried_at", "text")
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("updated_at", "text", (col) => col.notNull())
+        .addColumn("succeeded_at", "text")
+        .addForeignKeyConstraint("refunds_order_id_fkey", ["order_id"], "orders", ["id"])
+        .addUniqueConstraint("refunds_request_key_key", ["request_key"])
+        .addCheckConstraint("refunds_status_check", oneOf("status", ["processing", "succeeded", "closed", "abnormal"]))
+        .addCheckConstraint("refunds_refund_fee_check", sql`refund_fee >= 0`)
+        .addCheckConstraint("refunds_submitted_check", sql`submitted in (0, 1)`)
+        .execute();
+
+      // A user's order list, newest first.
+      await db.schema.createIndex("orders_user_created_idx").on("orders").columns(["user_id", "created_at desc"]).execute();
+      // The background sweep: pending orders not queried lately, and pending orders past expiry.
+      await db.schema.createIndex("orders_status_queried_idx").on("orders").columns(["status", "last_queried_at"]).execute();
+      await db.schema.createIndex("orders_status_expires_idx").on("orders").columns(["status", "expires_at"]).execute();
+      await db.schema.createIndex("refunds_order_id_idx").on("refunds").column("order_id").execute();
+      await db.schema.createIndex("refunds_status_queried_idx").on("refunds").columns(["status", "last_queried_at"]).execute();
+    });
+  },
+
+  async down(db: Kysely<unknown>): Promise<void> {
+    await atomically(db, async (db) => {
+      for (const table of ["refunds", "payment_events", "orders", "products", "users"]) {
+        await db.schema.dropTable(table).execute();
+      }
+    });
+  },
+};
+
+/** Every migration, by name; names sort in the order they apply. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  "0001_create_tables": createTables,
+};
+
+/** The migrations from code (no files read at run time, so the build output is self-contained). */
+export const MIGRATION_PROVIDER: MigrationProvider = {
+  getMigrations: () => Promise.resolve(MIGRATIONS),
+};
