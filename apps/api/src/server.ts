@@ -50,15 +50,17 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
   const existing = await database.db.selectFrom("products").select("id").limit(1).execute();
   if (existing.length === 0) await seedProducts(database.db, DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })));
 
+  const ca = config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8");
   const gateway = createLiveGateway({
     merchant: config.merchant,
     baseUrl: config.gateway.baseUrl,
     failoverBaseUrl: config.gateway.failoverBaseUrl,
     clientCertificate: clientCertificate(config),
-    ca: config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8"),
+    ca,
     logger,
   });
-  const login = createLoginClient({ baseUrl: config.wx.apiBaseUrl, appId: config.merchant.subAppId ?? config.merchant.appId, appSecret: config.wx.appSecret, logger });
+  // The same extra CA serves a login endpoint on the sandbox over HTTPS; the real host needs none.
+  const login = createLoginClient({ baseUrl: config.wx.apiBaseUrl, appId: config.merchant.subAppId ?? config.merchant.appId, appSecret: config.wx.appSecret, ca, logger });
   const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, login, logger });
   const server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {

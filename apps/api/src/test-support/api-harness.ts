@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { rootCertificates } from "node:tls";
 import { Writable } from "node:stream";
-import { startSandbox, type RunningSandbox, type StartSandboxOptions } from "@pay/sandbox";
+import { Agent, fetch as undiciFetch } from "undici";
+import { createSandboxPki, startSandbox, type RunningSandbox, type StartSandboxOptions } from "@pay/sandbox";
 import { createApp } from "../app.js";
 import type { Clock } from "../clock.js";
 import type { DatabaseDialect } from "../db/database.js";
@@ -27,6 +29,8 @@ export interface HarnessOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly sandbox?: Partial<StartSandboxOptions>;
   readonly clock?: Clock;
+  /** Serve the sandbox over HTTPS and require the merchant's client certificate for refunds, as the real host does. */
+  readonly mtls?: boolean;
   /** `lost`: WeChat Pay's notifies go to a dead port, so only queries can find out a payment. */
   readonly notifies?: "delivered" | "lost";
 }
@@ -62,9 +66,11 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const notifyBase = options.notifies === "lost" ? "http://127.0.0.1:9" : apiUrl;
 
+  const pki = options.mtls === true ? createSandboxPki({ mchIds: [MERCHANT.mchId] }) : undefined;
   const sandbox = await startSandbox({
+    ...(pki === undefined ? {} : { tls: { key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert } }),
     merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
-    requireClientCert: false,
+    requireClientCert: pki !== undefined,
     refundSettleMs: 20,
     notify: { retryScale: 0.001, omitSignTypeForHmac: true, duplicates: 0, concurrent: 1, timeoutMs: 3000 },
     ...options.sandbox,
@@ -93,8 +99,20 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
       },
     }),
   });
-  const gateway: LiveGateway = createLiveGateway({ merchant: config.merchant, baseUrl: sandbox.url, logger, timeoutMs: 2000, backoffMs: 5 });
-  const login = createLoginClient({ baseUrl: sandbox.url, appId: MERCHANT.appId, appSecret: MERCHANT.appSecret, logger });
+  const client = pki?.clients[MERCHANT.mchId];
+  const gateway: LiveGateway = createLiveGateway({
+    merchant: config.merchant,
+    baseUrl: sandbox.url,
+    logger,
+    timeoutMs: 2000,
+    backoffMs: 5,
+    ...(pki === undefined || client === undefined ? {} : { ca: pki.ca.cert, clientCertificate: { certPem: client.cert, keyPem: client.key } }),
+  });
+  const login = createLoginClient({ baseUrl: sandbox.url, appId: MERCHANT.appId, appSecret: MERCHANT.appSecret, logger, ...(pki === undefined ? {} : { ca: pki.ca.cert }) });
+  // The test's own calls to the sandbox (playing the WeChat client) trust its CA when it serves HTTPS.
+  const trust = pki === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, pki.ca.cert] } });
+  const sandboxFetch = (url: string, init: { method: string; body: string }): Promise<{ json(): Promise<unknown> }> =>
+    trust === undefined ? fetch(url, init) : undiciFetch(url, { ...init, dispatcher: trust });
   const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, login, logger, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const callback = app.callback();
   handler = (req, res) => void callback(req, res);
@@ -127,7 +145,7 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
     logs,
     request,
     async signIn(user = "alice") {
-      const codeAnswer = await fetch(`${sandbox.url}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: MERCHANT.appId, user }) });
+      const codeAnswer = await sandboxFetch(`${sandbox.url}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: MERCHANT.appId, user }) });
       const { code } = (await codeAnswer.json()) as { code: string };
       const session = await request("POST", "/api/session", { body: { code } });
       if (session.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(session.body)}`);
@@ -135,7 +153,7 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
     },
     async pay(payment, outcome = "success") {
       const prepayId = payment.package.replace(/^prepay_id=/, "");
-      const answer = await fetch(`${sandbox.url}/sandbox/pay`, { method: "POST", body: JSON.stringify({ prepay_id: prepayId, outcome }) });
+      const answer = await sandboxFetch(`${sandbox.url}/sandbox/pay`, { method: "POST", body: JSON.stringify({ prepay_id: prepayId, outcome }) });
       return (await answer.json()) as Record<string, unknown>;
     },
     async close() {
@@ -144,6 +162,7 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
       await sandbox.stop();
       await gateway.close();
       await login.close();
+      await trust?.close();
       await database.close();
     },
   };
