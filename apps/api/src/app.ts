@@ -1,3 +1,4 @@
+import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
 import Koa from "koa";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
@@ -6,6 +7,7 @@ import type { Database } from "./db/schema.js";
 import type { AppConfig } from "./env.js";
 import type { WxLoginClient, WxPayGateway } from "./gateway/gateway.js";
 import { ApiError } from "./errors.js";
+import { createContractVersionCheck } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
 import { createRequestLog } from "./middleware/request-log.js";
 import { createApiRouter } from "./routes/api.js";
@@ -42,10 +44,16 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
   // The error middleware answers every failure; Koa's own logging would only repeat it.
   app.silent = true;
   app.use(createRequestLog(deps.logger));
+  // Every response, the notify routes' included, names the contract version.
+  app.use(async (ctx, next) => {
+    ctx.set(CONTRACT_VERSION_HEADER, CONTRACT_VERSION);
+    await next();
+  });
   // The notify routes answer XML themselves and never reach the JSON error middleware.
   const wxpay = createWxPayRouter(services);
   app.use(wxpay.routes());
   app.use(createErrorHandler(deps.logger));
+  app.use(createContractVersionCheck());
   const health = createHealthRouter(services);
   app.use(health.routes());
   const api = createApiRouter(services);

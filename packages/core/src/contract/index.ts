@@ -37,3 +37,4 @@ export {
 } from "./refund.js";
 export { API_ROUTES, type ApiRequestBody, type ApiResponseBody, type ApiRouteName, type ApiRoutes } from "./routes.js";
 export { SessionRequestSchema, SessionResponseSchema, type SessionRequest, type SessionResponse } from "./session.js";
+export { CONTRACT_VERSION, CONTRACT_VERSION_HEADER, contractCompatibility, type ContractCompatibility } from "./version.js";
