@@ -63,10 +63,18 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
   const login = createLoginClient({ baseUrl: config.wx.apiBaseUrl, appId: config.merchant.subAppId ?? config.merchant.appId, appSecret: config.wx.appSecret, ca, logger });
   const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, login, logger });
   const server = createHttpServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    // Nothing else holds these yet: release them so a failed start leaves no open database.
+    await gateway.close();
+    await login.close();
+    await database.close();
+    throw error;
+  }
   const sweeper = startSweeper(services);
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;

@@ -36,7 +36,7 @@ export const GATEWAY_PATHS = {
 /** Builds the sandbox gateway. Options are validated here; a bad one throws before anything runs. */
 export function createSandbox(input: SandboxOptionsInput): Sandbox {
   const options = resolveOptions(input);
-  const store = new SandboxStore();
+  const store = new SandboxStore(options.openidSeed);
   const notifier = new Notifier(options.clock, store, options.notify);
   const context: SandboxContext = {
     options,

@@ -22,11 +22,6 @@ export function newRefundId(now: number): string {
   return `503${digits(7)}${formatCompactBeijingTime(now).slice(0, 8)}${digits(11)}`;
 }
 
-/** An openid-shaped identifier: 28 URL-safe characters starting with `o`. */
-export function newOpenId(): string {
-  return `o${randomBytes(21).toString("base64url").slice(0, 27)}`;
-}
-
 /** A random gateway nonce. */
 export function newNonce(): string {
   return randomBytes(16).toString("hex");

@@ -55,6 +55,11 @@ export const SandboxOptionsSchema = z.object({
   minCloseAgeMs: z.number().int().min(0).default(0),
   /** Login codes live this long and work once. */
   loginCodeTtlMs: z.number().int().positive().default(5 * 60 * 1000),
+  /**
+   * Seed for openids: each (appid, user) pair maps to the same openid for the same seed, so a sandbox
+   * restarted with a kept seed knows its users again. A random seed per process when absent.
+   */
+  openidSeed: z.string().min(16).optional(),
   /** Largest accepted request body. */
   maxBodyBytes: z.number().int().positive().default(64 * 1024),
 });

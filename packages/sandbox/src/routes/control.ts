@@ -46,6 +46,8 @@ export function orderView(order: SandboxOrder): Record<string, unknown> {
     sub_mch_id: order.subMchId ?? null,
     out_trade_no: order.outTradeNo,
     body: order.body,
+    openid: order.openid ?? null,
+    sub_openid: order.subOpenid ?? null,
     total_fee: order.totalFee,
     fee_type: order.feeType,
     trade_state: order.tradeState,

@@ -50,6 +50,16 @@ describe("/sns/jscode2session", () => {
     });
   });
 
+  it("keeps openids across restarts when started with the same openidSeed", async () => {
+    const seed = "seed-for-tests-0123456789";
+    const first = await withSandbox({ openidSeed: seed }, async (sandbox) => (await issueCode(sandbox, DIRECT.appId, "alice")).openid);
+    const again = await withSandbox({ openidSeed: seed }, async (sandbox) => (await issueCode(sandbox, DIRECT.appId, "alice")).openid);
+    const other = await withSandbox({}, async (sandbox) => (await issueCode(sandbox, DIRECT.appId, "alice")).openid);
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+    expect(first).toMatch(/^o[\w-]{27}$/);
+  });
+
   it("refuses a login code for an appid without a secret", async () => {
     await withSandbox({}, async (sandbox) => {
       const response = await fetch(`${sandbox.url}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: "wx_unknown" }) });

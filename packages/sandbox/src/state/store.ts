@@ -1,5 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { newOpenId } from "../ids.js";
+import { createHmac, randomBytes } from "node:crypto";
 import type { DeliveryAttempt, LoginCode, SandboxOrder, SandboxRefund } from "./types.js";
 
 const MAX_DELIVERY_LOG = 10_000;
@@ -16,7 +15,6 @@ export class SandboxStore {
   private readonly refundsByNo = new Map<string, SandboxRefund>();
   private readonly refundsById = new Map<string, SandboxRefund>();
   private readonly codes = new Map<string, LoginCode>();
-  private readonly openids = new Map<string, string>();
   private readonly log: DeliveryAttempt[] = [];
   private nextDeliveryId = 1;
 
@@ -69,15 +67,11 @@ export class SandboxStore {
     this.refundsById.set(refund.refundId, refund);
   }
 
-  /** The stable openid of `user` under a Mini Program appid. */
+  constructor(private readonly openidSeed: string = randomBytes(32).toString("hex")) {}
+
+  /** The openid of `user` under a Mini Program appid: stable for a given seed, different per appid. */
   openidFor(appId: string, user: string): string {
-    const key = `${appId}|${user}`;
-    let openid = this.openids.get(key);
-    if (openid === undefined) {
-      openid = newOpenId();
-      this.openids.set(key, openid);
-    }
-    return openid;
+    return `o${createHmac("sha256", this.openidSeed).update(`${appId}|${user}`).digest("base64url").slice(0, 27)}`;
   }
 
   issueLoginCode(appId: string, openid: string, expiresAt: number): LoginCode {

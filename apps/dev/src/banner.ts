@@ -1,0 +1,108 @@
+import { isAbsolute, relative } from "node:path";
+import { formatMoney } from "@pay/core";
+import type { Product } from "@pay/core/contract";
+import type { MiniProgramBuild } from "./miniprogram.js";
+import { MODE_PROFILES } from "./modes.js";
+import type { DevStack } from "./stack.js";
+
+export interface BannerInput {
+  readonly stack: DevStack;
+  readonly miniProgram: MiniProgramBuild;
+  /** The catalogue as GET /api/products answered it just now. */
+  readonly products: readonly Product[];
+  /** Paths under it are shown relative to it. */
+  readonly cwd: string;
+}
+
+/** A path as short as it can be shown: relative when under `cwd`. */
+export function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
+function databaseText(url: string, cwd: string): string {
+  if (/^postgres(ql)?:\/\//.test(url)) return `PostgreSQL at ${url.replace(/\/\/[^@/]*@/, "//***@")}`;
+  return `${displayPath(url, cwd)} (SQLite)`;
+}
+
+/** Shell-quotes for the copy-paste lines (single quotes, POSIX). */
+function q(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The curl walkthrough with the stack's real URLs, runnable as pasted in bash or zsh (node reads the JSON). */
+function walkthrough(stack: DevStack, productId: string, refundFee: number, cwd: string): string[] {
+  const api = stack.apiUrl;
+  const sandbox = stack.sandboxUrl;
+  const loginBody = JSON.stringify({ appid: stack.merchant.miniProgramAppId, user: "alice" });
+  const orderBody = JSON.stringify({ items: [{ productId, quantity: 1 }] });
+  const envPath = displayPath(stack.envFile.path, cwd);
+  return [
+    `json() { node -pe "JSON.parse(require('fs').readFileSync(0, 'utf8'))$1"; }`,
+    "# 1. wx.login: the sandbox plays WeChat and hands out a login code for user alice",
+    `CODE=$(curl -s -X POST ${sandbox}/sandbox/login-codes -d ${q(loginBody)} | json .code)`,
+    "# 2. POST /api/session trades it for a session token",
+    `TOKEN=$(curl -s -X POST ${api}/api/session -H 'content-type: application/json' -d "{\\"code\\":\\"$CODE\\"}" | json .token)`,
+    "# 3. the catalogue (prices in minor units)",
+    `curl -s -w '\\n' ${api}/api/products`,
+    "# 4. an order: the API prices it, calls unifiedorder and signs the wx.requestPayment params",
+    `ORDER=$(curl -s -X POST ${api}/api/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H "idempotency-key: order-$(date +%s)" -d ${q(orderBody)})`,
+    `ORDER_ID=$(echo "$ORDER" | json .order.id); PREPAY_ID=$(echo "$ORDER" | json '.payment.package.slice(10)'); echo "$ORDER"`,
+    `# 5. pay: open the cashier page in a browser ...`,
+    `echo "${sandbox}/sandbox/cashier?prepay_id=$PREPAY_ID"`,
+    "#    ... or play the payer from here (what wx.requestPayment does); the sandbox then notifies the API",
+    `curl -s -w '\\n' -X POST ${sandbox}/sandbox/pay -d "{\\"prepay_id\\":\\"$PREPAY_ID\\",\\"outcome\\":\\"success\\"}"`,
+    "# 6. the order as the mini-program sees it: paid once the notify arrived",
+    `curl -s -w '\\n' ${api}/api/orders/$ORDER_ID -H "authorization: Bearer $TOKEN"`,
+    `# 7. a partial refund (admin; over mutual TLS to the gateway), then the refund notify`,
+    `ADMIN_TOKEN=$(sed -n 's/^ADMIN_TOKEN=//p' ${q(envPath)})`,
+    `curl -s -w '\\n' -X POST ${api}/api/admin/orders/$ORDER_ID/refunds -H "authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' -H "idempotency-key: refund-$ORDER_ID" -d '{"refundFee":${refundFee}}'`,
+    `sleep 2; curl -s -w '\\n' ${api}/api/orders/$ORDER_ID -H "authorization: Bearer $TOKEN"`,
+  ];
+}
+
+/** What runs where and what to do next, printed once the stack answers. */
+export function formatBanner(input: BannerInput): string {
+  const { stack, miniProgram, products, cwd } = input;
+  const { merchant } = stack;
+  const config = stack.config;
+  const subIds = merchant.subMchId === undefined ? "" : `, sub_appid ${merchant.subAppId ?? ""} sub_mch_id ${merchant.subMchId}`;
+  const lines = [
+    "",
+    `WeChat Pay dev stack is running: ${stack.mode} mode (${MODE_PROFILES[stack.mode].title})`,
+    "",
+    `  API          ${stack.apiUrl}    health: ${stack.apiUrl}/healthz`,
+    `  Sandbox      ${stack.sandboxUrl}    cashier page, control API, wx.login codes (WX_API_BASE_URL)`,
+    `  Gateway      ${stack.gatewayUrl}   the sandbox over HTTPS (WXPAY_BASE_URL); refunds use mutual TLS`,
+    `  Database     ${databaseText(stack.databaseUrl, cwd)}`,
+    `  Config       ${displayPath(stack.envFile.path, cwd)} (${stack.envFile.created ? "generated now, with random keys" : "reused"}; secrets live there)`,
+    `  Merchant     appid ${merchant.appId}, mch_id ${merchant.mchId}${subIds}; ${merchant.profile} profile, ${merchant.feeType}, ${config.merchant.signType}`,
+    `  Notify URLs  ${config.merchant.notifyUrl}, ${config.merchant.refundNotifyUrl ?? "(none)"}`,
+    `  Certificates ${displayPath(stack.pki.dir, cwd)} (CA, server, client for mch_id ${merchant.mchId}; ${stack.pki.created ? "issued now" : "reused"})`,
+  ];
+  if (stack.overridden.length > 0) lines.push(`  Note         the dev stack set these itself, over the env file: ${stack.overridden.join(", ")}`);
+  lines.push(
+    "",
+    `Products       ${products.length === 0 ? "(none: the database holds no products in this currency)" : products.map((p) => `${p.id} ${formatMoney({ amount: p.price, currency: p.currency })}`).join(", ")}`,
+    `Cashier page   ${stack.sandboxUrl}/sandbox/cashier?prepay_id=<prepay_id from the order's payment.package>`,
+  );
+  if (miniProgram.status === "built" && miniProgram.folder !== undefined) {
+    lines.push(`Mini-program   open ${displayPath(miniProgram.folder, cwd)} in WeChat DevTools (${miniProgram.detail})`);
+  } else {
+    lines.push(`Mini-program   ${miniProgram.detail}`);
+    if (miniProgram.folder !== undefined) lines.push(`               An earlier build is in ${displayPath(miniProgram.folder, cwd)}; it may call another API URL.`);
+  }
+  const first = products[0];
+  const refundFee = first === undefined ? 1 : Math.max(1, Math.floor(first.price / 2));
+  lines.push("", "Try one purchase with curl (bash or zsh; paste the lines in order):", ...walkthrough(stack, first?.id ?? "<product id>", refundFee, cwd).map((line) => `  ${line}`));
+  lines.push(
+    "",
+    "The same purchase, scripted and checked, in every mode (on its own ports; this stack keeps running):",
+    "  npx -y pnpm@10.34.9 demo",
+    "Other modes: --mode domestic|global|institutional, or --config <env file> (examples in config/); ports: --api-port, --sandbox-port, --gateway-port.",
+    "",
+    "Ctrl+C stops everything; the next start reuses the database and the config. API log:",
+    "",
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,60 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatMoney } from "@pay/core";
+import { describe, expect, it } from "vitest";
+import { formatRate, runDemo } from "./demo.js";
+import { DEV_MODES } from "./modes.js";
+
+/** Collects what the demo prints, as a CI log would (no TTY). */
+function capture(): { write(text: string): void; readonly isTTY: false; text(): string } {
+  const chunks: string[] = [];
+  return { write: (text) => void chunks.push(text), isTTY: false, text: () => chunks.join("") };
+}
+
+describe("pnpm demo (the smoke test CI runs)", () => {
+  it.each(DEV_MODES)("walks one purchase through the real HTTP API in %s mode", async (mode) => {
+    const output = capture();
+    const result = await runDemo({ mode, output });
+    const text = output.text();
+    expect(result, text).toMatchObject({ mode, ok: true, exitCode: 0, failure: undefined });
+    const { paid, refunded } = result;
+    if (paid === undefined || refunded === undefined) throw new Error(text);
+    expect(refunded.amount).toBeGreaterThan(0);
+    expect(refunded.amount).toBeLessThan(paid.amount);
+    expect(paid.currency).toBe(mode === "domestic" ? "CNY" : "HKD");
+    for (const step of ["/sandbox/login-codes", "POST /api/session", "GET /api/products", "POST /api/orders", "POST /sandbox/pay", "/refunds"]) expect(text).toContain(step);
+    expect(text).toContain("requestPayment:ok");
+    expect(text).toMatch(/pay notify: attempt \d+ to \/wxpay\/notify acknowledged/);
+    expect(text).toMatch(/refund notify: attempt \d+ to \/wxpay\/refund-notify acknowledged/);
+    expect(text).toContain(`paid, total ${formatMoney(paid)}, refunded ${formatMoney(refunded)}`);
+    expect(text).toContain(`✓ Demo passed (${mode}): paid ${formatMoney(paid)}, refunded ${formatMoney(refunded)}`);
+    if (mode !== "domestic") expect(text).toMatch(/the payer paid cash_fee ¥[\d,]+\.\d\d \(CNY\) at rate \d+\.\d{8}/);
+    if (mode === "institutional") expect(text).toMatch(/sub_mch_id \d+, sub_appid \w+, sub_openid \S+ \(no openid\)/);
+  });
+
+  it("reports the failed step and exit code 1 when the stack cannot start", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "pay-demo-test-"));
+    try {
+      await writeFile(join(dataDir, "dev.domestic.env"), "WXPAY_APPID=wx1\nWXPAY_MCHID=1\nWXPAY_KEY=short\n");
+      const output = capture();
+      const result = await runDemo({ mode: "domestic", output, dataDir });
+      expect(result).toMatchObject({ ok: false, exitCode: 1 });
+      expect(result.failure).toContain("WXPAY_KEY");
+      expect(output.text()).toContain("✗ Demo failed (domestic)");
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("formatRate", () => {
+  it.each([
+    [91_000_000, "0.91000000"],
+    [650_000_000, "6.50000000"],
+    [1, "0.00000001"],
+    [100_000_000, "1.00000000"],
+  ])("shows %i as %s", (rate, text) => {
+    expect(formatRate(rate)).toBe(text);
+  });
+});
