@@ -25,7 +25,7 @@ const OrderParamsSchema = z.object({ id: OrderSchema.shape.id });
 const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,64}$/, "must be 1-64 printable ASCII characters");
 
 /** Sends a route's answer with the status the contract gives it. */
-function send<N extends ApiRouteName>(ctx: Context, route: N, body: ApiResponseBody<N>): void {
+export function send<N extends ApiRouteName>(ctx: Context, route: N, body: ApiResponseBody<N>): void {
   ctx.status = API_ROUTES[route].status;
   ctx.body = body;
 }

@@ -1,0 +1,131 @@
+import type { ApiResponseBody, Order, RequestPaymentParams } from "@pay/core/contract";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { createFakeApi } from "../../test/support/fake-api.js";
+import { apiError, createFakePlatform, fakeWx, json } from "../../test/support/fake-platform.js";
+import { createApiClient, type CallInput } from "./client.js";
+import type { ClientError } from "./errors.js";
+import type { Result } from "../utils/result.js";
+
+const BASE_URL = "https://pay.example.test";
+
+function setup() {
+  const platform = createFakePlatform();
+  const api = createFakeApi();
+  platform.serve((request) => api.handle(request));
+  const wx = fakeWx(platform);
+  const client = createApiClient({ wx, baseUrl: BASE_URL, contractVersion: "0.1.0", clock: { now: () => Date.parse("2026-01-01T00:00:00Z") } });
+  return { platform, api, wx, client };
+}
+
+describe("createApiClient", () => {
+  it("calls public routes without signing in, naming the contract version", async () => {
+    const { platform, client } = setup();
+    const answer = await client.call("listProducts", {});
+    expect(answer.ok && answer.value.products.map((p) => p.id)).toEqual(["coffee-beans", "tea"]);
+    expect(platform.logins.count).toBe(0);
+    expect(platform.requests[0]).toMatchObject({ method: "GET", path: "/api/products", header: { "X-Pay-Contract": "0.1.0" } });
+    expect(platform.requests[0]?.header).not.toHaveProperty("Authorization");
+  });
+
+  it("signs in with wx.login on the first user call, keeps the token in storage and reuses it", async () => {
+    const { platform, wx, client } = setup();
+    await client.call("listOrders", {});
+    await client.call("listOrders", { query: { limit: 5 } });
+    expect(platform.logins.count).toBe(1);
+    expect(platform.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /api/session", "GET /api/orders", "GET /api/orders"]);
+    expect(platform.requests[0]?.body).toEqual({ code: "code-1" });
+    expect(platform.requests[2]).toMatchObject({ query: { limit: "5" }, header: { Authorization: "Bearer token-1" } });
+    expect(wx.storage.get("pay.session")).toEqual({ token: "token-1", expiresAt: "2099-01-01T00:00:00.000Z" });
+  });
+
+  it("shares one sign-in between calls made at the same time", async () => {
+    const { platform, client } = setup();
+    await Promise.all([client.call("listOrders", {}), client.call("getOrder", { params: { id: "P1" } }), client.call("listOrders", {})]);
+    expect(platform.logins.count).toBe(1);
+    expect(platform.requests.filter((r) => r.path === "/api/session")).toHaveLength(1);
+  });
+
+  it("on a 401 signs in again once and repeats the call", async () => {
+    const { platform, api, client } = setup();
+    await client.call("listOrders", {});
+    api.tokens.clear();
+    const answer = await client.call("listOrders", {});
+    expect(answer.ok).toBe(true);
+    expect(platform.logins.count).toBe(2);
+    expect(platform.requests.map((r) => `${r.method} ${r.path} ${r.header.Authorization ?? ""}`.trim())).toEqual([
+      "POST /api/session",
+      "GET /api/orders Bearer token-1",
+      "GET /api/orders Bearer token-1",
+      "POST /api/session",
+      "GET /api/orders Bearer token-2",
+    ]);
+  });
+
+  it("gives up after the one retry: a second 401 is returned as the error", async () => {
+    const { platform, api, client } = setup();
+    api.once("listOrders", apiError(401, "UNAUTHORIZED", "The session token is invalid or has expired; sign in again."));
+    api.once("listOrders", apiError(401, "UNAUTHORIZED", "The session token is invalid or has expired; sign in again."));
+    const answer = await client.call("listOrders", {});
+    expect(answer).toEqual({ ok: false, error: { kind: "api", status: 401, code: "UNAUTHORIZED", message: "The session token is invalid or has expired; sign in again." } });
+    expect(platform.logins.count).toBe(2);
+    expect(platform.requests.filter((r) => r.path === "/api/orders")).toHaveLength(2);
+  });
+
+  it("reports a failed wx.login and a refused code as errors, without calling the route", async () => {
+    const { platform, api, client } = setup();
+    platform.failNextLogin("login:fail network");
+    expect(await client.call("listOrders", {})).toEqual({ ok: false, error: { kind: "login", message: "login:fail network" } });
+    api.once("createSession", apiError(401, "LOGIN_FAILED", "WeChat did not accept the login code."));
+    expect(await client.call("listOrders", {})).toEqual({ ok: false, error: { kind: "api", status: 401, code: "LOGIN_FAILED", message: "WeChat did not accept the login code." } });
+    expect(platform.requests.filter((r) => r.path === "/api/orders")).toHaveLength(0);
+  });
+
+  it("turns network failures, foreign pages and unknown error codes into error values", async () => {
+    const { platform, client } = setup();
+    platform.serve(() => ({ networkError: "request:fail timeout" }));
+    expect(await client.call("listProducts", {})).toEqual({ ok: false, error: { kind: "network", message: "request:fail timeout" } });
+    platform.serve(() => ({ status: 502, body: "<html>Bad Gateway</html>" }));
+    expect(await client.call("listProducts", {})).toEqual({ ok: false, error: { kind: "http", status: 502, message: "HTTP 502" } });
+    platform.serve(() => json(418, { error: { code: "TEAPOT", message: "I am a teapot" } }));
+    expect(await client.call("listProducts", {})).toEqual({ ok: false, error: { kind: "http", status: 418, message: "HTTP 418" } });
+    platform.serve(() => json(200, "not an object"));
+    expect(await client.call("listProducts", {})).toMatchObject({ ok: false, error: { kind: "http", status: 200 } });
+  });
+
+  it("sends JSON bodies, fills path params and passes the Idempotency-Key", async () => {
+    const { platform, client } = setup();
+    const created = await client.call("createOrder", { body: { items: [{ productId: "tea", quantity: 2 }] }, idempotencyKey: "mp-key-1" });
+    expect(created.ok).toBe(true);
+    const id = created.ok ? created.value.order.id : "";
+    await client.call("closeOrder", { params: { id } });
+    const [, create, close] = platform.requests;
+    expect(create).toMatchObject({ method: "POST", path: "/api/orders", header: { "Content-Type": "application/json", "Idempotency-Key": "mp-key-1" }, body: { items: [{ productId: "tea", quantity: 2 }] } });
+    expect(close).toMatchObject({ method: "POST", path: `/api/orders/${id}/close`, body: undefined });
+    expect(close?.header).not.toHaveProperty("Content-Type");
+  });
+
+  it("refuses a base URL that is not a bare origin", () => {
+    const platform = createFakePlatform();
+    expect(() => createApiClient({ wx: fakeWx(platform), baseUrl: "https://pay.example.test/api/", contractVersion: "0.1.0", clock: { now: () => 0 } })).toThrow(/origin/);
+  });
+});
+
+describe("the client's types come from the contract", () => {
+  it("answers each route with the contract's response body, or a ClientError", async () => {
+    const { client } = setup();
+    const answer = await client.call("createOrder", { body: { items: [{ productId: "tea", quantity: 1 }] } });
+    expectTypeOf(answer).toEqualTypeOf<Result<ApiResponseBody<"createOrder">, ClientError>>();
+    expect(answer.ok).toBe(true);
+    expectTypeOf<ApiResponseBody<"createOrder">>().toEqualTypeOf<{ order: Order; payment: RequestPaymentParams }>();
+    expectTypeOf<ApiResponseBody<"renewPayment">["payment"]>().toEqualTypeOf<RequestPaymentParams>();
+  });
+
+  it("asks for exactly what each route takes", () => {
+    expectTypeOf<{ params: { id: string } }>().toExtend<CallInput<"getOrder">>();
+    expectTypeOf<Record<string, never>>().not.toExtend<CallInput<"getOrder">>();
+    expectTypeOf<{ body: { items: { productId: string; quantity: number }[] }; idempotencyKey: string }>().toExtend<CallInput<"createOrder">>();
+    expectTypeOf<{ body: { items: { productId: string; quantity: number }[] }; idempotencyKey: string }>().not.toExtend<CallInput<"renewPayment">>();
+    expectTypeOf<{ query: { limit: number; cursor: string } }>().toExtend<CallInput<"listOrders">>();
+    expectTypeOf<{ query: { limit: number } }>().not.toExtend<CallInput<"getOrder">>();
+  });
+});

@@ -1,0 +1,164 @@
+import type { ApiRequestBody, ApiResponseBody, CONTRACT_VERSION_HEADER as ContractVersionHeader, OrderListQuery } from "@pay/core/contract";
+import type { Clock } from "../utils/clock.js";
+import { err, ok, type Result } from "../utils/result.js";
+import type { WxPort } from "../utils/wx-port.js";
+import { parseApiErrorBody, type ClientError } from "./errors.js";
+import { CLIENT_ROUTES, fillPath, type ClientRouteName, type PathParamNames } from "./routes.js";
+import { createSessionStore } from "./session.js";
+
+/** The header both tiers name the contract version in (the API answers 426 to an app it no longer serves); typed to equal the contract's. */
+const CONTRACT_VERSION_HEADER: typeof ContractVersionHeader = "X-Pay-Contract";
+const DEFAULT_TIMEOUT_MS = 15_000;
+const LOGIN_TIMEOUT_MS = 10_000;
+
+type RouteOf<N extends ClientRouteName> = (typeof CLIENT_ROUTES)[N];
+
+/** What a call takes besides its name: path params, body, query and Idempotency-Key, each only where the route has one. */
+export type CallInput<N extends ClientRouteName> = ([PathParamNames<RouteOf<N>["path"]>] extends [never]
+  ? { readonly params?: undefined }
+  : { readonly params: Readonly<Record<PathParamNames<RouteOf<N>["path"]>, string>> }) &
+  ([ApiRequestBody<N>] extends [undefined] ? { readonly body?: undefined } : { readonly body: ApiRequestBody<N> }) &
+  (N extends "listOrders" ? { readonly query?: Partial<OrderListQuery> } : { readonly query?: undefined }) &
+  (N extends "createOrder" ? { readonly idempotencyKey?: string } : { readonly idempotencyKey?: undefined });
+
+/** The API as the mini-program sees it: typed by the contract, promise-based, failures as values. */
+export interface ApiClient {
+  call<N extends ClientRouteName>(name: N, input: CallInput<N>): Promise<Result<ApiResponseBody<N>, ClientError>>;
+}
+
+export interface ApiClientOptions {
+  readonly wx: WxPort;
+  /** The API's origin, e.g. `https://pay.example.com` (set at build time). */
+  readonly baseUrl: string;
+  readonly contractVersion: string;
+  readonly clock: Pick<Clock, "now">;
+  readonly timeoutMs?: number;
+}
+
+type Answer = { readonly kind: "response"; readonly status: number; readonly data: unknown } | { readonly kind: "network"; readonly errMsg: string };
+
+interface LooseInput {
+  readonly params?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  readonly idempotencyKey?: string;
+}
+
+/** wx.request as a promise that always resolves: an HTTP answer of any status, or the network failure. */
+function send(wx: WxPort, url: string, method: "GET" | "POST", header: Record<string, string>, body: unknown, timeout: number): Promise<Answer> {
+  return new Promise((resolve) => {
+    wx.request({
+      url,
+      method,
+      header,
+      ...(body === undefined ? {} : { data: body as Record<string, unknown> }),
+      dataType: "json",
+      responseType: "text",
+      timeout,
+      success: (result) => resolve({ kind: "response", status: result.statusCode, data: result.data }),
+      fail: (result) => resolve({ kind: "network", errMsg: result.errMsg }),
+    });
+  });
+}
+
+/** wx.login's one-time code, or why there is none. */
+function wxLoginCode(wx: WxPort): Promise<Result<string, ClientError>> {
+  return new Promise((resolve) => {
+    wx.login({
+      timeout: LOGIN_TIMEOUT_MS,
+      success: (result) => resolve(result.code ? ok(result.code) : err({ kind: "login", message: result.errMsg || "wx.login returned no code" })),
+      fail: (result) => resolve(err({ kind: "login", message: result.errMsg })),
+    });
+  });
+}
+
+function queryString(query: LooseInput["query"]): string {
+  if (query === undefined) return "";
+  const pairs = Object.keys(query)
+    .filter((name) => query[name] !== undefined)
+    .map((name) => `${encodeURIComponent(name)}=${encodeURIComponent(String(query[name]))}`);
+  return pairs.length === 0 ? "" : `?${pairs.join("&")}`;
+}
+
+/** A route's success body, or the error its answer describes. */
+function interpret<N extends ClientRouteName>(name: N, answer: Answer): Result<ApiResponseBody<N>, ClientError> {
+  if (answer.kind === "network") return err({ kind: "network", message: answer.errMsg });
+  if (answer.status === CLIENT_ROUTES[name].status && typeof answer.data === "object" && answer.data !== null) {
+    return ok(answer.data as ApiResponseBody<N>);
+  }
+  return err(parseApiErrorBody(answer.status, answer.data) ?? { kind: "http", status: answer.status, message: `HTTP ${answer.status}` });
+}
+
+function isUnauthorized(answer: Answer): boolean {
+  if (answer.kind !== "response" || answer.status !== 401) return false;
+  const error = parseApiErrorBody(answer.status, answer.data);
+  return error?.kind === "api" && error.code === "UNAUTHORIZED";
+}
+
+/**
+ * Builds the client. Signing in is lazy: the first call that needs a user runs wx.login and
+ * POST /api/session (concurrent calls share one sign-in) and keeps the token in storage. A 401 clears
+ * it, signs in again once and repeats the call once.
+ */
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  if (!/^https?:\/\/[^/?#\s]+$/.test(options.baseUrl)) throw new Error(`createApiClient: baseUrl must be an origin like https://pay.example.com, got ${JSON.stringify(options.baseUrl)}`);
+  const { wx, baseUrl, contractVersion, clock } = options;
+  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const session = createSessionStore(wx);
+  let signingIn: Promise<Result<string, ClientError>> | undefined;
+
+  async function signInNow(): Promise<Result<string, ClientError>> {
+    const code = await wxLoginCode(wx);
+    if (!code.ok) return code;
+    const answer = await send(wx, `${baseUrl}${CLIENT_ROUTES.createSession.path}`, "POST", baseHeader(true), { code: code.value }, timeout);
+    const result = interpret("createSession", answer);
+    if (!result.ok) return result;
+    session.save(result.value);
+    return ok(result.value.token);
+  }
+
+  function signIn(): Promise<Result<string, ClientError>> {
+    signingIn ??= signInNow().then((result) => {
+      signingIn = undefined;
+      return result;
+    });
+    return signingIn;
+  }
+
+  function baseHeader(hasBody: boolean): Record<string, string> {
+    const header: Record<string, string> = { [CONTRACT_VERSION_HEADER]: contractVersion };
+    if (hasBody) header["Content-Type"] = "application/json";
+    return header;
+  }
+
+  return {
+    async call(name, input) {
+      const route = CLIENT_ROUTES[name];
+      const loose = input as LooseInput;
+      const url = `${baseUrl}${fillPath(route.path, loose.params ?? {})}${queryString(loose.query)}`;
+      const header = baseHeader(loose.body !== undefined);
+      if (loose.idempotencyKey !== undefined) header["Idempotency-Key"] = loose.idempotencyKey;
+      const attempt = (token: string | undefined): Promise<Answer> =>
+        send(wx, url, route.method, token === undefined ? header : { ...header, Authorization: `Bearer ${token}` }, loose.body, timeout);
+
+      if (route.auth === "none") return interpret(name, await attempt(undefined));
+      const stored = session.read(clock.now());
+      const token = stored === undefined ? await signIn() : ok(stored);
+      if (!token.ok) return token;
+      const answer = await attempt(token.value);
+      if (!isUnauthorized(answer)) return interpret(name, answer);
+      // The token was revoked or the server's secret rotated: one fresh sign-in, one more try. A call
+      // that was refused alongside another one reuses the token the other one already fetched.
+      const current = session.read(clock.now());
+      let fresh: Result<string, ClientError>;
+      if (current !== undefined && current !== token.value) {
+        fresh = ok(current);
+      } else {
+        session.clear();
+        fresh = await signIn();
+      }
+      if (!fresh.ok) return fresh;
+      return interpret(name, await attempt(fresh.value));
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { Product } from "@pay/core/contract";
+import { describeError } from "../../api/errors.js";
+import { cartTotal } from "../../services/cart.js";
+import { appServices, navigate, ROUTES, unexpected, type TapEvent } from "../../utils/app.js";
+import { formatMoney } from "../../utils/money.js";
+
+interface ProductRow {
+  readonly id: string;
+  readonly name: string;
+  readonly priceText: string;
+  readonly inCart: number;
+}
+
+function cartSummary(): { cartCount: number; cartTotalText: string } {
+  const lines = appServices().cart.lines();
+  const total = cartTotal(lines);
+  return {
+    cartCount: lines.reduce((n, line) => n + line.quantity, 0),
+    cartTotalText: total === undefined || total === "mixed-currencies" ? "" : formatMoney(total.amount, total.currency),
+  };
+}
+
+function rows(products: readonly Product[]): ProductRow[] {
+  const lines = appServices().cart.lines();
+  return products.map((p) => ({
+    id: p.id,
+    name: p.name,
+    priceText: formatMoney(p.price, p.currency),
+    inCart: lines.find((line) => line.product.id === p.id)?.quantity ?? 0,
+  }));
+}
+
+interface ProductsData {
+  loading: boolean;
+  error: string;
+  products: ProductRow[];
+  cartCount: number;
+  cartTotalText: string;
+}
+
+interface ProductsPage {
+  /** The products as the API sent them; `data` holds only what the view shows. */
+  catalogue: Product[];
+  load(): Promise<void>;
+  onRetry(): Promise<void>;
+  onAdd(event: TapEvent<{ id: string }>): void;
+  onCheckout(): void;
+  onOpenOrders(): void;
+}
+
+Page<ProductsData, ProductsPage>({
+  data: {
+    loading: true,
+    error: "",
+    products: [],
+    cartCount: 0,
+    cartTotalText: "",
+  },
+  catalogue: [],
+
+  onLoad() {
+    return this.load();
+  },
+
+  onShow() {
+    // The cart may have changed on the checkout page.
+    this.setData({ products: rows(this.catalogue), ...cartSummary() });
+  },
+
+  async load() {
+    this.setData({ loading: true, error: "" });
+    try {
+      const answer = await appServices().api.call("listProducts", {});
+      if (!answer.ok) {
+        this.setData({ loading: false, error: `Products could not be loaded. ${describeError(answer.error)}` });
+        return;
+      }
+      this.catalogue = answer.value.products;
+      this.setData({ loading: false, products: rows(this.catalogue), ...cartSummary() });
+    } catch (error) {
+      this.setData({ loading: false, error: unexpected(error) });
+    }
+  },
+
+  onRetry() {
+    return this.load();
+  },
+
+  onAdd(event: TapEvent<{ id: string }>) {
+    const product = this.catalogue.find((p) => p.id === event.currentTarget.dataset.id);
+    if (product === undefined) return;
+    appServices().cart.add(product);
+    this.setData({ products: rows(this.catalogue), ...cartSummary() });
+  },
+
+  onCheckout() {
+    if (appServices().cart.lines().length === 0) return;
+    navigate("navigateTo", ROUTES.checkout);
+  },
+
+  onOpenOrders() {
+    navigate("navigateTo", ROUTES.orders);
+  },
+});

@@ -1,0 +1,171 @@
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { contractVersion, writeConfigModule } from "../../scripts/build.mjs";
+import { checkBuildOutput } from "../support/check-output.js";
+import { createMiniRuntime, type MiniRuntime } from "../support/mini-runtime.js";
+import { MERCHANT, startThreeTiers, type ThreeTiers } from "../support/three-tiers.js";
+import { createWeChatShim, type WeChatShim } from "../support/wechat-shim.js";
+
+// The mini-program's compiled pages, driven through their lifecycle and taps in the mini runtime,
+// against the real Koa API on SQLite and the sandbox gateway, over real HTTP on ephemeral ports.
+
+interface Phone {
+  readonly rt: MiniRuntime;
+  readonly wechat: WeChatShim;
+}
+
+interface SandboxOrder {
+  readonly out_trade_no: string;
+  readonly trade_state: string;
+  readonly total_fee: number;
+  readonly transaction_id: string | null;
+}
+
+/** This run's build, pointed at `apiUrl` the way scripts/build.mjs points it (config.js), in a folder of its own. */
+async function buildFor(apiUrl: string, scratch: string): Promise<string> {
+  const dir = join(scratch, "dist");
+  cpSync(inject("buildDir"), dir, { recursive: true });
+  writeConfigModule(dir, { apiBaseUrl: apiUrl, contractVersion: await contractVersion() });
+  expect(checkBuildOutput(dir, { apiBaseUrl: apiUrl })).toEqual([]);
+  return dir;
+}
+
+async function sandboxOrders(tiers: ThreeTiers, outTradeNo: string): Promise<SandboxOrder[]> {
+  const answer = await fetch(`${tiers.sandbox.url}/sandbox/orders?out_trade_no=${outTradeNo}`);
+  return ((await answer.json()) as { orders: SandboxOrder[] }).orders;
+}
+
+async function notifyOutcomes(tiers: ThreeTiers, outTradeNo: string): Promise<string[]> {
+  const answer = await fetch(`${tiers.sandbox.url}/sandbox/deliveries?out_trade_no=${outTradeNo}&kind=pay`);
+  return ((await answer.json()) as { deliveries: { outcome: string }[] }).deliveries.map((d) => d.outcome);
+}
+
+/** Waits (real time) until `check` holds. */
+async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** From the products page to the checkout page with `productId` in the cart. */
+async function toCheckout(rt: MiniRuntime, productId: string): Promise<void> {
+  rt.launch();
+  await rt.idle();
+  await rt.tap(`add-${productId}`);
+  await rt.tap("checkout");
+  await rt.idle();
+  expect(rt.current().route).toBe("pages/checkout/index");
+}
+
+function orderIdOnResultPage(rt: MiniRuntime): string {
+  expect(rt.current().route).toBe("pages/result/index");
+  return rt.current().options.id ?? "";
+}
+
+describe.each(["delivered", "lost"] as const)("mini-program -> API -> sandbox, notifies %s", (notifies) => {
+  let tiers: ThreeTiers;
+  let scratch: string;
+  let dir: string;
+  const phones: Phone[] = [];
+  let users = 0;
+
+  beforeAll(async () => {
+    tiers = await startThreeTiers({ notifies });
+    scratch = mkdtempSync(join(tmpdir(), "pay-miniprogram-e2e-build-"));
+    dir = await buildFor(tiers.apiUrl, scratch);
+  });
+  afterEach(() => {
+    for (const phone of phones.splice(0)) {
+      const errors = phone.rt.errors;
+      phone.rt.close();
+      expect(errors).toEqual([]);
+      expect(phone.wechat.refusals).toEqual([]);
+    }
+  });
+  afterAll(async () => {
+    await tiers.stop();
+    rmSync(scratch, { recursive: true, force: true });
+    expect(tiers.logs.filter((line) => line.includes('"level":50') || line.includes('"level":60'))).toEqual([]);
+  });
+
+  /** A phone with a user of its own: the mini runtime running the build, and the WeChat shim. */
+  function newPhone(): Phone {
+    users += 1;
+    const wechat = createWeChatShim({ sandboxUrl: tiers.sandbox.url, appId: MERCHANT.appId, key: MERCHANT.key, user: `${notifies}-user-${users}` });
+    const phone = { rt: createMiniRuntime({ dir, platform: wechat }), wechat };
+    phones.push(phone);
+    return phone;
+  }
+
+  it("pay: the result page shows paid once the API confirms it", async () => {
+    const { rt, wechat } = newPhone();
+    await toCheckout(rt, "coffee-beans");
+    expect(rt.text("total")).toBe("¥68.00");
+    await rt.tap("pay");
+    const orderId = orderIdOnResultPage(rt);
+    await rt.idle();
+    expect(rt.text("title")).toBe("Payment received");
+    expect(rt.text("total")).toBe("¥68.00");
+    expect(rt.text()).toMatch(/WeChat Pay transaction 4200\d{24}/);
+
+    expect(wechat.payments).toHaveLength(1);
+    expect(Object.keys(wechat.payments[0] ?? {}).sort()).toEqual(["nonceStr", "package", "paySign", "signType", "timeStamp"]);
+    const [gateway] = await sandboxOrders(tiers, orderId);
+    expect(gateway).toMatchObject({ trade_state: "SUCCESS", total_fee: 6800 });
+    expect(rt.storage.get("pay.session")).toMatchObject({ token: expect.any(String) as unknown });
+    if (notifies === "lost") {
+      // Paid without any notify reaching the API: the result page's polling let the API query the gateway.
+      expect(tiers.lostNotifies.count).toBeGreaterThan(0);
+      expect(await notifyOutcomes(tiers, orderId)).not.toContain("acknowledged");
+    } else {
+      await eventually(async () => (await notifyOutcomes(tiers, orderId)).includes("acknowledged"));
+    }
+  });
+
+  it("cancel: back on checkout with the order pending; re-paid from My orders it ends paid", async () => {
+    const { rt, wechat } = newPhone();
+    wechat.payer("cancel");
+    await toCheckout(rt, "mug");
+    await rt.tap("pay");
+    expect(rt.current().route).toBe("pages/checkout/index");
+    const notice = rt.text("notice") ?? "";
+    const orderId = /Order (\S+) is still waiting for payment/.exec(notice)?.[1] ?? "";
+    expect(orderId).not.toBe("");
+    expect((await sandboxOrders(tiers, orderId))[0]?.trade_state).toBe("NOTPAY");
+
+    await rt.tap("open-orders");
+    await rt.idle();
+    expect(rt.current().route).toBe("pages/orders/index");
+    expect(rt.text(`status-${orderId}`)).toBe("Awaiting payment");
+    await rt.tap(`pay-${orderId}`);
+    expect(orderIdOnResultPage(rt)).toBe(orderId);
+    await rt.idle();
+    expect(rt.text("title")).toBe("Payment received");
+
+    // The re-payment re-entered unifiedorder for the same order: same prepay_id, no second order.
+    expect(wechat.payments.map((p) => p.package)).toEqual([wechat.payments[0]?.package, wechat.payments[0]?.package]);
+    await rt.tap("orders");
+    await rt.idle();
+    expect(rt.text(`status-${orderId}`)).toBe("Paid");
+    expect(rt.text()?.match(/ · P\d+/g)).toHaveLength(1);
+  });
+
+  it("a payment WeChat refuses shows its reason; a double tap on retry still makes one order", async () => {
+    const { rt, wechat } = newPhone();
+    wechat.payer("fail");
+    await toCheckout(rt, "tote");
+    await rt.tap("pay");
+    expect(rt.text("notice")).toBe("WeChat Pay could not complete the payment: 余额不足，请更换支付方式");
+    await rt.tap("pay", { times: 2 });
+    const orderId = orderIdOnResultPage(rt);
+    await rt.idle();
+    expect(rt.text("title")).toBe("Payment received");
+    expect(wechat.payments).toHaveLength(2);
+    expect(wechat.traffic.filter((line) => line.startsWith("POST /api/orders ->"))).toEqual(["POST /api/orders -> 201"]);
+    expect(await sandboxOrders(tiers, orderId)).toHaveLength(1);
+  });
+});
