@@ -1,6 +1,4 @@
-import type { Contender } from "./contenders.js";
-
-/** How long and how often each contender is timed. */
+/** How long and how often each in-process contender is timed. */
 export interface HarnessOptions {
   /** Operations per contender per round. */
   readonly batch: number;
@@ -10,6 +8,14 @@ export interface HarnessOptions {
   readonly warmupRounds: number;
 }
 
+/** Something timed in process: `run(n)` does n operations and returns n times `unit`, so the work cannot be optimised away. */
+export interface TimedContender {
+  readonly name: string;
+  /** What one operation adds to the checksum `run` returns (a signature's length, a field count). */
+  readonly unit: number;
+  run(ops: number): number | Promise<number>;
+}
+
 /** A contender's throughput over the timed rounds. */
 export interface Measurement {
   readonly name: string;
@@ -17,49 +23,38 @@ export interface Measurement {
   readonly roundsOpsPerSec: readonly number[];
 }
 
-/** Throws unless every contender produces the reference signature. */
-export function assertAgreement(contenders: readonly Contender[], reference: string): void {
-  for (const contender of contenders) {
-    const sign = contender.sign();
-    if (sign !== reference) {
-      throw new Error(`${contender.name} signs ${sign}, but @pay/core signs ${reference}: the contenders do not sign the same input.`);
-    }
-  }
-}
-
-function median(values: readonly number[]): number {
+/** The median of a non-empty list (NaN for an empty one). */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   const upper = sorted[mid] ?? Number.NaN;
   return sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2;
 }
 
-function timeBatch(contender: Contender, batch: number, expectedTotal: number): number {
-  const start = process.hrtime.bigint();
-  const total = contender.run(batch);
-  const elapsedNs = Number(process.hrtime.bigint() - start);
-  if (total !== expectedTotal) throw new Error(`${contender.name} returned ${total} signature characters, expected ${expectedTotal}.`);
-  return (batch * 1e9) / elapsedNs;
-}
-
-function rotated<T>(items: readonly T[], by: number): T[] {
+/** `items` rotated left by `by`: round r of an interleaved run starts with a different contender. */
+export function rotated<T>(items: readonly T[], by: number): T[] {
   const k = by % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
+}
+
+async function timeBatch(contender: TimedContender, batch: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  const total = await contender.run(batch);
+  const elapsedNs = Number(process.hrtime.bigint() - start);
+  const expected = contender.unit * batch;
+  if (total !== expected) throw new Error(`${contender.name} returned a checksum of ${total}, expected ${expected}.`);
+  return (batch * 1e9) / elapsedNs;
 }
 
 /**
  * Runs every contender once per round for `batch` operations, rotating the order each round so
  * that drift in the machine (thermal, GC, neighbours) spreads over all of them; reports medians.
  */
-export function measureInterleaved(contenders: readonly Contender[], options: HarnessOptions): Measurement[] {
-  const entries = contenders.map((contender) => ({
-    contender,
-    expectedTotal: contender.sign().length * options.batch,
-    samples: [] as number[],
-  }));
+export async function measureInterleaved(contenders: readonly TimedContender[], options: HarnessOptions): Promise<Measurement[]> {
+  const entries = contenders.map((contender) => ({ contender, samples: [] as number[] }));
   for (let round = 0; round < options.warmupRounds + options.rounds; round++) {
     for (const entry of rotated(entries, round)) {
-      const opsPerSec = timeBatch(entry.contender, options.batch, entry.expectedTotal);
+      const opsPerSec = await timeBatch(entry.contender, options.batch);
       if (round >= options.warmupRounds) entry.samples.push(opsPerSec);
     }
   }

@@ -1,5 +1,7 @@
-// tenpay ships no types; this covers only the part the benchmark calls.
+// tenpay ships no types; this covers only the parts the benchmarks call.
 declare module "tenpay" {
+  import type { Middleware } from "koa";
+
   interface TenpayConfig {
     appid: string;
     mchid: string;
@@ -12,6 +14,10 @@ declare module "tenpay" {
     constructor(config: TenpayConfig, debug?: boolean);
     /** The internal v2 signer every request goes through (`_request` calls it with `params.sign_type`). */
     _getSign(params: Readonly<Record<string, string | number | undefined>>, type?: "MD5" | "HMAC-SHA256"): string;
+    /** Parses (xml2js) and checks a message; `middleware_pay` is what its notify middleware runs. Rejects on any failure. */
+    _parse(xml: string, type: string, signType?: "MD5" | "HMAC-SHA256"): Promise<Record<string, string>>;
+    /** Its Koa notify middleware: reads `ctx.request.body` (a string), sets `ctx.request.weixin` and `ctx.reply(msg?)`. */
+    middleware(type?: "pay" | "refund" | "nativePay"): Middleware;
   }
 
   export = Payment;

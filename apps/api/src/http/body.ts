@@ -4,13 +4,23 @@ import { ApiError } from "../errors.js";
 
 export const MAX_JSON_BODY_BYTES = 16 * 1024;
 
-/** Reads the raw body up to `limit` bytes; undefined when the client sent too much or went away. */
-export async function readRaw(ctx: Context, limit: number): Promise<Buffer | "too-large" | "aborted"> {
-  try {
-    return await getRawBody(ctx.req, { limit });
-  } catch (cause) {
-    return (cause as { type?: string }).type === "entity.too.large" ? "too-large" : "aborted";
-  }
+/**
+ * Reads the raw body up to `limit` bytes: "too-large" when the client sends more, "aborted" when it went
+ * away, and "too-slow" when `timeoutMs` is given and the whole body has not arrived within it (a
+ * slow-drip body would otherwise hold the request until the server's requestTimeout).
+ */
+export async function readRaw(ctx: Context, limit: number, timeoutMs?: number): Promise<Buffer | "too-large" | "aborted" | "too-slow"> {
+  const reading = getRawBody(ctx.req, { limit }).catch((cause: unknown) => ((cause as { type?: string }).type === "entity.too.large" ? "too-large" : "aborted"));
+  if (timeoutMs === undefined) return reading;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"too-slow">((resolve) => {
+    timer = setTimeout(() => resolve("too-slow"), timeoutMs);
+  });
+  const result = await Promise.race([reading, deadline]);
+  clearTimeout(timer);
+  // Stop reading: the answer is sent with Connection: close, which ends the socket and the pending read.
+  if (result === "too-slow") ctx.req.pause();
+  return result;
 }
 
 /** Reads a JSON request body (application/json, at most 16 KiB); an empty body reads as undefined. */

@@ -3,7 +3,7 @@ import { buildNotifyFailReply } from "@pay/core";
 import type { Context } from "koa";
 import { readRaw } from "../http/body.js";
 import type { ServiceContext } from "../services/context.js";
-import { handlePayNotify, handleRefundNotify, MAX_NOTIFY_BYTES, type NotifyHandling } from "../services/notifies.js";
+import { handlePayNotify, handleRefundNotify, MAX_NOTIFY_BYTES, NOTIFY_BODY_TIMEOUT_MS, type NotifyHandling } from "../services/notifies.js";
 
 const XML_TYPES = ["text/xml", "application/xml"];
 
@@ -16,9 +16,12 @@ async function receive(ctx: Context, services: ServiceContext, kind: "pay" | "re
   if (ctx.is(XML_TYPES) === false || ctx.get("content-type") === "") {
     result = { reply: buildNotifyFailReply("Content-Type must be text/xml"), acknowledged: false, reason: "WRONG_CONTENT_TYPE" };
   } else {
-    const raw = await readRaw(ctx, MAX_NOTIFY_BYTES);
+    const raw = await readRaw(ctx, MAX_NOTIFY_BYTES, NOTIFY_BODY_TIMEOUT_MS);
     if (raw === "too-large") result = { reply: buildNotifyFailReply("body too large"), acknowledged: false, reason: "TOO_LARGE" };
-    else if (raw === "aborted") result = { reply: buildNotifyFailReply("body cut off"), acknowledged: false, reason: "ABORTED" };
+    else if (raw === "too-slow") {
+      result = { reply: buildNotifyFailReply("body too slow"), acknowledged: false, reason: "TOO_SLOW" };
+      ctx.set("Connection", "close");
+    } else if (raw === "aborted") result = { reply: buildNotifyFailReply("body cut off"), acknowledged: false, reason: "ABORTED" };
     else {
       try {
         result = await handle(raw);

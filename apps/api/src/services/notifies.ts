@@ -16,6 +16,9 @@ const refuse = (reason: string, message: string): NotifyHandling => ({ reply: bu
 /** Largest notify body accepted; real ones are under 4 KiB. */
 export const MAX_NOTIFY_BYTES = 64 * 1024;
 
+/** The whole notify body must arrive within this; WeChat Pay sends it at once and gives up on the answer after 5 s. */
+export const NOTIFY_BODY_TIMEOUT_MS = 5_000;
+
 /**
  * Handles a pay result notify from its raw body. SUCCESS is answered only after the paid state is
  * committed (or was already), and for a verified result_code=FAIL notify, which changes nothing.

@@ -51,6 +51,9 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
     },
   );
   if (!match.ok) return { outcome: "rejected", code: match.error.code, message: match.error.message };
+  // WeChat Pay repeats notifies: a repeat of the report that paid this order changes nothing, so it is
+  // answered from the row just read, without a write transaction and a second read.
+  if (order.status !== "pending" && order.transaction_id === report.transactionId) return { outcome: "already-paid", order };
 
   const now = isoAt(ctx.clock());
   const applied = await ctx.db.transaction().execute(async (trx) => {

@@ -9,6 +9,15 @@ import type { ServiceContext } from "./context.js";
 import { newOutRefundNo } from "./order-ids.js";
 import { orderView, refundView } from "./views.js";
 
+/**
+ * A failure note for refunds.last_error: gateway text can hold any bytes (a garbage answer's NUL among
+ * them), which PostgreSQL text columns refuse; control characters become spaces.
+ */
+function errorNote(text: string): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f]/g, " ").slice(0, 500);
+}
+
 async function reloadRefund(ctx: ServiceContext, id: string): Promise<RefundRow> {
   return ctx.db.selectFrom("refunds").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 }
@@ -49,14 +58,8 @@ export async function createRefund(ctx: ServiceContext, orderId: string, request
   const refundId = newOutRefundNo(now);
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      const scoped = { ...ctx, db: trx };
-      if (!(await reserve(scoped, orderId, request.refundFee))) {
-        throw new ApiError(
-          "REFUND_EXCEEDS_PAID",
-          `A refund of ${request.refundFee} would exceed what is left to refund (${order.total_fee - order.reserved_refund_fee} of ${order.total_fee}).`,
-          { field: "refundFee" },
-        );
-      }
+      // The refund row first, the order second: the order in which settleRefund locks them, so a request
+      // racing the settlement of its own key's refund waits instead of deadlocking (PostgreSQL).
       await trx
         .insertInto("refunds")
         .values({
@@ -76,6 +79,14 @@ export async function createRefund(ctx: ServiceContext, orderId: string, request
           succeeded_at: null,
         })
         .execute();
+      const scoped = { ...ctx, db: trx };
+      if (!(await reserve(scoped, orderId, request.refundFee))) {
+        throw new ApiError(
+          "REFUND_EXCEEDS_PAID",
+          `A refund of ${request.refundFee} would exceed what is left to refund (${order.total_fee - order.reserved_refund_fee} of ${order.total_fee}).`,
+          { field: "refundFee" },
+        );
+      }
     });
   } catch (error) {
     // The same Idempotency-Key raced in from another request: answer with that one.
@@ -122,7 +133,7 @@ async function submit(ctx: ServiceContext, order: OrderRow, refund: RefundRow): 
     throw new ApiError("GATEWAY_ERROR", `WeChat Pay refused the refund: ${error.errCode ?? "error"} ${error.errCodeDes ?? ""}`.trim());
   }
   // Unknown outcome (timeout, 5xx, SYSTEMERROR): keep it reserved; a retry or the sweep resubmits the same out_refund_no.
-  await ctx.db.updateTable("refunds").set({ last_error: `${error.kind}: ${error.message}`.slice(0, 500), updated_at: now }).where("id", "=", refund.id).execute();
+  await ctx.db.updateTable("refunds").set({ last_error: errorNote(`${error.kind}: ${error.message}`), updated_at: now }).where("id", "=", refund.id).execute();
   ctx.logger.warn({ refundId: refund.id, kind: error.kind, errCode: error.errCode }, "refund submission unconfirmed");
   throw gatewayFailure("refund", error);
 }
@@ -149,7 +160,7 @@ export async function settleRefund(ctx: ServiceContext, refund: RefundRow, statu
   return ctx.db.transaction().execute(async (trx) => {
     const moved = await trx
       .updateTable("refunds")
-      .set({ status, updated_at: now, succeeded_at: status === "succeeded" ? (succeededAt ?? now) : null, ...(note === undefined ? {} : { last_error: note.slice(0, 500) }) })
+      .set({ status, updated_at: now, succeeded_at: status === "succeeded" ? (succeededAt ?? now) : null, ...(note === undefined ? {} : { last_error: errorNote(note) }) })
       .where("id", "=", refund.id)
       .where("status", "=", "processing")
       .executeTakeFirst();

@@ -16,10 +16,23 @@ export function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+const MAX_CAMEL_NAMES = 1024;
+const camelNames = new Map<string, string>();
+
+/** camelCase of a field name, remembered: every message of a kind renames the same few dozen names. Bounded, for untrusted names. */
+function camelName(name: string): string {
+  let camel = camelNames.get(name);
+  if (camel === undefined) {
+    camel = camelCase(name);
+    if (camelNames.size < MAX_CAMEL_NAMES) camelNames.set(name, camel);
+  }
+  return camel;
+}
+
 /** Renames every key of a wire object to camelCase; values are untouched. */
 export function camelizeKeys<T extends Record<string, unknown>>(wire: T): Camelize<T> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(wire)) if (v !== undefined) out[camelCase(k)] = v;
+  for (const [k, v] of Object.entries(wire)) if (v !== undefined) out[camelName(k)] = v;
   return out as Camelize<T>;
 }
 
@@ -39,13 +52,19 @@ export function wireString(max = 256) {
   return z.string().max(max);
 }
 
-/** A wire integer (`total_fee`, `cash_fee`): canonical decimal digits to a safe integer; "01" and "1.0" are refused. */
+const WIRE_INT = z
+  .string()
+  .regex(/^(?:0|[1-9][0-9]{0,15})$/, "expected a whole number")
+  .transform(Number)
+  .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER));
+
+/**
+ * A wire integer (`total_fee`, `cash_fee`): canonical decimal digits to a safe integer; "01" and "1.0" are refused.
+ * One shared (immutable) schema: building a zod schema costs far more than a parse, and coupon fields are
+ * read with it on every notify.
+ */
 export function wireInt() {
-  return z
-    .string()
-    .regex(/^(?:0|[1-9][0-9]{0,15})$/, "expected a whole number")
-    .transform(Number)
-    .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER));
+  return WIRE_INT;
 }
 
 /** A wire currency code that @pay/core knows. */

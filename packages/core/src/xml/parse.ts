@@ -29,14 +29,21 @@ export type XmlFields = Record<string, string>;
 export const DEFAULT_MAX_XML_BYTES = 64 * 1024;
 
 const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
-const NAME_START = /[A-Za-z_]/;
-const NAME_CHAR = /[A-Za-z0-9_.-]/;
 const DTD_MARKERS = /<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
 /** Characters outside XML 1.0's Char production: C0 controls other than tab, LF and CR; U+FFFE/U+FFFF. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const PREDEFINED: Readonly<Record<string, string>> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+// Element names: [A-Za-z_][A-Za-z0-9_.-]*, tested on char codes (a regex per character was a tenth of a notify's parse).
+function isNameStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+}
+
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d;
+}
 
 class Cursor {
   pos = 0;
@@ -60,9 +67,9 @@ class Cursor {
   readName(): string | undefined {
     const t = this.text;
     const start = this.pos;
-    if (start >= t.length || !NAME_START.test(t[start] ?? "")) return undefined;
+    if (start >= t.length || !isNameStart(t.charCodeAt(start))) return undefined;
     let p = start + 1;
-    while (p < t.length && NAME_CHAR.test(t[p] ?? "")) p++;
+    while (p < t.length && isNameChar(t.charCodeAt(p))) p++;
     this.pos = p;
     return t.slice(start, p);
   }

@@ -1,0 +1,97 @@
+// `pnpm bench`: runs every benchmark (or those named by --only), prints the tables and, for a full
+// run, rewrites docs/benchmarks.md. Never part of the tests.
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { writeBenchmarks, type RunContext } from "./docs.js";
+import { describeMachine, loadAverage, waitForQuiet, type QuietWait } from "./machine.js";
+import { formatTargets, type Section } from "./markdown.js";
+import { benchMemory } from "./memory.js";
+import { benchNotify } from "./notify.js";
+import { benchOrders } from "./orders.js";
+import type { RunOptions } from "./run-options.js";
+import { benchScale, SCALE_SIZES } from "./scale.js";
+import { benchSigning } from "./signing.js";
+import { benchXml } from "./xml.js";
+
+const DOCS_PATH = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
+const QUIET_LOAD = 1.5;
+const MAX_QUIET_WAIT_SECONDS = 20 * 60;
+
+const BENCHMARKS = {
+  signing: (run: RunOptions) => benchSigning(run.quick),
+  xml: (run: RunOptions) => benchXml(run.quick),
+  notify: benchNotify,
+  orders: benchOrders,
+  scale: benchScale,
+  memory: benchMemory,
+} satisfies Record<string, (run: RunOptions) => Promise<Section>>;
+type BenchmarkName = keyof typeof BENCHMARKS;
+const NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];
+
+function parseSize(text: string): number {
+  const match = /^(\d+)([km]?)$/i.exec(text.trim());
+  const size = match === null ? Number.NaN : Number(match[1]) * ({ k: 1e3, m: 1e6 }[(match[2] ?? "").toLowerCase()] ?? 1);
+  if (!SCALE_SIZES.some((s) => s === size)) throw new Error(`--scale-max takes one of ${SCALE_SIZES.join(", ")} (or 10k, 100k, 1m), not ${text}.`);
+  return size;
+}
+
+function parseOnly(text: string | undefined): BenchmarkName[] {
+  if (text === undefined) return NAMES;
+  const names = text.split(",").map((n) => n.trim());
+  const unknown = names.filter((n) => !(NAMES as string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`--only takes ${NAMES.join(", ")}; unknown: ${unknown.join(", ")}.`);
+  return names as BenchmarkName[];
+}
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string" },
+    quick: { type: "boolean", default: false },
+    "scale-max": { type: "string" },
+    baseline: { type: "string" },
+    "profile-api": { type: "string" },
+    "wait-quiet": { type: "boolean", default: false },
+  },
+});
+
+const log = (line: string): void => console.log(line);
+const selected = parseOnly(values.only);
+const profileDir = values["profile-api"] === undefined ? undefined : resolve(values["profile-api"]);
+const run: RunOptions = {
+  quick: values.quick,
+  log,
+  scaleMax: values["scale-max"] === undefined ? Math.max(...SCALE_SIZES) : parseSize(values["scale-max"]),
+  ...(values.baseline === undefined ? {} : { baselineApi: resolve(values.baseline) }),
+  ...(profileDir === undefined ? {} : { apiNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] }),
+};
+// Only a full, plain run may rewrite the published figures.
+const writesDocs = values.only === undefined && !values.quick && values.baseline === undefined && profileDir === undefined;
+
+const started = Date.now();
+const quiet: QuietWait | undefined = values["wait-quiet"] ? await waitForQuiet(QUIET_LOAD, MAX_QUIET_WAIT_SECONDS, log) : undefined;
+const loadAtStart = loadAverage();
+log(`Machine: ${describeMachine()}; load ${loadAtStart.toFixed(2)}`);
+const sections: Section[] = [];
+for (const name of selected) {
+  log(`== ${name}`);
+  const section = await BENCHMARKS[name](run);
+  sections.push(section);
+  console.log(`\n${section.heading}\n\n${section.body}\n${section.checks.length > 0 ? `\n${formatTargets(section.checks)}\n` : ""}`);
+}
+const checks = sections.flatMap((s) => s.checks);
+console.log(`Targets: ${checks.filter((c) => c.pass).length} of ${checks.length} met.\n${formatTargets(checks)}`);
+if (writesDocs) {
+  const context: RunContext = {
+    date: new Date(started).toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    machine: describeMachine(),
+    loadAtStart,
+    loadAtEnd: loadAverage(),
+    quiet,
+    durationMinutes: (Date.now() - started) / 60_000,
+  };
+  await writeBenchmarks(DOCS_PATH, sections, context);
+  log(`Wrote ${DOCS_PATH}.`);
+} else {
+  log(`Not writing ${DOCS_PATH}: only a full run without --only, --quick, --baseline or --profile-api does.`);
+}

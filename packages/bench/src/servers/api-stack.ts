@@ -1,0 +1,164 @@
+// The system under test: @pay/sandbox in the bench's own process (playing WeChat: logins and
+// unifiedorder), PostgreSQL when asked, and API processes on SQLite or PostgreSQL.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
+import { startSandbox } from "@pay/sandbox";
+import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET } from "../data/merchant.js";
+import { openPostgresSeed, openSqliteSeed, type SeedDatabase, type SeedUser } from "../data/seed.js";
+import { startChild, type ChildServer } from "./children.js";
+import { processCpuSeconds } from "./cpu.js";
+import { startPostgres, type BenchPostgres } from "./postgres.js";
+
+export type Dialect = "sqlite" | "postgres";
+
+const API_PROCESS = new URL("./api-process.js", import.meta.url);
+const REFERENCE_SERVER = new URL("./reference-server.js", import.meta.url);
+const START_ATTEMPTS = 3;
+
+/** A user signed in through the real path (sandbox login code, then POST /api/session). */
+export interface BenchUser extends SeedUser {
+  readonly token: string;
+}
+
+/** One API process with its own database. */
+export interface ApiInstance {
+  readonly name: string;
+  readonly dialect: Dialect;
+  readonly url: string;
+  readonly server: ChildServer;
+  readonly users: readonly BenchUser[];
+  /** A second connection to the API's database, for bulk seeding and checks. */
+  readonly db: SeedDatabase;
+  /** CPU seconds used so far by the API process and, on PostgreSQL, the database server: what serving requests costs. */
+  cpuSeconds(): number;
+}
+
+export interface Stack {
+  /** An API process on a fresh database with `userCount` signed-in users; `apiModule` runs another build of @pay/api. */
+  startApi(name: string, dialect: Dialect, userCount: number, apiModule?: string): Promise<ApiInstance>;
+  startReference(kind: "koa-hello" | "koa-body" | "tenpay"): Promise<ChildServer>;
+  /** Stops every process and server the stack started, and deletes its files. */
+  stop(): Promise<void>;
+}
+
+/** Headers the mini-program sends on every API call. */
+export function clientHeaders(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}`, [CONTRACT_VERSION_HEADER]: CONTRACT_VERSION };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      probe.close(() => (port > 0 ? resolve(port) : reject(new Error("could not pick a free port"))));
+    });
+  });
+}
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const answer = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const parsed = (await answer.json()) as Record<string, unknown>;
+  if (!answer.ok) throw new Error(`POST ${url} answered ${answer.status}: ${JSON.stringify(parsed)}`);
+  return parsed;
+}
+
+/** The API's environment, as an operator would set it; the sweep is pushed out of the way of the measurements. */
+function apiEnv(port: number, databaseUrl: string, sandboxUrl: string): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: "info",
+    WXPAY_BASE_URL: sandboxUrl,
+    WXPAY_APPID: MERCHANT.appId,
+    WXPAY_MCHID: MERCHANT.mchId,
+    WXPAY_KEY: MERCHANT.key,
+    WXPAY_SIGN_TYPE: MERCHANT.signType,
+    WXPAY_NOTIFY_URL: `http://127.0.0.1:${port}/wxpay/notify`,
+    WX_API_BASE_URL: sandboxUrl,
+    WX_APPSECRET: MERCHANT.appSecret,
+    SESSION_SECRET,
+    ADMIN_TOKEN,
+    SWEEP_INTERVAL_SECONDS: "86400",
+  };
+}
+
+export interface StackOptions {
+  /** Extra node options for every API process (`--cpu-prof --cpu-prof-dir=...` to profile it). */
+  readonly apiNodeArgs?: readonly string[];
+}
+
+/** Starts the sandbox (and PostgreSQL on first use) for a benchmark. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const workDir = mkdtempSync(join(tmpdir(), "pay-bench-"));
+  const sandbox = await startSandbox({
+    merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+    requireClientCert: false,
+  });
+  let postgres: BenchPostgres | undefined;
+  const children: ChildServer[] = [];
+  const databases: SeedDatabase[] = [];
+
+  const signIn = async (apiUrl: string, user: string): Promise<{ openid: string; token: string }> => {
+    const { code, openid } = (await postJson(`${sandbox.url}/sandbox/login-codes`, { appid: MERCHANT.appId, user })) as { code: string; openid: string };
+    const { token } = (await postJson(`${apiUrl}/api/session`, { code }, { [CONTRACT_VERSION_HEADER]: CONTRACT_VERSION })) as { token: string };
+    return { openid, token };
+  };
+
+  return {
+    async startApi(name, dialect, userCount, apiModule) {
+      let databaseUrl: string;
+      if (dialect === "sqlite") databaseUrl = join(workDir, `${name}.sqlite`);
+      else {
+        postgres ??= await startPostgres();
+        databaseUrl = await postgres.createDatabase(name.replace(/[^a-z0-9_]/gi, "_"));
+      }
+      let server: ChildServer | undefined;
+      for (let attempt = 1; server === undefined; attempt++) {
+        // The port is free when chosen but could be taken before the API binds it: then choose again.
+        const port = await freePort();
+        try {
+          server = await startChild({
+            name,
+            script: API_PROCESS,
+            env: { ...apiEnv(port, databaseUrl, sandbox.url), ...(apiModule === undefined ? {} : { PAY_BENCH_API_MODULE: apiModule }) },
+            logFile: join(workDir, `${name}.log`),
+            ...(options.apiNodeArgs === undefined ? {} : { nodeArgs: options.apiNodeArgs }),
+          });
+        } catch (error) {
+          if (attempt >= START_ATTEMPTS) throw error;
+        }
+      }
+      children.push(server);
+      const db = dialect === "sqlite" ? openSqliteSeed(databaseUrl) : await openPostgresSeed(databaseUrl);
+      databases.push(db);
+      const sessions: Array<{ openid: string; token: string }> = [];
+      for (let n = 0; n < userCount; n++) sessions.push(await signIn(server.url, `${name}-user-${n}`));
+      const ids = await db.userIds(sessions.map((s) => s.openid));
+      const users = sessions.map((s, n) => ({ id: ids[n] ?? "", openid: s.openid, token: s.token }));
+      const serverPid = server.pid;
+      const database = dialect === "postgres" ? postgres : undefined;
+      const cpuSeconds = (): number => processCpuSeconds(serverPid) + (database?.cpuSeconds() ?? 0);
+      return { name, dialect, url: server.url, server, users, db, cpuSeconds };
+    },
+    async startReference(kind) {
+      const server = await startChild({ name: kind, script: REFERENCE_SERVER, args: [kind], logFile: join(workDir, `${kind}.log`) });
+      children.push(server);
+      return server;
+    },
+    async stop() {
+      for (const child of children.splice(0)) await child.stop();
+      for (const db of databases.splice(0)) await db.close();
+      await sandbox.stop();
+      await postgres?.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
