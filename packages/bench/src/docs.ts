@@ -49,7 +49,9 @@ export function renderBenchmarks(sections: readonly Section[], context: RunConte
     context.quiet === undefined
       ? ""
       : context.quiet.quiet
-        ? ` The run waited ${Math.round(context.quiet.waitedSeconds / 60)} min for the 1-minute load average to fall below 1.5 first.`
+        ? context.quiet.waitedSeconds < 60
+          ? " The 1-minute load average was already below 1.5 when the run was due to start."
+          : ` The run first waited ${Math.round(context.quiet.waitedSeconds / 60)} min for the 1-minute load average to fall below 1.5.`
         : ` **The machine never got quiet (1-minute load average below 1.5) within ${Math.round(context.quiet.waitedSeconds / 60)} min of waiting: this run shared it with other work.**`;
   const micro = sections.filter((s) => s.heading === "## Signing" || s.heading === "## XML");
   const http = sections.filter((s) => !micro.includes(s));

@@ -11,7 +11,7 @@ export const SCALE_SIZES = [10_000, 100_000, 1_000_000] as const;
 /** The issue's bound: latency at 1M orders within this factor of 10k. */
 const MAX_LATENCY_RATIO = 1.2;
 /** Fixed request counts rather than durations: every table size gets the same work, and the pending pool stays small. */
-const FULL_SCALE: HttpOptions = { rounds: 5, warmup: { amount: 1_000 }, measure: { amount: 4_000 }, connections: 50 };
+const FULL_SCALE: HttpOptions = { rounds: 5, warmup: { amount: 500 }, measure: { amount: 2_000 }, connections: 50 };
 const QUICK_SCALE: HttpOptions = { rounds: 1, warmup: { amount: 300 }, measure: { amount: 1_000 }, connections: 50 };
 /** Distinct orders every lookup run cycles through, scattered over the whole table. */
 const LOOKUP_SAMPLE = 20_000;
@@ -33,14 +33,33 @@ function dialectLabel(dialect: Dialect): string {
   return dialect === "sqlite" ? "SQLite" : "PostgreSQL";
 }
 
-/** Notifies the pending pool must hold: every warm-up and measured run of every round, and the connections' look-ahead. */
+/**
+ * Pending orders one round's notifies pay: its warm-up and measured run, and the connections' look-ahead. Before
+ * each round they are put back to pending, so the table keeps its size and its mix.
+ */
 function poolSizeFor(options: HttpOptions): number {
   const amount = (extent: HttpOptions["measure"]): number => ("amount" in extent ? extent.amount : 0);
-  return options.rounds * (amount(options.warmup) + amount(options.measure) + 2 * options.connections);
+  return amount(options.warmup) + amount(options.measure) + 2 * options.connections;
+}
+
+/** Distinct notifies that first put the pool back to pending (before each warm-up, outside the measured run). */
+function recyclingNotifyTarget(name: string, api: ApiInstance, pool: PendingPool): LoadTarget {
+  const inner = distinctNotifyTarget(name, api, pool);
+  return {
+    ...inner,
+    async job(phase, extent, connections) {
+      if (phase === "warmup") {
+        await api.db.resetPending(pool.from, pool.count);
+        pool.rewind();
+      }
+      return inner.job(phase, extent, connections);
+    },
+  };
 }
 
 async function seedSized(api: ApiInstance, size: number, poolSize: number, log: (line: string) => void): Promise<SizedApi> {
   const settled = size - poolSize;
+  if (settled < poolSize) throw new Error(`A table of ${size} orders cannot hold a pending pool of ${poolSize}: make the scale runs shorter.`);
   const started = performance.now();
   await api.db.insertOrders({ from: 0, count: settled, kind: "mixed", users: api.users });
   await api.db.insertOrders({ from: settled, count: poolSize, kind: "pending", users: api.users });
@@ -69,7 +88,7 @@ async function benchDialect(run: RunOptions, dialect: Dialect, sizes: readonly n
       sized.push(await seedSized(api, size, poolSize, run.log));
       seedSeconds.push((performance.now() - started) / 1000);
     }
-    const notifyTargets: LoadTarget[] = sized.map(({ size, api, pool }) => distinctNotifyTarget(`notify, ${sizeLabel(size)} orders`, api, pool));
+    const notifyTargets: LoadTarget[] = sized.map(({ size, api, pool }) => recyclingNotifyTarget(`notify, ${sizeLabel(size)} orders`, api, pool));
     const lookupTargets: LoadTarget[] = sized.map(({ size, api, settled }) => {
       const sample = shuffled(Array.from({ length: Math.min(LOOKUP_SAMPLE, settled) }, (_, n) => Math.floor((n * settled) / Math.min(LOOKUP_SAMPLE, settled))));
       return fixedTarget(`lookup, ${sizeLabel(size)} orders`, api.url, () => api.cpuSeconds(), lookupRequests(api, sample));
@@ -132,7 +151,8 @@ export async function benchScale(run: RunOptions): Promise<Section> {
     `One API process per table size, all running at once, each on its own database seeded in bulk before the runs ` +
       `(SQLite: prepared 100-row inserts, 10 000 rows per transaction; PostgreSQL: \`INSERT ... SELECT\` over \`generate_series\`; ` +
       `both followed by ANALYZE). A table of N orders holds N - ${formatCount(poolSizeFor(options))} settled orders (nine paid, with their ` +
-      `payment events, to one closed) and ${formatCount(poolSizeFor(options))} pending ones that the notify runs pay. ` +
+      `payment events, to one closed) and ${formatCount(poolSizeFor(options))} pending ones that a round's notifies pay; before each ` +
+      `round the bench puts them back to pending (outside the measured run), so every table keeps its size. ` +
       `Every run is ${describeExtent(options.measure)} after ${describeExtent(options.warmup)} of warm-up, ${options.connections} connections, ` +
       `${options.rounds} rounds rotating over all tables and both series; medians. Lookups cycle through ${formatCount(LOOKUP_SAMPLE)} ` +
       `settled orders spread evenly over the whole table, in a scattered order.` +

@@ -406,6 +406,26 @@ describe("openDatabase", () => {
     expect((error as DatabaseError).message).not.toContain("secret");
   });
 
+  it("SQLite reuses prepared statements: the same query with other parameters, and a stream after it, read the right rows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pay-db-test-"));
+    const opened = await openDatabase(join(dir, "api.sqlite"));
+    try {
+      await migrateToLatest(opened.db);
+      await seedProducts(opened.db, DEFAULT_PRODUCTS);
+      const priceOf = async (id: string) => (await opened.db.selectFrom("products").select("price").where("id", "=", id).executeTakeFirst())?.price;
+      expect(await priceOf("mug")).toBe(3990);
+      expect(await priceOf("tote")).toBe(2500);
+      expect(await priceOf("no-such-product")).toBeUndefined();
+      const streamed: string[] = [];
+      for await (const row of opened.db.selectFrom("products").select("id").orderBy("id").stream()) streamed.push(row.id);
+      expect(streamed).toEqual(DEFAULT_PRODUCTS.map((product) => product.id).sort());
+      expect(await priceOf("mug")).toBe(3990);
+    } finally {
+      await opened.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("opens a SQLite file in a new directory with WAL, busy_timeout, foreign keys and synchronous=NORMAL", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pay-db-test-"));
     const opened = await openDatabase(join(dir, "nested", "deeper", "api.sqlite"));

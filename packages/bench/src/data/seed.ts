@@ -29,6 +29,8 @@ export interface SeedDatabase {
   /** The ids of the users with these openids, in the same order. */
   userIds(openids: readonly string[]): Promise<string[]>;
   insertOrders(range: SeedRange): Promise<void>;
+  /** Puts orders from..from+count-1 back to pending and deletes the payment events notifies wrote for them. */
+  resetPending(from: number, count: number): Promise<void>;
   /** Rows of payment_events written by notifies (the bench's seeding writes source `query`). */
   countNotifyEvents(): Promise<number>;
   /** Orders in the table. */
@@ -47,6 +49,9 @@ const ORDER_COLUMNS = [
 const EVENT_COLUMNS = ["order_id", "source", "transaction_id", "total_fee", "fee_type", "cash_fee", "cash_fee_type", "raw", "created_at"] as const;
 
 const NOTIFY_URL = "http://127.0.0.1:9/wxpay/notify";
+// Ids are zero-padded, so a range of orders is a range of ids.
+const RESET_EVENTS_SQL = "delete from payment_events where source = 'notify' and order_id between ? and ?";
+const RESET_ORDERS_SQL = "update orders set status = 'pending', transaction_id = null, paid_at = null, updated_at = created_at where id between ? and ?";
 /** Seeded history: order i was created i seconds after this instant. */
 const HISTORY_START_MS = Date.parse("2024-01-01T00:00:00.000Z");
 const MINUTE_MS = 60_000;
@@ -154,6 +159,14 @@ export function openSqliteSeed(path: string): SeedDatabase {
       }
       return Promise.resolve();
     },
+    resetPending(from, count) {
+      const ids = [orderIdAt(from), orderIdAt(from + count - 1)];
+      db.transaction(() => {
+        db.prepare(RESET_EVENTS_SQL).run(ids);
+        db.prepare(RESET_ORDERS_SQL).run(ids);
+      })();
+      return Promise.resolve();
+    },
     countNotifyEvents: () => Promise.resolve((db.prepare("select count(*) as n from payment_events where source = 'notify'").get() as { n: number }).n),
     countOrders: () => Promise.resolve((db.prepare("select count(*) as n from orders").get() as { n: number }).n),
     settle() {
@@ -231,6 +244,19 @@ export async function openPostgresSeed(url: string): Promise<SeedDatabase> {
         if (range.kind !== "pending") {
           await client.query(`insert into payment_events (${EVENT_COLUMNS.join(", ")}) ${PG_EVENT_SELECT}`, [from, to, history, range.kind]);
         }
+      }
+    },
+    async resetPending(from, count) {
+      const ids = [orderIdAt(from), orderIdAt(from + count - 1)];
+      const numbered = (sql: string): string => sql.replace("?", "$1").replace("?", "$2");
+      await client.query("begin");
+      try {
+        await client.query(numbered(RESET_EVENTS_SQL), ids);
+        await client.query(numbered(RESET_ORDERS_SQL), ids);
+        await client.query("commit");
+      } catch (error) {
+        await client.query("rollback");
+        throw error;
       }
     },
     countNotifyEvents: () => count("select count(*) as n from payment_events where source = 'notify'"),
