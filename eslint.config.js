@@ -29,6 +29,21 @@ export default tseslint.config(
     },
   },
   {
+    // Log redaction runs as pino formatters; a bare `.child(bindings)` resets the bindings formatter,
+    // so children are made with childLogger (apps/api/src/logging.ts), which keeps it.
+    files: ["apps/api/src/**/*.ts"],
+    ignores: ["apps/api/src/logging.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.property.name='child'][arguments.length=1]",
+          message: "Use childLogger(parent, bindings) from logging.ts: a bare .child(bindings) skips the redaction of its bindings.",
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -14,6 +14,7 @@ import { createApiRouter } from "./routes/api.js";
 import { createHealthRouter } from "./routes/health.js";
 import { createWxPayRouter } from "./routes/wxpay.js";
 import type { ServiceContext } from "./services/context.js";
+import { createPaidWriter } from "./services/paid-writer.js";
 import { createSessionTokens } from "./services/session-tokens.js";
 
 /** Everything the app needs from outside; tests pass the sandbox-backed gateway and a moved clock. */
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
     tokens: createSessionTokens(deps.config.sessionSecret, deps.config.sessionTtlSeconds),
     clock: deps.clock ?? systemClock,
     logger: deps.logger,
+    paidWriter: createPaidWriter(deps.db, deps.dialect),
   };
   const app = new Koa();
   app.proxy = false;

@@ -37,7 +37,7 @@ const SECRET_FIELD_NAMES = [
   "responseBody",
 ] as const;
 
-/** pino `redact` paths shared by every logger of the API (fast-redact syntax). */
+/** What every logger of the API censors: `name` at the top level, `*.name` one object deep, or an exact path. */
 export const LOG_REDACT_PATHS: readonly string[] = [
   ...SECRET_FIELD_NAMES.flatMap((name) => [name, `*.${name}`]),
   "req.headers.authorization",
@@ -52,9 +52,76 @@ export const LOG_REDACT_PATHS: readonly string[] = [
 /** What a redacted value is replaced with. */
 export const LOG_REDACT_CENSOR = "[redacted]";
 
-/** The redact option to hand pino (also for child loggers built from a foreign parent). */
-export function logRedactOptions(): { paths: string[]; censor: string } {
-  return { paths: [...LOG_REDACT_PATHS], censor: LOG_REDACT_CENSOR };
+/** A compiled LOG_REDACT_PATHS: what to censor at this depth, and where to look deeper. */
+interface RedactNode {
+  censor: boolean;
+  readonly children: Map<string, RedactNode>;
+  wildcard: RedactNode | undefined;
+}
+
+const newNode = (): RedactNode => ({ censor: false, children: new Map(), wildcard: undefined });
+
+/** Splits `a.b["c-d"].*` into segments; `*` matches any key. */
+function pathSegments(path: string): string[] {
+  return [...path.matchAll(/([^.[\]]+)|\["([^"]+)"\]/g)].map((match) => match[1] ?? match[2] ?? "");
+}
+
+function compileRedactPaths(paths: readonly string[]): RedactNode {
+  const root = newNode();
+  for (const path of paths) {
+    let node = root;
+    for (const segment of pathSegments(path)) {
+      let next: RedactNode | undefined;
+      if (segment === "*") next = node.wildcard ??= newNode();
+      else {
+        next = node.children.get(segment);
+        if (next === undefined) node.children.set(segment, (next = newNode()));
+      }
+      node = next;
+    }
+    node.censor = true;
+  }
+  return root;
+}
+
+/** A copy that keeps the prototype and every own property (an Error keeps its message and stack). */
+function shallowCopy<T extends object>(value: T): T {
+  return Object.create(Object.getPrototypeOf(value) as object | null, Object.getOwnPropertyDescriptors(value)) as T;
+}
+
+/** `value` with the paths under `node` censored: copied where something changes, never mutated. */
+function redactWith(value: object, node: RedactNode): object {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in value) {
+    const child = node.children.get(key) ?? node.wildcard;
+    if (child === undefined) continue;
+    const field = (value as Record<string, unknown>)[key];
+    let replaced: unknown = field;
+    if (child.censor) replaced = LOG_REDACT_CENSOR;
+    else if (typeof field === "object" && field !== null && (child.children.size > 0 || child.wildcard !== undefined)) replaced = redactWith(field, child);
+    if (replaced !== field) {
+      copy ??= shallowCopy(value as Record<string, unknown>);
+      copy[key] = replaced;
+    }
+  }
+  return copy ?? value;
+}
+
+const REDACT_TREE = compileRedactPaths(LOG_REDACT_PATHS);
+
+/**
+ * Censors LOG_REDACT_PATHS in a log line's fields or a child logger's bindings. Used as pino's `log`
+ * and `bindings` formatters instead of pino's `redact`: the same rules for about a tenth of the cost
+ * per line (3 µs instead of 25 µs with these 66 paths, measured with pino 10), which mattered on the
+ * notify path (docs/benchmarks.md).
+ */
+export function redactLogFields<T extends object>(fields: T): T {
+  return redactWith(fields, REDACT_TREE) as T;
+}
+
+/** The pino formatters that apply the shared redaction (also for child loggers built from a foreign parent). */
+export function logRedactFormatters(): { log: (fields: Record<string, unknown>) => Record<string, unknown>; bindings: (bindings: Bindings) => Bindings } {
+  return { log: redactLogFields, bindings: redactLogFields };
 }
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly (Level | "silent")[];
@@ -75,7 +142,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   if (!(LEVELS as readonly string[]).includes(level)) {
     throw new Error(`createLogger: unknown level ${JSON.stringify(level)}; use one of ${LEVELS.join(", ")}.`);
   }
-  const config = { level, redact: logRedactOptions(), ...(options.name === undefined ? {} : { name: options.name }) };
+  const config = { level, formatters: logRedactFormatters(), ...(options.name === undefined ? {} : { name: options.name }) };
   return options.destination === undefined ? pino(config) : pino(config, options.destination);
 }
 
@@ -84,5 +151,6 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
  * handed a logger that was not built by createLogger.
  */
 export function childLogger(parent: Logger, bindings: Bindings): Logger {
-  return parent.child(bindings, { redact: logRedactOptions() });
+  const { log, bindings: redactBindings } = logRedactFormatters();
+  return parent.child(bindings, { formatters: { log: (fields: object) => log(fields as Record<string, unknown>), bindings: redactBindings } });
 }

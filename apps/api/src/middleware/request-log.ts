@@ -1,6 +1,25 @@
 import { randomUUID } from "node:crypto";
-import type { Middleware } from "koa";
+import type { Context, Middleware } from "koa";
 import type { Logger } from "pino";
+
+/** What a route adds to its request's one log line (see `describeRequestLog`). */
+export interface RequestLogEntry {
+  /** The line's message instead of "request". */
+  readonly msg: string;
+  /** Logged at warn instead of info. */
+  readonly warn: boolean;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+const ENTRY = Symbol("requestLogEntry");
+
+/**
+ * Lets a route fold what it would log into its request's line, so a request costs one log line (the
+ * notify routes: kind, outcome and reason beside status and time).
+ */
+export function describeRequestLog(ctx: Context, entry: RequestLogEntry): void {
+  (ctx.state as Record<symbol, RequestLogEntry>)[ENTRY] = entry;
+}
 
 /** Tags each request with an id (kept from X-Request-Id when sane) and logs one line when it ends. */
 export function createRequestLog(logger: Logger): Middleware {
@@ -13,7 +32,10 @@ export function createRequestLog(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      logger.info({ requestId: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, "request");
+      const line = { requestId: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) };
+      const entry = (ctx.state as Record<symbol, RequestLogEntry | undefined>)[ENTRY];
+      if (entry === undefined) logger.info(line, "request");
+      else logger[entry.warn ? "warn" : "info"]({ ...line, ...entry.fields }, entry.msg);
     }
   };
 }

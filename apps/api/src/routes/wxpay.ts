@@ -2,6 +2,7 @@ import Router from "@koa/router";
 import { buildNotifyFailReply } from "@pay/core";
 import type { Context } from "koa";
 import { readRaw } from "../http/body.js";
+import { describeRequestLog } from "../middleware/request-log.js";
 import type { ServiceContext } from "../services/context.js";
 import { handlePayNotify, handleRefundNotify, MAX_NOTIFY_BYTES, NOTIFY_BODY_TIMEOUT_MS, type NotifyHandling } from "../services/notifies.js";
 
@@ -32,7 +33,8 @@ async function receive(ctx: Context, services: ServiceContext, kind: "pay" | "re
       }
     }
   }
-  services.logger[result.acknowledged ? "info" : "warn"]({ kind, acknowledged: result.acknowledged, reason: result.reason }, "notify");
+  // One line per notify: the request log's, with the outcome.
+  describeRequestLog(ctx, { msg: "notify", warn: !result.acknowledged, fields: { kind, acknowledged: result.acknowledged, reason: result.reason } });
   ctx.status = 200;
   ctx.type = "text/xml";
   ctx.body = result.reply;

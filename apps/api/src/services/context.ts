@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import type { Database } from "../db/schema.js";
 import type { AppConfig } from "../env.js";
 import type { WxLoginClient, WxPayGateway } from "../gateway/gateway.js";
+import type { PaidWriter } from "./paid-writer.js";
 import type { SessionTokens } from "./session-tokens.js";
 
 /** What the services share; built once by createApp. Nothing correctness-critical lives in process memory. */
@@ -16,4 +17,6 @@ export interface ServiceContext {
   readonly tokens: SessionTokens;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Commits paid transitions, several at a time under load. */
+  readonly paidWriter: PaidWriter;
 }

@@ -3,6 +3,7 @@ import { buildRequestPaymentParams, formatCompactBeijingTime, type OrderQueryRes
 import type { CreateOrderRequest, OrderItem, OrderListQuery, OrderListResponse, OrderPaymentResponse } from "@pay/core/contract";
 import { isoAt } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
+import { findOrderOfUser } from "../db/order-reads.js";
 import type { OrderRow } from "../db/schema.js";
 import { ApiError, gatewayFailure } from "../errors.js";
 import type { UnifiedOrderInput } from "../gateway/gateway.js";
@@ -17,7 +18,7 @@ const PREPAY_SAFETY_MS = 10 * 60 * 1000;
 
 /** The order of `id` if `userId` owns it; someone else's order is indistinguishable from none (404). */
 export async function findOwnOrder(ctx: ServiceContext, userId: string, id: string): Promise<OrderRow> {
-  const order = await ctx.db.selectFrom("orders").selectAll().where("id", "=", id).where("user_id", "=", userId).executeTakeFirst();
+  const order = await findOrderOfUser(ctx.db, id, userId);
   if (order === undefined) throw new ApiError("NOT_FOUND", `No order ${id}.`);
   return order;
 }

@@ -28,6 +28,7 @@ export type ApplyPaidResult =
  * Marks an order paid exactly once. The report must match the stored order (merchant, sub-merchant,
  * amount, currency); the transition is a conditional UPDATE (pending -> paid) plus an insert into
  * payment_events, whose unique order_id makes a second transition impossible even across processes.
+ * The order row read before is returned updated when this call made the transition.
  */
 export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, report: PaidReport): Promise<ApplyPaidResult> {
   const match = matchPayment(
@@ -56,36 +57,26 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
   if (order.status !== "pending" && order.transaction_id === report.transactionId) return { outcome: "already-paid", order };
 
   const now = isoAt(ctx.clock());
-  const applied = await ctx.db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable("orders")
-      .set({ status: "paid", transaction_id: report.transactionId, paid_at: now, updated_at: now })
-      .where("id", "=", order.id)
-      .where("status", "=", "pending")
-      .executeTakeFirst();
-    if (updated.numUpdatedRows !== 1n) return false;
-    await trx
-      .insertInto("payment_events")
-      .values({
-        order_id: order.id,
-        source: report.source,
-        transaction_id: report.transactionId,
-        total_fee: report.totalFee,
-        fee_type: report.feeType ?? "CNY",
-        cash_fee: report.cashFee ?? null,
-        cash_fee_type: report.cashFeeType ?? null,
-        raw: JSON.stringify(report.raw),
-        created_at: now,
-      })
-      .execute();
-    return true;
+  // Concurrent transitions share one commit (paid-writer.ts); this resolves once ours is committed.
+  const applied = await ctx.paidWriter.write({
+    orderId: order.id,
+    source: report.source,
+    transactionId: report.transactionId,
+    totalFee: report.totalFee,
+    feeType: report.feeType ?? "CNY",
+    cashFee: report.cashFee ?? null,
+    cashFeeType: report.cashFeeType ?? null,
+    raw: JSON.stringify(report.raw),
+    at: now,
   });
-
-  const current = await ctx.db.selectFrom("orders").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
   if (applied) {
     ctx.logger.info({ orderId: order.id, source: report.source, transactionId: report.transactionId }, "order paid");
-    return { outcome: "applied", order: current };
+    // Exactly what the committed UPDATE wrote over the pending row just read.
+    return { outcome: "applied", order: { ...order, status: "paid", transaction_id: report.transactionId, paid_at: now, updated_at: now } };
   }
+
+  // Someone else moved the order first: a duplicate of the same payment, or a conflict to report.
+  const current = await ctx.db.selectFrom("orders").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
   if (current.transaction_id === report.transactionId) return { outcome: "already-paid", order: current };
   if (current.status === "closed") {
     ctx.logger.error({ orderId: order.id, transactionId: report.transactionId }, "a paid report for a closed order: reconcile by hand");

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NewOrderRow } from "../db/schema.js";
+import { DATABASES, openTestDatabase, type TestDatabase } from "../test-support/databases.js";
+import { createPaidWriter, MAX_PAID_BATCH, type PaidTransition, type PaidWriter } from "./paid-writer.js";
+
+const NOW = "2025-01-02T03:04:05.000Z";
+const PAID_AT = "2025-01-02T03:10:00.000Z";
+let sequence = 0;
+
+describe.each(DATABASES)("paid writer on %s", (dialect) => {
+  let database: TestDatabase;
+  let writer: PaidWriter;
+  let userId: string;
+
+  beforeAll(async () => {
+    database = await openTestDatabase(dialect);
+    writer = createPaidWriter(database.db, dialect);
+    userId = `user_${dialect}`;
+    await database.db.insertInto("users").values({ id: userId, openid: `openid_${dialect}`, created_at: NOW }).execute();
+  });
+  afterAll(async () => {
+    await writer.drain();
+    await database.close();
+  });
+
+  async function pendingOrders(count: number): Promise<string[]> {
+    const rows: NewOrderRow[] = Array.from({ length: count }, () => {
+      const id = `pw${dialect}${String((sequence += 1)).padStart(8, "0")}`;
+      return {
+        id, user_id: userId, status: "pending", total_fee: 6800, fee_type: "CNY", items: "[]", body: "Shop-Coffee beans",
+        idempotency_key: null, request_hash: null, appid: "wx0000000000000001", mch_id: "1900000001", sub_appid: null,
+        sub_mch_id: null, openid: "openid", sub_openid: null, sign_type: "MD5", spbill_create_ip: "127.0.0.1",
+        notify_url: "https://example.com/notify", time_start: "20250102110405", time_expire: "20250102113405", prepay_id: null,
+        prepay_expires_at: null, transaction_id: null, paid_at: null, closed_at: null, expires_at: "2025-01-02T03:34:05.000Z",
+        last_queried_at: null, created_at: NOW, updated_at: NOW,
+      };
+    });
+    await database.db.insertInto("orders").values(rows).execute();
+    return rows.map((row) => row.id);
+  }
+
+  const transition = (orderId: string, overrides: Partial<PaidTransition> = {}): PaidTransition => ({
+    orderId,
+    source: "notify",
+    transactionId: `42000${orderId}`,
+    totalFee: 6800,
+    feeType: "CNY",
+    cashFee: 6770,
+    cashFeeType: "CNY",
+    raw: JSON.stringify({ out_trade_no: orderId, attach: "深圳 \"quoted\" \\ back" }),
+    at: PAID_AT,
+    ...overrides,
+  });
+
+  async function eventsFor(ids: readonly string[]) {
+    return database.db.selectFrom("payment_events").selectAll().where("order_id", "in", ids).orderBy("order_id").execute();
+  }
+
+  it("a burst of transitions (more than one batch holds) pays every order once, with its event as given", async () => {
+    const ids = await pendingOrders(MAX_PAID_BATCH * 2 + 5);
+    const applied = await Promise.all(ids.map((id) => writer.write(transition(id))));
+    expect(applied.every((a) => a)).toBe(true);
+    const orders = await database.db.selectFrom("orders").select(["id", "status", "transaction_id", "paid_at", "updated_at"]).where("id", "in", ids).orderBy("id").execute();
+    expect(orders).toEqual(ids.map((id) => ({ id, status: "paid", transaction_id: `42000${id}`, paid_at: PAID_AT, updated_at: PAID_AT })));
+    const events = await eventsFor(ids);
+    expect(events).toHaveLength(ids.length);
+    expect(events[0]).toMatchObject({
+      order_id: ids[0], source: "notify", transaction_id: `42000${ids[0]}`, total_fee: 6800, fee_type: "CNY", cash_fee: 6770, cash_fee_type: "CNY",
+      raw: JSON.stringify({ out_trade_no: ids[0], attach: "深圳 \"quoted\" \\ back" }), created_at: PAID_AT,
+    });
+  });
+
+  it("copies of one transition in one burst: exactly one applies, the others find the order paid", async () => {
+    const [id = ""] = await pendingOrders(1);
+    const applied = await Promise.all(Array.from({ length: 20 }, () => writer.write(transition(id))));
+    expect(applied.filter((a) => a)).toHaveLength(1);
+    expect(await eventsFor([id])).toHaveLength(1);
+  });
+
+  it("a transition for an order that is not pending writes nothing", async () => {
+    const [id = ""] = await pendingOrders(1);
+    await database.db.updateTable("orders").set({ status: "closed", closed_at: NOW }).where("id", "=", id).execute();
+    expect(await writer.write(transition(id))).toBe(false);
+    expect(await eventsFor([id])).toEqual([]);
+    expect((await database.db.selectFrom("orders").select("status").where("id", "=", id).executeTakeFirstOrThrow()).status).toBe("closed");
+  });
+
+  it("a transition that breaks a constraint fails alone; the rest of its batch is committed", async () => {
+    const ids = await pendingOrders(4);
+    // Two orders cannot share a transaction_id (orders_transaction_id_key).
+    const [a = "", b = "", c = "", d = ""] = ids;
+    const settled = await Promise.allSettled([
+      writer.write(transition(a)),
+      writer.write(transition(b, { transactionId: `42000${a}` })),
+      writer.write(transition(c)),
+      writer.write(transition(d, { cashFee: -1 })),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected"]);
+    const orders = await database.db.selectFrom("orders").select(["id", "status"]).where("id", "in", ids).orderBy("id").execute();
+    expect(orders.map((o) => o.status)).toEqual(["paid", "pending", "paid", "pending"]);
+    expect((await eventsFor(ids)).map((e) => e.order_id)).toEqual([a, c]);
+  });
+
+  it("two writers on one database pay a contested order once", async () => {
+    const other = createPaidWriter(database.db, dialect);
+    const ids = await pendingOrders(30);
+    const results = await Promise.all(ids.flatMap((id) => [writer.write(transition(id)), other.write(transition(id))]));
+    for (let n = 0; n < ids.length; n++) expect([results[2 * n], results[2 * n + 1]].filter((a) => a)).toHaveLength(1);
+    expect(await eventsFor(ids)).toHaveLength(ids.length);
+    await other.drain();
+  });
+});

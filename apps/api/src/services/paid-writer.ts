@@ -1,0 +1,104 @@
+import { CompiledQuery, type Kysely } from "kysely";
+import { createGroupCommit, type GroupCommit } from "../db/group-commit.js";
+import type { Database, PaymentEventsTable } from "../db/schema.js";
+
+/** The paid transition of one order: pending -> paid, and its payment event. */
+export interface PaidTransition {
+  readonly orderId: string;
+  readonly source: PaymentEventsTable["source"];
+  readonly transactionId: string;
+  readonly totalFee: number;
+  readonly feeType: string;
+  readonly cashFee: number | null;
+  readonly cashFeeType: string | null;
+  /** The verified fields as received, as JSON. */
+  readonly raw: string;
+  /** ISO time of the transition (paid_at, updated_at, created_at of the event). */
+  readonly at: string;
+}
+
+/**
+ * Commits paid transitions. `write` resolves true when this transition moved the order from pending
+ * to paid and stored its payment event, false when the order was no longer pending (nothing
+ * written), and rejects when nothing could be committed.
+ */
+export type PaidWriter = Pick<GroupCommit<PaidTransition, boolean>, "drain"> & {
+  write(transition: PaidTransition): Promise<boolean>;
+};
+
+/**
+ * Most transitions one commit carries. A notify burst rarely has more in flight; a bigger batch only
+ * makes the first of them wait longer.
+ */
+export const MAX_PAID_BATCH = 128;
+
+/**
+ * Transitions arriving together share one commit (see group-commit.ts): on SQLite one transaction
+ * with a conditional UPDATE and an INSERT per order, on PostgreSQL one statement for the whole
+ * batch. Either way the UPDATE only moves a pending order, and payment_events' unique order_id
+ * keeps a second event out even across processes.
+ */
+export function createPaidWriter(db: Kysely<Database>, dialect: "sqlite" | "postgres"): PaidWriter {
+  const run = dialect === "sqlite" ? (batch: readonly PaidTransition[]) => writeSqlite(db, batch) : (batch: readonly PaidTransition[]) => writePostgres(db, batch);
+  const group = createGroupCommit<PaidTransition, boolean>({ run, maxBatch: MAX_PAID_BATCH, keyOf: (transition) => transition.orderId });
+  return { write: (transition) => group.submit(transition), drain: () => group.drain() };
+}
+
+// Fixed SQL, so the driver's statement cache prepares each once.
+const SQLITE_MARK_PAID =
+  "update orders set status = 'paid', transaction_id = ?, paid_at = ?, updated_at = ? where id = ? and status = 'pending'";
+const SQLITE_INSERT_EVENT =
+  "insert into payment_events (order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+async function writeSqlite(db: Kysely<Database>, batch: readonly PaidTransition[]): Promise<boolean[]> {
+  return db.transaction().execute(async (trx) => {
+    const applied: boolean[] = [];
+    for (const t of batch) {
+      const updated = await trx.executeQuery(CompiledQuery.raw(SQLITE_MARK_PAID, [t.transactionId, t.at, t.at, t.orderId]));
+      const moved = updated.numAffectedRows === 1n;
+      if (moved) {
+        await trx.executeQuery(
+          CompiledQuery.raw(SQLITE_INSERT_EVENT, [t.orderId, t.source, t.transactionId, t.totalFee, t.feeType, t.cashFee, t.cashFeeType, t.raw, t.at]),
+        );
+      }
+      applied.push(moved);
+    }
+    return applied;
+  });
+}
+
+// One statement per batch: the input as parallel arrays, the conditional UPDATE, and an event for
+// exactly the orders it moved. A single statement is atomic without BEGIN/COMMIT round trips.
+const POSTGRES_MARK_PAID = `
+with input as (
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[])
+    as t(order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, at)
+), moved as (
+  update orders o set status = 'paid', transaction_id = i.transaction_id, paid_at = i.at, updated_at = i.at
+  from input i
+  where o.id = i.order_id and o.status = 'pending'
+  returning o.id
+)
+insert into payment_events (order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, created_at)
+select i.order_id, i.source, i.transaction_id, i.total_fee, i.fee_type, i.cash_fee, i.cash_fee_type, i.raw, i.at
+from input i join moved m on m.id = i.order_id
+returning order_id`;
+
+async function writePostgres(db: Kysely<Database>, batch: readonly PaidTransition[]): Promise<boolean[]> {
+  const column = <K extends keyof PaidTransition>(key: K): Array<PaidTransition[K]> => batch.map((t) => t[key]);
+  const result = await db.executeQuery<{ order_id: string }>(
+    CompiledQuery.raw(POSTGRES_MARK_PAID, [
+      column("orderId"),
+      column("source"),
+      column("transactionId"),
+      column("totalFee"),
+      column("feeType"),
+      column("cashFee"),
+      column("cashFeeType"),
+      column("raw"),
+      column("at"),
+    ]),
+  );
+  const moved = new Set(result.rows.map((row) => row.order_id));
+  return batch.map((t) => moved.has(t.orderId));
+}
