@@ -14,6 +14,7 @@ import { createApiRouter } from "./routes/api.js";
 import { createHealthRouter } from "./routes/health.js";
 import { createWxPayRouter } from "./routes/wxpay.js";
 import type { ServiceContext } from "./services/context.js";
+import { createOrderLoader } from "./db/order-reads.js";
 import { createPaidWriter } from "./services/paid-writer.js";
 import { createSessionTokens } from "./services/session-tokens.js";
 
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
     clock: deps.clock ?? systemClock,
     logger: deps.logger,
     paidWriter: createPaidWriter(deps.db, deps.dialect),
+    loadOrder: createOrderLoader(deps.db, deps.dialect),
   };
   const app = new Koa();
   app.proxy = false;

@@ -4,6 +4,8 @@
  * transaction or one statement, instead of one transaction each. Every submitter still learns its
  * own outcome, and only after the batch that holds its write has committed.
  *
+ * The same mechanism batches reads (order-reads.ts): one statement for every read asked for together.
+ *
  * A failed batch is retried one write at a time, so one bad write (a constraint it breaks, a
  * deadlock it was part of) fails alone and the others are committed on their own.
  */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../test-support/databases.js";
-import { findOrderById, findOrderOfUser } from "./order-reads.js";
+import { createOrderLoader, findOrderById, findOrderOfUser } from "./order-reads.js";
 
 const NOW = "2025-01-02T03:04:05.000Z";
 
@@ -46,5 +46,13 @@ describe.each(DATABASES)("precompiled order reads on %s", (dialect) => {
       throw new Error("roll back");
     }).catch((error: unknown) => expect(error).toEqual(new Error("roll back")));
     expect((await findOrderById(database.db, "order-0001"))?.status).toBe("pending");
+  });
+
+  it("the notify path's loader answers each of many concurrent reads (repeats and unknown ids included) with its own row", async () => {
+    const load = createOrderLoader(database.db, dialect);
+    const ids = ["order-0002", "order-0001", "order-9999", "order-0002", "order-0001"];
+    const rows = await Promise.all(ids.map((id) => load(id)));
+    expect(rows.map((row) => row?.id)).toEqual(["order-0002", "order-0001", undefined, "order-0002", "order-0001"]);
+    expect(rows[0]).toEqual(await findOrderById(database.db, "order-0002"));
   });
 });

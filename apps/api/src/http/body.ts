@@ -9,18 +9,27 @@ export const MAX_JSON_BODY_BYTES = 16 * 1024;
  * away, and "too-slow" when `timeoutMs` is given and the whole body has not arrived within it (a
  * slow-drip body would otherwise hold the request until the server's requestTimeout).
  */
-export async function readRaw(ctx: Context, limit: number, timeoutMs?: number): Promise<Buffer | "too-large" | "aborted" | "too-slow"> {
-  const reading = getRawBody(ctx.req, { limit }).catch((cause: unknown) => ((cause as { type?: string }).type === "entity.too.large" ? "too-large" : "aborted"));
-  if (timeoutMs === undefined) return reading;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<"too-slow">((resolve) => {
-    timer = setTimeout(() => resolve("too-slow"), timeoutMs);
+export function readRaw(ctx: Context, limit: number, timeoutMs?: number): Promise<Buffer | "too-large" | "aborted" | "too-slow"> {
+  // One promise and one timer per body: this runs for every notify, and a race of promises cost more.
+  return new Promise((resolve) => {
+    let settled = false;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            settled = true;
+            // Stop reading: the answer is sent with Connection: close, which ends the socket and the pending read.
+            ctx.req.pause();
+            resolve("too-slow");
+          }, timeoutMs);
+    getRawBody(ctx.req, { limit }, (error, body) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error === null || error === undefined) resolve(body);
+      else resolve((error as { type?: string }).type === "entity.too.large" ? "too-large" : "aborted");
+    });
   });
-  const result = await Promise.race([reading, deadline]);
-  clearTimeout(timer);
-  // Stop reading: the answer is sent with Connection: close, which ends the socket and the pending read.
-  if (result === "too-slow") ctx.req.pause();
-  return result;
 }
 
 /** Reads a JSON request body (application/json, at most 16 KiB); an empty body reads as undefined. */

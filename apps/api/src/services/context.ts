@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import type { Database } from "../db/schema.js";
 import type { AppConfig } from "../env.js";
 import type { WxLoginClient, WxPayGateway } from "../gateway/gateway.js";
+import type { OrderLoader } from "../db/order-reads.js";
 import type { PaidWriter } from "./paid-writer.js";
 import type { SessionTokens } from "./session-tokens.js";
 
@@ -19,4 +20,6 @@ export interface ServiceContext {
   readonly logger: Logger;
   /** Commits paid transitions, several at a time under load. */
   readonly paidWriter: PaidWriter;
+  /** Reads an order by id for the notify path, several at a time under load on PostgreSQL. */
+  readonly loadOrder: OrderLoader;
 }

@@ -1,5 +1,4 @@
 import { buildNotifyFailReply, NOTIFY_SUCCESS_REPLY, parsePayNotify, parseRefundNotify } from "@pay/core";
-import { findOrderById } from "../db/order-reads.js";
 import type { ServiceContext } from "./context.js";
 import { applyPaidReport } from "./payments.js";
 import { finalStatusOf, settleRefund } from "./refunds.js";
@@ -34,7 +33,7 @@ export async function handlePayNotify(ctx: ServiceContext, body: Buffer): Promis
   const { notify, raw, paid } = parsed.value;
   if (!paid) return ack(`result_code FAIL (${notify.errCode ?? "no err_code"}): nothing to change`);
 
-  const order = await findOrderById(ctx.db, notify.outTradeNo);
+  const order = await ctx.loadOrder(notify.outTradeNo);
   if (order === undefined) return refuse("UNKNOWN_ORDER", "订单不存在");
   const result = await applyPaidReport(ctx, order, {
     source: "notify",

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewOrderRow } from "../db/schema.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../test-support/databases.js";
-import { createPaidWriter, MAX_PAID_BATCH, type PaidTransition, type PaidWriter } from "./paid-writer.js";
+import { CompiledQuery } from "kysely";
+import { POSTGRES_ORDERS_BY_IDS, SQLITE_ORDERS_BY_IDS } from "../db/order-reads.js";
+import { createPaidWriter, MAX_PAID_BATCH, POSTGRES_MARK_PAID, SQLITE_INSERT_EVENTS, SQLITE_MARK_PAID, type PaidTransition, type PaidWriter } from "./paid-writer.js";
 
 const NOW = "2025-01-02T03:04:05.000Z";
 const PAID_AT = "2025-01-02T03:10:00.000Z";
@@ -35,7 +37,7 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
         last_queried_at: null, created_at: NOW, updated_at: NOW,
       };
     });
-    await database.db.insertInto("orders").values(rows).execute();
+    for (let from = 0; from < rows.length; from += 100) await database.db.insertInto("orders").values(rows.slice(from, from + 100)).execute();
     return rows.map((row) => row.id);
   }
 
@@ -108,5 +110,36 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     for (let n = 0; n < ids.length; n++) expect([results[2 * n], results[2 * n + 1]].filter((a) => a)).toHaveLength(1);
     expect(await eventsFor(ids)).toHaveLength(ids.length);
     await other.drain();
+  });
+
+  it("the batch statements look orders up by primary key, never by scanning pending orders, on a large analysed table", async () => {
+    await pendingOrders(3000);
+    const ids = JSON.stringify([transition("x")]);
+    if (dialect === "sqlite") {
+      const plan = async (statement: string, parameter: string): Promise<string> =>
+        (await database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${statement}`, [parameter]))).rows.map((row) => row.detail).join("\n");
+      // Without statistics (a new database) and with them.
+      for (const analysed of [false, true]) {
+        if (analysed) await database.db.executeQuery(CompiledQuery.raw("analyze"));
+        for (const [statement, parameter] of [[SQLITE_MARK_PAID, ids], [SQLITE_ORDERS_BY_IDS, JSON.stringify(["x"])]] as const) {
+          const text = await plan(statement, parameter);
+          expect(text).toMatch(/SEARCH orders USING (INDEX sqlite_autoindex_orders_1|PRIMARY KEY) \(id=\?\)/);
+          expect(text).not.toMatch(/orders_status/);
+        }
+        expect(await plan(SQLITE_INSERT_EVENTS, ids)).not.toMatch(/SCAN (orders|payment_events)/);
+      }
+    } else {
+      const arrays = [["x"], ["notify"], ["t"], [1], ["CNY"], [null], [null], ["{}"], [PAID_AT]];
+      const statements: Array<[string, unknown[]]> = [[POSTGRES_MARK_PAID, arrays], [POSTGRES_ORDERS_BY_IDS, [["x", "y"]]]];
+      for (const analysed of [false, true]) {
+        if (analysed) await database.db.executeQuery(CompiledQuery.raw("analyze orders"));
+        for (const [statement, parameters] of statements) {
+          const rows = (await database.db.executeQuery<{ "QUERY PLAN": string }>(CompiledQuery.raw(`explain ${statement}`, parameters))).rows;
+          const text = rows.map((row) => row["QUERY PLAN"]).join("\n");
+          expect(text).toMatch(/Index Scan using orders_pkey on orders|Bitmap Index Scan on orders_pkey/);
+          expect(text).not.toMatch(/orders_status|Seq Scan on orders/);
+        }
+      }
+    }
   });
 });

@@ -34,9 +34,9 @@ export const MAX_PAID_BATCH = 128;
 
 /**
  * Transitions arriving together share one commit (see group-commit.ts): on SQLite one transaction
- * with a conditional UPDATE and an INSERT per order, on PostgreSQL one statement for the whole
- * batch. Either way the UPDATE only moves a pending order, and payment_events' unique order_id
- * keeps a second event out even across processes.
+ * of two statements (a conditional UPDATE and an INSERT for the orders it moved), on PostgreSQL one
+ * statement for the whole batch. Either way the UPDATE only moves a pending order, and
+ * payment_events' unique order_id keeps a second event out even across processes.
  */
 export function createPaidWriter(db: Kysely<Database>, dialect: "sqlite" | "postgres"): PaidWriter {
   const run = dialect === "sqlite" ? (batch: readonly PaidTransition[]) => writeSqlite(db, batch) : (batch: readonly PaidTransition[]) => writePostgres(db, batch);
@@ -44,32 +44,36 @@ export function createPaidWriter(db: Kysely<Database>, dialect: "sqlite" | "post
   return { write: (transition) => group.submit(transition), drain: () => group.drain() };
 }
 
-// Fixed SQL, so the driver's statement cache prepares each once.
-const SQLITE_MARK_PAID =
-  "update orders set status = 'paid', transaction_id = ?, paid_at = ?, updated_at = ? where id = ? and status = 'pending'";
-const SQLITE_INSERT_EVENT =
-  "insert into payment_events (order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// Two statements per batch whatever its size (the batch travels as one JSON parameter), with fixed
+// SQL, so the driver's statement cache prepares each once: a statement per transition cost more than
+// the writing itself.
+// `+orders.status` keeps the planner off the status index: it must walk the batch and look each
+// order up by primary key, not scan every pending order (paid-writer.test.ts checks the plan).
+export const SQLITE_MARK_PAID = `
+update orders set status = 'paid', transaction_id = i.transaction_id, paid_at = i.at, updated_at = i.at
+from (select value ->> 'orderId' as order_id, value ->> 'transactionId' as transaction_id, value ->> 'at' as at from json_each(?)) as i
+where orders.id = i.order_id and +orders.status = 'pending'
+returning orders.id`;
+export const SQLITE_INSERT_EVENTS = `
+insert into payment_events (order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, created_at)
+select value ->> 'orderId', value ->> 'source', value ->> 'transactionId', value ->> 'totalFee', value ->> 'feeType',
+  value ->> 'cashFee', value ->> 'cashFeeType', value ->> 'raw', value ->> 'at'
+from json_each(?)`;
 
 async function writeSqlite(db: Kysely<Database>, batch: readonly PaidTransition[]): Promise<boolean[]> {
   return db.transaction().execute(async (trx) => {
-    const applied: boolean[] = [];
-    for (const t of batch) {
-      const updated = await trx.executeQuery(CompiledQuery.raw(SQLITE_MARK_PAID, [t.transactionId, t.at, t.at, t.orderId]));
-      const moved = updated.numAffectedRows === 1n;
-      if (moved) {
-        await trx.executeQuery(
-          CompiledQuery.raw(SQLITE_INSERT_EVENT, [t.orderId, t.source, t.transactionId, t.totalFee, t.feeType, t.cashFee, t.cashFeeType, t.raw, t.at]),
-        );
-      }
-      applied.push(moved);
+    const updated = await trx.executeQuery<{ id: string }>(CompiledQuery.raw(SQLITE_MARK_PAID, [JSON.stringify(batch)]));
+    const moved = new Set(updated.rows.map((row) => row.id));
+    if (moved.size > 0) {
+      await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_EVENTS, [JSON.stringify(batch.filter((t) => moved.has(t.orderId)))]));
     }
-    return applied;
+    return batch.map((t) => moved.has(t.orderId));
   });
 }
 
 // One statement per batch: the input as parallel arrays, the conditional UPDATE, and an event for
 // exactly the orders it moved. A single statement is atomic without BEGIN/COMMIT round trips.
-const POSTGRES_MARK_PAID = `
+export const POSTGRES_MARK_PAID = `
 with input as (
   select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[])
     as t(order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, at)
