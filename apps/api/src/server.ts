@@ -86,6 +86,8 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await sweeper.stop();
+      // Transitions of requests still in flight are committed before the database closes.
+      await services.paidWriter.drain();
       await gateway.close();
       await login.close();
       await database.close();
