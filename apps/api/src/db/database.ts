@@ -42,6 +42,7 @@ export class DatabaseError extends Error {
 }
 
 const DEFAULT_MAX_CONNECTIONS = 10;
+const SQLITE_CACHE_KIB = 64 * 1024;
 const MAX_CACHED_STATEMENTS = 256;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const INT8_OID = 20;
@@ -120,6 +121,9 @@ function openSqlite(path: string, options: OpenDatabaseOptions): OpenedDatabase 
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("synchronous = NORMAL");
+    // 64 MiB of page cache instead of SQLite's 2 MiB: with a million orders, lookups scattered over the
+    // table otherwise read most pages from the OS again (CPU per lookup grew 1.27x from 10k to 1M).
+    sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   } catch (error) {
     sqlite?.close();
     throw new DatabaseError("connection_failed", `cannot open SQLite database ${path}: ${describeError(error)}`, { cause: error });
