@@ -33,7 +33,7 @@ export const HTTP_METHOD = [
   "- @pay/api runs as deployed: `main` from @pay/api (the bench's wrapper only adds an IPC channel for readiness and memory " +
     "samples), configured by environment, pino at `info` writing to a file, with the sandbox as its WeChat gateway in the bench " +
     "process. The background sweep is pushed out to 24 h so that it does not run during the measurements. SQLite runs with the " +
-    "API's settings (WAL, synchronous=NORMAL); PostgreSQL is a local server the bench starts (initdb + pg_ctl, as the API's tests " +
+    "API's settings (WAL, synchronous=NORMAL, a 64 MiB page cache); PostgreSQL is a local server the bench starts (initdb + pg_ctl, as the API's tests " +
     "do) with synchronous_commit=off, the same durability trade (no flush per commit), and the API's pool of 10.",
 ].join("\n");
 
