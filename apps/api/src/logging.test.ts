@@ -49,6 +49,14 @@ describe("log redaction", () => {
     expect(fields).toEqual(snapshot);
   });
 
+  it("censors frozen objects and getter-only properties too, without throwing", () => {
+    const frozen = Object.freeze({ key: "s3cret", nested: Object.freeze({ sign: "S", kept: 1 }) });
+    expect(redactLogFields({ config: frozen })).toEqual({ config: { key: LOG_REDACT_CENSOR, nested: { sign: "S", kept: 1 } } });
+    expect(redactLogFields(frozen)).toEqual({ key: LOG_REDACT_CENSOR, nested: { sign: LOG_REDACT_CENSOR, kept: 1 } });
+    const withGetter = Object.defineProperty({}, "token", { get: () => "t0ken", enumerable: true });
+    expect(JSON.stringify(redactLogFields({ session: withGetter }))).toBe(`{"session":{"token":"${LOG_REDACT_CENSOR}"}}`);
+  });
+
   it("a logged error with a secret property keeps its message and stack", () => {
     const { lines, destination } = capture();
     const logger = createLogger({ destination, level: "info" });

@@ -84,9 +84,17 @@ function compileRedactPaths(paths: readonly string[]): RedactNode {
   return root;
 }
 
-/** A copy that keeps the prototype and every own property (an Error keeps its message and stack). */
+/**
+ * A copy that keeps the prototype and every own property (an Error keeps its message and stack), each
+ * made writable, so censoring works on a frozen object too.
+ */
 function shallowCopy<T extends object>(value: T): T {
-  return Object.create(Object.getPrototypeOf(value) as object | null, Object.getOwnPropertyDescriptors(value)) as T;
+  const descriptors = Object.getOwnPropertyDescriptors(value);
+  for (const descriptor of Object.values(descriptors)) {
+    descriptor.configurable = true;
+    if ("value" in descriptor) descriptor.writable = true;
+  }
+  return Object.create(Object.getPrototypeOf(value) as object | null, descriptors) as T;
 }
 
 /** `value` with the paths under `node` censored: copied where something changes, never mutated. */
@@ -101,7 +109,7 @@ function redactWith(value: object, node: RedactNode): object {
     else if (typeof field === "object" && field !== null && (child.children.size > 0 || child.wildcard !== undefined)) replaced = redactWith(field, child);
     if (replaced !== field) {
       copy ??= shallowCopy(value as Record<string, unknown>);
-      copy[key] = replaced;
+      Object.defineProperty(copy, key, { value: replaced, writable: true, enumerable: true, configurable: true });
     }
   }
   return copy ?? value;
