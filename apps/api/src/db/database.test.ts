@@ -6,13 +6,13 @@ import type { Insertable, Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASES, openTestDatabase } from "../test-support/databases.js";
 import type { TestDatabase } from "../test-support/databases.js";
+import { FIXTURE_NOW as NOW, pendingOrderRow } from "../test-support/rows.js";
 import { DatabaseError, constraintViolationOf, openDatabase } from "./database.js";
 import type { ConstraintViolation } from "./database.js";
 import { migrateToLatest, seedProducts } from "./migrate.js";
 import { DEFAULT_PRODUCTS } from "./products.js";
 import type { Database, NewOrderRow, NewRefundRow, PaymentEventsTable } from "./schema.js";
 
-const NOW = "2025-01-02T03:04:05.000Z";
 
 // Every column of schema.ts, table by table: the compiler rejects a missing or extra key, so this
 // pins the migrations to the Database interface.
@@ -56,38 +56,7 @@ async function insertUser(db: Kysely<Database>): Promise<string> {
 }
 
 function orderRow(userId: string, overrides: Partial<NewOrderRow> = {}): NewOrderRow {
-  return {
-    id: uniqueId("order"),
-    user_id: userId,
-    status: "pending",
-    total_fee: 6800,
-    fee_type: "CNY",
-    items: "[]",
-    body: "Shop-Coffee beans",
-    idempotency_key: null,
-    request_hash: null,
-    appid: "wx0000000000000001",
-    mch_id: "1900000001",
-    sub_appid: null,
-    sub_mch_id: null,
-    openid: "openid",
-    sub_openid: null,
-    sign_type: "MD5",
-    spbill_create_ip: "127.0.0.1",
-    notify_url: "https://example.com/notify",
-    time_start: "20250102110405",
-    time_expire: "20250102113405",
-    prepay_id: null,
-    prepay_expires_at: null,
-    transaction_id: null,
-    paid_at: null,
-    closed_at: null,
-    expires_at: "2025-01-02T03:34:05.000Z",
-    last_queried_at: null,
-    created_at: NOW,
-    updated_at: NOW,
-    ...overrides,
-  };
+  return pendingOrderRow(uniqueId("order"), userId, overrides);
 }
 
 async function insertOrder(db: Kysely<Database>, overrides: Partial<NewOrderRow> = {}): Promise<string> {

@@ -27,11 +27,13 @@ function readsFor(db: Kysely<Database>): OrderReads {
   return reads;
 }
 
-/** The order with this id (out_trade_no), if any. */
-export async function findOrderById(db: Kysely<Database>, id: string): Promise<OrderRow | undefined> {
+/** The order with this id (out_trade_no), which must exist: a re-read of a row already seen. */
+export async function readOrder(db: Kysely<Database>, id: string): Promise<OrderRow> {
   const query = readsFor(db).byId;
   const result = await db.executeQuery<OrderRow>({ ...query, parameters: [id] });
-  return result.rows[0];
+  const order = result.rows[0];
+  if (order === undefined) throw new Error(`No order ${id} in the database.`);
+  return order;
 }
 
 /** The order with this id if this user owns it. */

@@ -3,7 +3,7 @@ import { buildRequestPaymentParams, formatCompactBeijingTime, type OrderQueryRes
 import type { CreateOrderRequest, OrderItem, OrderListQuery, OrderListResponse, OrderPaymentResponse } from "@pay/core/contract";
 import { isoAt } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
-import { findOrderOfUser } from "../db/order-reads.js";
+import { findOrderOfUser, readOrder } from "../db/order-reads.js";
 import type { OrderRow } from "../db/schema.js";
 import { ApiError, gatewayFailure } from "../errors.js";
 import type { UnifiedOrderInput } from "../gateway/gateway.js";
@@ -24,7 +24,7 @@ export async function findOwnOrder(ctx: ServiceContext, userId: string, id: stri
 }
 
 async function reload(ctx: ServiceContext, id: string): Promise<OrderRow> {
-  return ctx.db.selectFrom("orders").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  return readOrder(ctx.db, id);
 }
 
 function goodsDescription(items: readonly OrderItem[]): string {

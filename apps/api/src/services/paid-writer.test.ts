@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NewOrderRow } from "../db/schema.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../test-support/databases.js";
+import { FIXTURE_NOW as NOW, pendingOrderRow } from "../test-support/rows.js";
 import { CompiledQuery } from "kysely";
 import { POSTGRES_ORDERS_BY_IDS, SQLITE_ORDERS_BY_IDS } from "../db/order-reads.js";
 import { createPaidWriter, MAX_PAID_BATCH, POSTGRES_MARK_PAID, SQLITE_INSERT_EVENTS, SQLITE_MARK_PAID, type PaidTransition, type PaidWriter } from "./paid-writer.js";
 
-const NOW = "2025-01-02T03:04:05.000Z";
 const PAID_AT = "2025-01-02T03:10:00.000Z";
 let sequence = 0;
 
@@ -26,17 +25,7 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
   });
 
   async function pendingOrders(count: number): Promise<string[]> {
-    const rows: NewOrderRow[] = Array.from({ length: count }, () => {
-      const id = `pw${dialect}${String((sequence += 1)).padStart(8, "0")}`;
-      return {
-        id, user_id: userId, status: "pending", total_fee: 6800, fee_type: "CNY", items: "[]", body: "Shop-Coffee beans",
-        idempotency_key: null, request_hash: null, appid: "wx0000000000000001", mch_id: "1900000001", sub_appid: null,
-        sub_mch_id: null, openid: "openid", sub_openid: null, sign_type: "MD5", spbill_create_ip: "127.0.0.1",
-        notify_url: "https://example.com/notify", time_start: "20250102110405", time_expire: "20250102113405", prepay_id: null,
-        prepay_expires_at: null, transaction_id: null, paid_at: null, closed_at: null, expires_at: "2025-01-02T03:34:05.000Z",
-        last_queried_at: null, created_at: NOW, updated_at: NOW,
-      };
-    });
+    const rows = Array.from({ length: count }, () => pendingOrderRow(`pw${dialect}${String((sequence += 1)).padStart(8, "0")}`, userId));
     for (let from = 0; from < rows.length; from += 100) await database.db.insertInto("orders").values(rows.slice(from, from + 100)).execute();
     return rows.map((row) => row.id);
   }

@@ -1,5 +1,6 @@
 import { matchPayment, type Currency, type PaymentMatchErrorCode } from "@pay/core";
 import { isoAt } from "../clock.js";
+import { readOrder } from "../db/order-reads.js";
 import type { OrderRow } from "../db/schema.js";
 import type { ServiceContext } from "./context.js";
 
@@ -76,7 +77,7 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
   }
 
   // Someone else moved the order first: a duplicate of the same payment, or a conflict to report.
-  const current = await ctx.db.selectFrom("orders").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
+  const current = await readOrder(ctx.db, order.id);
   if (current.transaction_id === report.transactionId) return { outcome: "already-paid", order: current };
   if (current.status === "closed") {
     ctx.logger.error({ orderId: order.id, transactionId: report.transactionId }, "a paid report for a closed order: reconcile by hand");
