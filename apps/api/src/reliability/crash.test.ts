@@ -1,7 +1,6 @@
 // kill -9 of an API process (SQLite file) while the sandbox's pay notifies stream in, twice. Every
 // notify that got a SUCCESS reply is in the database the moment the process dies; after a restart on
 // the same port and file the sandbox's retries deliver the rest. Nothing acknowledged is lost.
-import { createServer } from "node:net";
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
 import type { OrderPaymentResponse } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +9,7 @@ import { openTestDatabase, type TestDatabase } from "../test-support/databases.j
 import { compileApi, sandboxApiEnv, startApiProcess, type ApiBuild, type ApiProcess } from "./api-process.js";
 import { recordFigure } from "./figures.js";
 import { deliveries, payAtSandbox, requestJson, signInAt, waitFor } from "./fixtures.js";
+import { freePort } from "../test-support/ports.js";
 
 const ORDERS = 30;
 const CRASHES = 2;
@@ -18,17 +18,6 @@ const PAY_EVERY_MS = 20;
 /** Orders paid at the gateway while the process is down, before it restarts. */
 const PAID_WHILE_DOWN = 3;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe("kill -9 while notifies stream in (SQLite)", () => {
   let build: ApiBuild;

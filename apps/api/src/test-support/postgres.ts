@@ -3,13 +3,13 @@
 import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { inject } from "vitest";
 import type { TestProject } from "vitest/node";
+import { freePort } from "./ports.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -166,17 +166,6 @@ async function runAsOwner(running: RunningServer, command: string, args: readonl
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolvePort(port) : reject(new Error("could not pick a free port"))));
-    });
-  });
-}
 
 function tail(file: string): string {
   try {

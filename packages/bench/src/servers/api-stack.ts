@@ -1,7 +1,6 @@
 // The system under test: @pay/sandbox in the bench's own process (playing WeChat: logins and
 // unifiedorder), PostgreSQL when asked, and API processes on SQLite or PostgreSQL.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
@@ -11,6 +10,7 @@ import { openPostgresSeed, openSqliteSeed, type SeedDatabase, type SeedUser } fr
 import { startChild, type ChildServer } from "./children.js";
 import { processCpuSeconds } from "./cpu.js";
 import { startPostgres, type BenchPostgres } from "./postgres.js";
+import { freePort } from "./ports.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -49,17 +49,6 @@ export function clientHeaders(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}`, [CONTRACT_VERSION_HEADER]: CONTRACT_VERSION };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error("could not pick a free port"))));
-    });
-  });
-}
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const answer = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });

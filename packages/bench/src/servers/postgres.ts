@@ -2,12 +2,12 @@
 // (apps/api/src/test-support/postgres.ts): initdb + pg_ctl, as the postgres OS user when we are root.
 import { execFile, spawnSync } from "node:child_process";
 import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { childPids, processCpuSeconds } from "./cpu.js";
+import { freePort } from "./ports.js";
 
 const execFileAsync = promisify(execFile);
 const DEBIAN_POSTGRES_ROOT = "/usr/lib/postgresql";
@@ -81,17 +81,6 @@ async function runAsOwner(files: ServerFiles, command: string, args: readonly st
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error("could not pick a free port"))));
-    });
-  });
-}
 
 async function onServer(url: string, statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });

@@ -1,0 +1,14 @@
+import { createServer } from "node:net";
+
+/** A local port nothing listens on right now, for a server whose address must be known before it starts. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      probe.close(() => (port > 0 ? resolve(port) : reject(new Error("could not pick a free port"))));
+    });
+  });
+}
