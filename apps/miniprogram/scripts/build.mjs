@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Builds the mini-program into a folder WeChat DevTools opens as it is (dist/ by default): the
-// TypeScript compiled to CommonJS, the pages' .wxml/.wxss/.json and app files copied beside it,
-// project.config.json, and config.js naming the API this build talks to (PAY_API_BASE_URL).
+// TypeScript compiled to CommonJS, lib/pay-core.js bundling the @pay/core contract and money module
+// with zod (the WeChat runtime resolves no npm package), the pages' .wxml/.wxss/.json and app files
+// copied beside it, project.config.json, and config.js naming the API this build talks to
+// (PAY_API_BASE_URL).
 // The tests call buildMiniProgram() too, into a temporary folder, so they never need a prior build.
-import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, extname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import ts from "typescript";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -13,6 +16,9 @@ const SOURCE_DIR = join(PACKAGE_DIR, "src");
 
 export const DEFAULT_OUT_DIR = join(PACKAGE_DIR, "dist");
 export const DEFAULT_API_BASE_URL = "http://127.0.0.1:3000";
+
+/** The bundle of @pay/core (and zod) inside the output; src/lib/pay-core.ts is its entry. */
+export const CORE_BUNDLE = "lib/pay-core.js";
 
 /** Files copied from src/ as they are; .ts files are compiled instead. */
 const STATIC_EXTENSIONS = new Set([".json", ".wxml", ".wxss"]);
@@ -57,6 +63,32 @@ export function compileTypeScript(outDir) {
 }
 
 /**
+ * Bundles src/lib/pay-core.ts and everything it imports (@pay/core/contract, @pay/core/money, zod)
+ * into `outDir`/lib/pay-core.js, over tsc's output of it, which would require npm packages: one
+ * minified CommonJS file for ES2017, the language tsconfig.build.json compiles the app to. The
+ * platform is neutral, so a Node built-in anywhere in the graph fails the build.
+ * @param {string} outDir
+ * @returns {Promise<{ file: string, bytes: number }>}
+ */
+export async function bundleCore(outDir) {
+  const file = join(outDir, CORE_BUNDLE);
+  await build({
+    entryPoints: [join(SOURCE_DIR, "lib", "pay-core.ts")],
+    outfile: file,
+    tsconfig: join(PACKAGE_DIR, "tsconfig.build.json"),
+    bundle: true,
+    format: "cjs",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    target: "es2017",
+    minify: true,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  return { file, bytes: statSync(file).size };
+}
+
+/**
  * Every file under `dir`, as paths relative to it.
  * @param {string} dir
  * @returns {string[]}
@@ -83,7 +115,7 @@ export function copyStaticFiles(outDir) {
 /**
  * Writes config.js, the module src/config.d.ts describes.
  * @param {string} outDir
- * @param {{ apiBaseUrl: string, contractVersion: string }} config
+ * @param {{ apiBaseUrl: string }} config
  */
 export function writeConfigModule(outDir, config) {
   const lines = [
@@ -91,7 +123,6 @@ export function writeConfigModule(outDir, config) {
     `// Written by scripts/build.mjs. Rebuild with PAY_API_BASE_URL=... to point the app at another API.`,
     'Object.defineProperty(exports, "__esModule", { value: true });',
     `exports.API_BASE_URL = ${JSON.stringify(parseApiBaseUrl(config.apiBaseUrl))};`,
-    `exports.CONTRACT_VERSION = ${JSON.stringify(config.contractVersion)};`,
     "",
   ];
   writeFileSync(join(outDir, "config.js"), lines.join("\n"));
@@ -111,7 +142,7 @@ export async function contractVersion() {
 /**
  * A complete build into `outDir` (emptied first).
  * @param {{ outDir?: string, apiBaseUrl?: string }} [options]
- * @returns {Promise<{ outDir: string, apiBaseUrl: string, contractVersion: string }>}
+ * @returns {Promise<{ outDir: string, apiBaseUrl: string, contractVersion: string, coreBundleBytes: number }>}
  */
 export async function buildMiniProgram(options = {}) {
   const outDir = options.outDir ?? DEFAULT_OUT_DIR;
@@ -120,15 +151,16 @@ export async function buildMiniProgram(options = {}) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   compileTypeScript(outDir);
+  const bundle = await bundleCore(outDir);
   copyStaticFiles(outDir);
-  writeConfigModule(outDir, { apiBaseUrl, contractVersion: version });
-  return { outDir, apiBaseUrl, contractVersion: version };
+  writeConfigModule(outDir, { apiBaseUrl });
+  return { outDir, apiBaseUrl, contractVersion: version, coreBundleBytes: bundle.bytes };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     const built = await buildMiniProgram({ apiBaseUrl: process.env.PAY_API_BASE_URL || DEFAULT_API_BASE_URL });
-    console.log(`mini-program built in ${relative(process.cwd(), built.outDir) || "."} for ${built.apiBaseUrl} (contract ${built.contractVersion}); open that folder in WeChat DevTools`);
+    console.log(`mini-program built in ${relative(process.cwd(), built.outDir) || "."} for ${built.apiBaseUrl} (contract ${built.contractVersion}, ${CORE_BUNDLE} ${(built.coreBundleBytes / 1024).toFixed(0)} KiB); open that folder in WeChat DevTools`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);

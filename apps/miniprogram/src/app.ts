@@ -1,4 +1,5 @@
-import { API_BASE_URL, CONTRACT_VERSION } from "./config.js";
+import { API_BASE_URL } from "./config.js";
+import { CONTRACT_VERSION } from "./lib/pay-core.js";
 import { createAppServices, type AppOption } from "./services/app-services.js";
 import { systemClock } from "./utils/clock.js";
 

@@ -60,7 +60,7 @@ describe("checkBuildOutput finds", () => {
     ["a node: built-in", "app.js", 'require("node:fs");', 'require("node:fs") loads a Node built-in'],
     ["a dynamic require", "app.js", "const name = 'x'; require(name);", "require(name) is dynamic"],
     ["a relative require of a missing file", "app.js", 'require("./missing.js");', 'require("./missing.js") names no file of the output'],
-    ["ES module syntax", "utils/money.js", 'import { z } from "zod";', "uses ES module syntax"],
+    ["ES module syntax", "utils/format.js", 'import { z } from "zod";', "uses ES module syntax"],
     ["Node's process", "config.js", "exports.KEY = process.env.WXPAY_KEY;", "uses Node's process"],
     ["a v2 API key", "config.js", 'exports.K = "Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0";', "a 32-character token shaped like a WeChat Pay v2 API key"],
     ["a PEM private key", "utils/ids.js", '// -----BEGIN PRIVATE KEY-----', "a PEM key or certificate"],

@@ -3,8 +3,7 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import { createFakeApi } from "../../test/support/fake-api.js";
 import { apiError, createFakePlatform, fakeWx, json } from "../../test/support/fake-platform.js";
 import { createApiClient, type CallInput } from "./client.js";
-import type { ClientError } from "./errors.js";
-import type { Result } from "../utils/result.js";
+import type { CallResult } from "./errors.js";
 
 const BASE_URL = "https://pay.example.test";
 
@@ -114,7 +113,7 @@ describe("the client's types come from the contract", () => {
   it("answers each route with the contract's response body, or a ClientError", async () => {
     const { client } = setup();
     const answer = await client.call("createOrder", { body: { items: [{ productId: "tea", quantity: 1 }] } });
-    expectTypeOf(answer).toEqualTypeOf<Result<ApiResponseBody<"createOrder">, ClientError>>();
+    expectTypeOf(answer).toEqualTypeOf<CallResult<ApiResponseBody<"createOrder">>>();
     expect(answer.ok).toBe(true);
     expectTypeOf<ApiResponseBody<"createOrder">>().toEqualTypeOf<{ order: Order; payment: RequestPaymentParams }>();
     expectTypeOf<ApiResponseBody<"renewPayment">["payment"]>().toEqualTypeOf<RequestPaymentParams>();

@@ -1,29 +1,43 @@
-import type { ApiRequestBody, ApiResponseBody, CONTRACT_VERSION_HEADER as ContractVersionHeader, OrderListQuery } from "@pay/core/contract";
+import type { ApiRequestBody, ApiResponseBody, ApiRouteName, ApiRoutes } from "@pay/core/contract";
+import type { z } from "zod";
+import { API_ROUTES, CONTRACT_VERSION_HEADER } from "../lib/pay-core.js";
 import type { Clock } from "../utils/clock.js";
-import { err, ok, type Result } from "../utils/result.js";
 import type { WxPort } from "../utils/wx-port.js";
-import { parseApiErrorBody, type ClientError } from "./errors.js";
-import { CLIENT_ROUTES, fillPath, type ClientRouteName, type PathParamNames } from "./routes.js";
+import { describeMismatch, parseApiErrorBody, type CallResult, type ClientError } from "./errors.js";
 import { createSessionStore } from "./session.js";
 
-/** The header both tiers name the contract version in (the API answers 426 to an app it no longer serves); typed to equal the contract's. */
-const CONTRACT_VERSION_HEADER: typeof ContractVersionHeader = "X-Pay-Contract";
 const DEFAULT_TIMEOUT_MS = 15_000;
 const LOGIN_TIMEOUT_MS = 10_000;
 
-type RouteOf<N extends ClientRouteName> = (typeof CLIENT_ROUTES)[N];
+/** The routes the mini-program may call: every contract route but the back office's (auth "admin"). */
+export type ClientRouteName = { [N in ApiRouteName]: ApiRoutes[N]["auth"] extends "admin" ? never : N }[ApiRouteName];
+
+type RouteOf<N extends ClientRouteName> = ApiRoutes[N];
+
+/** The `:name` segments of a route path, as a union of names (never when there are none). */
+export type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}` ? Name | PathParamNames<`/${Rest}`> : P extends `${string}:${infer Name}` ? Name : never;
+
+/** Fills a route path's `:name` segments, URL-encoded. */
+export function fillPath(path: string, params: Readonly<Record<string, string>>): string {
+  return path.replace(/:([A-Za-z]+)/g, (_match, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`fillPath: no value for :${name} in ${path}`);
+    return encodeURIComponent(value);
+  });
+}
 
 /** What a call takes besides its name: path params, body, query and Idempotency-Key, each only where the route has one. */
 export type CallInput<N extends ClientRouteName> = ([PathParamNames<RouteOf<N>["path"]>] extends [never]
   ? { readonly params?: undefined }
   : { readonly params: Readonly<Record<PathParamNames<RouteOf<N>["path"]>, string>> }) &
   ([ApiRequestBody<N>] extends [undefined] ? { readonly body?: undefined } : { readonly body: ApiRequestBody<N> }) &
-  (N extends "listOrders" ? { readonly query?: Partial<OrderListQuery> } : { readonly query?: undefined }) &
+  (RouteOf<N>["query"] extends z.ZodType ? { readonly query?: Partial<z.output<RouteOf<N>["query"]>> } : { readonly query?: undefined }) &
   (N extends "createOrder" ? { readonly idempotencyKey?: string } : { readonly idempotencyKey?: undefined });
 
 /** The API as the mini-program sees it: typed by the contract, promise-based, failures as values. */
 export interface ApiClient {
-  call<N extends ClientRouteName>(name: N, input: CallInput<N>): Promise<Result<ApiResponseBody<N>, ClientError>>;
+  /** The route's success body, checked against its response schema; anything else is a ClientError. */
+  call<N extends ClientRouteName>(name: N, input: CallInput<N>): Promise<CallResult<ApiResponseBody<N>>>;
 }
 
 export interface ApiClientOptions {
@@ -62,12 +76,12 @@ function send(wx: WxPort, url: string, method: "GET" | "POST", header: Record<st
 }
 
 /** wx.login's one-time code, or why there is none. */
-function wxLoginCode(wx: WxPort): Promise<Result<string, ClientError>> {
+function wxLoginCode(wx: WxPort): Promise<CallResult<string>> {
   return new Promise((resolve) => {
     wx.login({
       timeout: LOGIN_TIMEOUT_MS,
-      success: (result) => resolve(result.code ? ok(result.code) : err({ kind: "login", message: result.errMsg || "wx.login returned no code" })),
-      fail: (result) => resolve(err({ kind: "login", message: result.errMsg })),
+      success: (result) => resolve(result.code ? { ok: true, value: result.code } : failed({ kind: "login", message: result.errMsg || "wx.login returned no code" })),
+      fail: (result) => resolve(failed({ kind: "login", message: result.errMsg })),
     });
   });
 }
@@ -80,13 +94,22 @@ function queryString(query: LooseInput["query"]): string {
   return pairs.length === 0 ? "" : `?${pairs.join("&")}`;
 }
 
-/** A route's success body, or the error its answer describes. */
-function interpret<N extends ClientRouteName>(name: N, answer: Answer): Result<ApiResponseBody<N>, ClientError> {
-  if (answer.kind === "network") return err({ kind: "network", message: answer.errMsg });
-  if (answer.status === CLIENT_ROUTES[name].status && typeof answer.data === "object" && answer.data !== null) {
-    return ok(answer.data as ApiResponseBody<N>);
-  }
-  return err(parseApiErrorBody(answer.status, answer.data) ?? { kind: "http", status: answer.status, message: `HTTP ${answer.status}` });
+function failed(error: ClientError): { readonly ok: false; readonly error: ClientError } {
+  return { ok: false, error };
+}
+
+/**
+ * A route's success body, parsed with the route's response schema, or the error its answer
+ * describes. A success status with a body the schema refuses (a missing field, a wrong type, an extra
+ * payment field, an unknown currency) is an error value too: no page ever sees an unchecked body.
+ */
+function interpret<N extends ClientRouteName>(name: N, answer: Answer): CallResult<ApiResponseBody<N>> {
+  if (answer.kind === "network") return failed({ kind: "network", message: answer.errMsg });
+  const route: RouteOf<ClientRouteName> = API_ROUTES[name];
+  if (answer.status !== route.status) return failed(parseApiErrorBody(answer.status, answer.data) ?? { kind: "http", status: answer.status, message: `HTTP ${answer.status}` });
+  const parsed = route.response.safeParse(answer.data);
+  if (!parsed.success) return failed({ kind: "http", status: answer.status, code: "INVALID_RESPONSE", message: describeMismatch(name, parsed.error.issues) });
+  return { ok: true, value: parsed.data as ApiResponseBody<N> };
 }
 
 function isUnauthorized(answer: Answer): boolean {
@@ -105,19 +128,19 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const { wx, baseUrl, contractVersion, clock } = options;
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const session = createSessionStore(wx);
-  let signingIn: Promise<Result<string, ClientError>> | undefined;
+  let signingIn: Promise<CallResult<string>> | undefined;
 
-  async function signInNow(): Promise<Result<string, ClientError>> {
+  async function signInNow(): Promise<CallResult<string>> {
     const code = await wxLoginCode(wx);
     if (!code.ok) return code;
-    const answer = await send(wx, `${baseUrl}${CLIENT_ROUTES.createSession.path}`, "POST", baseHeader(true), { code: code.value }, timeout);
+    const answer = await send(wx, `${baseUrl}${API_ROUTES.createSession.path}`, API_ROUTES.createSession.method, baseHeader(true), { code: code.value }, timeout);
     const result = interpret("createSession", answer);
     if (!result.ok) return result;
     session.save(result.value);
-    return ok(result.value.token);
+    return { ok: true, value: result.value.token };
   }
 
-  function signIn(): Promise<Result<string, ClientError>> {
+  function signIn(): Promise<CallResult<string>> {
     signingIn ??= signInNow().then((result) => {
       signingIn = undefined;
       return result;
@@ -133,7 +156,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
   return {
     async call(name, input) {
-      const route = CLIENT_ROUTES[name];
+      const route: RouteOf<ClientRouteName> = API_ROUTES[name];
       const loose = input as LooseInput;
       const url = `${baseUrl}${fillPath(route.path, loose.params ?? {})}${queryString(loose.query)}`;
       const header = baseHeader(loose.body !== undefined);
@@ -143,16 +166,16 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
       if (route.auth === "none") return interpret(name, await attempt(undefined));
       const stored = session.read(clock.now());
-      const token = stored === undefined ? await signIn() : ok(stored);
+      const token: CallResult<string> = stored === undefined ? await signIn() : { ok: true, value: stored };
       if (!token.ok) return token;
       const answer = await attempt(token.value);
       if (!isUnauthorized(answer)) return interpret(name, answer);
       // The token was revoked or the server's secret rotated: one fresh sign-in, one more try. A call
       // that was refused alongside another one reuses the token the other one already fetched.
       const current = session.read(clock.now());
-      let fresh: Result<string, ClientError>;
+      let fresh: CallResult<string>;
       if (current !== undefined && current !== token.value) {
-        fresh = ok(current);
+        fresh = { ok: true, value: current };
       } else {
         session.clear();
         fresh = await signIn();

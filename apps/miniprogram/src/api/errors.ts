@@ -1,4 +1,5 @@
 import type { ApiErrorCode } from "@pay/core/contract";
+import { ApiErrorBodySchema } from "../lib/pay-core.js";
 
 /**
  * Everything a call can go wrong with, as a value. Pages branch on `kind` and `code`, never on text;
@@ -7,49 +8,35 @@ import type { ApiErrorCode } from "@pay/core/contract";
 export type ClientError =
   /** The API answered with one of the contract's error codes. */
   | { readonly kind: "api"; readonly status: number; readonly code: ApiErrorCode; readonly message: string }
-  /** Something answered, but not the API's JSON (a proxy's error page, a truncated body). */
-  | { readonly kind: "http"; readonly status: number; readonly message: string }
+  /**
+   * Something answered, but not the API's JSON (a proxy's error page, a truncated body), or, with code
+   * INVALID_RESPONSE, a success body the route's response schema refuses (a server on another contract).
+   */
+  | { readonly kind: "http"; readonly status: number; readonly message: string; readonly code?: "INVALID_RESPONSE" }
   /** No answer at all: offline, refused, timed out, or a domain the mini-program may not call. */
   | { readonly kind: "network"; readonly message: string }
   /** wx.login itself failed, so there is no code to sign in with. */
   | { readonly kind: "login"; readonly message: string };
 
-// Every contract code, so an error body from a newer server with an unknown code is not mistaken for one.
-// `satisfies` makes a code added to the contract fail to compile here until the client knows it.
-const KNOWN_CODES = {
-  VALIDATION_FAILED: true,
-  UNAUTHORIZED: true,
-  FORBIDDEN: true,
-  NOT_FOUND: true,
-  METHOD_NOT_ALLOWED: true,
-  PAYLOAD_TOO_LARGE: true,
-  UNSUPPORTED_MEDIA_TYPE: true,
-  ORDER_NOT_PAYABLE: true,
-  ORDER_NOT_CLOSABLE: true,
-  ORDER_NOT_REFUNDABLE: true,
-  REFUND_EXCEEDS_PAID: true,
-  IDEMPOTENCY_CONFLICT: true,
-  LOGIN_FAILED: true,
-  UPGRADE_REQUIRED: true,
-  RATE_LIMITED: true,
-  GATEWAY_ERROR: true,
-  GATEWAY_UNAVAILABLE: true,
-  GATEWAY_TIMEOUT: true,
-  INTERNAL: true,
-} as const satisfies Record<ApiErrorCode, true>;
+/** What every API call answers: the route's (validated) success body, or what went wrong. */
+export type CallResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ClientError };
 
-function isApiErrorCode(value: unknown): value is ApiErrorCode {
-  return typeof value === "string" && Object.prototype.hasOwnProperty.call(KNOWN_CODES, value);
+/** Reads the contract's `{ error: { code, message } }` body; undefined when the body is anything else (an unknown code too). */
+export function parseApiErrorBody(status: number, data: unknown): ClientError | undefined {
+  const parsed = ApiErrorBodySchema.safeParse(data);
+  if (!parsed.success) return undefined;
+  const { code, message } = parsed.data.error;
+  return { kind: "api", status, code, message: message === "" ? code : message };
 }
 
-/** Reads the contract's `{ error: { code, message } }` body; undefined when the body is anything else. */
-export function parseApiErrorBody(status: number, data: unknown): ClientError | undefined {
-  if (typeof data !== "object" || data === null) return undefined;
-  const error = (data as { error?: unknown }).error;
-  if (typeof error !== "object" || error === null) return undefined;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (!isApiErrorCode(code)) return undefined;
-  return { kind: "api", status, code, message: typeof message === "string" && message !== "" ? message : code };
+/**
+ * Turns what a route's response schema refused into one line for a developer: where and what, for
+ * the first few issues. (The payer sees describeError's sentence instead.)
+ */
+export function describeMismatch(route: string, issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[]): string {
+  const parts = issues.slice(0, 3).map((issue) => `${issue.path.map(String).join(".") || "(body)"}: ${issue.message}`);
+  const more = issues.length > 3 ? `; and ${issues.length - 3} more` : "";
+  return `${route} answered a body the contract does not allow (${parts.join("; ")}${more})`;
 }
 
 /** Worth trying again as it is: the failure was on the way or on the other side, not in the request. */
@@ -72,6 +59,7 @@ export function describeError(error: ClientError): string {
     case "network":
       return `The server could not be reached (${error.message}). Check the connection and try again.`;
     case "http":
+      if (error.code === "INVALID_RESPONSE") return "The server's answer does not match what this version of the app understands. Try again later, or update the app.";
       return `The server answered HTTP ${error.status} instead of the app's data. Try again in a moment.`;
     case "login":
       return `WeChat sign-in failed (${error.message}).`;

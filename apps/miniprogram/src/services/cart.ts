@@ -1,7 +1,8 @@
 import type { CreateOrderRequest, Product } from "@pay/core/contract";
+import { MAX_LINE_QUANTITY } from "../lib/pay-core.js";
 
-/** The most units of one product the API accepts on an order line. */
-export const MAX_QUANTITY = 99;
+/** The most units of one product the API accepts on an order line (the contract's limit). */
+export const MAX_QUANTITY = MAX_LINE_QUANTITY;
 
 export interface CartLine {
   readonly product: Product;

@@ -1,5 +1,5 @@
 import type { Order, OrderStatus } from "@pay/core/contract";
-import { formatMoney } from "./money.js";
+import { formatMoney } from "../lib/pay-core.js";
 
 const STATUS_LABELS: Readonly<Record<OrderStatus, string>> = {
   pending: "Awaiting payment",
@@ -27,5 +27,5 @@ export function shortTime(iso: string): string {
 
 /** The order's total as the server charged it. */
 export function orderTotal(order: Order): string {
-  return formatMoney(order.totalFee, order.feeType);
+  return formatMoney({ amount: order.totalFee, currency: order.feeType });
 }

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { contractVersion, writeConfigModule } from "../../scripts/build.mjs";
+import { writeConfigModule } from "../../scripts/build.mjs";
 import { checkBuildOutput } from "../support/check-output.js";
 import { createMiniRuntime, type MiniRuntime } from "../support/mini-runtime.js";
 import { MERCHANT, startThreeTiers, type ThreeTiers } from "../support/three-tiers.js";
@@ -24,10 +24,10 @@ interface SandboxOrder {
 }
 
 /** This run's build, pointed at `apiUrl` the way scripts/build.mjs points it (config.js), in a folder of its own. */
-async function buildFor(apiUrl: string, scratch: string): Promise<string> {
+function buildFor(apiUrl: string, scratch: string): string {
   const dir = join(scratch, "dist");
   cpSync(inject("buildDir"), dir, { recursive: true });
-  writeConfigModule(dir, { apiBaseUrl: apiUrl, contractVersion: await contractVersion() });
+  writeConfigModule(dir, { apiBaseUrl: apiUrl });
   expect(checkBuildOutput(dir, { apiBaseUrl: apiUrl })).toEqual([]);
   return dir;
 }
@@ -76,7 +76,7 @@ describe.each(["delivered", "lost"] as const)("mini-program -> API -> sandbox, n
   beforeAll(async () => {
     tiers = await startThreeTiers({ notifies });
     scratch = mkdtempSync(join(tmpdir(), "pay-miniprogram-e2e-build-"));
-    dir = await buildFor(tiers.apiUrl, scratch);
+    dir = buildFor(tiers.apiUrl, scratch);
   });
   afterEach(() => {
     for (const phone of phones.splice(0)) {

@@ -7,7 +7,7 @@ import {
   type Order,
   type Product,
 } from "@pay/core/contract";
-import type { ClientRouteName } from "../../src/api/routes.js";
+import type { ClientRouteName } from "../../src/api/client.js";
 import { apiError, json, type FakeAnswer, type RecordedRequest } from "./fake-platform.js";
 
 /**

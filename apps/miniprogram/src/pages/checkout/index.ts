@@ -2,7 +2,7 @@ import { describeError } from "../../api/errors.js";
 import { cartTotal, MAX_QUANTITY } from "../../services/cart.js";
 import type { PayAttempt } from "../../services/checkout.js";
 import { appServices, navigate, ROUTES, unexpected, type TapEvent } from "../../utils/app.js";
-import { formatMoney } from "../../utils/money.js";
+import { formatMoney } from "../../lib/pay-core.js";
 
 interface LineRow {
   readonly productId: string;
@@ -45,12 +45,12 @@ function cartView(): Pick<CheckoutData, "lines" | "empty" | "totalText" | "pendi
       productId: line.product.id,
       name: line.product.name,
       quantity: line.quantity,
-      unitPriceText: formatMoney(line.product.price, line.product.currency),
-      lineTotalText: formatMoney(line.product.price * line.quantity, line.product.currency),
+      unitPriceText: formatMoney({ amount: line.product.price, currency: line.product.currency }),
+      lineTotalText: formatMoney({ amount: line.product.price * line.quantity, currency: line.product.currency }),
       canIncrease: line.quantity < MAX_QUANTITY,
     })),
     empty: lines.length === 0,
-    totalText: total === undefined ? "" : total === "mixed-currencies" ? "Mixed currencies" : formatMoney(total.amount, total.currency),
+    totalText: total === undefined ? "" : total === "mixed-currencies" ? "Mixed currencies" : formatMoney(total),
     pendingOrderId: checkout.pendingOrderId() ?? "",
   };
 }

@@ -2,7 +2,7 @@ import type { Product } from "@pay/core/contract";
 import { describeError } from "../../api/errors.js";
 import { cartTotal } from "../../services/cart.js";
 import { appServices, navigate, ROUTES, unexpected, type TapEvent } from "../../utils/app.js";
-import { formatMoney } from "../../utils/money.js";
+import { formatMoney } from "../../lib/pay-core.js";
 
 interface ProductRow {
   readonly id: string;
@@ -16,7 +16,7 @@ function cartSummary(): { cartCount: number; cartTotalText: string } {
   const total = cartTotal(lines);
   return {
     cartCount: lines.reduce((n, line) => n + line.quantity, 0),
-    cartTotalText: total === undefined || total === "mixed-currencies" ? "" : formatMoney(total.amount, total.currency),
+    cartTotalText: total === undefined || total === "mixed-currencies" ? "" : formatMoney(total),
   };
 }
 
@@ -25,7 +25,7 @@ function rows(products: readonly Product[]): ProductRow[] {
   return products.map((p) => ({
     id: p.id,
     name: p.name,
-    priceText: formatMoney(p.price, p.currency),
+    priceText: formatMoney({ amount: p.price, currency: p.currency }),
     inCart: lines.find((line) => line.product.id === p.id)?.quantity ?? 0,
   }));
 }
