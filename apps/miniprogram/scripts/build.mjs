@@ -64,14 +64,15 @@ export function compileTypeScript(outDir) {
 
 /**
  * Bundles src/lib/pay-core.ts and everything it imports (@pay/core/contract, @pay/core/money, zod)
- * into `outDir`/lib/pay-core.js, over tsc's output of it, which would require npm packages: one
- * minified CommonJS file for ES2017, the language tsconfig.build.json compiles the app to. The
- * platform is neutral, so a Node built-in anywhere in the graph fails the build.
+ * into `outDir`/lib/pay-core.js, in place of tsc's output for src/lib/, which would require npm
+ * packages: one minified CommonJS file for ES2017, the language tsconfig.build.json compiles the app
+ * to. The platform is neutral, so a Node built-in anywhere in the graph fails the build.
  * @param {string} outDir
  * @returns {Promise<{ file: string, bytes: number }>}
  */
 export async function bundleCore(outDir) {
   const file = join(outDir, CORE_BUNDLE);
+  rmSync(dirname(file), { recursive: true, force: true });
   await build({
     entryPoints: [join(SOURCE_DIR, "lib", "pay-core.ts")],
     outfile: file,

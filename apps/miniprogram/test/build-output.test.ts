@@ -67,6 +67,11 @@ describe("checkBuildOutput finds", () => {
     ["signing code", "services/payment.js", 'function sign(s) { return hex_md5(s + "&key=" + k); }', "signing code"],
     ["an HMAC", "services/payment.js", "const mac = CryptoJS.HmacSHA256(text, key);", "signing code"],
     ["a secret's name", "config.js", 'exports.appSecret = "x";', "a server secret's name"],
+    ["a Node built-in in the bundle", "lib/pay-core.js", 'var c = require("crypto");', 'require("crypto") loads a Node built-in'],
+    ["an npm package in the bundle", "lib/pay-core.js", 'var z = require("zod");', 'require("zod") loads an npm package'],
+    ["signing code in the bundle", "lib/pay-core.js", "function s(t) { return md5(t); }", "signing code"],
+    ["a v2 API key in the bundle", "lib/pay-core.js", 'var k = "Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0";', "a 32-character token shaped like a WeChat Pay v2 API key"],
+    ["a sign type's name outside a string", "utils/ids.js", "var t = MD5;", "signing code"],
   ])("%s", (_case, file, code, problem) => {
     const problems = checkBuildOutput(tampered((dir) => append(dir, file, code)));
     expect(problems.join("\n")).toContain(`${file}: `);
@@ -81,6 +86,10 @@ describe("checkBuildOutput finds", () => {
     ["no project.config.json", (dir: string) => rmSync(join(dir, "project.config.json")), "project.config.json: missing"],
   ])("%s", (_case, change, problem) => {
     expect(checkBuildOutput(tampered(change)).join("\n")).toContain(problem);
+  });
+
+  it("nothing in the sign types' names as the contract's signType enum carries them (data the client passes on)", () => {
+    expect(checkBuildOutput(tampered((dir) => append(dir, "utils/ids.js", "var signTypes = [\"MD5\", 'HMAC-SHA256'];")))).toEqual([]);
   });
 
   it("a build for another API than expected", () => {

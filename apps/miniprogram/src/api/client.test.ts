@@ -1,9 +1,9 @@
 import type { ApiResponseBody, Order, RequestPaymentParams } from "@pay/core/contract";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { createFakeApi } from "../../test/support/fake-api.js";
-import { apiError, createFakePlatform, fakeWx, json } from "../../test/support/fake-platform.js";
+import { createFakeApi, type FakeApi } from "../../test/support/fake-api.js";
+import { apiError, createFakePlatform, fakeWx, json, type FakePlatform } from "../../test/support/fake-platform.js";
 import { createApiClient, type CallInput } from "./client.js";
-import type { CallResult } from "./errors.js";
+import { describeError, isTransient, type CallResult } from "./errors.js";
 
 const BASE_URL = "https://pay.example.test";
 
@@ -106,6 +106,80 @@ describe("createApiClient", () => {
   it("refuses a base URL that is not a bare origin", () => {
     const platform = createFakePlatform();
     expect(() => createApiClient({ wx: fakeWx(platform), baseUrl: "https://pay.example.test/api/", contractVersion: "0.1.0", clock: { now: () => 0 } })).toThrow(/origin/);
+  });
+});
+
+type Json = Record<string, unknown>;
+
+/** Serves the fake API, but lets `change` edit the success body of `path` first (or replace it, by returning another). */
+function tamper(platform: FakePlatform, api: FakeApi, path: RegExp, change: (body: Json) => unknown): void {
+  platform.serve((request) => {
+    const answer = api.handle(request);
+    if (!path.test(request.path) || !("status" in answer) || answer.status >= 300) return answer;
+    const body = structuredClone(answer.body) as Json;
+    const replaced = change(body);
+    return json(answer.status, replaced === undefined ? body : replaced);
+  });
+}
+
+function field(body: Json, name: string): Json {
+  return body[name] as Json;
+}
+
+describe("every answer is checked against the route's response schema", () => {
+  it.each([
+    ["a missing field", /^\/api\/orders$/, (body: Json) => void delete field(body, "order").status, "order.status: Invalid option"],
+    ["a wrong type", /^\/api\/orders$/, (body: Json) => void (field(body, "order").totalFee = "10850"), "order.totalFee: Invalid input: expected number, received string"],
+    ["money that is not whole minor units", /^\/api\/orders$/, (body: Json) => void (field(body, "order").totalFee = 108.5), "order.totalFee: Invalid input: expected int, received number"],
+    ["an extra payment field", /^\/api\/orders$/, (body: Json) => void (field(body, "payment").appId = "wx8888888888888888"), 'payment: Unrecognized key: "appId"'],
+    ["a payment field of the wrong shape", /^\/api\/orders$/, (body: Json) => void (field(body, "payment").signType = "RSA"), "payment.signType: Invalid option"],
+    ["a currency the contract does not know", /^\/api\/orders$/, (body: Json) => void (field(body, "order").feeType = "XYZ"), "order.feeType: unknown currency"],
+    ["a body that is not an object", /^\/api\/orders$/, () => "not an object", "(body): Invalid input: expected object, received string"],
+  ])("%s becomes an error value (INVALID_RESPONSE), never the page's data", async (_case, path, change, detail) => {
+    const { platform, api, client } = setup();
+    tamper(platform, api, path, change);
+    const answer = await client.call("createOrder", { body: { items: [{ productId: "tea", quantity: 1 }] } });
+    expect(answer).toEqual({ ok: false, error: { kind: "http", status: 201, code: "INVALID_RESPONSE", message: expect.stringContaining(detail) as string } });
+    expect(answer.ok || answer.error.message).toMatch(/^createOrder answered a body the contract does not allow \(/);
+    expect(answer.ok || describeError(answer.error)).toBe("The server's answer does not match what this version of the app understands. Try again later, or update the app.");
+    expect(answer.ok || isTransient(answer.error)).toBe(false);
+  });
+
+  it("checks the public routes too: a product without its currency is refused", async () => {
+    const { platform, api, client } = setup();
+    tamper(platform, api, /^\/api\/products$/, (body) => void delete (body.products as Json[])[0]?.currency);
+    expect(await client.call("listProducts", {})).toMatchObject({ ok: false, error: { kind: "http", status: 200, code: "INVALID_RESPONSE", message: expect.stringContaining("products.0.currency: unknown currency") as string } });
+  });
+
+  it("keeps no session from a sign-in answer the contract refuses, and does not call the route", async () => {
+    const { platform, api, wx, client } = setup();
+    tamper(platform, api, /^\/api\/session$/, (body) => ({ ...body, expiresAt: "next week" }));
+    expect(await client.call("listOrders", {})).toMatchObject({ ok: false, error: { kind: "http", status: 200, code: "INVALID_RESPONSE", message: expect.stringContaining("expiresAt: Invalid ISO datetime") as string } });
+    expect(wx.storage.has("pay.session")).toBe(false);
+    expect(platform.requests.map((r) => r.path)).toEqual(["/api/session"]);
+  });
+
+  it("passes a good body, and what the schema does not name never reaches the page", async () => {
+    const { platform, api, client } = setup();
+    tamper(platform, api, /^\/api\/orders$/, (body) => ({ ...body, debug: { sql: "select 1" }, order: { ...field(body, "order"), internalNote: "x" } }));
+    const answer = await client.call("createOrder", { body: { items: [{ productId: "tea", quantity: 2 }] } });
+    expect(answer.ok).toBe(true);
+    const value = answer.ok ? answer.value : undefined;
+    expect(value?.order).toMatchObject({ status: "pending", totalFee: 2500, feeType: "CNY" });
+    expect(value).not.toHaveProperty("debug");
+    expect(value?.order).not.toHaveProperty("internalNote");
+    expect(Object.keys(value?.payment ?? {}).sort()).toEqual(["nonceStr", "package", "paySign", "signType", "timeStamp"]);
+  });
+
+  it.each([
+    ["an unknown code", { error: { code: "TEAPOT", message: "I am a teapot" } }, { kind: "http", status: 409, message: "HTTP 409" }],
+    ["no message", { error: { code: "ORDER_NOT_PAYABLE" } }, { kind: "http", status: 409, message: "HTTP 409" }],
+    ["an empty message", { error: { code: "ORDER_NOT_PAYABLE", message: "" } }, { kind: "api", status: 409, code: "ORDER_NOT_PAYABLE", message: "ORDER_NOT_PAYABLE" }],
+    ["a field named", { error: { code: "VALIDATION_FAILED", message: "quantity is too large", field: "items.0.quantity" } }, { kind: "api", status: 409, code: "VALIDATION_FAILED", message: "quantity is too large" }],
+  ])("reads an error body with %s through ApiErrorBodySchema", async (_case, body, error) => {
+    const { platform, client } = setup();
+    platform.serve(() => json(409, body));
+    expect(await client.call("listProducts", {})).toEqual({ ok: false, error });
   });
 });
 

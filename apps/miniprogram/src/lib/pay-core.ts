@@ -2,11 +2,7 @@
 // body, version header, order limits) and money formatting. The WeChat runtime resolves no npm
 // package, so scripts/build.mjs replaces this module's compiled output by one esbuild bundle of it,
 // zod included (lib/pay-core.js), and every other file requires that by relative path.
-import { config } from "zod";
-
-// WeChat runs no eval or new Function; zod would probe for them and fall back. Saying so up front
-// makes the tests (on Node, where the probe succeeds) run the same parsers as a phone does.
-config({ jitless: true });
+import "./zod-jitless.js";
 
 export { API_ROUTES, ApiErrorBodySchema, CONTRACT_VERSION, CONTRACT_VERSION_HEADER, MAX_LINE_QUANTITY } from "@pay/core/contract";
 export { formatMoney } from "@pay/core/money";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { apiError } from "../../../test/support/fake-platform.js";
+import { apiError, json } from "../../../test/support/fake-platform.js";
 import { appPerTest, type TestApp } from "../../../test/support/launch.js";
 
 const newApp = appPerTest();
@@ -116,5 +116,27 @@ describe("checkout page", () => {
     expect(api.orders.size).toBe(1);
     const keys = checkout.platform.requests.filter((r) => r.path === "/api/orders").map((r) => r.header["Idempotency-Key"]);
     expect(keys[1]).toBe(keys[0]);
+  });
+
+  it("shows an order answer the contract refuses as an error, opens no payment sheet, and pays on Try again", async () => {
+    const checkout = await atCheckout();
+    const { rt, api, platform } = checkout;
+    platform.serve((request) => {
+      const answer = api.handle(request);
+      if (request.path !== "/api/orders" || !("status" in answer)) return answer;
+      const body = answer.body as { order: unknown; payment: Record<string, unknown> };
+      return json(answer.status, { ...body, payment: { ...body.payment, key: "not for a client" } });
+    });
+    await rt.tap("pay");
+    expect(rt.text("notice")).toBe("The server's answer does not match what this version of the app understands. Try again later, or update the app.");
+    expect(rt.text("pay")).toBe("Try again ¥108.50");
+    expect(platform.payments).toEqual([]);
+    expect(rt.current().route).toBe("pages/checkout/index");
+    platform.serve((request) => api.handle(request));
+    await rt.tap("pay");
+    expect(platform.payments).toHaveLength(1);
+    expect(Object.keys(platform.payments[0] ?? {}).sort()).toEqual(["nonceStr", "package", "paySign", "signType", "timeStamp"]);
+    expect(rt.current().route).toBe("pages/result/index");
+    expect(api.orders.size).toBe(1);
   });
 });

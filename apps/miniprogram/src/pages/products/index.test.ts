@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { json } from "../../../test/support/fake-platform.js";
 import { appPerTest } from "../../../test/support/launch.js";
 
 const newApp = appPerTest();
@@ -52,6 +53,19 @@ describe("products page", () => {
     platform.serve((request) => api.handle(request));
     await rt.tap("retry");
     expect(rt.text()).not.toContain("could not be loaded");
+    expect(rt.text()).toContain("Tea ¥12.50");
+  });
+
+  it("shows a product list the contract refuses (an unknown currency) as an error, not as prices", async () => {
+    const app = newApp();
+    const { rt, platform, api } = app;
+    platform.serve(() => json(200, { products: [{ id: "gold", name: "Gold", price: 100, currency: "XAU" }] }));
+    rt.launch();
+    await rt.idle();
+    expect(rt.text()).toContain("Products could not be loaded. The server's answer does not match what this version of the app understands. Try again later, or update the app.");
+    expect(rt.text()).not.toContain("Gold");
+    platform.serve((request) => api.handle(request));
+    await rt.tap("retry");
     expect(rt.text()).toContain("Tea ¥12.50");
   });
 });
