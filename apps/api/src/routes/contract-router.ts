@@ -27,22 +27,20 @@ export interface AnonymousCaller {
 export type CallerOf<A extends ApiAuth> = A extends "user" ? UserCaller : A extends "admin" ? AdminCaller : AnonymousCaller;
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
-type Spec<N extends ApiRouteName> = ApiRoutes[N];
 
 /**
- * What a route's handler receives, derived from its entry in API_ROUTES: the caller its auth admits,
- * and the parsed (z.output) params, Idempotency-Key, body and query, each only where the route takes it.
+ * What a handler receives for a route spec: the caller its auth admits, and the parsed (z.output)
+ * params, Idempotency-Key, body and query, each only where the spec takes it.
  */
-export type RouteInput<N extends ApiRouteName> = Simplify<
-  { readonly caller: CallerOf<Spec<N>["auth"]> } & (Spec<N>["params"] extends z.ZodType ? { readonly params: z.output<Spec<N>["params"]> } : unknown) &
-    (Spec<N>["idempotencyKey"] extends "required"
-      ? { readonly idempotencyKey: string }
-      : Spec<N>["idempotencyKey"] extends "optional"
-        ? { readonly idempotencyKey: string | undefined }
-        : unknown) &
-    (Spec<N>["body"] extends typeof NoBodySchema ? unknown : { readonly body: z.output<Spec<N>["body"]> }) &
-    (Spec<N>["query"] extends z.ZodType ? { readonly query: z.output<Spec<N>["query"]> } : unknown)
+export type RouteInputOf<S extends ApiRouteSpec> = Simplify<
+  { readonly caller: CallerOf<S["auth"]> } & (S["params"] extends z.ZodType ? { readonly params: z.output<S["params"]> } : unknown) &
+    (S["idempotencyKey"] extends "required" ? { readonly idempotencyKey: string } : S["idempotencyKey"] extends "optional" ? { readonly idempotencyKey: string | undefined } : unknown) &
+    (S["body"] extends typeof NoBodySchema ? unknown : { readonly body: z.output<S["body"]> }) &
+    (S["query"] extends z.ZodType ? { readonly query: z.output<S["query"]> } : unknown)
 >;
+
+/** What the handler of route N receives, derived from its entry in API_ROUTES. */
+export type RouteInput<N extends ApiRouteName> = RouteInputOf<ApiRoutes[N]>;
 
 /** Answers one route: parsed input in, the route's success body out (sent with the route's status). */
 export type RouteHandler<N extends ApiRouteName> = (input: RouteInput<N>) => Promise<ApiResponseBody<N>> | ApiResponseBody<N>;
