@@ -48,3 +48,11 @@ export async function readJsonBody(ctx: Context): Promise<unknown> {
     throw new ApiError("VALIDATION_FAILED", "The body is not valid JSON.");
   }
 }
+
+/** For a POST that takes no body: an empty body or `{}` passes, anything else is a 400 naming `body`. */
+export async function readNoBody(ctx: Context): Promise<void> {
+  const body = await readJsonBody(ctx);
+  if (body !== undefined && !(typeof body === "object" && body !== null && Object.keys(body).length === 0)) {
+    throw new ApiError("VALIDATION_FAILED", "body: this endpoint takes no body.", { field: "body" });
+  }
+}

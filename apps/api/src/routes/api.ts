@@ -1,118 +1,30 @@
-import Router from "@koa/router";
-import {
-  API_ROUTES,
-  CreateOrderRequestSchema,
-  CreateRefundRequestSchema,
-  OrderListQuerySchema,
-  OrderSchema,
-  SessionRequestSchema,
-  type ApiResponseBody,
-  type ApiRouteName,
-} from "@pay/core/contract";
-import type { Context } from "koa";
-import { z } from "zod";
-import { ApiError } from "../errors.js";
-import { readJsonBody } from "../http/body.js";
-import { parseInput } from "../http/validate.js";
-import { requireAdmin, requireUser } from "../middleware/auth.js";
+import type Router from "@koa/router";
+import { listActiveProducts } from "../db/products.js";
 import type { ServiceContext } from "../services/context.js";
 import { closeOwnOrder, createOrder, ensurePayment, findOwnOrder, getOrder, listOrders } from "../services/orders.js";
 import { createRefund } from "../services/refunds.js";
 import { signIn } from "../services/sessions.js";
 import { orderView } from "../services/views.js";
+import { createContractRouter, type ApiHandlers } from "./contract-router.js";
 
-const OrderParamsSchema = z.object({ id: OrderSchema.shape.id });
-const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,64}$/, "must be 1-64 printable ASCII characters");
-
-/** Sends a route's answer with the status the contract gives it. */
-export function send<N extends ApiRouteName>(ctx: Context, route: N, body: ApiResponseBody<N>): void {
-  ctx.status = API_ROUTES[route].status;
-  ctx.body = body;
+/** What each contract route does, given its parsed input; auth, parsing and statuses are the contract router's. */
+export function createApiHandlers(services: ServiceContext): ApiHandlers {
+  const { feeType } = services.config.merchant;
+  return {
+    createSession: ({ body }) => signIn(services, body.code),
+    listProducts: async () => ({
+      products: (await listActiveProducts(services.db, feeType)).map((p) => ({ id: p.id, name: p.name, price: p.price, currency: feeType })),
+    }),
+    createOrder: ({ caller, body, idempotencyKey }) => createOrder(services, caller.userId, body, idempotencyKey),
+    listOrders: ({ caller, query }) => listOrders(services, caller.userId, query),
+    getOrder: async ({ caller, params }) => ({ order: orderView(await getOrder(services, caller.userId, params.id)) }),
+    renewPayment: async ({ caller, params }) => ensurePayment(services, await findOwnOrder(services, caller.userId, params.id)),
+    closeOrder: async ({ caller, params }) => ({ order: orderView(await closeOwnOrder(services, caller.userId, params.id)) }),
+    createRefund: ({ params, body, idempotencyKey }) => createRefund(services, params.id, body, idempotencyKey),
+  };
 }
 
-function orderId(ctx: Context): string {
-  return parseInput(OrderParamsSchema, { id: (ctx.params as Record<string, string | undefined>).id }, "params").id;
-}
-
-function idempotencyKey(ctx: Context, required: boolean): string | undefined {
-  const header = ctx.get("idempotency-key");
-  if (header === "") {
-    if (required) throw new ApiError("VALIDATION_FAILED", "Idempotency-Key: this request needs one, so that a retry never refunds twice.", { field: "Idempotency-Key" });
-    return undefined;
-  }
-  const parsed = IdempotencyKeySchema.safeParse(header);
-  if (!parsed.success) throw new ApiError("VALIDATION_FAILED", `Idempotency-Key: ${parsed.error.issues[0]?.message ?? "invalid"}`, { field: "Idempotency-Key" });
-  return parsed.data;
-}
-
-async function noBody(ctx: Context): Promise<void> {
-  const body = await readJsonBody(ctx);
-  if (body !== undefined && !(typeof body === "object" && body !== null && Object.keys(body).length === 0)) {
-    throw new ApiError("VALIDATION_FAILED", "body: this endpoint takes no body.", { field: "body" });
-  }
-}
-
-/** The JSON API the mini-program and admins call; every shape comes from the @pay/core contract. */
+/** The JSON API the mini-program and admins call, registered from the @pay/core contract's route table. */
 export function createApiRouter(services: ServiceContext): Router {
-  const router = new Router();
-  const user = (ctx: Context): string => requireUser(ctx, services.tokens, services.clock);
-
-  router.post(API_ROUTES.createSession.path, async (ctx) => {
-    const body = parseInput(SessionRequestSchema, await readJsonBody(ctx), "body");
-    send(ctx, "createSession", await signIn(services, body.code));
-  });
-
-  router.get(API_ROUTES.listProducts.path, async (ctx) => {
-    const rows = await services.db
-      .selectFrom("products")
-      .selectAll()
-      .where("active", "=", 1)
-      .where("currency", "=", services.config.merchant.feeType)
-      .orderBy("sort_order")
-      .orderBy("id")
-      .execute();
-    send(ctx, "listProducts", { products: rows.map((p) => ({ id: p.id, name: p.name, price: p.price, currency: services.config.merchant.feeType })) });
-  });
-
-  router.post(API_ROUTES.createOrder.path, async (ctx) => {
-    const userId = user(ctx);
-    const key = idempotencyKey(ctx, false);
-    const body = parseInput(CreateOrderRequestSchema, await readJsonBody(ctx), "body");
-    send(ctx, "createOrder", await createOrder(services, userId, body, key));
-  });
-
-  router.get(API_ROUTES.listOrders.path, async (ctx) => {
-    const userId = user(ctx);
-    const query = parseInput(OrderListQuerySchema, { ...ctx.query }, "query");
-    send(ctx, "listOrders", await listOrders(services, userId, query));
-  });
-
-  router.get(API_ROUTES.getOrder.path, async (ctx) => {
-    const userId = user(ctx);
-    send(ctx, "getOrder", { order: orderView(await getOrder(services, userId, orderId(ctx))) });
-  });
-
-  router.post(API_ROUTES.renewPayment.path, async (ctx) => {
-    const userId = user(ctx);
-    const id = orderId(ctx);
-    await noBody(ctx);
-    send(ctx, "renewPayment", await ensurePayment(services, await findOwnOrder(services, userId, id)));
-  });
-
-  router.post(API_ROUTES.closeOrder.path, async (ctx) => {
-    const userId = user(ctx);
-    const id = orderId(ctx);
-    await noBody(ctx);
-    send(ctx, "closeOrder", { order: orderView(await closeOwnOrder(services, userId, id)) });
-  });
-
-  router.post(API_ROUTES.createRefund.path, async (ctx) => {
-    requireAdmin(ctx, services.config.adminToken);
-    const id = orderId(ctx);
-    const key = idempotencyKey(ctx, true) ?? "";
-    const body = parseInput(CreateRefundRequestSchema, await readJsonBody(ctx), "body");
-    send(ctx, "createRefund", await createRefund(services, id, body, key));
-  });
-
-  return router;
+  return createContractRouter(createApiHandlers(services), { tokens: services.tokens, clock: services.clock, adminToken: services.config.adminToken });
 }

@@ -1,6 +1,6 @@
 import type { ApiResponseBody, ApiRouteName, OrderPaymentResponse, RequestPaymentParams } from "@pay/core/contract";
 import { describe, expectTypeOf, it } from "vitest";
-import type { send } from "./api.js";
+import type { send } from "./contract-router.js";
 
 /**
  * The API's handlers can only answer through `send`, whose body type is the contract's response for

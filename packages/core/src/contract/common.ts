@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { isCurrency, type Currency } from "../money/currency.js";
+import { CURRENCIES } from "../money/currency.js";
 
-/** An ISO 4217 code that @pay/core knows the minor-unit exponent of. */
-export const CurrencySchema = z.custom<Currency>(isCurrency, { message: "unknown currency" });
+/** An ISO 4217 code that @pay/core knows the minor-unit exponent of (an enum, so JSON Schema can say which). */
+export const CurrencySchema = z.enum(CURRENCIES, { error: "unknown currency" });
 
 /** A non-negative whole number of minor units. */
 export const MinorUnitsSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);

@@ -1,6 +1,6 @@
 import { expectTypeOf, test } from "vitest";
 import type { RequestPaymentParams } from "./payment.js";
-import type { ApiRequestBody, ApiResponseBody } from "./routes.js";
+import type { ApiPathParams, ApiRequestBody, ApiRequestQuery, ApiResponseBody, PathParamNames } from "./routes.js";
 import type { Order } from "./order.js";
 
 test("the payment params are exactly the five wx.requestPayment strings", () => {
@@ -21,4 +21,15 @@ test("route request and response types come from the route table", () => {
   expectTypeOf<ApiRequestBody<"getOrder">>().toEqualTypeOf<undefined>();
   expectTypeOf<Order["status"]>().toEqualTypeOf<"pending" | "paid" | "closed" | "refunded">();
   expectTypeOf<Order["totalFee"]>().toEqualTypeOf<number>();
+});
+
+test("path params and queries come from the route table too", () => {
+  expectTypeOf<ApiPathParams<"getOrder">>().toEqualTypeOf<{ id: string }>();
+  expectTypeOf<ApiPathParams<"createRefund">>().toEqualTypeOf<{ id: string }>();
+  expectTypeOf<ApiPathParams<"listOrders">>().toEqualTypeOf<undefined>();
+  expectTypeOf<ApiRequestQuery<"getOrder">>().toEqualTypeOf<undefined>();
+  expectTypeOf<ApiRequestQuery<"listOrders">>().toHaveProperty("cursor").toEqualTypeOf<string | undefined>();
+  expectTypeOf<PathParamNames<"/api/admin/orders/:id/refunds">>().toEqualTypeOf<"id">();
+  expectTypeOf<PathParamNames<"/api/a/:x/b/:y">>().toEqualTypeOf<"x" | "y">();
+  expectTypeOf<PathParamNames<"/api/orders">>().toEqualTypeOf<never>();
 });

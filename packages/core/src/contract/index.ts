@@ -35,6 +35,22 @@ export {
   type RefundResponse,
   type RefundStatus,
 } from "./refund.js";
-export { API_ROUTES, type ApiRequestBody, type ApiResponseBody, type ApiRouteName, type ApiRoutes } from "./routes.js";
+export { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_RULES, IdempotencyKeySchema, type IdempotencyKeyRule } from "./idempotency.js";
+export { buildOpenApiDocument, openApiPath, type JsonObject, type JsonValue, type OpenApiDocument } from "./openapi.js";
+export {
+  API_ROUTES,
+  NoBodySchema,
+  OrderIdParamsSchema,
+  routeErrorCodes,
+  type ApiAuth,
+  type ApiPathParams,
+  type ApiRequestBody,
+  type ApiRequestQuery,
+  type ApiResponseBody,
+  type ApiRouteName,
+  type ApiRouteSpec,
+  type ApiRoutes,
+  type PathParamNames,
+} from "./routes.js";
 export { SessionRequestSchema, SessionResponseSchema, type SessionRequest, type SessionResponse } from "./session.js";
 export { CONTRACT_VERSION, CONTRACT_VERSION_HEADER, contractCompatibility, type ContractCompatibility } from "./version.js";

@@ -1,35 +1,207 @@
 import { z } from "zod";
+import { API_ERROR_CODES, type ApiErrorCode } from "./errors.js";
+import type { IdempotencyKeyRule } from "./idempotency.js";
 import {
   CreateOrderRequestSchema,
   OrderListQuerySchema,
   OrderListResponseSchema,
   OrderPaymentResponseSchema,
   OrderResponseSchema,
+  OrderSchema,
 } from "./order.js";
 import { ProductListResponseSchema } from "./product.js";
 import { CreateRefundRequestSchema, RefundResponseSchema } from "./refund.js";
 import { SessionRequestSchema, SessionResponseSchema } from "./session.js";
 
-const NoBody = z.undefined();
+/** The body of a route that takes none: the server accepts an empty body or `{}` on a POST, and never reads a GET's. */
+export const NoBodySchema = z.undefined();
+
+/** The `:id` of the order routes: an out_trade_no. */
+export const OrderIdParamsSchema = z.object({ id: OrderSchema.shape.id });
+
+/** Who may call a route: anyone, a signed-in user (session token), or the back office (ADMIN_TOKEN). */
+export type ApiAuth = "none" | "user" | "admin";
+
+/** The `:name` segments of a route path, as a union of names (never when there are none). */
+export type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? Name | PathParamNames<`/${Rest}`>
+  : P extends `${string}:${infer Name}`
+    ? Name
+    : never;
+
+interface RouteSpecBase {
+  readonly path: `/api/${string}`;
+  /** One line for humans; the OpenAPI summary. */
+  readonly summary: string;
+  readonly auth: ApiAuth;
+  /** The `:name` path segments' schema (an object with exactly those keys), or null for a path without any. */
+  readonly params: z.ZodObject | null;
+  readonly idempotencyKey: IdempotencyKeyRule;
+  readonly query: z.ZodObject | null;
+  readonly response: z.ZodType;
+  readonly status: 200 | 201;
+  /** The route's own failures, beyond those its auth, params, key, body and query imply (see routeErrorCodes). */
+  readonly errors: readonly ApiErrorCode[];
+}
+
+/** What one route of the table says; a GET never takes a body. */
+export type ApiRouteSpec =
+  | (RouteSpecBase & { readonly method: "GET"; readonly body: typeof NoBodySchema })
+  | (RouteSpecBase & { readonly method: "POST" | "PUT" | "PATCH" | "DELETE"; readonly body: z.ZodType });
+
+/** Gateway failures, for the routes that call WeChat Pay. */
+const GATEWAY = ["GATEWAY_ERROR", "GATEWAY_UNAVAILABLE", "GATEWAY_TIMEOUT"] as const;
 
 /**
- * The API's routes, each with its request and response schemas. The server validates with these
- * very schemas and the client's types are inferred from them, so the two tiers cannot disagree.
+ * The API's routes, each with its request and response schemas. The server registers exactly these
+ * (method, path, auth, params, Idempotency-Key rule, body or query, success status) and the client's
+ * types are inferred from them, so the two tiers cannot disagree; docs/openapi.json is generated from them.
  */
 export const API_ROUTES = {
-  createSession: { method: "POST", path: "/api/session", auth: "none", body: SessionRequestSchema, query: null, response: SessionResponseSchema, status: 200 },
-  listProducts: { method: "GET", path: "/api/products", auth: "none", body: NoBody, query: null, response: ProductListResponseSchema, status: 200 },
-  createOrder: { method: "POST", path: "/api/orders", auth: "user", body: CreateOrderRequestSchema, query: null, response: OrderPaymentResponseSchema, status: 201 },
-  listOrders: { method: "GET", path: "/api/orders", auth: "user", body: NoBody, query: OrderListQuerySchema, response: OrderListResponseSchema, status: 200 },
-  getOrder: { method: "GET", path: "/api/orders/:id", auth: "user", body: NoBody, query: null, response: OrderResponseSchema, status: 200 },
-  renewPayment: { method: "POST", path: "/api/orders/:id/payment", auth: "user", body: NoBody, query: null, response: OrderPaymentResponseSchema, status: 200 },
-  closeOrder: { method: "POST", path: "/api/orders/:id/close", auth: "user", body: NoBody, query: null, response: OrderResponseSchema, status: 200 },
-  createRefund: { method: "POST", path: "/api/admin/orders/:id/refunds", auth: "admin", body: CreateRefundRequestSchema, query: null, response: RefundResponseSchema, status: 201 },
-} as const;
+  createSession: {
+    method: "POST",
+    path: "/api/session",
+    summary: "Sign in with a wx.login code",
+    auth: "none",
+    params: null,
+    idempotencyKey: "none",
+    body: SessionRequestSchema,
+    query: null,
+    response: SessionResponseSchema,
+    status: 200,
+    errors: ["LOGIN_FAILED", "GATEWAY_UNAVAILABLE"],
+  },
+  listProducts: {
+    method: "GET",
+    path: "/api/products",
+    summary: "List the catalogue, prices in the merchant's currency",
+    auth: "none",
+    params: null,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: null,
+    response: ProductListResponseSchema,
+    status: 200,
+    errors: [],
+  },
+  createOrder: {
+    method: "POST",
+    path: "/api/orders",
+    summary: "Place an order and get the wx.requestPayment fields",
+    auth: "user",
+    params: null,
+    idempotencyKey: "optional",
+    body: CreateOrderRequestSchema,
+    query: null,
+    response: OrderPaymentResponseSchema,
+    status: 201,
+    errors: ["ORDER_NOT_PAYABLE", "IDEMPOTENCY_CONFLICT", ...GATEWAY],
+  },
+  listOrders: {
+    method: "GET",
+    path: "/api/orders",
+    summary: "List the caller's orders, newest first",
+    auth: "user",
+    params: null,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: OrderListQuerySchema,
+    response: OrderListResponseSchema,
+    status: 200,
+    errors: [],
+  },
+  getOrder: {
+    method: "GET",
+    path: "/api/orders/:id",
+    summary: "Read one of the caller's orders",
+    auth: "user",
+    params: OrderIdParamsSchema,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: null,
+    response: OrderResponseSchema,
+    status: 200,
+    errors: ["NOT_FOUND"],
+  },
+  renewPayment: {
+    method: "POST",
+    path: "/api/orders/:id/payment",
+    summary: "Get fresh wx.requestPayment fields for a pending order",
+    auth: "user",
+    params: OrderIdParamsSchema,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: null,
+    response: OrderPaymentResponseSchema,
+    status: 200,
+    errors: ["NOT_FOUND", "ORDER_NOT_PAYABLE", ...GATEWAY],
+  },
+  closeOrder: {
+    method: "POST",
+    path: "/api/orders/:id/close",
+    summary: "Close a pending order",
+    auth: "user",
+    params: OrderIdParamsSchema,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: null,
+    response: OrderResponseSchema,
+    status: 200,
+    errors: ["NOT_FOUND", "ORDER_NOT_CLOSABLE", ...GATEWAY],
+  },
+  createRefund: {
+    method: "POST",
+    path: "/api/admin/orders/:id/refunds",
+    summary: "Refund part or all of a paid order (back office)",
+    auth: "admin",
+    params: OrderIdParamsSchema,
+    idempotencyKey: "required",
+    body: CreateRefundRequestSchema,
+    query: null,
+    response: RefundResponseSchema,
+    status: 201,
+    errors: ["NOT_FOUND", "ORDER_NOT_REFUNDABLE", "REFUND_EXCEEDS_PAID", "IDEMPOTENCY_CONFLICT", ...GATEWAY],
+  },
+} as const satisfies Record<string, ApiRouteSpec>;
 
 export type ApiRoutes = typeof API_ROUTES;
 export type ApiRouteName = keyof ApiRoutes;
 /** The JSON body a route accepts. */
 export type ApiRequestBody<N extends ApiRouteName> = z.input<ApiRoutes[N]["body"]>;
+/** The query a route accepts, or undefined for a route that reads none. */
+export type ApiRequestQuery<N extends ApiRouteName> = ApiRoutes[N]["query"] extends z.ZodType ? z.input<ApiRoutes[N]["query"]> : undefined;
+/** The path parameters a route takes, or undefined for a path without any. */
+export type ApiPathParams<N extends ApiRouteName> = ApiRoutes[N]["params"] extends z.ZodType ? z.input<ApiRoutes[N]["params"]> : undefined;
 /** The JSON a route answers with on success. */
 export type ApiResponseBody<N extends ApiRouteName> = z.output<ApiRoutes[N]["response"]>;
+
+/** Every route's params schema has exactly the path's `:name` keys; a mismatch fails to compile here. */
+type ParamsMatchPath = {
+  [N in ApiRouteName]: [ApiPathParams<N>] extends [undefined]
+    ? [PathParamNames<ApiRoutes[N]["path"]>] extends [never]
+      ? true
+      : false
+    : [keyof ApiPathParams<N>] extends [PathParamNames<ApiRoutes[N]["path"]>]
+      ? [PathParamNames<ApiRoutes[N]["path"]>] extends [keyof ApiPathParams<N>]
+        ? true
+        : false
+      : false;
+}[ApiRouteName];
+type Holds<T extends true> = T;
+type _ParamsMatchPath = Holds<ParamsMatchPath>;
+
+/**
+ * Every error code a route can answer with, in API_ERROR_CODES order: the version check's (every
+ * /api route), its auth's, its params', Idempotency-Key's, its body's or query's, its own, and INTERNAL.
+ */
+export function routeErrorCodes(name: ApiRouteName): ApiErrorCode[] {
+  const route: ApiRouteSpec = API_ROUTES[name];
+  const codes = new Set<ApiErrorCode>(["VALIDATION_FAILED", "UPGRADE_REQUIRED", "INTERNAL", ...route.errors]);
+  if (route.auth !== "none") codes.add("UNAUTHORIZED");
+  if (route.auth === "admin") codes.add("FORBIDDEN");
+  if (route.method !== "GET") {
+    codes.add("PAYLOAD_TOO_LARGE");
+    codes.add("UNSUPPORTED_MEDIA_TYPE");
+  }
+  return API_ERROR_CODES.filter((code) => codes.has(code));
+}

@@ -1,0 +1,170 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { CURRENCIES } from "../money/currency.js";
+import { CurrencySchema } from "./common.js";
+import { buildOpenApiDocument, openApiPath, type JsonObject, type JsonValue } from "./openapi.js";
+import { API_ERROR_STATUS } from "./errors.js";
+import { API_ROUTES, routeErrorCodes, type ApiRouteName } from "./routes.js";
+import { CONTRACT_VERSION } from "./version.js";
+
+const COMMITTED = new URL("../../../../docs/openapi.json", import.meta.url);
+const REGENERATE = "npx -y pnpm@10.34.9 openapi";
+const ROUTE_NAMES = Object.keys(API_ROUTES) as ApiRouteName[];
+
+const document = buildOpenApiDocument();
+const json = JSON.parse(JSON.stringify(document)) as JsonObject;
+
+function operationOf(name: ApiRouteName): JsonObject {
+  const route = API_ROUTES[name];
+  const paths = json.paths as Record<string, Record<string, JsonObject>>;
+  const operation = paths[openApiPath(route.path)]?.[route.method.toLowerCase()];
+  if (operation === undefined) throw new Error(`no operation for ${name}`);
+  return operation;
+}
+
+function parametersOf(name: ApiRouteName): JsonObject[] {
+  return operationOf(name).parameters as JsonObject[];
+}
+
+/** Every `$ref` string anywhere below `value`. */
+function refsIn(value: JsonValue): string[] {
+  if (Array.isArray(value)) return value.flatMap(refsIn);
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([key, inner]) => (key === "$ref" && typeof inner === "string" ? [inner] : refsIn(inner)));
+}
+
+/** Follows a local JSON pointer (`#/components/schemas/Order`) through the document. */
+function resolve(pointer: string): JsonValue | undefined {
+  if (!pointer.startsWith("#/")) return undefined;
+  let at: JsonValue | undefined = json;
+  for (const raw of pointer.slice(2).split("/")) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    at = at !== null && typeof at === "object" && !Array.isArray(at) ? at[key] : undefined;
+  }
+  return at;
+}
+
+describe("docs/openapi.json", () => {
+  it("is what the contract generates", () => {
+    const committed = readFileSync(COMMITTED, "utf8");
+    const generated = `${JSON.stringify(document, null, 2)}\n`;
+    expect(committed === generated, `docs/openapi.json differs from what @pay/core/contract generates: run \`${REGENERATE}\` and commit the file.`).toBe(true);
+  });
+});
+
+describe("the generated OpenAPI document", () => {
+  it("is OpenAPI 3.1 at the contract's version", () => {
+    expect(json.openapi).toBe("3.1.0");
+    expect((json.info as JsonObject).version).toBe(CONTRACT_VERSION);
+  });
+
+  it("has one operation per route, and no other", () => {
+    const operations = Object.entries(json.paths as Record<string, JsonObject>).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(operations.sort()).toEqual(ROUTE_NAMES.map((name) => `${API_ROUTES[name].method} ${openApiPath(API_ROUTES[name].path)}`).sort());
+    for (const name of ROUTE_NAMES) expect(operationOf(name).operationId).toBe(name);
+  });
+
+  it("resolves every $ref", () => {
+    const refs = refsIn(json);
+    expect(refs.length).toBeGreaterThan(20);
+    for (const ref of new Set(refs)) expect(resolve(ref), ref).toBeDefined();
+  });
+
+  it("declares each path template's parameters as required path parameters", () => {
+    for (const name of ROUTE_NAMES) {
+      const template = [...openApiPath(API_ROUTES[name].path).matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      const declared = parametersOf(name).filter((p) => p.in === "path");
+      expect(declared.map((p) => p.name)).toEqual(template);
+      for (const p of declared) expect(p.required).toBe(true);
+    }
+    expect(parametersOf("getOrder").find((p) => p.name === "id")?.schema).toMatchObject({ type: "string", pattern: expect.any(String) as string });
+  });
+
+  it("spells out the list query, with its default", () => {
+    const query = parametersOf("listOrders").filter((p) => p.in === "query");
+    expect(query).toEqual([
+      { name: "limit", in: "query", required: false, schema: { default: 20, type: "integer", minimum: 1, maximum: 100 } },
+      { name: "cursor", in: "query", required: false, schema: { type: "string", maxLength: 200 } },
+    ]);
+  });
+
+  it.each([
+    ["createOrder", false],
+    ["createRefund", true],
+  ] as const)("%s takes an Idempotency-Key (required: %s); the other routes do not", (name, required) => {
+    expect(parametersOf(name).find((p) => p.name === "Idempotency-Key")).toMatchObject({ in: "header", required, schema: { $ref: "#/components/schemas/IdempotencyKey" } });
+    for (const other of ROUTE_NAMES.filter((n) => API_ROUTES[n].idempotencyKey === "none")) expect(parametersOf(other).some((p) => p.name === "Idempotency-Key")).toBe(false);
+  });
+
+  it("names the security scheme each route's auth needs: none, the user's session token or the admin token", () => {
+    const expected = { none: [], user: [{ sessionToken: [] }], admin: [{ adminToken: [] }] };
+    for (const name of ROUTE_NAMES) expect(operationOf(name).security, name).toEqual(expected[API_ROUTES[name].auth]);
+    expect(Object.keys((json.components as JsonObject).securitySchemes as JsonObject).sort()).toEqual(["adminToken", "sessionToken"]);
+  });
+
+  it("gives each route its body, success status and every error it can answer with, as ApiErrorBody", () => {
+    for (const name of ROUTE_NAMES) {
+      const route = API_ROUTES[name];
+      const operation = operationOf(name);
+      expect(operation.requestBody === undefined, name).toBe(route.method === "GET" || name === "renewPayment" || name === "closeOrder");
+      const responses = operation.responses as Record<string, JsonObject>;
+      expect(Object.keys(responses)[0]).toBe(String(route.status));
+      const codes = routeErrorCodes(name);
+      const statuses = [...new Set(codes.map((code) => String(API_ERROR_STATUS[code])))].sort();
+      expect(Object.keys(responses).slice(1).sort(), name).toEqual(statuses);
+      for (const code of codes) {
+        const answer = responses[String(API_ERROR_STATUS[code])];
+        expect(JSON.stringify(answer), `${name} ${code}`).toContain(`"${code}"`);
+        expect(refsIn(answer ?? {}), `${name} ${code}`).toContain("#/components/schemas/ApiErrorBody");
+      }
+      for (const answer of Object.values(responses)) expect(answer.headers).toEqual({ "X-Pay-Contract": { $ref: "#/components/headers/ContractVersion" } });
+      expect(parametersOf(name)).toContainEqual({ $ref: "#/components/parameters/ContractVersion" });
+    }
+  });
+
+  it("derives each route's errors from its auth, input and own failures", () => {
+    expect(routeErrorCodes("listProducts")).toEqual(["VALIDATION_FAILED", "UPGRADE_REQUIRED", "INTERNAL"]);
+    expect(routeErrorCodes("getOrder")).toEqual(["VALIDATION_FAILED", "UNAUTHORIZED", "NOT_FOUND", "UPGRADE_REQUIRED", "INTERNAL"]);
+    expect(routeErrorCodes("createRefund")).toEqual([
+      "VALIDATION_FAILED",
+      "UNAUTHORIZED",
+      "FORBIDDEN",
+      "NOT_FOUND",
+      "PAYLOAD_TOO_LARGE",
+      "UNSUPPORTED_MEDIA_TYPE",
+      "ORDER_NOT_REFUNDABLE",
+      "REFUND_EXCEEDS_PAID",
+      "IDEMPOTENCY_CONFLICT",
+      "UPGRADE_REQUIRED",
+      "GATEWAY_ERROR",
+      "GATEWAY_UNAVAILABLE",
+      "GATEWAY_TIMEOUT",
+      "INTERNAL",
+    ]);
+  });
+
+  it("describes the currency as the enum of the codes @pay/core/money knows", () => {
+    expect(((json.components as JsonObject).schemas as JsonObject).Currency).toEqual({ type: "string", enum: CURRENCIES });
+  });
+});
+
+describe("CurrencySchema as an enum", () => {
+  it.each(CURRENCIES)("accepts %s", (code) => {
+    expect(CurrencySchema.parse(code)).toBe(code);
+  });
+
+  it.each([["XXX"], ["cny"], [""], ["toString"], ["__proto__"], [156], [null], [undefined], [{}]])("refuses %j as an unknown currency", (value) => {
+    const parsed = CurrencySchema.safeParse(value);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toBe("unknown currency");
+  });
+});
+
+describe("the contract folder", () => {
+  it("imports no Node built-in outside its tests (it is bundled into the mini-program)", () => {
+    const folder = new URL("./", import.meta.url);
+    const sources = readdirSync(folder).filter((file) => file.endsWith(".ts") && !/\.test(-d)?\.ts$/.test(file));
+    expect(sources).toContain("openapi.ts");
+    for (const file of sources) expect(readFileSync(new URL(file, folder), "utf8"), file).not.toMatch(/from "(node:|fs|path|crypto|buffer|os|url)["/]/);
+  });
+});

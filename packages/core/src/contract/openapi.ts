@@ -1,0 +1,224 @@
+import { z } from "zod";
+import { CurrencySchema, MinorUnitsSchema, TimestampSchema } from "./common.js";
+import { API_ERROR_STATUS, ApiErrorBodySchema, type ApiErrorCode } from "./errors.js";
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeySchema } from "./idempotency.js";
+import { OrderItemSchema, OrderSchema, OrderStatusSchema } from "./order.js";
+import { RequestPaymentParamsSchema } from "./payment.js";
+import { ProductSchema } from "./product.js";
+import { RefundSchema, RefundStatusSchema } from "./refund.js";
+import { API_ROUTES, NoBodySchema, routeErrorCodes, type ApiRouteName, type ApiRouteSpec } from "./routes.js";
+import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "./version.js";
+
+/** A JSON Schema or OpenAPI object, as plain JSON. */
+export type JsonObject = { [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+/** The parts of an OpenAPI 3.1 document this generator writes. */
+export interface OpenApiDocument {
+  readonly openapi: "3.1.0";
+  readonly info: { readonly title: string; readonly version: string; readonly description: string };
+  readonly paths: Record<string, Record<string, JsonObject>>;
+  readonly components: {
+    readonly schemas: Record<string, JsonObject>;
+    readonly securitySchemes: Record<string, JsonObject>;
+    readonly parameters: Record<string, JsonObject>;
+    readonly headers: Record<string, JsonObject>;
+  };
+}
+
+/** The shared shapes, named once in components.schemas (the routes' bodies and answers are added by name). */
+const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
+  ["ApiErrorBody", ApiErrorBodySchema],
+  ["Currency", CurrencySchema],
+  ["MinorUnits", MinorUnitsSchema],
+  ["Timestamp", TimestampSchema],
+  ["OrderStatus", OrderStatusSchema],
+  ["OrderItem", OrderItemSchema],
+  ["Order", OrderSchema],
+  ["RequestPaymentParams", RequestPaymentParamsSchema],
+  ["Product", ProductSchema],
+  ["RefundStatus", RefundStatusSchema],
+  ["Refund", RefundSchema],
+  ["IdempotencyKey", IdempotencyKeySchema],
+];
+
+const SECURITY: Record<ApiRouteSpec["auth"], JsonObject[]> = {
+  none: [],
+  user: [{ sessionToken: [] }],
+  admin: [{ adminToken: [] }],
+};
+
+const ref = (group: string, name: string): JsonObject => ({ $ref: `#/components/${group}/${name}` });
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** The path in OpenAPI's template form: `/api/orders/:id` -> `/api/orders/{id}`. */
+export function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z][A-Za-z0-9]*)/g, "{$1}");
+}
+
+interface Converted {
+  /** components.schemas, params' and queries' object schemas included. */
+  readonly schemas: Record<string, JsonObject>;
+  readonly nameOf: (schema: z.ZodType) => string;
+  /** The names of the params and query schemas, spelled out as parameters rather than referenced. */
+  readonly parameterOnly: ReadonlySet<string>;
+}
+
+/**
+ * Converts every named schema and every route's body, query, params and answer to JSON Schema in one
+ * pass, so that shared shapes become `$ref`s. Input mode throughout: what the server accepts in a
+ * request and what a client's schema accepts in an answer.
+ */
+function convertSchemas(): Converted {
+  const registry = z.registry<{ id: string }>();
+  const names = new Map<z.ZodType, string>();
+  const parameterOnly = new Set<string>();
+  const add = (name: string, schema: z.ZodType): string => {
+    const known = names.get(schema);
+    if (known !== undefined) return known;
+    names.set(schema, name);
+    registry.add(schema, { id: name });
+    return name;
+  };
+  for (const [name, schema] of NAMED_SCHEMAS) add(name, schema);
+  for (const [name, route] of routeEntries()) {
+    if (route.body !== NoBodySchema) add(`${pascal(name)}Request`, route.body);
+    if (route.query !== null) parameterOnly.add(add(`${pascal(name)}Query`, route.query));
+    if (route.params !== null) parameterOnly.add(add(`${pascal(name)}Params`, route.params));
+    add(`${pascal(name)}Response`, route.response);
+  }
+  const converted = z.toJSONSchema(registry, { io: "input", unrepresentable: "throw", uri: (id) => `#/components/schemas/${id}` });
+  const schemas: Record<string, JsonObject> = {};
+  for (const [name, schema] of Object.entries(converted.schemas)) {
+    // OpenAPI 3.1 documents default to JSON Schema 2020-12; the per-schema dialect and id are noise there.
+    const { $schema: _dialect, $id: _id, ...rest } = schema as JsonObject;
+    schemas[name] = rest;
+  }
+  const nameOf = (schema: z.ZodType): string => {
+    const name = names.get(schema);
+    if (name === undefined) throw new Error("buildOpenApiDocument: a route's schema was not converted");
+    return name;
+  };
+  return { schemas, nameOf, parameterOnly };
+}
+
+function routeEntries(): Array<readonly [ApiRouteName, ApiRouteSpec]> {
+  return (Object.keys(API_ROUTES) as ApiRouteName[]).map((name) => [name, API_ROUTES[name]] as const);
+}
+
+/** Turns an object schema's properties into OpenAPI parameters of one location. */
+function parametersOf(schema: JsonObject | undefined, where: "path" | "query"): JsonObject[] {
+  if (schema === undefined) return [];
+  const properties = (schema.properties ?? {}) as Record<string, JsonObject>;
+  const required = new Set((schema.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === "path" || required.has(name),
+    schema: property,
+  }));
+}
+
+function errorResponses(name: ApiRouteName): Record<string, JsonObject> {
+  const byStatus = new Map<number, ApiErrorCode[]>();
+  for (const code of routeErrorCodes(name)) {
+    const status = API_ERROR_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<string, JsonObject> = {};
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses[String(status)] = {
+      description: codes.join(", "),
+      headers: { [CONTRACT_VERSION_HEADER]: ref("headers", "ContractVersion") },
+      content: {
+        "application/json": {
+          schema: { allOf: [ref("schemas", "ApiErrorBody"), { type: "object", properties: { error: { type: "object", properties: { code: { enum: codes } } } } }] },
+        },
+      },
+    };
+  }
+  return responses;
+}
+
+function operation(name: ApiRouteName, route: ApiRouteSpec, { schemas, nameOf: schemaName }: Converted): JsonObject {
+  const parameters: JsonObject[] = [
+    ...parametersOf(route.params === null ? undefined : schemas[schemaName(route.params)], "path"),
+    ...parametersOf(route.query === null ? undefined : schemas[schemaName(route.query)], "query"),
+  ];
+  if (route.idempotencyKey !== "none") {
+    parameters.push({
+      name: IDEMPOTENCY_KEY_HEADER,
+      in: "header",
+      required: route.idempotencyKey === "required",
+      description:
+        route.idempotencyKey === "required"
+          ? "Required: a retry with the same key repeats nothing."
+          : "Optional: a retry with the same key and body answers with the same result; another body under it is 422 IDEMPOTENCY_CONFLICT.",
+      schema: ref("schemas", "IdempotencyKey"),
+    });
+  }
+  parameters.push(ref("parameters", "ContractVersion"));
+  return {
+    operationId: name,
+    summary: route.summary,
+    security: SECURITY[route.auth],
+    parameters,
+    ...(route.body === NoBodySchema
+      ? {}
+      : { requestBody: { required: true, content: { "application/json": { schema: ref("schemas", schemaName(route.body)) } } } }),
+    responses: {
+      [String(route.status)]: {
+        description: route.status === 201 ? "Created" : "OK",
+        headers: { [CONTRACT_VERSION_HEADER]: ref("headers", "ContractVersion") },
+        content: { "application/json": { schema: ref("schemas", schemaName(route.response)) } },
+      },
+      ...errorResponses(name),
+    },
+  };
+}
+
+/**
+ * The HTTP API as an OpenAPI 3.1 document, generated from API_ROUTES and its zod schemas, so that other
+ * clients (a web shop, a native app) can be generated from the same contract. docs/openapi.json holds it.
+ */
+export function buildOpenApiDocument(): OpenApiDocument {
+  const converted = convertSchemas();
+  const paths: Record<string, Record<string, JsonObject>> = {};
+  for (const [name, route] of routeEntries()) {
+    const path = openApiPath(route.path);
+    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(name, route, converted) };
+  }
+  const schemas = Object.fromEntries(Object.entries(converted.schemas).filter(([name]) => !converted.parameterOnly.has(name)));
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "WeChat Pay for Mini Programs: the payment API",
+      version: CONTRACT_VERSION,
+      description:
+        "Generated from @pay/core/contract (API_ROUTES). Errors are {error:{code,message,field?}}; a path answers 405 METHOD_NOT_ALLOWED to a method it does not take, and an unknown path 404 NOT_FOUND.",
+    },
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        sessionToken: { type: "http", scheme: "bearer", description: "A user's session token from POST /api/session." },
+        adminToken: { type: "http", scheme: "bearer", description: "The back office's ADMIN_TOKEN." },
+      },
+      parameters: {
+        ContractVersion: {
+          name: CONTRACT_VERSION_HEADER,
+          in: "header",
+          required: false,
+          description: `The client's contract version (this document's is ${CONTRACT_VERSION}). The previous release line is served with Deprecation: true; an unsupported one is 426 UPGRADE_REQUIRED.`,
+          schema: { type: "string" },
+        },
+      },
+      headers: {
+        ContractVersion: { description: "The server's contract version, on every response.", schema: { type: "string" } },
+      },
+    },
+  };
+}
