@@ -36,16 +36,16 @@ export const DIRECT = {
   mchId: "10000100",
   key: "192006250b4c09247ec02edce69f6a2d",
   appSecrets: { wxd930ea5d5a258f4f: "secret-direct" },
-} as const;
+};
 
 /** A WeChat Pay Global merchant settling in HKD; the payer pays CNY at the rate (HKD per 10^8 CNY). */
 export const GLOBAL = {
   appId: "wx2421b1c4370ec43b",
   mchId: "20000200",
   key: "globalkeyglobalkeyglobalkey12345",
-  profile: "global",
+  profile: "global" as const,
   rates: { HKD: 91_000_000 },
-} as const;
+};
 
 /** A service provider (Global) whose sub-merchant runs the Mini Program `subAppId`. */
 export const INSTITUTION = {
@@ -54,10 +54,10 @@ export const INSTITUTION = {
   subAppId: "wxminiprogram0001",
   subMchId: "1900000109",
   key: "institutionkeyinstitutionkey1234",
-  profile: "global",
+  profile: "global" as const,
   rates: { HKD: 91_000_000 },
   appSecrets: { wxminiprogram0001: "secret-mini" },
-} as const;
+};
 
 /** `merchant` as the sandbox's `merchants` option takes it: its app secret keyed by its appid. */
 export function sandboxMerchant(merchant: TestMerchant): { appId: string; mchId: string; key: string; appSecrets: Record<string, string> } {
