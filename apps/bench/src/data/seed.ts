@@ -1,5 +1,8 @@
 // Bulk seeding of the API's tables, straight into the database the API process uses (it created
-// the schema at start): users come from real sign-ins, orders from here, in bulk.
+// the schema at start): users come from real sign-ins, orders from here, in bulk. Rows and column
+// lists are typed by the API's own schema (@pay/api/db), so a renamed column fails to compile here;
+// the fast paths stay raw (multi-row inserts on SQLite, INSERT ... SELECT on PostgreSQL).
+import type { Database, NewOrderRow, NewPaymentEventRow } from "@pay/api/db";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { MERCHANT } from "./merchant.js";
@@ -40,18 +43,33 @@ export interface SeedDatabase {
   close(): Promise<void>;
 }
 
-const ORDER_COLUMNS = [
-  "id", "user_id", "status", "total_fee", "fee_type", "refunded_fee", "reserved_refund_fee", "items", "body",
-  "idempotency_key", "request_hash", "appid", "mch_id", "sub_appid", "sub_mch_id", "openid", "sub_openid", "sign_type",
-  "spbill_create_ip", "notify_url", "time_start", "time_expire", "prepay_id", "prepay_expires_at", "transaction_id",
-  "paid_at", "closed_at", "expires_at", "last_queried_at", "created_at", "updated_at",
-] as const;
-const EVENT_COLUMNS = ["order_id", "source", "transaction_id", "total_fee", "fee_type", "cash_fee", "cash_fee_type", "raw", "created_at"] as const;
+/** An orders row with every column given: schema.ts of the API decides which columns there are and their types. */
+type OrderInsert = Required<NewOrderRow>;
+/** A payment_events row with every column given but the generated id. */
+type EventInsert = Required<Omit<NewPaymentEventRow, "id">>;
+type OrderStatus = OrderInsert["status"];
+
+/** A column of one of the API's tables, checked against its schema. */
+function column<Table extends keyof Database>(_table: Table, name: keyof Database[Table] & string): string {
+  return name;
+}
+
+const ORDERS: keyof Database = "orders";
+const EVENTS: keyof Database = "payment_events";
+const USERS: keyof Database = "users";
+const PENDING: OrderStatus = "pending";
+/** The source of payment events written by notifies; the bench's seeding writes `query`. */
+const NOTIFY_SOURCE: EventInsert["source"] = "notify";
+const SEEDED_SOURCE: EventInsert["source"] = "query";
 
 const NOTIFY_URL = "http://127.0.0.1:9/wxpay/notify";
-// Ids are zero-padded, so a range of orders is a range of ids.
-const RESET_EVENTS_SQL = "delete from payment_events where source = 'notify' and order_id between ? and ?";
-const RESET_ORDERS_SQL = "update orders set status = 'pending', transaction_id = null, paid_at = null, updated_at = created_at where id between ? and ?";
+// Ids are zero-padded, so a range of orders is a range of ids. Parameters: the source or status, then the first and last id.
+const RESET_EVENTS_SQL = `delete from ${EVENTS} where ${column("payment_events", "source")} = ? and ${column("payment_events", "order_id")} between ? and ?`;
+const RESET_ORDERS_SQL =
+  `update ${ORDERS} set ${column("orders", "status")} = ?, ${column("orders", "transaction_id")} = null, ${column("orders", "paid_at")} = null, ` +
+  `${column("orders", "updated_at")} = ${column("orders", "created_at")} where ${column("orders", "id")} between ? and ?`;
+const COUNT_NOTIFY_EVENTS_SQL = `select count(*) as n from ${EVENTS} where ${column("payment_events", "source")} = '${NOTIFY_SOURCE}'`;
+const COUNT_ORDERS_SQL = `select count(*) as n from ${ORDERS}`;
 /** Seeded history: order i was created i seconds after this instant. */
 const HISTORY_START_MS = Date.parse("2024-01-01T00:00:00.000Z");
 const MINUTE_MS = 60_000;
@@ -59,7 +77,7 @@ const ROWS_PER_STATEMENT = 100;
 const ROWS_PER_TRANSACTION = 10_000;
 const POSTGRES_ROWS_PER_STATEMENT = 50_000;
 
-function statusAt(kind: SeedKind, index: number): "pending" | "paid" | "closed" {
+function statusAt(kind: SeedKind, index: number): OrderStatus {
   if (kind === "mixed") return index % 10 === 0 ? "closed" : "paid";
   return kind;
 }
@@ -77,32 +95,73 @@ function rawEvent(index: number, total: number): string {
   return JSON.stringify({ out_trade_no: orderIdAt(index), transaction_id: transactionIdAt(index), total_fee: String(total), cash_fee: String(total), bank_type: "CMB_CREDIT", time_end: "20240101080000" });
 }
 
-function orderRow(index: number, kind: SeedKind, user: SeedUser, nowMs: number): unknown[] {
+/** The i-th seeded order as the API would have written it. */
+export function orderRow(index: number, kind: SeedKind, user: SeedUser, nowMs: number): OrderInsert {
   const status = statusAt(kind, index);
   const total = totalFeeAt(index);
   const createdMs = status === "pending" ? nowMs : HISTORY_START_MS + index * 1000;
   const created = iso(createdMs);
-  return [
-    orderIdAt(index), user.id, status, total, "CNY", 0, 0, itemsJson(total), "Ceramic mug",
-    null, null, MERCHANT.appId, MERCHANT.mchId, null, null, user.openid, null, MERCHANT.signType,
-    "127.0.0.1", NOTIFY_URL, "20240101080000", "20240101083000", `wx${String(index).padStart(30, "0")}`, iso(createdMs + 120 * MINUTE_MS),
-    status === "paid" ? transactionIdAt(index) : null,
-    status === "paid" ? iso(createdMs + MINUTE_MS) : null,
-    status === "closed" ? iso(createdMs + 30 * MINUTE_MS) : null,
-    iso(createdMs + 30 * MINUTE_MS), null, created, status === "pending" ? created : iso(createdMs + MINUTE_MS),
-  ];
+  return {
+    id: orderIdAt(index),
+    user_id: user.id,
+    status,
+    total_fee: total,
+    fee_type: "CNY",
+    refunded_fee: 0,
+    reserved_refund_fee: 0,
+    items: itemsJson(total),
+    body: "Ceramic mug",
+    idempotency_key: null,
+    request_hash: null,
+    appid: MERCHANT.appId,
+    mch_id: MERCHANT.mchId,
+    sub_appid: null,
+    sub_mch_id: null,
+    openid: user.openid,
+    sub_openid: null,
+    sign_type: MERCHANT.signType,
+    spbill_create_ip: "127.0.0.1",
+    notify_url: NOTIFY_URL,
+    time_start: "20240101080000",
+    time_expire: "20240101083000",
+    prepay_id: `wx${String(index).padStart(30, "0")}`,
+    prepay_expires_at: iso(createdMs + 120 * MINUTE_MS),
+    transaction_id: status === "paid" ? transactionIdAt(index) : null,
+    paid_at: status === "paid" ? iso(createdMs + MINUTE_MS) : null,
+    closed_at: status === "closed" ? iso(createdMs + 30 * MINUTE_MS) : null,
+    expires_at: iso(createdMs + 30 * MINUTE_MS),
+    last_queried_at: null,
+    created_at: created,
+    updated_at: status === "pending" ? created : iso(createdMs + MINUTE_MS),
+  };
 }
 
-function eventRow(index: number): unknown[] {
+/** The payment event of the i-th seeded order when it is paid (as an orderquery would have recorded it). */
+export function eventRow(index: number): EventInsert {
   const total = totalFeeAt(index);
-  return [orderIdAt(index), "query", transactionIdAt(index), total, "CNY", total, "CNY", rawEvent(index, total), iso(HISTORY_START_MS + index * 1000 + MINUTE_MS)];
+  return {
+    order_id: orderIdAt(index),
+    source: SEEDED_SOURCE,
+    transaction_id: transactionIdAt(index),
+    total_fee: total,
+    fee_type: "CNY",
+    cash_fee: total,
+    cash_fee_type: "CNY",
+    raw: rawEvent(index, total),
+    created_at: iso(HISTORY_START_MS + index * 1000 + MINUTE_MS),
+  };
 }
+
+const SAMPLE_USER: SeedUser = { id: "", openid: "" };
+/** The columns of a seeded orders row, in the order orderRow gives them. */
+const ORDER_COLUMNS = Object.keys(orderRow(0, "pending", SAMPLE_USER, 0)) as ReadonlyArray<keyof OrderInsert>;
+const EVENT_COLUMNS = Object.keys(eventRow(0)) as ReadonlyArray<keyof EventInsert>;
 
 function requireUsers(range: SeedRange): void {
   if (range.users.length === 0) throw new Error("Seeding orders needs at least one user.");
 }
 
-function multiRowInsert(table: string, columns: readonly string[], rows: number): string {
+function multiRowInsert(table: keyof Database, columns: readonly string[], rows: number): string {
   const row = `(${columns.map(() => "?").join(", ")})`;
   return `insert into ${table} (${columns.join(", ")}) values ${Array.from({ length: rows }, () => row).join(", ")}`;
 }
@@ -114,7 +173,7 @@ export function openSqliteSeed(path: string): SeedDatabase {
   // This connection only loads data; the API's own connection keeps its durability settings.
   db.pragma("synchronous = OFF");
   const statements = new Map<string, BetterSqlite3.Statement>();
-  const prepared = (table: string, columns: readonly string[], rows: number): BetterSqlite3.Statement => {
+  const prepared = (table: keyof Database, columns: readonly string[], rows: number): BetterSqlite3.Statement => {
     const key = `${table}:${rows}`;
     let statement = statements.get(key);
     if (statement === undefined) {
@@ -130,19 +189,21 @@ export function openSqliteSeed(path: string): SeedDatabase {
       const events: unknown[] = [];
       let eventRows = 0;
       for (let index = start; index < start + rows; index++) {
-        orders.push(...orderRow(index, range.kind, range.users[index % range.users.length] as SeedUser, nowMs));
-        if (statusAt(range.kind, index) === "paid") {
-          events.push(...eventRow(index));
+        const order = orderRow(index, range.kind, range.users[index % range.users.length] as SeedUser, nowMs);
+        for (const name of ORDER_COLUMNS) orders.push(order[name]);
+        if (order.status === "paid") {
+          const event = eventRow(index);
+          for (const name of EVENT_COLUMNS) events.push(event[name]);
           eventRows++;
         }
       }
-      prepared("orders", ORDER_COLUMNS, rows).run(orders);
-      if (eventRows > 0) prepared("payment_events", EVENT_COLUMNS, eventRows).run(events);
+      prepared(ORDERS, ORDER_COLUMNS, rows).run(orders);
+      if (eventRows > 0) prepared(EVENTS, EVENT_COLUMNS, eventRows).run(events);
     }
   });
   return {
     userIds(openids) {
-      const select = db.prepare<[string], { id: string }>("select id from users where openid = ?");
+      const select = db.prepare<[string], { id: string }>(`select ${column("users", "id")} as id from ${USERS} where ${column("users", "openid")} = ?`);
       return Promise.resolve(
         openids.map((openid) => {
           const row = select.get(openid);
@@ -162,13 +223,13 @@ export function openSqliteSeed(path: string): SeedDatabase {
     resetPending(from, count) {
       const ids = [orderIdAt(from), orderIdAt(from + count - 1)];
       db.transaction(() => {
-        db.prepare(RESET_EVENTS_SQL).run(ids);
-        db.prepare(RESET_ORDERS_SQL).run(ids);
+        db.prepare(RESET_EVENTS_SQL).run(NOTIFY_SOURCE, ...ids);
+        db.prepare(RESET_ORDERS_SQL).run(PENDING, ...ids);
       })();
       return Promise.resolve();
     },
-    countNotifyEvents: () => Promise.resolve((db.prepare("select count(*) as n from payment_events where source = 'notify'").get() as { n: number }).n),
-    countOrders: () => Promise.resolve((db.prepare("select count(*) as n from orders").get() as { n: number }).n),
+    countNotifyEvents: () => Promise.resolve((db.prepare(COUNT_NOTIFY_EVENTS_SQL).get() as { n: number }).n),
+    countOrders: () => Promise.resolve((db.prepare(COUNT_ORDERS_SQL).get() as { n: number }).n),
     settle() {
       db.pragma("wal_checkpoint(TRUNCATE)");
       db.exec("analyze");
@@ -181,39 +242,79 @@ export function openSqliteSeed(path: string): SeedDatabase {
   };
 }
 
-// PostgreSQL: the same rows as orderRow/eventRow, generated server-side from generate_series.
-const PG_ORDER_SELECT = `
-  select
-    'B' || lpad(i::text, 9, '0'),
-    ($3::text[])[1 + i % cardinality($3::text[])],
-    s.status,
-    100 + i % 9900, 'CNY', 0, 0,
-    '[{"productId":"mug","name":"Ceramic mug","quantity":1,"unitPrice":' || (100 + i % 9900) || '}]',
-    'Ceramic mug', null, null, $5, $6, null, null,
-    ($4::text[])[1 + i % cardinality($4::text[])],
-    null, $7, '127.0.0.1', $8, '20240101080000', '20240101083000',
-    'wx' || lpad(i::text, 30, '0'),
-    to_char(t.created + interval '120 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    case when s.status = 'paid' then '42000' || lpad(i::text, 23, '0') end,
-    case when s.status = 'paid' then to_char(t.created + interval '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end,
-    case when s.status = 'closed' then to_char(t.created + interval '30 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end,
-    to_char(t.created + interval '30 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    null,
-    to_char(t.created, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    to_char(case when s.status = 'pending' then t.created else t.created + interval '1 minute' end, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-  from generate_series($1::bigint, $2::bigint) as i,
-    lateral (select case when $9 = 'mixed' then (case when i % 10 = 0 then 'closed' else 'paid' end) else $9 end as status) as s,
-    lateral (select case when s.status = 'pending' then $10::timestamp else $11::timestamp + i * interval '1 second' end as created) as t`;
+// PostgreSQL: the same rows as orderRow/eventRow, generated server-side from generate_series, one SQL
+// expression per column (the mapped types below make that every column of the API's tables, no more).
+// Parameters: $1, $2 the first and last index; orders: $3 user ids, $4 openids, $5 appid, $6 mch_id,
+// $7 sign_type, $8 notify_url, $9 the seed kind, $10 now, $11 the history's start; events: $3 the
+// history's start, $4 the seed kind.
+const PG_TIME = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const PG_TOTAL = "(100 + i % 9900)";
+const PG_ORDER_ID = "'B' || lpad(i::text, 9, '0')";
+const PG_TRANSACTION_ID = "'42000' || lpad(i::text, 23, '0')";
+const PG_ORDER_EXPRESSIONS: { readonly [Column in keyof OrderInsert]: string } = {
+  id: PG_ORDER_ID,
+  user_id: "($3::text[])[1 + i % cardinality($3::text[])]",
+  status: "s.status",
+  total_fee: PG_TOTAL,
+  fee_type: "'CNY'",
+  refunded_fee: "0",
+  reserved_refund_fee: "0",
+  items: `'[{"productId":"mug","name":"Ceramic mug","quantity":1,"unitPrice":' || ${PG_TOTAL} || '}]'`,
+  body: "'Ceramic mug'",
+  idempotency_key: "null",
+  request_hash: "null",
+  appid: "$5",
+  mch_id: "$6",
+  sub_appid: "null",
+  sub_mch_id: "null",
+  openid: "($4::text[])[1 + i % cardinality($4::text[])]",
+  sub_openid: "null",
+  sign_type: "$7",
+  spbill_create_ip: "'127.0.0.1'",
+  notify_url: "$8",
+  time_start: "'20240101080000'",
+  time_expire: "'20240101083000'",
+  prepay_id: "'wx' || lpad(i::text, 30, '0')",
+  prepay_expires_at: `to_char(t.created + interval '120 minutes', ${PG_TIME})`,
+  transaction_id: `case when s.status = 'paid' then ${PG_TRANSACTION_ID} end`,
+  paid_at: `case when s.status = 'paid' then to_char(t.created + interval '1 minute', ${PG_TIME}) end`,
+  closed_at: `case when s.status = 'closed' then to_char(t.created + interval '30 minutes', ${PG_TIME}) end`,
+  expires_at: `to_char(t.created + interval '30 minutes', ${PG_TIME})`,
+  last_queried_at: "null",
+  created_at: `to_char(t.created, ${PG_TIME})`,
+  updated_at: `to_char(case when s.status = 'pending' then t.created else t.created + interval '1 minute' end, ${PG_TIME})`,
+};
+const PG_EVENT_EXPRESSIONS: { readonly [Column in keyof EventInsert]: string } = {
+  order_id: PG_ORDER_ID,
+  source: `'${SEEDED_SOURCE}'`,
+  transaction_id: PG_TRANSACTION_ID,
+  total_fee: PG_TOTAL,
+  fee_type: "'CNY'",
+  cash_fee: PG_TOTAL,
+  cash_fee_type: "'CNY'",
+  raw:
+    `json_build_object('out_trade_no', ${PG_ORDER_ID}, 'transaction_id', ${PG_TRANSACTION_ID}, ` +
+    `'total_fee', ${PG_TOTAL}::text, 'cash_fee', ${PG_TOTAL}::text, 'bank_type', 'CMB_CREDIT', 'time_end', '20240101080000')::text`,
+  created_at: `to_char($3::timestamp + i * interval '1 second' + interval '1 minute', ${PG_TIME})`,
+};
 
-const PG_EVENT_SELECT = `
-  select
-    'B' || lpad(i::text, 9, '0'), 'query', '42000' || lpad(i::text, 23, '0'),
-    100 + i % 9900, 'CNY', 100 + i % 9900, 'CNY',
-    json_build_object('out_trade_no', 'B' || lpad(i::text, 9, '0'), 'transaction_id', '42000' || lpad(i::text, 23, '0'),
-      'total_fee', (100 + i % 9900)::text, 'cash_fee', (100 + i % 9900)::text, 'bank_type', 'CMB_CREDIT', 'time_end', '20240101080000')::text,
-    to_char($3::timestamp + i * interval '1 second' + interval '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-  from generate_series($1::bigint, $2::bigint) as i
-  where $4 = 'paid' or ($4 = 'mixed' and i % 10 <> 0)`;
+/** `insert into <table> (<columns>) select <expressions>`, the column list and the select list from one record. */
+function insertSelect(table: keyof Database, expressions: Readonly<Record<string, string>>, from: string): string {
+  return `insert into ${table} (${Object.keys(expressions).join(", ")}) select ${Object.values(expressions).join(", ")} ${from}`;
+}
+
+const PG_ORDERS_INSERT = insertSelect(
+  ORDERS,
+  PG_ORDER_EXPRESSIONS,
+  `from generate_series($1::bigint, $2::bigint) as i,
+    lateral (select case when $9 = 'mixed' then (case when i % 10 = 0 then 'closed' else 'paid' end) else $9 end as status) as s,
+    lateral (select case when s.status = 'pending' then $10::timestamp else $11::timestamp + i * interval '1 second' end as created) as t`,
+);
+const PG_EVENTS_INSERT = insertSelect(
+  EVENTS,
+  PG_EVENT_EXPRESSIONS,
+  "from generate_series($1::bigint, $2::bigint) as i where $4 = 'paid' or ($4 = 'mixed' and i % 10 <> 0)",
+);
 
 /** PostgreSQL: INSERT ... SELECT over generate_series, 50 000 rows per statement (each its own transaction). */
 export async function openPostgresSeed(url: string): Promise<SeedDatabase> {
@@ -222,7 +323,10 @@ export async function openPostgresSeed(url: string): Promise<SeedDatabase> {
   const count = async (sql: string): Promise<number> => Number((await client.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
   return {
     async userIds(openids) {
-      const { rows } = await client.query<{ id: string; openid: string }>("select id, openid from users where openid = any($1::text[])", [openids]);
+      const { rows } = await client.query<{ id: string; openid: string }>(
+        `select ${column("users", "id")} as id, ${column("users", "openid")} as openid from ${USERS} where ${column("users", "openid")} = any($1::text[])`,
+        [openids],
+      );
       const byOpenid = new Map(rows.map((row) => [row.openid, row.id]));
       return openids.map((openid) => {
         const id = byOpenid.get(openid);
@@ -238,32 +342,28 @@ export async function openPostgresSeed(url: string): Promise<SeedDatabase> {
       const openids = range.users.map((u) => u.openid);
       for (let from = range.from; from < range.from + range.count; from += POSTGRES_ROWS_PER_STATEMENT) {
         const to = Math.min(from + POSTGRES_ROWS_PER_STATEMENT, range.from + range.count) - 1;
-        await client.query(`insert into orders (${ORDER_COLUMNS.join(", ")}) ${PG_ORDER_SELECT}`, [
-          from, to, userIds, openids, MERCHANT.appId, MERCHANT.mchId, MERCHANT.signType, NOTIFY_URL, range.kind, now, history,
-        ]);
-        if (range.kind !== "pending") {
-          await client.query(`insert into payment_events (${EVENT_COLUMNS.join(", ")}) ${PG_EVENT_SELECT}`, [from, to, history, range.kind]);
-        }
+        await client.query(PG_ORDERS_INSERT, [from, to, userIds, openids, MERCHANT.appId, MERCHANT.mchId, MERCHANT.signType, NOTIFY_URL, range.kind, now, history]);
+        if (range.kind !== "pending") await client.query(PG_EVENTS_INSERT, [from, to, history, range.kind]);
       }
     },
     async resetPending(from, count) {
       const ids = [orderIdAt(from), orderIdAt(from + count - 1)];
-      const numbered = (sql: string): string => sql.replace("?", "$1").replace("?", "$2");
+      const numbered = (sql: string): string => sql.replace("?", "$1").replace("?", "$2").replace("?", "$3");
       await client.query("begin");
       try {
-        await client.query(numbered(RESET_EVENTS_SQL), ids);
-        await client.query(numbered(RESET_ORDERS_SQL), ids);
+        await client.query(numbered(RESET_EVENTS_SQL), [NOTIFY_SOURCE, ...ids]);
+        await client.query(numbered(RESET_ORDERS_SQL), [PENDING, ...ids]);
         await client.query("commit");
       } catch (error) {
         await client.query("rollback");
         throw error;
       }
     },
-    countNotifyEvents: () => count("select count(*) as n from payment_events where source = 'notify'"),
-    countOrders: () => count("select count(*) as n from orders"),
+    countNotifyEvents: () => count(COUNT_NOTIFY_EVENTS_SQL),
+    countOrders: () => count(COUNT_ORDERS_SQL),
     async settle() {
-      await client.query("vacuum analyze orders");
-      await client.query("vacuum analyze payment_events");
+      await client.query(`vacuum analyze ${ORDERS}`);
+      await client.query(`vacuum analyze ${EVENTS}`);
     },
     close: () => client.end(),
   };
