@@ -190,10 +190,10 @@ export function openSqliteSeed(path: string): SeedDatabase {
       let eventRows = 0;
       for (let index = start; index < start + rows; index++) {
         const order = orderRow(index, range.kind, range.users[index % range.users.length] as SeedUser, nowMs);
-        for (const name of ORDER_COLUMNS) orders.push(order[name]);
+        // Values in the rows' own key order, which is the column order (ORDER_COLUMNS comes from the same builder).
+        orders.push(...Object.values(order));
         if (order.status === "paid") {
-          const event = eventRow(index);
-          for (const name of EVENT_COLUMNS) events.push(event[name]);
+          events.push(...Object.values(eventRow(index)));
           eventRows++;
         }
       }
