@@ -43,7 +43,7 @@ function isExecutable(file) {
   }
 }
 
-/** The directory holding initdb and pg_ctl, searched like apps/api/src/test-support/postgres.ts does. */
+/** The directory holding initdb and pg_ctl, searched like packages/test-kit/src/postgres/server.ts does. */
 function findPostgresBinDir() {
   const versions = existsSync(DEBIAN_POSTGRES_ROOT)
     ? readdirSync(DEBIAN_POSTGRES_ROOT).filter((entry) => /^\d+$/.test(entry)).sort((a, b) => Number(b) - Number(a))

@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Product } from "@pay/core/contract";
+import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET } from "@pay/test-kit/merchants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatBanner } from "./banner.js";
 import { createApiClient } from "./api-client.js";
@@ -113,13 +114,13 @@ describe("startDevStack", () => {
       [
         "WXPAY_APPID=wx1234567890abcdef",
         "WXPAY_MCHID=1900000555",
-        "WXPAY_KEY=Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0",
+        `WXPAY_KEY=${MERCHANT.key}`,
         "WXPAY_FEE_TYPE=HKD",
         "WXPAY_BASE_URL=https://apihk.mch.weixin.qq.com",
         "WXPAY_NOTIFY_URL=https://pay.example.com/wxpay/notify",
         "WX_APPSECRET=0123456789abcdef0123456789abcdef",
-        "SESSION_SECRET=session-secret-for-tests-0123456789abcdef",
-        "ADMIN_TOKEN=admin-token-for-tests-0123456789",
+        `SESSION_SECRET=${SESSION_SECRET}`,
+        `ADMIN_TOKEN=${ADMIN_TOKEN}`,
         "",
       ].join("\n"),
     );

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -16,6 +16,16 @@ function entryPoints(manifest: Record<string, unknown>): string[] {
   walk(manifest.exports);
   walk(manifest.bin);
   return targets.filter((t) => t !== "package.json");
+}
+
+/** Names of the workspace's private packages (the apps, the bench, the test kit): never a published package's runtime dependency. */
+function privateWorkspacePackages(): string[] {
+  return ["apps", "packages"]
+    .flatMap((group) => readdirSync(join(root, group)).map((dir) => join(root, group, dir, "package.json")))
+    .filter(existsSync)
+    .map((path) => JSON.parse(readFileSync(path, "utf8")) as { name: string; private?: boolean })
+    .filter((manifest) => manifest.private === true)
+    .map((manifest) => manifest.name);
 }
 
 describe.each([
@@ -43,6 +53,15 @@ describe.each([
     expect(text).not.toContain("workspace:");
     expect(text).not.toContain("catalog:");
     expect(packed.manifest.private).not.toBe(true);
+  });
+
+  it("depends at run time on no private workspace package (the test kit is a devDependency at most)", () => {
+    const privates = privateWorkspacePackages();
+    expect(privates).toContain("@pay/test-kit");
+    for (const field of ["dependencies", "peerDependencies", "optionalDependencies"]) {
+      const names = Object.keys(packed.manifest[field] ?? {});
+      expect(names.filter((name) => privates.includes(name)), field).toEqual([]);
+    }
   });
 });
 

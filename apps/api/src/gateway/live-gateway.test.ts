@@ -4,28 +4,13 @@ import { Writable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { buildXml, isSignType, parseXml, signParams } from "@pay/core";
 import { createSandboxPki, startSandbox, type FaultRuleInput, type RunningSandbox, type SandboxPki } from "@pay/sandbox";
+import { DIRECT, INSTITUTION } from "@pay/test-kit/merchants";
 import { Agent, request, type Dispatcher } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logging.js";
 import type { GatewayOutcome, MerchantCredentials, UnifiedOrderInput } from "./gateway.js";
 import { createLiveGateway, MAX_GATEWAY_RESPONSE_BYTES, type LiveGateway, type LiveGatewayOptions } from "./live-gateway.js";
 
-const DIRECT = {
-  appId: "wxd930ea5d5a258f4f",
-  mchId: "10000100",
-  key: "192006250b4c09247ec02edce69f6a2d",
-  appSecrets: { wxd930ea5d5a258f4f: "secret-direct" },
-};
-const INSTITUTION = {
-  appId: "wxinstitution0001",
-  mchId: "30000300",
-  subAppId: "wxminiprogram0001",
-  subMchId: "1900000109",
-  key: "institutionkeyinstitutionkey1234",
-  profile: "global" as const,
-  rates: { HKD: 91_000_000 },
-  appSecrets: { wxminiprogram0001: "secret-mini" },
-};
 /** Same merchant ids as DIRECT, another key: a gateway that signs its answers with a key we do not hold. */
 const IMPOSTOR_KEY = "ffffffffffffffffffffffffffffffff";
 /** Nothing listens on the discard port: the sandbox's pay notifies fail fast and are retried only after we stop. */

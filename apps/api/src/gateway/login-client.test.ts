@@ -2,14 +2,15 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { startSandbox, type FaultRuleInput, type RunningSandbox } from "@pay/sandbox";
+import { DIRECT } from "@pay/test-kit/merchants";
 import { Agent, request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logging.js";
 import { createLoginClient, type LoginClient, type LoginClientOptions } from "./login-client.js";
 
-const MINI_APP_ID = "wxd930ea5d5a258f4f";
+const MINI_APP_ID = DIRECT.appId;
 const APP_SECRET = "secret-direct-0123456789abcdef";
-const MERCHANT = { appId: MINI_APP_ID, mchId: "10000100", key: "192006250b4c09247ec02edce69f6a2d", appSecrets: { [MINI_APP_ID]: APP_SECRET } };
+const MERCHANT = { ...DIRECT, appSecrets: { [MINI_APP_ID]: APP_SECRET } };
 
 let sandbox: RunningSandbox;
 const dispatcher = new Agent();

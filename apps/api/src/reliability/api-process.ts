@@ -6,11 +6,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ADMIN_TOKEN, MERCHANT } from "../test-support/api-harness.js";
+import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv } from "@pay/test-kit/merchants";
 
 const execFileAsync = promisify(execFile);
-/** Any 32+ characters; every process of one deployment shares it, so each verifies the others' tokens. */
-export const SESSION_SECRET = "session-secret-for-reliability-0123456789";
 const API_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** A build of apps/api/src that API child processes run. */
@@ -157,14 +155,11 @@ export function sandboxApiEnv(options: {
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
     WXPAY_BASE_URL: options.sandboxUrl,
-    WXPAY_APPID: MERCHANT.appId,
-    WXPAY_MCHID: MERCHANT.mchId,
-    WXPAY_KEY: MERCHANT.key,
+    ...merchantEnv(MERCHANT),
     WXPAY_NOTIFY_URL: `${options.notifyBaseUrl}/wxpay/notify`,
     WXPAY_REFUND_NOTIFY_URL: `${options.notifyBaseUrl}/wxpay/refund-notify`,
     WX_API_BASE_URL: options.sandboxUrl,
-    WX_APPSECRET: MERCHANT.appSecret,
-    SESSION_SECRET: SESSION_SECRET,
+    SESSION_SECRET,
     ADMIN_TOKEN,
     ...options.extra,
   };

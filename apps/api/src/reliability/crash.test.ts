@@ -4,12 +4,12 @@
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
 import type { OrderPaymentResponse } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MERCHANT } from "../test-support/api-harness.js";
+import { MERCHANT, sandboxMerchant } from "@pay/test-kit/merchants";
+import { freePort } from "@pay/test-kit/ports";
 import { openTestDatabase, type TestDatabase } from "../test-support/databases.js";
 import { compileApi, sandboxApiEnv, startApiProcess, type ApiBuild, type ApiProcess } from "./api-process.js";
 import { recordFigure } from "./figures.js";
 import { deliveries, payAtSandbox, requestJson, signInAt, waitFor } from "./fixtures.js";
-import { freePort } from "../test-support/ports.js";
 
 const ORDERS = 30;
 const CRASHES = 2;
@@ -30,7 +30,7 @@ describe("kill -9 while notifies stream in (SQLite)", () => {
     build = await compileApi();
     database = await openTestDatabase("sqlite");
     sandbox = await startSandbox({
-      merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+      merchants: [sandboxMerchant(MERCHANT)],
       requireClientCert: false,
       // 15 ms, 15 ms, 30 ms, 180 ms, 600 ms, 1.2 s, 1.8 s ... between attempts; two copies of each first attempt.
       notify: { retryScale: 0.001, omitSignTypeForHmac: true, duplicates: 0, concurrent: 2, timeoutMs: 2000 },

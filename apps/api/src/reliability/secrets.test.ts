@@ -17,9 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../env.js";
 import { createLogger } from "../logging.js";
 import { startApi, type RunningApi } from "../server.js";
-import { ADMIN_TOKEN, MERCHANT } from "../test-support/api-harness.js";
+import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
 import { openTestDatabase, type TestDatabase } from "../test-support/databases.js";
-import { SESSION_SECRET } from "./api-process.js";
 import { recordFigure } from "./figures.js";
 import { clearFaults, injectFaults, payAtSandbox, payNotifyFields, waitFor, type JsonAnswer } from "./fixtures.js";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.js";
@@ -46,7 +45,7 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
   beforeAll(async () => {
     database = await openTestDatabase("sqlite");
     sandbox = await startSandbox({
-      merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+      merchants: [sandboxMerchant(MERCHANT)],
       requireClientCert: false,
       refundSettleMs: 30,
       notify: { retryScale: 0.001, omitSignTypeForHmac: true, duplicates: 1, concurrent: 1, timeoutMs: 3000 },
@@ -61,16 +60,13 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
       DATABASE_URL: database.url,
       LOG_LEVEL: "trace",
       WXPAY_BASE_URL: proxy.url,
-      WXPAY_APPID: MERCHANT.appId,
-      WXPAY_MCHID: MERCHANT.mchId,
-      WXPAY_KEY: MERCHANT.key,
+      ...merchantEnv(MERCHANT),
       WXPAY_NOTIFY_URL: `${proxy.url}/wxpay/notify`,
       WXPAY_REFUND_NOTIFY_URL: `${proxy.url}/wxpay/refund-notify`,
       WXPAY_CERT_PATH: join(pkiDir, "apiclient_cert.pem"),
       WXPAY_CERT_KEY_PATH: join(pkiDir, "apiclient_key.pem"),
       WXPAY_CA_PATH: join(pkiDir, "ca.pem"),
       WX_API_BASE_URL: proxy.url,
-      WX_APPSECRET: MERCHANT.appSecret,
       SESSION_SECRET,
       ADMIN_TOKEN,
     });

@@ -4,6 +4,7 @@ import { rootCertificates } from "node:tls";
 import { Writable } from "node:stream";
 import { Agent, fetch as undiciFetch } from "undici";
 import { createSandboxPki, startSandbox, type RunningSandbox, type StartSandboxOptions } from "@pay/sandbox";
+import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
 import { createApp } from "../app.js";
 import type { Clock } from "../clock.js";
 import type { DatabaseDialect } from "../db/database.js";
@@ -16,13 +17,8 @@ import { createLogger } from "../logging.js";
 import type { ServiceContext } from "../services/context.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
 
-export const MERCHANT = {
-  appId: "wx8888888888888888",
-  mchId: "1230000109",
-  key: "Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0",
-  appSecret: "miniprogram-app-secret-0001",
-} as const;
-export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
+// The merchant and admin token of @pay/test-kit, re-exported for the suites that import them from here.
+export { ADMIN_TOKEN, MERCHANT } from "@pay/test-kit/merchants";
 
 export interface HarnessOptions {
   /** Extra or overriding environment variables for loadConfig. */
@@ -69,7 +65,7 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
   const pki = options.mtls === true ? createSandboxPki({ mchIds: [MERCHANT.mchId] }) : undefined;
   const sandbox = await startSandbox({
     ...(pki === undefined ? {} : { tls: { key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert } }),
-    merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+    merchants: [sandboxMerchant(MERCHANT)],
     requireClientCert: pki !== undefined,
     refundSettleMs: 20,
     notify: { retryScale: 0.001, omitSignTypeForHmac: true, duplicates: 0, concurrent: 1, timeoutMs: 3000 },
@@ -78,14 +74,11 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
   const config = loadConfig({
     DATABASE_URL: database.url,
     WXPAY_BASE_URL: sandbox.url,
-    WXPAY_APPID: MERCHANT.appId,
-    WXPAY_MCHID: MERCHANT.mchId,
-    WXPAY_KEY: MERCHANT.key,
+    ...merchantEnv(MERCHANT),
     WXPAY_NOTIFY_URL: `${notifyBase}/wxpay/notify`,
     WXPAY_REFUND_NOTIFY_URL: `${notifyBase}/wxpay/refund-notify`,
     WX_API_BASE_URL: sandbox.url,
-    WX_APPSECRET: MERCHANT.appSecret,
-    SESSION_SECRET: "session-secret-for-tests-0123456789abcdef",
+    SESSION_SECRET,
     ADMIN_TOKEN,
     ...options.env,
   });

@@ -5,15 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, startApi, type RunningApi } from "@pay/api";
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
+import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
+import { freePort } from "@pay/test-kit/ports";
 import { pino } from "pino";
 
-/** The merchant both the sandbox and the API are configured with (a test key, not a real one). */
-export const MERCHANT = {
-  appId: "wx8888888888888888",
-  mchId: "1230000109",
-  key: "Mp7vTz8PwX2mN7bR4cY6dF9gH1jL5sQ3",
-  appSecret: "miniprogram-e2e-app-secret-0001",
-} as const;
+/** The merchant both the sandbox and the API are configured with (@pay/test-kit's; a test key, not a real one). */
+export { MERCHANT };
 
 /** The sandbox (the WeChat Pay gateway and code2session), the API on SQLite, and where notifies go. */
 export interface ThreeTiers {
@@ -35,14 +32,6 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-/** A port nothing listens on right now, for the API to take (its notify_url must be known before it starts). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /**
  * Starts the tiers on ephemeral ports as they meet in production: the API (startApi: migrations,
  * seeding, gateway, sweep) on a fresh SQLite file, talking to the sandbox for unifiedorder, orderquery
@@ -58,10 +47,11 @@ export async function startThreeTiers(options: { readonly notifies: "delivered" 
   });
   const blackHolePort = await listen(blackHole);
   const sandbox = await startSandbox({
-    merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+    merchants: [sandboxMerchant(MERCHANT)],
     requireClientCert: false,
     notify: { retryScale: 0.001, omitSignTypeForHmac: true, duplicates: 0, concurrent: 1, timeoutMs: 3000 },
   });
+  // The API's notify_url names its own port, so the port is chosen before it starts.
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
   const notifyBase = options.notifies === "lost" ? `http://127.0.0.1:${blackHolePort}` : apiUrl;
@@ -70,14 +60,11 @@ export async function startThreeTiers(options: { readonly notifies: "delivered" 
     HOST: "127.0.0.1",
     DATABASE_URL: join(dataDir, "pay.db"),
     WXPAY_BASE_URL: sandbox.url,
-    WXPAY_APPID: MERCHANT.appId,
-    WXPAY_MCHID: MERCHANT.mchId,
-    WXPAY_KEY: MERCHANT.key,
+    ...merchantEnv(MERCHANT),
     WXPAY_NOTIFY_URL: `${notifyBase}/wxpay/notify`,
     WX_API_BASE_URL: sandbox.url,
-    WX_APPSECRET: MERCHANT.appSecret,
-    SESSION_SECRET: "session-secret-for-miniprogram-e2e-0123456789",
-    ADMIN_TOKEN: "admin-token-for-miniprogram-e2e-0123",
+    SESSION_SECRET,
+    ADMIN_TOKEN,
     // The smallest the API allows: a pending order is queried at the gateway a second after it was made.
     ORDER_QUERY_AFTER_SECONDS: "1",
   });

@@ -1,19 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildXml, generateNonceStr, parseXml, signParams, type SignType, type XmlFields } from "@pay/core";
+import { DIRECT, GLOBAL, INSTITUTION } from "@pay/test-kit/merchants";
 import { startSandbox, type RunningSandbox, type StartSandboxOptions } from "../server.js";
 
-export const DIRECT = { appId: "wxd930ea5d5a258f4f", mchId: "10000100", key: "192006250b4c09247ec02edce69f6a2d", appSecrets: { wxd930ea5d5a258f4f: "secret-direct" } };
-export const GLOBAL = { appId: "wx2421b1c4370ec43b", mchId: "20000200", key: "globalkeyglobalkeyglobalkey12345", profile: "global" as const, rates: { HKD: 91_000_000 } };
-export const INSTITUTION = {
-  appId: "wxinstitution0001",
-  mchId: "30000300",
-  subAppId: "wxminiprogram0001",
-  subMchId: "1900000109",
-  key: "institutionkeyinstitutionkey1234",
-  profile: "global" as const,
-  appSecrets: { wxminiprogram0001: "secret-mini" },
-};
+// The gateway tests' merchants live in @pay/test-kit, beside the API's.
+export { DIRECT, GLOBAL, INSTITUTION };
 
 /** A notify receiver on an ephemeral port: records each body and answers with `reply` (SUCCESS by default). */
 export interface Receiver {

@@ -5,12 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
 import { startSandbox } from "@pay/sandbox";
+import { merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
+import { freePort } from "@pay/test-kit/ports";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET } from "../data/merchant.js";
 import { openPostgresSeed, openSqliteSeed, type SeedDatabase, type SeedUser } from "../data/seed.js";
 import { startChild, type ChildServer } from "./children.js";
 import { processCpuSeconds } from "./cpu.js";
 import { startPostgres, type BenchPostgres } from "./postgres.js";
-import { freePort } from "./ports.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -66,13 +67,10 @@ function apiEnv(port: number, databaseUrl: string, sandboxUrl: string): Record<s
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: "info",
     WXPAY_BASE_URL: sandboxUrl,
-    WXPAY_APPID: MERCHANT.appId,
-    WXPAY_MCHID: MERCHANT.mchId,
-    WXPAY_KEY: MERCHANT.key,
+    ...merchantEnv(MERCHANT),
     WXPAY_SIGN_TYPE: MERCHANT.signType,
     WXPAY_NOTIFY_URL: `http://127.0.0.1:${port}/wxpay/notify`,
     WX_API_BASE_URL: sandboxUrl,
-    WX_APPSECRET: MERCHANT.appSecret,
     SESSION_SECRET,
     ADMIN_TOKEN,
     SWEEP_INTERVAL_SECONDS: "86400",
@@ -88,7 +86,7 @@ export interface StackOptions {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const workDir = mkdtempSync(join(tmpdir(), "pay-bench-"));
   const sandbox = await startSandbox({
-    merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+    merchants: [sandboxMerchant(MERCHANT)],
     requireClientCert: false,
   });
   let postgres: BenchPostgres | undefined;

@@ -1,4 +1,5 @@
 import type { SignType } from "@pay/core";
+import { DIRECT } from "@pay/test-kit/merchants";
 
 /** One signing workload: the same logical fields, key and algorithm for every contender. */
 export interface SignFixture {
@@ -7,17 +8,15 @@ export interface SignFixture {
   readonly params: Readonly<Record<string, string | number>>;
 }
 
-// The merchant key from WeChat's v2 security spec example; not a real secret.
-const KEY = "192006250b4c09247ec02edce69f6a2d";
-
 /** A realistic 12-field unifiedorder request (JSAPI), with CJK text and a numeric total_fee. */
 export function unifiedOrderFixture(signType: SignType): SignFixture {
   return {
     signType,
-    key: KEY,
+    // The merchant of WeChat's v2 security spec example (appid, mch_id and key); not a real secret.
+    key: DIRECT.key,
     params: {
-      appid: "wxd930ea5d5a258f4f",
-      mch_id: "10000100",
+      appid: DIRECT.appId,
+      mch_id: DIRECT.mchId,
       nonce_str: "ibuaiVcKdpRxkhJA",
       body: "腾讯充值中心-QQ会员充值",
       out_trade_no: "20150806125346",

@@ -1,0 +1,14 @@
+// What `@pay/api/db` exports: the API's table types and how to open and migrate its database, for
+// code outside the API that must write the API's own rows (the bench's bulk seeding). Types come
+// from schema.ts, so a renamed or retyped column fails to compile there too.
+import type { Insertable } from "kysely";
+import type { PaymentEventsTable, UsersTable } from "./schema.js";
+
+export type * from "./schema.js";
+export { migrateToLatest, seedProducts } from "./migrate.js";
+export { openDatabase, type DatabaseDialect, type OpenDatabaseOptions, type OpenedDatabase } from "./database.js";
+
+/** A payment_events row as inserted (its id is generated). */
+export type NewPaymentEventRow = Insertable<PaymentEventsTable>;
+/** A users row as inserted. */
+export type NewUserRow = Insertable<UsersTable>;
