@@ -16,7 +16,7 @@ function run(command, args) {
 /** Workspace packages that have a test script. */
 function testedPackages() {
   const dirs = [];
-  for (const group of ["packages", "apps"]) {
+  for (const group of ["packages", "apps", "tooling"]) {
     const base = join(root, group);
     if (!existsSync(base)) continue;
     for (const name of readdirSync(base)) {
