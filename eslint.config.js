@@ -32,6 +32,11 @@ const APP_IMPORTS = [
   },
   { regex: "^(\\.\\./)+apps(/|$)", message: "packages/* never import an app (apps/*) by a relative path: move what both need into a package." },
 ];
+// The same for import(), which no-restricted-imports does not see (esquery regexes cannot hold a "/": \u002F is one).
+const APP_DYNAMIC_IMPORT = {
+  selector: "ImportExpression[source.value=/^(@pay\\u002F(api|dev|miniprogram|bench)(\\u002F|$)|(\\.\\.\\u002F)+apps(\\u002F|$))/]",
+  message: "packages/* never import an app (apps/*): move what both need into a package.",
+};
 // @pay/core/contract and @pay/core/money are bundled into the mini-program, which has no Node built-ins.
 const BUILTIN_MESSAGE = "@pay/core/contract and @pay/core/money run in the WeChat mini-program: no Node built-ins.";
 const BUILTIN_IMPORTS = {
@@ -89,6 +94,7 @@ export default tseslint.config(
     ignores: [...ENV_MODULES, "packages/bench/**"],
     rules: {
       "no-restricted-imports": ["error", { paths: ENV_IMPORTS, patterns: APP_IMPORTS }],
+      "no-restricted-syntax": ["error", APP_DYNAMIC_IMPORT],
     },
   },
   {
@@ -96,6 +102,7 @@ export default tseslint.config(
     ignores: ["packages/bench/**"],
     rules: {
       "no-restricted-imports": ["error", { patterns: APP_IMPORTS }],
+      "no-restricted-syntax": ["error", APP_DYNAMIC_IMPORT],
     },
   },
   {

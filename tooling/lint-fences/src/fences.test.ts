@@ -33,11 +33,17 @@ describe("packages never import apps", () => {
     expect(await rulesFired("packages/core/src/sign/fence-probe.test.ts", `export * from "../../../../apps/api/src/env.js";\n`)).toEqual(["no-restricted-imports"]);
   });
 
+  it.each(["@pay/api", "@pay/bench/dist/main.js", "../../../apps/api/src/main.js"])("refuses import(%s) in a package", async (name) => {
+    expect(await rulesFired("packages/core/src/fence-probe.ts", `export const load = () => import("${name}");\n`)).toEqual(["no-restricted-syntax"]);
+  });
+
   it("lets packages import packages, and apps import apps", async () => {
     expect(await rulesFired("packages/sandbox/src/fence-probe.ts", `import { x } from "@pay/core/contract";\nimport { y } from "../app.js";\nexport const z = [x, y];\n`)).toEqual(
       [],
     );
     expect(await rulesFired("apps/dev/src/fence-probe.ts", `import { x } from "@pay/api";\nexport const y = x;\n`)).toEqual([]);
+    expect(await rulesFired("apps/dev/src/fence-probe.ts", `export const load = () => import("@pay/api");\n`)).toEqual([]);
+    expect(await rulesFired("packages/sandbox/src/fence-probe.ts", `export const load = () => [import("@pay/core"), import("@pay/apiary"), import("../apps.js")];\n`)).toEqual([]);
   });
 });
 
