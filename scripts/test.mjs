@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Type-checks and lints every package, runs every workspace test suite through turbo, then prints one closing line computed from the
+// Checks the formatting, type-checks and lints every package, runs every workspace test suite through turbo, then prints one closing line computed from the
 // vitest JSON reports: "N passed, N failed, N skipped". A suite that produced no report counts as failed.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -16,7 +16,7 @@ function run(command, args) {
 /** Workspace packages that have a test script. */
 function testedPackages() {
   const dirs = [];
-  for (const group of ["packages", "apps"]) {
+  for (const group of ["packages", "apps", "tooling"]) {
     const base = join(root, group);
     if (!existsSync(base)) continue;
     for (const name of readdirSync(base)) {
@@ -39,6 +39,14 @@ if (setup !== 0) {
   process.exit(1);
 }
 
+// Prettier names each file that is not formatted; `npx -y pnpm@10.34.9 format` rewrites them.
+const format = spawnSync("pnpm", ["exec", "prettier", "--check", ".", "--log-level", "warn"], { cwd: root, env, encoding: "utf8" });
+process.stdout.write(format.stdout ?? "");
+process.stderr.write(format.stderr ?? "");
+const unformatted = `${format.stdout ?? ""}${format.stderr ?? ""}`
+  .split("\n")
+  .filter((line) => line.startsWith("[warn] ") && !line.includes("Code style issues"))
+  .map((line) => line.slice("[warn] ".length));
 // Test files are type-checked and linted like the code they test; a failure there fails the run.
 const staticStatus = run("pnpm", ["exec", "turbo", "run", "typecheck", "lint", "--continue"]);
 const turboStatus = run("pnpm", ["exec", "turbo", "run", "test", "--continue", "--concurrency=1"]);
@@ -69,6 +77,11 @@ for (const { dir, name } of packages) {
       problems.push(`${name}: ran no tests`);
     }
   }
+}
+if (format.status !== 0) {
+  failed += 1;
+  const files = unformatted.length > 0 ? `${unformatted.length} files are not formatted, e.g. ${unformatted.slice(0, 3).join(", ")}` : "Prettier failed (see its output above)";
+  problems.push(`formatting check failed: ${files} (run \`npx -y pnpm@10.34.9 format\`)`);
 }
 if (staticStatus !== 0) {
   failed += 1;

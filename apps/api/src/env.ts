@@ -116,8 +116,8 @@ function describe(error: z.ZodError): string {
     .join("; ");
 }
 
-/** Validates the environment and builds the configuration; throws ConfigError naming every bad variable. */
-export function loadConfig(source: Readonly<Record<string, string | undefined>>): AppConfig {
+/** Validates the environment (the process's by default) and builds the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(source: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
   // Empty variables count as unset, as shells and env files often leave them.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = EnvSchema.safeParse(cleaned);

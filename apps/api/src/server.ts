@@ -95,8 +95,8 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
   };
 }
 
-/** The process entry point: configuration errors name the variable and exit 1; SIGINT/SIGTERM stop cleanly. */
-export async function main(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
+/** The process entry point (the process environment unless `env` is given): configuration errors name the variable and exit 1; SIGINT/SIGTERM stop cleanly. */
+export async function main(env?: Readonly<Record<string, string | undefined>>): Promise<void> {
   let config: AppConfig;
   try {
     config = loadConfig(env);

@@ -1,5 +1,6 @@
 import { API_ROUTES, ApiErrorBodySchema, type ApiRequestBody, type ApiResponseBody, type ApiRouteName } from "@pay/core/contract";
 import type { z } from "zod";
+import { jsonText } from "./json-text.js";
 
 /** A request as the demo shows it: method, path, the headers worth showing, and the JSON body. */
 export interface ShownRequest {
@@ -53,7 +54,7 @@ export function createApiClient(baseUrl: string): ApiClient {
         const error = ApiErrorBodySchema.safeParse(json);
         return {
           request,
-          answer: { ok: false, status: response.status, error: error.success ? error.data.error : { code: "UNEXPECTED", message: JSON.stringify(json) ?? "(no body)" } },
+          answer: { ok: false, status: response.status, error: error.success ? error.data.error : { code: "UNEXPECTED", message: jsonText(json) ?? "(no body)" } },
         };
       }
       const parsed = (route.response as unknown as z.ZodType<ApiResponseBody<typeof name>>).safeParse(json);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { formatMoney, type Currency, type Money } from "@pay/core";
 import type { Order } from "@pay/core/contract";
 import { createApiClient, type ShownRequest } from "./api-client.js";
+import { jsonText } from "./json-text.js";
 import { formatLogLine } from "./log-format.js";
 import { MODE_PROFILES, type DevMode } from "./modes.js";
 import { waitWithProgress, type DemoOutput } from "./progress.js";
@@ -41,7 +42,7 @@ const BODY_SHOWN_CHARS = 180;
 const LOG_LINES_SHOWN = 8;
 
 function shortJson(value: unknown): string {
-  const text = JSON.stringify(value) ?? "";
+  const text = jsonText(value) ?? "";
   return text.length > BODY_SHOWN_CHARS ? `${text.slice(0, BODY_SHOWN_CHARS - 3)}...` : text;
 }
 

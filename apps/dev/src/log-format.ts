@@ -1,3 +1,5 @@
+import { jsonText } from "./json-text.js";
+
 /** Something text can be written to: process.stdout, or a test's collector. */
 export interface TextSink {
   write(text: string): unknown;
@@ -10,7 +12,7 @@ const HIDDEN_FIELDS = new Set(["level", "time", "pid", "hostname", "name", "msg"
 function fieldText(value: unknown): string {
   if (typeof value === "string") return /^[\x21-\x7e]*$/.test(value) && value !== "" ? value : JSON.stringify(value);
   if (typeof value === "object" && value !== null && "message" in value && typeof value.message === "string") return JSON.stringify(value.message);
-  return JSON.stringify(value) ?? String(value);
+  return jsonText(value) ?? String(value);
 }
 
 function clock(time: unknown): string {

@@ -46,6 +46,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   });
   let build: ChildProcess | undefined;
   let stopping = false;
+  // Set by the signal handler while main awaits; read through a call, since the compiler assumes it is still false.
+  const isStopping = (): boolean => stopping;
   // `once`: a second Ctrl+C gets Node's default and ends the process even if stopping hangs.
   const stop = (signal: NodeJS.Signals): void => {
     stopping = true;
@@ -77,7 +79,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     if (error instanceof DevError) fail(error.message);
     throw error;
   }
-  if (stopping) return;
+  if (isStopping()) return;
   try {
     let miniProgram: MiniProgramBuild = { status: "skipped", folder: undefined, detail: "Not built (--skip-miniprogram)." };
     if (options.buildMiniProgram) {
@@ -91,7 +93,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         },
       });
     }
-    if (stopping) return;
+    if (isStopping()) return;
     const products = await fetchProducts(stack.apiUrl);
     process.stdout.write(formatBanner({ stack, miniProgram, products, cwd: process.cwd() }));
     logs.release();

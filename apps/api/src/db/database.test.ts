@@ -125,7 +125,8 @@ describe.each(DATABASES)("database on %s", (kind) => {
   });
 
   afterAll(async () => {
-    await database?.close();
+    // Unassigned when beforeAll failed.
+    await (database as TestDatabase | undefined)?.close();
   });
 
   describe("migrations", () => {
@@ -310,7 +311,8 @@ describe("PostgreSQL specifics", () => {
   });
 
   afterAll(async () => {
-    await database?.close();
+    // Unassigned when beforeAll failed.
+    await (database as TestDatabase | undefined)?.close();
   });
 
   it("migrations run from two pools at once: one applies, the other waits for its lock and finds nothing to do", async () => {

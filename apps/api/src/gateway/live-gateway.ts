@@ -117,8 +117,13 @@ function checkInt(name: string, value: number | undefined, fallback: number, min
   return value;
 }
 
+/** Options also come from JavaScript and from configuration read at run time, so their checks take nothing on trust. */
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
+}
+
 function checkMerchant(merchant: MerchantCredentials | undefined): MerchantCredentials {
-  if (merchant === undefined || merchant === null || typeof merchant !== "object") return fail("merchant is required.");
+  if (!isObject(merchant)) return fail("merchant is required.");
   for (const name of ["appId", "mchId", "key"] as const) {
     if (typeof merchant[name] !== "string" || merchant[name] === "") fail(`merchant.${name} is required.`);
   }
@@ -235,7 +240,7 @@ function logRefs(fields: Readonly<Record<string, string | number>>): Record<stri
  * checked here: bad ones throw.
  */
 export function createLiveGateway(options: LiveGatewayOptions): LiveGateway {
-  if (options === undefined || options === null || typeof options !== "object") fail("options are required.");
+  if (!isObject(options)) fail("options are required.");
   const merchant = checkMerchant(options.merchant);
   const baseUrl = checkBaseUrl("baseUrl", options.baseUrl);
   const failoverBaseUrl = options.failoverBaseUrl === undefined ? undefined : checkBaseUrl("failoverBaseUrl", options.failoverBaseUrl);
@@ -244,7 +249,7 @@ export function createLiveGateway(options: LiveGatewayOptions): LiveGateway {
   const backoffMs = checkInt("backoffMs", options.backoffMs, DEFAULTS.backoffMs, 0, 60_000);
   if (options.sleep !== undefined && typeof options.sleep !== "function") fail("sleep must be a function.");
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
-  if (typeof options.logger?.child !== "function") fail("logger (pino) is required.");
+  if (!isObject(options.logger) || typeof options.logger.child !== "function") fail("logger (pino) is required.");
   const ca = options.ca === undefined ? undefined : checkCa(options.ca);
   const clientTls = options.clientCertificate === undefined ? undefined : checkClientCertificate(options.clientCertificate);
 

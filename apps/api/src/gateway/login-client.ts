@@ -52,6 +52,11 @@ function fail(message: string): never {
   throw new Error(`createLoginClient: ${message}`);
 }
 
+/** Options also come from JavaScript and from configuration read at run time, so their checks take nothing on trust. */
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
+}
+
 function unavailable(message: string, errcode?: number): Code2SessionResult {
   return { ok: false, error: { kind: "unavailable", message, ...(errcode === undefined ? {} : { errcode }) } };
 }
@@ -61,10 +66,10 @@ function unavailable(message: string, errcode?: number): Code2SessionResult {
  * retried here: after a timeout the code may already be spent, and the user simply logs in again.
  */
 export function createLoginClient(options: LoginClientOptions): LoginClient {
-  if (options === undefined || options === null || typeof options !== "object") fail("options are required.");
+  if (!isObject(options)) fail("options are required.");
   if (typeof options.appId !== "string" || options.appId === "") fail("appId is required.");
   if (typeof options.appSecret !== "string" || options.appSecret === "") fail("appSecret is required.");
-  if (typeof options.logger?.child !== "function") fail("logger (pino) is required.");
+  if (!isObject(options.logger) || typeof options.logger.child !== "function") fail("logger (pino) is required.");
   const timeoutMs = options.timeoutMs ?? 5000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) fail("timeoutMs must be a whole number from 1 to 60000.");
   let base: URL;

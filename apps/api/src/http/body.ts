@@ -22,7 +22,8 @@ export function readRaw(ctx: Context, limit: number, timeoutMs?: number): Promis
             ctx.req.pause();
             resolve("too-slow");
           }, timeoutMs);
-    getRawBody(ctx.req, { limit }, (error, body) => {
+    // raw-body's typings always give the callback an error; it gets null when the body was read.
+    getRawBody(ctx.req, { limit }, (error: getRawBody.RawBodyError | null | undefined, body: Buffer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -34,7 +35,8 @@ export function readRaw(ctx: Context, limit: number, timeoutMs?: number): Promis
 
 /** Reads a JSON request body (application/json, at most 16 KiB); an empty body reads as undefined. */
 export async function readJsonBody(ctx: Context): Promise<unknown> {
-  const length = ctx.request.length;
+  // Koa types it as a number; it is undefined when the request has no Content-Length.
+  const length = ctx.request.length as number | undefined;
   const hasBody = (length !== undefined && length > 0) || ctx.get("transfer-encoding") !== "";
   if (!hasBody) return undefined;
   if (!ctx.is("application/json")) throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "The body must be JSON (Content-Type: application/json).");

@@ -51,7 +51,8 @@ describe("the XML codec under fast-check", () => {
 
   it("never returns a value for a document holding a DTD marker, wherever it is inserted", () => {
     // eslint-disable-next-line no-control-regex -- values XML cannot carry are left out, as buildXml refuses them
-    const valid = fc.dictionary(fc.stringMatching(/^[a-z_]{1,10}$/).filter((n) => !["__proto__", "constructor", "prototype"].includes(n)), fc.string({ maxLength: 20 }).filter((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.test(s)), { maxKeys: 8 });
+    const notXmlText = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+    const valid = fc.dictionary(fc.stringMatching(/^[a-z_]{1,10}$/).filter((n) => !["__proto__", "constructor", "prototype"].includes(n)), fc.string({ maxLength: 20 }).filter((s) => !notXmlText.test(s)), { maxKeys: 8 });
     fc.assert(
       fc.property(valid, dtdMarker, fc.nat(), fc.boolean(), (fields, marker, at, asBytes) => {
         const doc = buildXml(fields);

@@ -20,10 +20,15 @@ export interface MemorySample {
   readonly external: number;
 }
 
+function isMemoryRequest(message: unknown): message is MemoryRequest {
+  return typeof message === "object" && message !== null && "type" in message && message.type === "memory";
+}
+
 /** Answers memory requests for the process it runs in, after two full GCs. */
 export function answerMemoryRequests(): void {
-  process.on("message", (message: MemoryRequest) => {
-    if (message.type !== "memory") return;
+  // IPC messages are whatever the other process sent: checked, not typed on trust.
+  process.on("message", (message: unknown) => {
+    if (!isMemoryRequest(message)) return;
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc === undefined) throw new Error("Start this process with --expose-gc.");
     gc();

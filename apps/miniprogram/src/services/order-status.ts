@@ -37,15 +37,17 @@ export interface Confirmation {
 export function confirmOrder(options: ConfirmOptions): Confirmation {
   const { api, clock, orderId } = options;
   let stopped = false;
+  // Set by stop() while run() awaits; read through a call, since the compiler assumes it is still false.
+  const isStopped = (): boolean => stopped;
 
   async function run(): Promise<ConfirmOutcome> {
     const deadline = clock.now() + options.timeoutMs;
     let latest: Order | undefined;
     let lastError: ClientError | undefined;
     for (;;) {
-      if (stopped) return { kind: "stopped" };
+      if (isStopped()) return { kind: "stopped" };
       const answer = await api.call("getOrder", { params: { id: orderId } });
-      if (stopped) return { kind: "stopped" };
+      if (isStopped()) return { kind: "stopped" };
       if (answer.ok) {
         latest = answer.value.order;
         lastError = undefined;

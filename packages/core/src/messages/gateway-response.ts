@@ -51,6 +51,11 @@ function fail(code: GatewayErrorCode, message: string, data: Omit<GatewayError, 
 const sniffDecoder = new TextDecoder("utf-8", { fatal: false });
 
 /** The first characters of the body, enough to tell XML from an HTML error page. */
+/** Options also come from JavaScript callers, so their checks take nothing on trust. */
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
+}
+
 function leadingText(body: string | Uint8Array): string {
   return typeof body === "string" ? body.slice(0, 256) : sniffDecoder.decode(body.subarray(0, 256));
 }
@@ -71,7 +76,7 @@ function excerpt(text: string): string {
 export function parseGatewayResponse<T>(body: string | Uint8Array, options: ParseGatewayResponseOptions<T>): GatewayResult<T> {
   if (typeof options.key !== "string" || options.key === "") throw new PayCoreError("INVALID_OPTION", "The API key is missing.");
   if (!isSignType(options.signType)) throw new PayCoreError("INVALID_OPTION", `Unknown sign type ${String(options.signType)}; use MD5 or HMAC-SHA256.`);
-  if (typeof options.schema?.safeParse !== "function") throw new PayCoreError("INVALID_OPTION", "A message schema is required.");
+  if (!isObject(options.schema) || typeof options.schema.safeParse !== "function") throw new PayCoreError("INVALID_OPTION", "A message schema is required.");
 
   const lead = leadingText(body).replace(/^\uFEFF/, "").trimStart();
   if (lead !== "" && !lead.startsWith("<xml") && !lead.startsWith("<?xml")) {

@@ -226,9 +226,10 @@ describe("cashier page in Chromium", () => {
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await sandbox?.stop();
-    await receiver?.close();
+    // Each is unassigned when beforeAll failed before it.
+    await (browser as Browser | undefined)?.close();
+    await (sandbox as RunningSandbox | undefined)?.stop();
+    await (receiver as Receiver | undefined)?.close();
   });
 
   beforeEach(async () => {
@@ -432,7 +433,8 @@ describe("cashier page in Chromium", () => {
       timed = await startSandbox({ merchants: [DOMESTIC], clock, prepayTtlMs: 2 * 3600 * 1000 });
     });
     afterAll(async () => {
-      await timed?.stop();
+      // Unassigned when beforeAll failed.
+      await (timed as RunningSandbox | undefined)?.stop();
     });
 
     it("shows PREPAY_EXPIRED as a message, and the expired state once reopened", async () => {

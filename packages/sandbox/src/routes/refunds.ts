@@ -1,4 +1,4 @@
-import type { TLSSocket } from "node:tls";
+import type { PeerCertificate, TLSSocket } from "node:tls";
 import { formatDashedBeijingTime, parseApplyRefundRequest, parseRefundQueryRequest } from "@pay/core";
 import type { Context } from "koa";
 import type { SandboxContext } from "../context.js";
@@ -19,7 +19,9 @@ const NO_CERT_PAGE =
 export function clientCertificateMchId(ctx: Context): string | undefined {
   const socket = ctx.req.socket as Partial<TLSSocket>;
   if (socket.encrypted !== true || socket.authorized !== true || typeof socket.getPeerCertificate !== "function") return undefined;
-  const cn = socket.getPeerCertificate().subject?.CN;
+  // An empty object when the peer sent no certificate, which Node's typings do not say.
+  const peer: Partial<PeerCertificate> = socket.getPeerCertificate();
+  const cn = peer.subject?.CN;
   return typeof cn === "string" ? cn : Array.isArray(cn) ? cn[0] : undefined;
 }
 
