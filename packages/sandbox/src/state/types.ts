@@ -1,7 +1,7 @@
-import type { Currency, RefundStatusV2, SignType } from "@pay/core";
+import type { Currency, SignType } from "@pay/core";
+import type { SandboxRefundStatus, SandboxTradeState } from "../control/schemas.js";
 
-/** Trade states the sandbox moves orders through. */
-export type SandboxTradeState = "NOTPAY" | "SUCCESS" | "CLOSED" | "REFUND" | "PAYERROR";
+export type { SandboxTradeState };
 
 /** An order as the gateway keeps it. */
 export interface SandboxOrder {
@@ -50,7 +50,7 @@ export interface SandboxRefund {
   readonly refundDesc: string | undefined;
   readonly refundAccount: string;
   readonly createdAt: number;
-  status: RefundStatusV2;
+  status: SandboxRefundStatus;
   successAt: number | undefined;
   settleTimer: unknown;
 }
