@@ -1,10 +1,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { GATEWAY_PATHS } from "../app.js";
 import { callGateway, DIRECT, GLOBAL, orderFields, placeOrder, startReceiver, waitFor, withSandbox } from "../test-support/harness.js";
-import { createSandboxControlClient, SandboxControlError, type SandboxControlFetch } from "./client.js";
-import { SANDBOX_CONTROL_PATHS } from "./routes.js";
+import { createSandboxControlClient, SandboxControlError, type SandboxControlClient, type SandboxControlFetch } from "./client.js";
+import { SANDBOX_CONTROL_PATHS, type SandboxControlAnswer, type SandboxControlBody, type SandboxControlQuery } from "./routes.js";
+import type { FaultRuleInput, LoginCodeRequest, OrdersAnswer, PayAnswer, PayRequest, SandboxOrderView } from "./schemas.js";
 
 /** A fetch that answers every call with `status` and `body`, whatever was asked. */
 function answering(status: number, body: string): SandboxControlFetch {
@@ -185,5 +186,21 @@ describe("createSandboxControlClient on answers that break the contract", () => 
 
   it("throws at construction on a base URL that is not http(s)", () => {
     expect(() => createSandboxControlClient({ baseUrl: "127.0.0.1:8790" })).toThrow(/baseUrl/);
+  });
+});
+
+describe("the client's types come from the route table", () => {
+  it("pins each call's body, query and answer to its schemas", () => {
+    expectTypeOf<SandboxControlBody<"pay">>().toEqualTypeOf<PayRequest>();
+    expectTypeOf<SandboxControlBody<"createLoginCode">>().toEqualTypeOf<LoginCodeRequest>();
+    expectTypeOf<SandboxControlBody<"addFault">>().toEqualTypeOf<FaultRuleInput>();
+    expectTypeOf<SandboxControlBody<"listOrders">>().toEqualTypeOf<undefined>();
+    expectTypeOf<SandboxControlQuery<"pay">>().toEqualTypeOf<undefined>();
+    expectTypeOf<SandboxControlAnswer<"pay">>().toEqualTypeOf<PayAnswer>();
+    expectTypeOf<SandboxControlAnswer<"clearFaults">>().toEqualTypeOf<undefined>();
+    expectTypeOf<SandboxControlClient["pay"]>().returns.resolves.toEqualTypeOf<PayAnswer>();
+    expectTypeOf<SandboxControlClient["listOrders"]>().returns.resolves.toEqualTypeOf<OrdersAnswer>();
+    expectTypeOf<OrdersAnswer["orders"][number]>().toEqualTypeOf<SandboxOrderView>();
+    expectTypeOf<SandboxOrderView["trade_state"]>().toEqualTypeOf<"NOTPAY" | "SUCCESS" | "CLOSED" | "REFUND" | "PAYERROR">();
   });
 });
