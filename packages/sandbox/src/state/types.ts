@@ -1,5 +1,5 @@
 import type { Currency, SignType } from "@pay/core";
-import type { SandboxRefundStatus, SandboxTradeState } from "../control/schemas.js";
+import type { DeliveryAttemptView, SandboxRefundStatus, SandboxTradeState } from "../control/schemas.js";
 
 export type { SandboxTradeState };
 
@@ -55,24 +55,8 @@ export interface SandboxRefund {
   settleTimer: unknown;
 }
 
-/** One attempt to deliver a notify, as shown by the control API. */
-export interface DeliveryAttempt {
-  readonly id: number;
-  readonly kind: "pay" | "refund";
-  readonly outTradeNo: string;
-  readonly outRefundNo: string | undefined;
-  readonly url: string;
-  /** 1 for the first delivery, counting up through the retries. */
-  readonly attempt: number;
-  /** True for a duplicate or concurrent copy, false for a scheduled attempt. */
-  readonly copy: boolean;
-  readonly at: number;
-  readonly outcome: "acknowledged" | "rejected" | "http-error" | "network-error" | "timeout";
-  readonly httpStatus: number | undefined;
-  /** The first 200 characters of the receiver's reply. */
-  readonly reply: string;
-  readonly durationMs: number;
-}
+/** One attempt to deliver a notify, as the store keeps it and the control API shows it. */
+export type DeliveryAttempt = Readonly<DeliveryAttemptView>;
 
 /** A wx.login code issued for one user of one Mini Program. */
 export interface LoginCode {
