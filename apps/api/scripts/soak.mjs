@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildSignedPayNotify } from "@pay/core/testing";
 import { startSandbox } from "@pay/sandbox";
+import { createSandboxControlClient, SandboxControlError } from "@pay/sandbox/control";
 
 const API_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MAIN = join(API_DIR, "dist", "main.js");
@@ -177,6 +178,7 @@ const sandbox = await startSandbox({
   // Real duplicates and concurrent copies on top of the ones the soak sends itself; 24 h of retries in 14 min.
   notify: { retryScale: 0.01, omitSignTypeForHmac: true, duplicates: 1, concurrent: 2, timeoutMs: 5000 },
 });
+const control = createSandboxControlClient({ baseUrl: sandbox.url });
 const processes = [];
 let nextProcess = 0;
 const anyProcess = () => processes[nextProcess++ % processes.length].url;
@@ -221,13 +223,13 @@ try {
   const allOrders = new Map();
 
   const signIn = async (user) => {
-    const { code } = await (await fetch(`${sandbox.url}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: MERCHANT.appId, user }) })).json();
+    const { code } = await control.createLoginCode({ appid: MERCHANT.appId, user });
     const answer = await call(anyProcess(), "session", "POST", "/api/session", { body: { code } });
     return answer.json?.token;
   };
-  const gatewayOrder = async (id) => (await (await fetch(`${sandbox.url}/sandbox/orders?out_trade_no=${id}`)).json()).orders[0];
+  const gatewayOrder = async (id) => (await control.listOrders({ out_trade_no: id })).orders[0];
   /** The gateway's view of every order, in one request. */
-  const gatewayOrders = async () => new Map((await (await fetch(`${sandbox.url}/sandbox/orders`)).json()).orders.map((o) => [o.out_trade_no, o]));
+  const gatewayOrders = async () => new Map((await control.listOrders()).orders.map((o) => [o.out_trade_no, o]));
   const admin = (key) => ({ authorization: `Bearer ${ADMIN_TOKEN}`, "idempotency-key": key });
 
   const virtualUser = async (n) => {
@@ -256,7 +258,11 @@ try {
       } else if (roll < 0.42 && pending.length > 0) {
         const order = pick(pending);
         const outcome = random() < 0.8 ? "success" : pick(["cancel", "fail"]);
-        const answer = await (await fetch(`${sandbox.url}/sandbox/pay`, { method: "POST", body: JSON.stringify({ prepay_id: order.payment.package.replace("prepay_id=", ""), outcome }) })).json();
+        // A refused payment (closed, already paid) is part of the load, not a failure of the soak.
+        const answer = await control.pay({ prepay_id: order.payment.package.replace("prepay_id=", ""), outcome }).catch((error) => {
+          if (error instanceof SandboxControlError && error.answer !== undefined) return error.answer;
+          throw error;
+        });
         count(`pay ${outcome}`);
         if (outcome === "success" && answer.errMsg === "requestPayment:ok") order.paidAtGateway = true;
       } else if (roll < 0.55 && mine.length > 0) {
@@ -321,7 +327,7 @@ try {
       await sleep(300 + random() * 700);
       if (Date.now() >= deadline) break;
       const path = pick(FAULT_PATHS);
-      await fetch(`${sandbox.url}/sandbox/faults`, { method: "POST", body: JSON.stringify({ path, faults: pick(FAULTS), times: 1 + Math.floor(random() * 15) }) });
+      await control.addFault({ path, faults: pick(FAULTS), times: 1 + Math.floor(random() * 15) });
       count("fault rules injected");
     }
   };
@@ -329,7 +335,7 @@ try {
   const started = performance.now();
   await Promise.all([...Array.from({ length: users }, (_, n) => virtualUser(n)), faultLoop()]);
   const loadSeconds = (performance.now() - started) / 1000;
-  await fetch(`${sandbox.url}/sandbox/faults`, { method: "DELETE" });
+  await control.clearFaults();
 
   // ---- settle: notify retries, queries and the sweep bring every order and refund to its final state.
   const { openDatabase } = await import(join(API_DIR, "dist", "db", "database.js"));
@@ -388,7 +394,7 @@ try {
       .map(([label, values]) => [label, { n: values.length, p50: quantile(values, 0.5), p95: quantile(values, 0.95), p99: quantile(values, 0.99), max: quantile(values, 1) }]),
   );
   const statuses = orders.reduce((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
-  const deliveries = (await (await fetch(`${sandbox.url}/sandbox/deliveries`)).json()).deliveries;
+  const { deliveries } = await control.listDeliveries();
   const figures = {
     minutes,
     users,

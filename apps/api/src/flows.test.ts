@@ -129,7 +129,7 @@ describe.each(DATABASES)("payment flows on %s", (kind) => {
     expect(refunded.refundedFee).toBe(order.totalFee);
     const rows = await h.database.db.selectFrom("refunds").selectAll().where("order_id", "=", order.id).execute();
     expect(rows.map((r) => r.status).sort()).toEqual(["succeeded", "succeeded"]);
-    const gatewayView = (await (await fetch(`${h.sandbox.url}/sandbox/orders?out_trade_no=${order.id}`)).json()) as { orders: Array<{ refunds: unknown[] }> };
+    const gatewayView = await h.control.listOrders({ out_trade_no: order.id });
     expect(gatewayView.orders[0]?.refunds).toHaveLength(2);
     expect((await refund(1, "refund-d")).body).toMatchObject({ error: { code: "ORDER_NOT_REFUNDABLE" } });
   });

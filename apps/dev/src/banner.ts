@@ -1,6 +1,7 @@
 import { isAbsolute, relative } from "node:path";
 import { formatMoney } from "@pay/core";
 import type { Product } from "@pay/core/contract";
+import { SANDBOX_CONTROL_PATHS } from "@pay/sandbox/control";
 import type { MiniProgramBuild } from "./miniprogram.js";
 import { MODE_PROFILES } from "./modes.js";
 import type { DevStack } from "./stack.js";
@@ -40,7 +41,7 @@ function walkthrough(stack: DevStack, productId: string, refundFee: number, cwd:
   return [
     `json() { node -pe "JSON.parse(require('fs').readFileSync(0, 'utf8'))$1"; }`,
     "# 1. wx.login: the sandbox plays WeChat and hands out a login code for user alice",
-    `CODE=$(curl -s -X POST ${sandbox}/sandbox/login-codes -d ${q(loginBody)} | json .code)`,
+    `CODE=$(curl -s -X POST ${sandbox}${SANDBOX_CONTROL_PATHS.loginCodes} -d ${q(loginBody)} | json .code)`,
     "# 2. POST /api/session trades it for a session token",
     `TOKEN=$(curl -s -X POST ${api}/api/session -H 'content-type: application/json' -d "{\\"code\\":\\"$CODE\\"}" | json .token)`,
     "# 3. the catalogue (prices in minor units)",
@@ -49,9 +50,9 @@ function walkthrough(stack: DevStack, productId: string, refundFee: number, cwd:
     `ORDER=$(curl -s -X POST ${api}/api/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H "idempotency-key: order-$(date +%s)" -d ${q(orderBody)})`,
     `ORDER_ID=$(echo "$ORDER" | json .order.id); PREPAY_ID=$(echo "$ORDER" | json '.payment.package.slice(10)'); echo "$ORDER"`,
     `# 5. pay: open the cashier page in a browser ...`,
-    `echo "${sandbox}/sandbox/cashier?prepay_id=$PREPAY_ID"`,
+    `echo "${sandbox}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=$PREPAY_ID"`,
     "#    ... or play the payer from here (what wx.requestPayment does); the sandbox then notifies the API",
-    `curl -s -w '\\n' -X POST ${sandbox}/sandbox/pay -d "{\\"prepay_id\\":\\"$PREPAY_ID\\",\\"outcome\\":\\"success\\"}"`,
+    `curl -s -w '\\n' -X POST ${sandbox}${SANDBOX_CONTROL_PATHS.pay} -d "{\\"prepay_id\\":\\"$PREPAY_ID\\",\\"outcome\\":\\"success\\"}"`,
     "# 6. the order as the mini-program sees it: paid once the notify arrived",
     `curl -s -w '\\n' ${api}/api/orders/$ORDER_ID -H "authorization: Bearer $TOKEN"`,
     `# 7. a partial refund (admin; over mutual TLS to the gateway), then the refund notify`,
@@ -84,7 +85,7 @@ export function formatBanner(input: BannerInput): string {
   lines.push(
     "",
     `Products       ${products.length === 0 ? "(none: the database holds no products in this currency)" : products.map((p) => `${p.id} ${formatMoney({ amount: p.price, currency: p.currency })}`).join(", ")}`,
-    `Cashier page   ${stack.sandboxUrl}/sandbox/cashier?prepay_id=<prepay_id from the order's payment.package>`,
+    `Cashier page   ${stack.sandboxUrl}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=<prepay_id from the order's payment.package>`,
   );
   if (miniProgram.status === "built" && miniProgram.folder !== undefined) {
     lines.push(`Mini-program   open ${displayPath(miniProgram.folder, cwd)} in WeChat DevTools (${miniProgram.detail})`);

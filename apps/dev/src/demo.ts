@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatMoney, type Currency, type Money } from "@pay/core";
 import type { Order } from "@pay/core/contract";
+import { createSandboxControlClient, SANDBOX_CONTROL_ROUTES, SandboxControlError, type SandboxControlClient } from "@pay/sandbox/control";
 import { createApiClient, type ShownRequest } from "./api-client.js";
 import { jsonText } from "./json-text.js";
 import { formatLogLine } from "./log-format.js";
 import { MODE_PROFILES, type DevMode } from "./modes.js";
 import { waitWithProgress, type DemoOutput } from "./progress.js";
-import { callSandbox, DeliveriesAnswerSchema, LoginCodeAnswerSchema, OrdersAnswerSchema, PayAnswerSchema, type SandboxAnswer } from "./sandbox-client.js";
+import { shownControlRequest } from "./sandbox-client.js";
 import { startDevStack, type DevStack } from "./stack.js";
 
 export interface RunDemoOptions {
@@ -104,9 +105,14 @@ class Narrator {
     return answer.body;
   }
 
-  expectSandbox<T>(answer: SandboxAnswer<T>): T {
-    if (!answer.ok) return this.fail(`${answer.status} from the sandbox: ${answer.message}`);
-    return answer.body;
+  /** The answer of a control call, or the step fails with what the sandbox answered. */
+  async expectSandbox<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (!(error instanceof SandboxControlError)) throw error;
+      return this.fail(`${error.status ?? "no answer"} from the sandbox: ${error.message}`);
+    }
   }
 }
 
@@ -119,13 +125,14 @@ function orderText(order: Order): string {
 async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, waitTimeoutMs: number, result: { orderId?: string; paid?: Money; refunded?: Money }): Promise<void> {
   const api = createApiClient(stack.apiUrl);
   const sandboxUrl = stack.sandboxUrl;
+  const control = createSandboxControlClient({ baseUrl: sandboxUrl });
   const { merchant } = stack;
 
   narrator.begin("wx.login: the Mini Program gets a login code (the sandbox plays WeChat)");
-  const login = await callSandbox(sandboxUrl, "POST", "/sandbox/login-codes", LoginCodeAnswerSchema, { appid: merchant.miniProgramAppId, user: "demo-buyer" });
-  narrator.request(login.request);
-  const code = narrator.expectSandbox(login.answer);
-  narrator.ok(`${login.answer.status} code ${code.code} (for the buyer's openid ${code.openid} under ${merchant.miniProgramAppId})`);
+  const loginBody = { appid: merchant.miniProgramAppId, user: "demo-buyer" };
+  narrator.request(shownControlRequest(sandboxUrl, "createLoginCode", { body: loginBody }));
+  const code = await narrator.expectSandbox(control.createLoginCode(loginBody));
+  narrator.ok(`${SANDBOX_CONTROL_ROUTES.createLoginCode.status} code ${code.code} (for the buyer's openid ${code.openid} under ${merchant.miniProgramAppId})`);
 
   narrator.begin("Sign in: the API trades the code for a session (jscode2session)");
   const session = await api.call("createSession", { body: { code: code.code } });
@@ -156,12 +163,12 @@ async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, wai
 
   narrator.begin("Pay: what wx.requestPayment does, at the sandbox");
   const prepayId = payment.package.slice("prepay_id=".length);
-  narrator.note(`(a person would open ${sandboxUrl}/sandbox/cashier?prepay_id=${prepayId})`);
-  const paid = await callSandbox(sandboxUrl, "POST", "/sandbox/pay", PayAnswerSchema, { prepay_id: prepayId, outcome: "success" });
-  narrator.request(paid.request);
-  const payAnswer = narrator.expectSandbox(paid.answer);
+  narrator.note(`(a person would open ${control.cashierUrl(prepayId)})`);
+  const payBody = { prepay_id: prepayId, outcome: "success" } as const;
+  narrator.request(shownControlRequest(sandboxUrl, "pay", { body: payBody }));
+  const payAnswer = await narrator.expectSandbox(control.pay(payBody));
   if (payAnswer.errMsg !== "requestPayment:ok") narrator.fail(`wx.requestPayment would answer ${payAnswer.errMsg}`);
-  narrator.ok(`${paid.answer.status} ${payAnswer.errMsg}, transaction_id ${payAnswer.order.transaction_id ?? "(none)"}`);
+  narrator.ok(`${SANDBOX_CONTROL_ROUTES.pay.status} ${payAnswer.errMsg}, transaction_id ${payAnswer.order.transaction_id ?? "(none)"}`);
 
   narrator.begin("Pay notify: wait until the API says paid (GET /api/orders/:id, as the result page polls)");
   narrator.request(orderPoll(order.id));
@@ -179,8 +186,8 @@ async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, wai
   if (paidOrder === undefined) narrator.fail(`the order was not paid within ${waitTimeoutMs / 1000} s`);
   result.paid = { amount: paidOrder.totalFee, currency: paidOrder.feeType };
   narrator.ok(`${orderText(paidOrder)} after ${(paidWait.elapsedMs / 1000).toFixed(1)} s, transaction_id ${paidOrder.transactionId ?? "(none)"}`);
-  await showDeliveries(narrator, sandboxUrl, order.id, "pay");
-  await showGatewayView(narrator, stack, order.id, code.openid);
+  await showDeliveries(narrator, control, order.id, "pay");
+  await showGatewayView(narrator, stack, control, order.id, code.openid);
 
   narrator.begin("Partial refund: an admin refunds one item (over mutual TLS to the gateway)");
   const lastItem = paidOrder.items[paidOrder.items.length - 1];
@@ -216,13 +223,12 @@ async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, wai
   narrator.ok(
     `${orderText(refundedOrder)} after ${(refundWait.elapsedMs / 1000).toFixed(1)} s; ${money(refundedOrder.totalFee - refundedOrder.refundedFee, refundedOrder.feeType)} stays paid`,
   );
-  await showDeliveries(narrator, sandboxUrl, order.id, "refund");
+  await showDeliveries(narrator, control, order.id, "refund");
 }
 
 /** What the sandbox recorded of its notify attempts: proof the notify (not a query) did the work. */
-async function showDeliveries(narrator: Narrator, sandboxUrl: string, orderId: string, kind: "pay" | "refund"): Promise<void> {
-  const { answer } = await callSandbox(sandboxUrl, "GET", `/sandbox/deliveries?out_trade_no=${encodeURIComponent(orderId)}&kind=${kind}`, DeliveriesAnswerSchema);
-  const deliveries = narrator.expectSandbox(answer).deliveries;
+async function showDeliveries(narrator: Narrator, control: SandboxControlClient, orderId: string, kind: "pay" | "refund"): Promise<void> {
+  const { deliveries } = await narrator.expectSandbox(control.listDeliveries({ out_trade_no: orderId, kind }));
   const acknowledged = deliveries.find((d) => d.outcome === "acknowledged");
   if (acknowledged === undefined) {
     narrator.note(`${kind} notify: ${deliveries.length} attempt(s), none acknowledged yet; the API learnt it by query instead`);
@@ -232,12 +238,12 @@ async function showDeliveries(narrator: Narrator, sandboxUrl: string, orderId: s
 }
 
 /** Global and institutional details only the gateway sees: the payer's CNY amount, the sub-merchant ids. */
-async function showGatewayView(narrator: Narrator, stack: DevStack, orderId: string, buyerOpenid: string): Promise<void> {
+async function showGatewayView(narrator: Narrator, stack: DevStack, control: SandboxControlClient, orderId: string, buyerOpenid: string): Promise<void> {
   const { merchant } = stack;
   if (merchant.feeType !== "CNY") {
-    const listed = await callSandbox(stack.sandboxUrl, "GET", `/sandbox/orders?out_trade_no=${encodeURIComponent(orderId)}`, OrdersAnswerSchema);
-    narrator.request(listed.request);
-    const view = narrator.expectSandbox(listed.answer).orders[0];
+    const query = { out_trade_no: orderId };
+    narrator.request(shownControlRequest(stack.sandboxUrl, "listOrders", { query }));
+    const view = (await narrator.expectSandbox(control.listOrders(query))).orders[0];
     if (view === undefined) return narrator.fail(`the sandbox has no order ${orderId}`);
     if (view.cash_fee === null || view.cash_fee_type !== "CNY" || view.rate === null) narrator.fail(`a ${view.fee_type} payment should carry cash_fee in CNY and a rate`);
     narrator.ok(

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Product } from "@pay/core/contract";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET } from "@pay/test-kit/merchants";
+import { createSandboxControlClient, SANDBOX_CONTROL_PATHS } from "@pay/sandbox/control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatBanner } from "./banner.js";
 import { createApiClient } from "./api-client.js";
@@ -23,8 +24,7 @@ afterAll(async () => {
 });
 
 async function signIn(stack: DevStack): Promise<string> {
-  const answer = await fetch(`${stack.sandboxUrl}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: stack.merchant.miniProgramAppId }) });
-  const { code } = (await answer.json()) as { code: string };
+  const { code } = await createSandboxControlClient({ baseUrl: stack.sandboxUrl }).createLoginCode({ appid: stack.merchant.miniProgramAppId });
   const session = await createApiClient(stack.apiUrl).call("createSession", { body: { code } });
   if (!session.answer.ok) throw new Error(session.answer.error.message);
   return session.answer.body.token;
@@ -82,7 +82,7 @@ describe("startDevStack", () => {
       expect(banner).toContain("pay.institutional.db (SQLite)");
       expect(banner).toContain("dev.institutional.env (generated now");
       expect(banner).toContain(`sub_mch_id ${stack.merchant.subMchId ?? ""}`);
-      expect(banner).toContain(`${stack.sandboxUrl}/sandbox/cashier?prepay_id=`);
+      expect(banner).toContain(`${stack.sandboxUrl}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=`);
       expect(banner).toContain("Mini-program   apps/miniprogram is not in this checkout yet.");
       expect(banner).toContain(`"appid":"${stack.merchant.miniProgramAppId}"`);
       expect(banner).toContain(`-d '{"items":[{"productId":"mug","quantity":1}]}'`);

@@ -2,6 +2,7 @@ import Router from "@koa/router";
 import Koa from "koa";
 import { createCashierRouter } from "./cashier/cashier.js";
 import type { SandboxContext } from "./context.js";
+import { SANDBOX_CONTROL_PATHS } from "./control/routes.js";
 import { createFaultMiddleware, FaultInjector } from "./faults/faults.js";
 import { Notifier } from "./notifier/notifier.js";
 import { resolveOptions, type SandboxOptionsInput } from "./options.js";
@@ -71,7 +72,7 @@ export function createSandbox(input: SandboxOptionsInput): Sandbox {
 
   const faultMiddleware = createFaultMiddleware(faults);
   app.use(async function faultsOnGatewayPaths(ctx, next): Promise<void> {
-    if (ctx.path.startsWith("/sandbox")) await next();
+    if (ctx.path.startsWith(SANDBOX_CONTROL_PATHS.prefix)) await next();
     else await faultMiddleware(ctx, next);
   });
   app.use(gateway.routes());

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CliError, runCli } from "./cli.js";
+import { createSandboxControlClient } from "./control/client.js";
+import { SANDBOX_CONTROL_PATHS } from "./control/routes.js";
 import type { RunningSandbox } from "./server.js";
 
 function capture() {
@@ -46,15 +48,15 @@ describe("runCli", () => {
     const out = capture();
     const sandbox = await start(["--port", "0"], { stdout: out, newSecret: () => "Z".repeat(32) });
     expect(sandbox.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const merchants = (await (await fetch(`${sandbox.url}/sandbox/merchants`)).json()) as { merchants: { appid: string; mch_id: string }[] };
+    const merchants = await createSandboxControlClient({ baseUrl: sandbox.url }).listMerchants();
     expect(merchants.merchants).toEqual([expect.objectContaining({ appid: "wx0000sandbox0001", mch_id: "1900000001" })]);
 
     const banner = out.text();
     expect(banner).toContain(`listening on ${sandbox.url}`);
     expect(banner).toContain("appid wx0000sandbox0001  mch_id 1900000001  profile domestic");
     expect(banner.split("Z".repeat(32))).toHaveLength(3); // the key and the app secret, each once
-    expect(banner).toContain(`${sandbox.url}/sandbox/cashier?prepay_id=<prepay_id>`);
-    expect(banner).toContain("POST   /sandbox/pay");
+    expect(banner).toContain(`${sandbox.url}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=<prepay_id>`);
+    expect(banner).toContain(`POST   ${SANDBOX_CONTROL_PATHS.pay}`);
     expect(banner).toMatch(/Refunds: .*plain HTTP/);
   });
 
@@ -69,7 +71,7 @@ describe("runCli", () => {
     });
     expect(sandbox.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const caPath = join(dir, "pki", "ca.pem");
-    const body = await httpsGetJson(`${sandbox.url}/sandbox/merchants`, await readFile(caPath, "utf8"));
+    const body = await httpsGetJson(`${sandbox.url}${SANDBOX_CONTROL_PATHS.merchants}`, await readFile(caPath, "utf8"));
     expect(body).toEqual({ merchants: [expect.objectContaining({ mch_id: "1230000109", sub_mch_id: "sub1" })] });
     expect(out.text()).toContain(caPath);
     expect(out.text()).toContain(join(dir, "pki", "1230000109", "apiclient_cert.p12"));

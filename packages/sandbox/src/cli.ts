@@ -3,6 +3,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { GATEWAY_PATHS } from "./app.js";
+import { SANDBOX_CONTROL_PATHS, SANDBOX_CONTROL_ROUTES, type SandboxControlCall } from "./control/routes.js";
 import { HELP_TEXT, parseCliArgs, type CliErrorCode, type CliStart } from "./cli-options.js";
 import { startSandbox, type RunningSandbox, type SandboxTls } from "./server.js";
 import { createSandboxPki, writeSandboxPki, type SandboxPkiPaths } from "./tls/pki.js";
@@ -27,16 +28,30 @@ export interface CliIo {
   readonly newSecret?: () => string;
 }
 
-/** The control API (routes/control.ts and the cashier), listed in the startup banner. */
-const CONTROL_API = [
-  "GET    /sandbox/merchants",
-  "POST   /sandbox/login-codes      {appid, user?}",
-  "POST   /sandbox/pay              {prepay_id, outcome: success|cancel|fail}",
-  "GET    /sandbox/orders           ?out_trade_no=&mch_id=",
-  "GET    /sandbox/deliveries       ?out_trade_no=&kind=pay|refund",
-  "POST   /sandbox/refunds/settle   {mch_id, sub_mch_id?, out_refund_no, status}",
-  "GET|POST|DELETE /sandbox/faults",
-] as const;
+/** What each control call takes, for the startup banner. */
+const CONTROL_HINTS: Record<SandboxControlCall, string> = {
+  listMerchants: "",
+  createLoginCode: "{appid, user?}",
+  pay: "{prepay_id, outcome: success|cancel|fail}",
+  listOrders: "?out_trade_no=&mch_id=",
+  listDeliveries: "?out_trade_no=&kind=pay|refund",
+  settleRefund: "{mch_id, sub_mch_id?, out_refund_no, status}",
+  listFaults: "",
+  addFault: "",
+  clearFaults: "",
+};
+
+/** The control API (SANDBOX_CONTROL_ROUTES), one line per path, listed in the startup banner. */
+function controlApiLines(): string[] {
+  const byPath = new Map<string, { methods: string[]; hint: string }>();
+  for (const [call, route] of Object.entries(SANDBOX_CONTROL_ROUTES) as Array<[SandboxControlCall, (typeof SANDBOX_CONTROL_ROUTES)[SandboxControlCall]]>) {
+    const line = byPath.get(route.path) ?? { methods: [], hint: "" };
+    line.methods.push(route.method);
+    line.hint ||= CONTROL_HINTS[call];
+    byPath.set(route.path, line);
+  }
+  return [...byPath].map(([path, { methods, hint }]) => `${methods.join("|").padEnd(6)} ${hint === "" ? path : `${path.padEnd(26)}${hint}`}`);
+}
 
 /** Addresses that listen everywhere and so name no host a certificate could be issued for. */
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::"]);
@@ -81,9 +96,9 @@ function formatBanner(command: CliStart, url: string, pkiPaths: SandboxPkiPaths 
   lines.push(
     "",
     `Gateway:      ${url} + ${Object.values(GATEWAY_PATHS).join(", ")}`,
-    `Cashier:      ${url}/sandbox/cashier?prepay_id=<prepay_id>`,
+    `Cashier:      ${url}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=<prepay_id>`,
     "Control API:",
-    ...CONTROL_API.map((route) => `  ${route}`),
+    ...controlApiLines().map((line) => `  ${line}`),
     "",
   );
   if (!command.options.requireClientCert) {

@@ -5,7 +5,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import { buildXml, isSignType, parseXml, signParams } from "@pay/core";
 import { createSandboxPki, startSandbox, type FaultRuleInput, type RunningSandbox, type SandboxPki } from "@pay/sandbox";
 import { DIRECT, INSTITUTION } from "@pay/test-kit/merchants";
-import { Agent, request, type Dispatcher } from "undici";
+import { createSandboxControlClient, type OrdersAnswer, type SandboxControlClient } from "@pay/sandbox/control";
+import { Agent, fetch as undiciFetch, request, type Dispatcher } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logging.js";
 import type { GatewayOutcome, MerchantCredentials, UnifiedOrderInput } from "./gateway.js";
@@ -68,39 +69,24 @@ function expectError<T>(outcome: GatewayOutcome<T>) {
   return outcome.error;
 }
 
-interface OrdersView {
-  orders: Array<{
-    out_trade_no: string;
-    sub_mch_id: string | null;
-    trade_state: string;
-    refunds: Array<{ out_refund_no: string; refund_id: string; refund_fee: number; refund_status: string }>;
-  }>;
-}
 
 const plainDispatcher = new Agent();
 
-async function control<T>(sandbox: RunningSandbox, method: "GET" | "POST" | "DELETE", path: string, body?: unknown, dispatcher: Dispatcher = plainDispatcher): Promise<T> {
-  const response = await request(`${sandbox.url}${path}`, {
-    method,
-    dispatcher,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.body.text();
-  if (response.statusCode >= 300) throw new Error(`control ${method} ${path}: HTTP ${response.statusCode} ${text}`);
-  return (text === "" ? undefined : JSON.parse(text)) as T;
+/** The sandbox's control API over `dispatcher` (which trusts the TLS sandbox's CA where needed). */
+function control(sandbox: RunningSandbox, dispatcher: Dispatcher = plainDispatcher): SandboxControlClient {
+  return createSandboxControlClient({ baseUrl: sandbox.url, fetch: (url, init) => undiciFetch(url, { ...init, dispatcher }) });
 }
 
 async function queueFault(sandbox: RunningSandbox, rule: FaultRuleInput, dispatcher?: Dispatcher): Promise<void> {
-  await control(sandbox, "POST", "/sandbox/faults", rule, dispatcher);
+  await control(sandbox, dispatcher).addFault(rule);
 }
 
 async function pay(sandbox: RunningSandbox, prepayId: string, dispatcher?: Dispatcher): Promise<void> {
-  await control(sandbox, "POST", "/sandbox/pay", { prepay_id: prepayId, outcome: "success" }, dispatcher);
+  await control(sandbox, dispatcher).pay({ prepay_id: prepayId, outcome: "success" });
 }
 
-async function ordersView(sandbox: RunningSandbox, outTradeNo: string, dispatcher?: Dispatcher): Promise<OrdersView> {
-  return control<OrdersView>(sandbox, "GET", `/sandbox/orders?out_trade_no=${outTradeNo}`, undefined, dispatcher);
+async function ordersView(sandbox: RunningSandbox, outTradeNo: string, dispatcher?: Dispatcher): Promise<OrdersAnswer> {
+  return control(sandbox, dispatcher).listOrders({ out_trade_no: outTradeNo });
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -213,8 +199,8 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await control(sandbox, "DELETE", "/sandbox/faults");
-  await control(tlsSandbox, "DELETE", "/sandbox/faults", undefined, tlsDispatcher);
+  await control(sandbox).clearFaults();
+  await control(tlsSandbox, tlsDispatcher).clearFaults();
 });
 
 afterAll(async () => {
@@ -562,7 +548,7 @@ describe("refunds over mutual TLS", () => {
     const lossy = await startProxy(() => tlsSandbox.url, { dispatcher: certDispatcher, answerDelayMs: (index) => (index === 0 ? 1000 : 0) });
     proxies.push(lossy);
     const logs = captureLogs();
-    let refundsBeforeRetry: OrdersView["orders"][number]["refunds"] | undefined;
+    let refundsBeforeRetry: OrdersAnswer["orders"][number]["refunds"] | undefined;
     const g = gateway({
       baseUrl: lossy.url,
       timeoutMs: 300,

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { startSandbox, type FaultRuleInput, type RunningSandbox } from "@pay/sandbox";
 import { DIRECT } from "@pay/test-kit/merchants";
-import { Agent, request } from "undici";
+import { createSandboxControlClient, type LoginCodeAnswer, type SandboxControlClient } from "@pay/sandbox/control";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../logging.js";
 import { createLoginClient, type LoginClient, type LoginClientOptions } from "./login-client.js";
@@ -13,7 +13,6 @@ const APP_SECRET = "secret-direct-0123456789abcdef";
 const MERCHANT = { ...DIRECT, appSecrets: { [MINI_APP_ID]: APP_SECRET } };
 
 let sandbox: RunningSandbox;
-const dispatcher = new Agent();
 const clients: LoginClient[] = [];
 
 function captureLogs(): { logger: ReturnType<typeof createLogger>; text: () => string } {
@@ -33,20 +32,17 @@ function loginClient(options: Partial<LoginClientOptions> = {}): LoginClient {
   return client;
 }
 
-async function control<T>(method: "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
-  const response = await request(`${sandbox.url}${path}`, { method, dispatcher, headers: { "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await response.body.text();
-  if (response.statusCode >= 300) throw new Error(`control ${method} ${path}: HTTP ${response.statusCode} ${text}`);
-  return (text === "" ? undefined : JSON.parse(text)) as T;
+function control(): SandboxControlClient {
+  return createSandboxControlClient({ baseUrl: sandbox.url });
 }
 
 /** What wx.login would hand the Mini Program for `user`. */
-function loginCode(user: string): Promise<{ code: string; openid: string }> {
-  return control("POST", "/sandbox/login-codes", { appid: MINI_APP_ID, user });
+function loginCode(user: string): Promise<LoginCodeAnswer> {
+  return control().createLoginCode({ appid: MINI_APP_ID, user });
 }
 
 async function queueFault(rule: FaultRuleInput): Promise<void> {
-  await control("POST", "/sandbox/faults", rule);
+  await control().addFault(rule);
 }
 
 beforeAll(async () => {
@@ -54,13 +50,12 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await control("DELETE", "/sandbox/faults");
+  await control().clearFaults();
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
   await sandbox.stop();
-  await dispatcher.close();
 });
 
 describe("createLoginClient", () => {

@@ -1,27 +1,8 @@
 // Orders, notifies and sandbox look-ups shared by the reliability tests.
 import type { XmlValue } from "@pay/core";
 import type { OrderPaymentResponse } from "@pay/core/contract";
+import { createSandboxControlClient, SandboxControlError, FaultSchema, type DeliveryAttemptView, type DeliveryKind, type SandboxOrderView } from "@pay/sandbox/control";
 import { MERCHANT, type ApiHarness } from "../test-support/api-harness.js";
-
-/** The gateway's view of one order (GET /sandbox/orders). */
-export interface SandboxOrderView {
-  readonly out_trade_no: string;
-  readonly trade_state: string;
-  readonly total_fee: number;
-  readonly transaction_id: string | null;
-  readonly time_end: string | null;
-  readonly refunds: ReadonlyArray<{ readonly out_refund_no: string; readonly refund_fee: number; readonly refund_status: string }>;
-}
-
-/** One notify attempt as the sandbox logged it (GET /sandbox/deliveries). */
-export interface DeliveryView {
-  readonly outTradeNo: string;
-  readonly outRefundNo?: string;
-  readonly attempt: number;
-  readonly copy: boolean;
-  readonly at: number;
-  readonly outcome: "acknowledged" | "rejected" | "http-error" | "network-error" | "timeout";
-}
 
 /** A signed-in user's new pending order, through POST /api/orders. */
 export async function createPendingOrder(h: ApiHarness, user = `user-${Math.random()}`, productId = "tote"): Promise<OrderPaymentResponse & { token: string }> {
@@ -33,26 +14,25 @@ export async function createPendingOrder(h: ApiHarness, user = `user-${Math.rand
 
 /** The gateway's record of an order. */
 export async function sandboxOrder(sandboxUrl: string, outTradeNo: string): Promise<SandboxOrderView> {
-  const view = (await (await fetch(`${sandboxUrl}/sandbox/orders?out_trade_no=${encodeURIComponent(outTradeNo)}`)).json()) as { orders: SandboxOrderView[] };
+  const view = await createSandboxControlClient({ baseUrl: sandboxUrl }).listOrders({ out_trade_no: outTradeNo });
   const order = view.orders[0];
   if (order === undefined) throw new Error(`the sandbox has no order ${outTradeNo}`);
   return order;
 }
 
 /** Every pay or refund notify attempt the sandbox made. */
-export async function deliveries(sandboxUrl: string, kind: "pay" | "refund"): Promise<DeliveryView[]> {
-  return ((await (await fetch(`${sandboxUrl}/sandbox/deliveries?kind=${kind}`)).json()) as { deliveries: DeliveryView[] }).deliveries;
+export async function deliveries(sandboxUrl: string, kind: DeliveryKind): Promise<DeliveryAttemptView[]> {
+  return (await createSandboxControlClient({ baseUrl: sandboxUrl }).listDeliveries({ kind })).deliveries;
 }
 
 /** Queues faults for the next `times` requests on a gateway path. */
 export async function injectFaults(sandboxUrl: string, path: string, faults: readonly unknown[], times = 10): Promise<void> {
-  const response = await fetch(`${sandboxUrl}/sandbox/faults`, { method: "POST", body: JSON.stringify({ path, faults, times }) });
-  if (response.status !== 201) throw new Error(`queueing faults failed: ${response.status} ${await response.text()}`);
+  await createSandboxControlClient({ baseUrl: sandboxUrl }).addFault({ path, faults: faults.map((fault) => FaultSchema.parse(fault)), times });
 }
 
 /** Drops every queued fault. */
 export async function clearFaults(sandboxUrl: string): Promise<void> {
-  await fetch(`${sandboxUrl}/sandbox/faults`, { method: "DELETE" });
+  await createSandboxControlClient({ baseUrl: sandboxUrl }).clearFaults();
 }
 
 /** The fields of a successful pay notify for `order`, as the gateway sends them (direct mode). */
@@ -136,7 +116,7 @@ export async function requestJson(
 
 /** Signs `user` in at an API through a sandbox login code, as wx.login + POST /api/session would. */
 export async function signInAt(apiUrl: string, sandboxUrl: string, user: string): Promise<string> {
-  const { code } = (await (await fetch(`${sandboxUrl}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: MERCHANT.appId, user }) })).json()) as { code: string };
+  const { code } = await createSandboxControlClient({ baseUrl: sandboxUrl }).createLoginCode({ appid: MERCHANT.appId, user });
   const session = await requestJson(apiUrl, "POST", "/api/session", { body: { code } });
   if (session.status !== 200) throw new Error(`sign-in failed: ${session.status} ${JSON.stringify(session.body)}`);
   return session.body.token as string;
@@ -144,6 +124,11 @@ export async function signInAt(apiUrl: string, sandboxUrl: string, user: string)
 
 /** Plays the payer at the sandbox for payment params the API handed out. */
 export async function payAtSandbox(sandboxUrl: string, payment: { readonly package: string }, outcome: "success" | "cancel" | "fail" = "success"): Promise<Record<string, unknown>> {
-  const answer = await fetch(`${sandboxUrl}/sandbox/pay`, { method: "POST", body: JSON.stringify({ prepay_id: payment.package.replace(/^prepay_id=/, ""), outcome }) });
-  return (await answer.json()) as Record<string, unknown>;
+  try {
+    return await createSandboxControlClient({ baseUrl: sandboxUrl }).pay({ prepay_id: payment.package.replace(/^prepay_id=/, ""), outcome });
+  } catch (error) {
+    // A refused payment is an answer the tests look at, not a failure.
+    if (error instanceof SandboxControlError && error.answer !== undefined) return error.answer;
+    throw error;
+  }
 }

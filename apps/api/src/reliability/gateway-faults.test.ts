@@ -129,8 +129,8 @@ describe.each(DATABASES)("gateway faults on orderquery, closeorder, refund and r
     const created = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 100 }, headers: admin(`sweep-${what.replace(/\W/g, "-")}-${kind}`) });
     expect(created.status).toBe(201);
     const refundId = (created.body as unknown as RefundResponse).refund.id;
-    const settled = await fetch(`${h.sandbox.url}/sandbox/refunds/settle`, { method: "POST", body: JSON.stringify({ mch_id: h.config.merchant.mchId, out_refund_no: refundId, status: "SUCCESS" }) });
-    expect(settled.status).toBe(200);
+    const settled = await h.control.settleRefund({ mch_id: h.config.merchant.mchId, out_refund_no: refundId, status: "SUCCESS" });
+    expect(settled.refund_status).toBe("SUCCESS");
     await injectFaults(h.sandbox.url, "/pay/refundquery", faults, 100);
     offset += 6000;
     const faulted = await sweepOnce(h.services);

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { Order, OrderPaymentResponse } from "@pay/core/contract";
 import { buildSignedPayNotify } from "@pay/core/testing";
 import { createSandboxPki, startSandbox, type RunningSandbox } from "@pay/sandbox";
+import { createSandboxControlClient } from "@pay/sandbox/control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../env.js";
 import { createLogger } from "../logging.js";
@@ -102,7 +103,7 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
   }
 
   it("runs the whole money path, refusals and faults, with everything captured", async () => {
-    const codeAnswer = (await (await fetch(`${sandbox.url}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: MERCHANT.appId, user: "secret-keeper" }) })).json()) as { code: string };
+    const codeAnswer = await createSandboxControlClient({ baseUrl: sandbox.url }).createLoginCode({ appid: MERCHANT.appId, user: "secret-keeper" });
     const session = await call("session", "POST", "/api/session", { body: { code: codeAnswer.code } });
     expect(session.status).toBe(200);
     const token = session.body.token as string;

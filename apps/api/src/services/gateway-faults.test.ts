@@ -1,4 +1,5 @@
 import type { OrderPaymentResponse } from "@pay/core/contract";
+import { FaultSchema } from "@pay/sandbox/control";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, eventually, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
 import { DATABASES } from "../test-support/databases.js";
@@ -12,11 +13,10 @@ describe.each(DATABASES)("gateway faults on %s", (kind) => {
     await h.close();
   });
   afterEach(async () => {
-    await fetch(`${h.sandbox.url}/sandbox/faults`, { method: "DELETE" });
+    await h.control.clearFaults();
   });
 
-  const fault = (path: string, faults: unknown[], times = 10) =>
-    fetch(`${h.sandbox.url}/sandbox/faults`, { method: "POST", body: JSON.stringify({ path, faults, times }) });
+  const fault = (path: string, faults: unknown[], times = 10) => h.control.addFault({ path, faults: faults.map((f) => FaultSchema.parse(f)), times });
 
   it.each([
     ["a timeout", [{ kind: "timeout" }], 504, "GATEWAY_TIMEOUT"],
@@ -33,11 +33,11 @@ describe.each(DATABASES)("gateway faults on %s", (kind) => {
     const stored = await h.database.db.selectFrom("orders").selectAll().where("idempotency_key", "=", key).executeTakeFirstOrThrow();
     expect(stored, JSON.stringify(stored)).toMatchObject({ status: "pending", prepay_id: null });
 
-    await fetch(`${h.sandbox.url}/sandbox/faults`, { method: "DELETE" });
+    await h.control.clearFaults();
     const retried = await h.request("POST", "/api/orders", { token, body: { items: [{ productId: "mug", quantity: 1 }] }, headers: { "idempotency-key": key } });
     expect(retried.status).toBe(201);
     expect((retried.body as unknown as OrderPaymentResponse).order.id).toBe(stored.id);
-    const gatewayOrders = (await (await fetch(`${h.sandbox.url}/sandbox/orders?out_trade_no=${stored.id}`)).json()) as { orders: unknown[] };
+    const gatewayOrders = await h.control.listOrders({ out_trade_no: stored.id });
     expect(gatewayOrders.orders).toHaveLength(1);
   });
 
@@ -53,12 +53,12 @@ describe.each(DATABASES)("gateway faults on %s", (kind) => {
     const reserved = await h.database.db.selectFrom("orders").select(["reserved_refund_fee", "refunded_fee"]).where("id", "=", created.order.id).executeTakeFirstOrThrow();
     expect(reserved).toEqual({ reserved_refund_fee: 100, refunded_fee: 0 });
 
-    await fetch(`${h.sandbox.url}/sandbox/faults`, { method: "DELETE" });
+    await h.control.clearFaults();
     const retried = await h.request("POST", `/api/admin/orders/${created.order.id}/refunds`, { body: { refundFee: 100 }, headers });
     expect(retried.status).toBe(201);
     const refunds = await h.database.db.selectFrom("refunds").selectAll().where("order_id", "=", created.order.id).execute();
     expect(refunds).toHaveLength(1);
-    const view = (await (await fetch(`${h.sandbox.url}/sandbox/orders?out_trade_no=${created.order.id}`)).json()) as { orders: Array<{ refunds: unknown[] }> };
+    const view = await h.control.listOrders({ out_trade_no: created.order.id });
     expect(view.orders[0]?.refunds).toHaveLength(1);
   });
 

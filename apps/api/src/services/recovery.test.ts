@@ -49,7 +49,7 @@ describe.each(DATABASES)("lost notifies and the background sweep on %s", (kind) 
     report = await sweepOnce(h.services);
     expect(report.closed).toBeGreaterThanOrEqual(1);
     expect((await get(token, abandoned.order.id)).status).toBe("closed");
-    const gatewayView = (await (await fetch(`${h.sandbox.url}/sandbox/orders?out_trade_no=${abandoned.order.id}`)).json()) as { orders: Array<{ trade_state: string }> };
+    const gatewayView = await h.control.listOrders({ out_trade_no: abandoned.order.id });
     expect(gatewayView.orders[0]?.trade_state).toBe("CLOSED");
 
     // Refund notifies are lost too: the sweep's refundquery settles the refund.

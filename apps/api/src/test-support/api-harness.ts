@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import { Agent, fetch as undiciFetch } from "undici";
 import { createSandboxPki, startSandbox, type RunningSandbox, type StartSandboxOptions } from "@pay/sandbox";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
+import { createSandboxControlClient, SandboxControlError, type SandboxControlClient, type SandboxControlFetch } from "@pay/sandbox/control";
 import { createApp } from "../app.js";
 import type { Clock } from "../clock.js";
 import type { DatabaseDialect } from "../db/database.js";
@@ -41,6 +42,8 @@ export interface JsonAnswer {
 export interface ApiHarness {
   readonly url: string;
   readonly sandbox: RunningSandbox;
+  /** The sandbox's control API (trusting its CA when it serves HTTPS). */
+  readonly control: SandboxControlClient;
   readonly services: ServiceContext;
   readonly config: AppConfig;
   readonly database: TestDatabase;
@@ -104,8 +107,8 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
   const login = createLoginClient({ baseUrl: sandbox.url, appId: MERCHANT.appId, appSecret: MERCHANT.appSecret, logger, ...(pki === undefined ? {} : { ca: pki.ca.cert }) });
   // The test's own calls to the sandbox (playing the WeChat client) trust its CA when it serves HTTPS.
   const trust = pki === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, pki.ca.cert] } });
-  const sandboxFetch = (url: string, init: { method: string; body: string }): Promise<{ json(): Promise<unknown> }> =>
-    trust === undefined ? fetch(url, init) : undiciFetch(url, { ...init, dispatcher: trust });
+  const sandboxFetch: SandboxControlFetch = (url, init) => (trust === undefined ? fetch(url, init) : undiciFetch(url, { ...init, dispatcher: trust }));
+  const control = createSandboxControlClient({ baseUrl: sandbox.url, fetch: sandboxFetch });
   const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, login, logger, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const callback = app.callback();
   handler = (req, res) => void callback(req, res);
@@ -132,22 +135,27 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
   return {
     url: apiUrl,
     sandbox,
+    control,
     services,
     config,
     database,
     logs,
     request,
     async signIn(user = "alice") {
-      const codeAnswer = await sandboxFetch(`${sandbox.url}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: MERCHANT.appId, user }) });
-      const { code } = (await codeAnswer.json()) as { code: string };
+      const { code } = await control.createLoginCode({ appid: MERCHANT.appId, user });
       const session = await request("POST", "/api/session", { body: { code } });
       if (session.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(session.body)}`);
       return session.body.token as string;
     },
     async pay(payment, outcome = "success") {
       const prepayId = payment.package.replace(/^prepay_id=/, "");
-      const answer = await sandboxFetch(`${sandbox.url}/sandbox/pay`, { method: "POST", body: JSON.stringify({ prepay_id: prepayId, outcome }) });
-      return (await answer.json()) as Record<string, unknown>;
+      try {
+        return await control.pay({ prepay_id: prepayId, outcome });
+      } catch (error) {
+        // A refused payment (closed, expired, already paid) is an answer the tests look at, not a failure.
+        if (error instanceof SandboxControlError && error.answer !== undefined) return error.answer;
+        throw error;
+      }
     },
     async close() {
       server.closeAllConnections();

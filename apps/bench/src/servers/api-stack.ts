@@ -7,6 +7,7 @@ import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
 import { startSandbox } from "@pay/sandbox";
 import { merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
 import { freePort } from "@pay/test-kit/ports";
+import { createSandboxControlClient } from "@pay/sandbox/control";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET } from "../data/merchant.js";
 import { openPostgresSeed, openSqliteSeed, type SeedDatabase, type SeedUser } from "../data/seed.js";
 import { startChild, type ChildServer } from "./children.js";
@@ -89,12 +90,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     merchants: [sandboxMerchant(MERCHANT)],
     requireClientCert: false,
   });
+  const control = createSandboxControlClient({ baseUrl: sandbox.url });
   let postgres: BenchPostgres | undefined;
   const children: ChildServer[] = [];
   const databases: SeedDatabase[] = [];
 
   const signIn = async (apiUrl: string, user: string): Promise<{ openid: string; token: string }> => {
-    const { code, openid } = (await postJson(`${sandbox.url}/sandbox/login-codes`, { appid: MERCHANT.appId, user })) as { code: string; openid: string };
+    const { code, openid } = await control.createLoginCode({ appid: MERCHANT.appId, user });
     const { token } = (await postJson(`${apiUrl}/api/session`, { code }, { [CONTRACT_VERSION_HEADER]: CONTRACT_VERSION })) as { token: string };
     return { openid, token };
   };

@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createSandboxControlClient, type SandboxOrderView } from "@pay/sandbox/control";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { writeConfigModule } from "../../scripts/build.mjs";
 import { checkBuildOutput } from "../support/check-output.js";
@@ -16,13 +17,6 @@ interface Phone {
   readonly wechat: WeChatShim;
 }
 
-interface SandboxOrder {
-  readonly out_trade_no: string;
-  readonly trade_state: string;
-  readonly total_fee: number;
-  readonly transaction_id: string | null;
-}
-
 /** This run's build, pointed at `apiUrl` the way scripts/build.mjs points it (config.js), in a folder of its own. */
 function buildFor(apiUrl: string, scratch: string): string {
   const dir = join(scratch, "dist");
@@ -32,14 +26,13 @@ function buildFor(apiUrl: string, scratch: string): string {
   return dir;
 }
 
-async function sandboxOrders(tiers: ThreeTiers, outTradeNo: string): Promise<SandboxOrder[]> {
-  const answer = await fetch(`${tiers.sandbox.url}/sandbox/orders?out_trade_no=${outTradeNo}`);
-  return ((await answer.json()) as { orders: SandboxOrder[] }).orders;
+async function sandboxOrders(tiers: ThreeTiers, outTradeNo: string): Promise<SandboxOrderView[]> {
+  return (await createSandboxControlClient({ baseUrl: tiers.sandbox.url }).listOrders({ out_trade_no: outTradeNo })).orders;
 }
 
 async function notifyOutcomes(tiers: ThreeTiers, outTradeNo: string): Promise<string[]> {
-  const answer = await fetch(`${tiers.sandbox.url}/sandbox/deliveries?out_trade_no=${outTradeNo}&kind=pay`);
-  return ((await answer.json()) as { deliveries: { outcome: string }[] }).deliveries.map((d) => d.outcome);
+  const { deliveries } = await createSandboxControlClient({ baseUrl: tiers.sandbox.url }).listDeliveries({ out_trade_no: outTradeNo, kind: "pay" });
+  return deliveries.map((d) => d.outcome);
 }
 
 /** Waits (real time) until `check` holds. */

@@ -1,9 +1,10 @@
 import { verifySign } from "@pay/core";
+import { createSandboxControlClient, SandboxControlError, type PayOutcome } from "@pay/sandbox/control";
 import type { WxRequestOption, WxRequestPaymentOption } from "../../src/utils/wx-port.js";
 import type { Platform } from "./mini-runtime.js";
 
 /** What the payer does on the payment sheet, as the sandbox's control API takes it. */
-export type PayerAction = "success" | "cancel" | "fail";
+export type PayerAction = PayOutcome;
 
 /** The WeChat client for end-to-end tests: real HTTP, and a payer steered through the sandbox. */
 export interface WeChatShim extends Platform {
@@ -28,18 +29,13 @@ export interface WeChatShimOptions {
 
 const PAYMENT_FIELDS = ["nonceStr", "package", "paySign", "signType", "timeStamp"];
 
-async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return (await response.json()) as Record<string, unknown>;
-}
-
 /**
- * - wx.login: a fresh code from the sandbox's POST /sandbox/login-codes (the API trades it at the
+ * - wx.login: a fresh code from the sandbox's control API, createLoginCode (the API trades it at the
  *   sandbox's /sns/jscode2session, as it would at api.weixin.qq.com);
  * - wx.request: a real HTTP request with fetch; success for any HTTP status with `data` parsed as JSON
  *   when it is JSON, fail with "request:fail ..." when there is no answer, as WeChat does;
  * - wx.requestPayment: takes exactly the five fields, all strings, checks paySign with the merchant
- *   key (WeChat refuses a bad one), then plays the payer through POST /sandbox/pay with the prepay_id
+ *   key (WeChat refuses a bad one), then plays the payer through the control API's pay with the prepay_id
  *   from `package`; the sandbox marks the order paid and sends its notify, and its errMsg goes back
  *   to success ("requestPayment:ok") or fail (anything else).
  */
@@ -48,6 +44,7 @@ export function createWeChatShim(options: WeChatShimOptions): WeChatShim {
   const payments: Record<string, unknown>[] = [];
   const traffic: string[] = [];
   const refusals: string[] = [];
+  const control = createSandboxControlClient({ baseUrl: options.sandboxUrl });
 
   function refuse(option: WxRequestPaymentOption, reason: string): void {
     refusals.push(reason);
@@ -64,9 +61,9 @@ export function createWeChatShim(options: WeChatShimOptions): WeChatShim {
       actions.push(...next);
     },
     login(option) {
-      postJson(`${options.sandboxUrl}/sandbox/login-codes`, { appid: options.appId, user: options.user }).then(
-        (answer) => (typeof answer.code === "string" ? option.success({ code: answer.code, errMsg: "login:ok" }) : option.fail({ errMsg: `login:fail ${JSON.stringify(answer)}` })),
-        (error: unknown) => option.fail({ errMsg: `login:fail ${String(error)}` }),
+      control.createLoginCode({ appid: options.appId, user: options.user }).then(
+        (answer) => option.success({ code: answer.code, errMsg: "login:ok" }),
+        (error: unknown) => option.fail({ errMsg: `login:fail ${error instanceof Error ? error.message : String(error)}` }),
       );
     },
     request(option: WxRequestOption) {
@@ -108,14 +105,19 @@ export function createWeChatShim(options: WeChatShimOptions): WeChatShim {
       );
       if (!signed.ok) return refuse(option, "支付验证签名失败");
       const prepayId = /^prepay_id=(.+)$/.exec(option.package)?.[1] ?? "";
-      postJson(`${options.sandboxUrl}/sandbox/pay`, { prepay_id: prepayId, outcome: actions.shift() ?? "success" }).then(
-        (answer) => {
-          const result = { errMsg: typeof answer.errMsg === "string" ? answer.errMsg : "requestPayment:fail system error" };
-          if (result.errMsg === "requestPayment:ok") option.success(result);
-          else option.fail(result);
-          option.complete(result);
+      const finish = (errMsg: string): void => {
+        const result = { errMsg };
+        if (result.errMsg === "requestPayment:ok") option.success(result);
+        else option.fail(result);
+        option.complete(result);
+      };
+      control.pay({ prepay_id: prepayId, outcome: actions.shift() ?? "success" }).then(
+        (answer) => finish(answer.errMsg),
+        (error: unknown) => {
+          // A refused payment (paid, closed, expired) still gives the page WeChat's errMsg.
+          if (error instanceof SandboxControlError && error.answer !== undefined) finish(error.answer.errMsg ?? "requestPayment:fail system error");
+          else refuse(option, `system error (${String(error)})`);
         },
-        (error: unknown) => refuse(option, `system error (${String(error)})`),
       );
     },
   };

@@ -1,5 +1,5 @@
 // The page's only style sheet and script, inlined under the response's CSP nonce: the cashier makes no
-// request but the POST to /sandbox/pay. Plain strings because this package compiles without the DOM lib.
+// request but the POST to the pay path (from the path table, in the page's data-pay-path). Plain strings because this package compiles without the DOM lib.
 
 /** The payment sheet's style sheet (WeChat's colours, system fonts, mobile first). */
 export const CASHIER_CSS = `
@@ -176,7 +176,7 @@ body {
 `;
 
 /**
- * Drives the Pay and Cancel buttons: one POST to /sandbox/pay at a time (both buttons disabled while it
+ * Drives the Pay and Cancel buttons: one POST to the page's data-pay-path at a time (both buttons disabled while it
  * runs, so a double click pays once), then the paid or cancelled panel, or a message chosen by error code.
  * All text goes in through textContent.
  */
@@ -186,6 +186,7 @@ export const CASHIER_SCRIPT = `
   const root = document.getElementById("cashier");
   if (root === null || root.dataset.state !== "open") return;
   const prepayId = root.dataset.prepayId;
+  const payPath = root.dataset.payPath;
   const buttons = Array.from(root.querySelectorAll("button[data-outcome]"));
   const message = document.getElementById("cashier-message");
   const MESSAGES = {
@@ -216,7 +217,7 @@ export const CASHIER_SCRIPT = `
     let settled = false;
     try {
       const outcome = button.dataset.outcome;
-      const response = await fetch("/sandbox/pay", {
+      const response = await fetch(payPath, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ prepay_id: prepayId, outcome }),

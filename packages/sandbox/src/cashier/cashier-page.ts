@@ -1,3 +1,4 @@
+import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
 import { CASHIER_CSS, CASHIER_SCRIPT } from "./cashier-assets.js";
 import type { CashierStatus, CashierView } from "./cashier-view.js";
 import { escapeHtml } from "./escape-html.js";
@@ -131,7 +132,7 @@ export function renderCashierPage(view: CashierView, nonce: string): string {
   if (view.status === "open") panels = actionPanels(view);
   else if (view.status === "paid") panels = paidPanel(view, false);
   else panels = statusPanel(view, view.status);
-  const body = `<main class="card" id="cashier" data-state="${escapeHtml(view.status)}" data-prepay-id="${escapeHtml(view.prepayId)}">
+  const body = `<main class="card" id="cashier" data-state="${escapeHtml(view.status)}" data-prepay-id="${escapeHtml(view.prepayId)}" data-pay-path="${escapeHtml(SANDBOX_CONTROL_PATHS.pay)}">
 <header class="merchant">
 <div class="avatar">${ICONS.shop}</div>
 <div class="merchant-text">
@@ -161,7 +162,7 @@ ${panels}
 export function renderNotFoundPage(prepayId: string | undefined, nonce: string): string {
   const text =
     prepayId === undefined
-      ? "The link has no prepay_id. Open the cashier as /sandbox/cashier?prepay_id=… with the prepay_id from unifiedorder."
+      ? `The link has no prepay_id. Open the cashier as ${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=… with the prepay_id from unifiedorder.`
       : "No order in this sandbox has this prepay_id. It may be mistyped, replaced by a newer one, or from a sandbox that has since restarted.";
   const body = `<main class="card" id="cashier" data-state="not-found">
 ${result({ panel: "not-found", tone: "warning", icon: "question", title: "Payment not found", text, rows: row("prepay_id", prepayId, { ident: true }) })}

@@ -7,6 +7,7 @@ import { buildXml, generateNonceStr, parsePayNotify, parseXml, signParams, verif
 import { chromium, type Browser, type Page, type Response as PageResponse } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createManualClock, type ManualClock } from "../clock.js";
+import { cashierUrl as cashierUrlAt, SANDBOX_CONTROL_PATHS } from "../control/routes.js";
 import type { MerchantInput } from "../options.js";
 import { startSandbox, type RunningSandbox } from "../server.js";
 import { renderCashierPage, renderNotFoundPage } from "./cashier-page.js";
@@ -193,7 +194,7 @@ describe("cashier page in Chromium", () => {
   let requested: string[];
   let origins: Set<string>;
 
-  const cashierUrl = (prepayId: string, base = sandbox.url): string => `${base}/sandbox/cashier?prepay_id=${encodeURIComponent(prepayId)}`;
+  const cashierUrl = (prepayId: string, base = sandbox.url): string => cashierUrlAt(base, prepayId);
   const notifiesFor = (outTradeNo: string): string[] =>
     receiver.bodies.filter((body) => {
       const fields = parseXml(body);
@@ -310,7 +311,7 @@ describe("cashier page in Chromium", () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     let payRequests = 0;
-    await page.route("**/sandbox/pay", async (route) => {
+    await page.route(`**${SANDBOX_CONTROL_PATHS.pay}`, async (route) => {
       payRequests += 1;
       await held;
       await route.continue();
@@ -353,7 +354,7 @@ describe("cashier page in Chromium", () => {
   it("shows ORDER_PAID as a message when the order was paid after the sheet opened", async () => {
     const order = await placeOrder(sandbox, receiver.url, DOMESTIC, { body: "Paid elsewhere", totalFee: 990 });
     await gotoOk(page, cashierUrl(order.prepayId));
-    const paid = await fetch(`${sandbox.url}/sandbox/pay`, { method: "POST", body: JSON.stringify({ prepay_id: order.prepayId, outcome: "success" }) });
+    const paid = await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.pay}`, { method: "POST", body: JSON.stringify({ prepay_id: order.prepayId, outcome: "success" }) });
     expect(paid.status).toBe(200);
     const transactionId = sandbox.context.store.findOrderByPrepayId(order.prepayId)?.transactionId;
 
@@ -419,7 +420,7 @@ describe("cashier page in Chromium", () => {
     await expect(page.locator("button").count()).resolves.toBe(0);
     await page.screenshot({ path: "/tmp/cashier-404.png", fullPage: true });
 
-    const missing = await gotoOk(page, `${sandbox.url}/sandbox/cashier`);
+    const missing = await gotoOk(page, `${sandbox.url}${SANDBOX_CONTROL_PATHS.cashier}`);
     expect(missing.status()).toBe(404);
     await expect(page.locator("#cashier").textContent()).resolves.toContain("The link has no prepay_id.");
   });

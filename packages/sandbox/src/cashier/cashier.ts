@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import Router from "@koa/router";
 import type { Context } from "koa";
 import type { SandboxContext } from "../context.js";
+import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
 import { renderCashierPage, renderNotFoundPage } from "./cashier-page.js";
 import { cashierViewOf } from "./cashier-view.js";
 
@@ -35,9 +36,9 @@ function replyHtml(ctx: Context, status: number, render: (nonce: string) => stri
 
 /** GET /sandbox/cashier?prepay_id=…: the payer's payment sheet for the order behind a prepay_id. */
 export function createCashierRouter(sandbox: SandboxContext): Router {
-  const router = new Router({ prefix: "/sandbox" });
+  const router = new Router();
 
-  router.get("/cashier", (ctx) => {
+  router.get(SANDBOX_CONTROL_PATHS.cashier, (ctx) => {
     const query = ctx.query.prepay_id;
     const prepayId = typeof query === "string" && query !== "" ? query : undefined;
     const order = prepayId !== undefined && prepayId.length <= MAX_PREPAY_ID_LENGTH ? sandbox.store.findOrderByPrepayId(prepayId) : undefined;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
 import { callGateway, DIRECT, orderFields, withSandbox } from "../test-support/harness.js";
 import { parseFaultHeader } from "./faults.js";
 
@@ -59,15 +60,15 @@ describe("fault injection", () => {
 
   it("applies queued faults from the control API to the next N requests on a path", async () => {
     await withSandbox({}, async (sandbox) => {
-      const rule = await fetch(`${sandbox.url}/sandbox/faults`, { method: "POST", body: JSON.stringify({ path: "/pay/orderquery", faults: [{ kind: "http", status: 503 }], times: 2 }) });
+      const rule = await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.faults}`, { method: "POST", body: JSON.stringify({ path: "/pay/orderquery", faults: [{ kind: "http", status: 503 }], times: 2 }) });
       expect(rule.status).toBe(201);
       expect((await callGateway(sandbox, "/pay/unifiedorder", orderFields())).status).toBe(200);
       expect((await callGateway(sandbox, "/pay/orderquery", query)).status).toBe(503);
       expect((await callGateway(sandbox, "/pay/orderquery", query)).status).toBe(503);
       expect((await callGateway(sandbox, "/pay/orderquery", query)).fields?.err_code).toBe("ORDERNOTEXIST");
-      await fetch(`${sandbox.url}/sandbox/faults`, { method: "POST", body: JSON.stringify({ path: "*", faults: [{ kind: "garbage" }], times: 5 }) });
-      expect(await (await fetch(`${sandbox.url}/sandbox/faults`)).json()).toMatchObject({ faults: [{ path: "*", remaining: 5 }] });
-      expect((await fetch(`${sandbox.url}/sandbox/faults`, { method: "DELETE" })).status).toBe(204);
+      await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.faults}`, { method: "POST", body: JSON.stringify({ path: "*", faults: [{ kind: "garbage" }], times: 5 }) });
+      expect(await (await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.faults}`)).json()).toMatchObject({ faults: [{ path: "*", remaining: 5 }] });
+      expect((await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.faults}`, { method: "DELETE" })).status).toBe(204);
       expect((await callGateway(sandbox, "/pay/orderquery", query)).fields?.err_code).toBe("ORDERNOTEXIST");
     });
   });
@@ -77,7 +78,7 @@ describe("fault injection", () => {
       const header = await fetch(`${sandbox.url}/pay/orderquery`, { method: "POST", body: "<xml/>", headers: { "x-sandbox-fault": "explode" } });
       expect(header.status).toBe(400);
       expect(await header.text()).toContain("explode");
-      const rule = await fetch(`${sandbox.url}/sandbox/faults`, { method: "POST", body: JSON.stringify({ path: "/pay/orderquery", faults: [{ kind: "http", status: 200 }] }) });
+      const rule = await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.faults}`, { method: "POST", body: JSON.stringify({ path: "/pay/orderquery", faults: [{ kind: "http", status: 200 }] }) });
       expect(rule.status).toBe(400);
       expect(await rule.text()).toContain("faults.0");
     });

@@ -1,24 +1,8 @@
 import type { Middleware } from "koa";
-import { z } from "zod";
+import type { z } from "zod";
+import { FaultRuleSchema, FaultSchema, type Fault, type FaultRuleInput } from "../control/schemas.js";
 
-/** A fault to inject into one gateway answer. */
-export const FaultSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("delay"), ms: z.number().int().min(0).max(120_000) }),
-  z.object({ kind: z.literal("timeout") }),
-  z.object({ kind: z.literal("http"), status: z.number().int().min(500).max(599) }),
-  z.object({ kind: z.literal("garbage") }),
-  z.object({ kind: z.literal("systemerror") }),
-]);
-export type Fault = z.infer<typeof FaultSchema>;
-
-/** A queued fault rule set over the control API: applies to the next `times` requests on `path`. */
-export const FaultRuleSchema = z.object({
-  /** A gateway path such as `/pay/unifiedorder`, or `*` for every gateway path. */
-  path: z.string().min(1),
-  faults: z.array(FaultSchema).min(1),
-  times: z.number().int().min(1).max(10_000).default(1),
-});
-export type FaultRuleInput = z.input<typeof FaultRuleSchema>;
+export { FaultRuleSchema, FaultSchema, type Fault, type FaultRuleInput };
 export type FaultRule = z.output<typeof FaultRuleSchema> & { remaining: number };
 
 export const FAULT_HEADER = "x-sandbox-fault";

@@ -1,7 +1,7 @@
 import { parsePayNotify } from "@pay/core";
 import { describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
-import { DIRECT, orderFields, pay, placeOrder, startReceiver, SUCCESS_REPLY, waitFor, withSandbox } from "../test-support/harness.js";
+import { controlOf, DIRECT, orderFields, pay, placeOrder, startReceiver, SUCCESS_REPLY, waitFor, withSandbox } from "../test-support/harness.js";
 import { NOTIFY_RETRY_SCHEDULE_MS } from "./notifier.js";
 
 describe("pay notify delivery", () => {
@@ -54,7 +54,7 @@ describe("pay notify delivery", () => {
         await clock.advance(24 * 3600 * 1000);
         expect(log()).toHaveLength(4);
         // The control API shows the same log.
-        const shown = (await (await fetch(`${sandbox.url}/sandbox/deliveries?out_trade_no=${String(fields.out_trade_no)}`)).json()) as { deliveries: unknown[] };
+        const shown = await controlOf(sandbox).listDeliveries({ out_trade_no: String(fields.out_trade_no) });
         expect(shown.deliveries).toHaveLength(4);
       });
     } finally {

@@ -1,46 +1,68 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
-import { z } from "zod";
+import type { z } from "zod";
 import type { SandboxContext } from "../context.js";
-import { FaultRuleSchema, type FaultInjector } from "../faults/faults.js";
+import { SANDBOX_CONTROL_ROUTES, type SandboxControlAnswer, type SandboxControlCall } from "../control/routes.js";
+import { SANDBOX_CONTROL_ERROR_STATUS, type ControlErrorAnswer, type SandboxControlErrorCode, type SandboxOrderView } from "../control/schemas.js";
+import type { FaultInjector } from "../faults/faults.js";
 import { readRawBody, replyJson } from "../http.js";
 import { payByPrepayId, settleRefund } from "../state/payments.js";
 import type { SandboxOrder } from "../state/types.js";
 
-const PayRequestSchema = z.object({ prepay_id: z.string().min(1).max(64), outcome: z.enum(["success", "cancel", "fail"]) }).strict();
-const LoginCodeRequestSchema = z.object({ appid: z.string().min(1), user: z.string().min(1).max(64).default("demo-user") }).strict();
-const SettleRefundSchema = z
-  .object({ mch_id: z.string().min(1), sub_mch_id: z.string().optional(), out_refund_no: z.string().min(1), status: z.enum(["SUCCESS", "CHANGE", "REFUNDCLOSE"]) })
-  .strict();
+const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 
-function badRequest(ctx: Context, message: string): void {
-  replyJson(ctx, 400, { error: { code: "BAD_REQUEST", message } });
+/** An error answer with the status its code maps to. */
+function replyError(ctx: Context, code: SandboxControlErrorCode, message: string, extra: Pick<ControlErrorAnswer, "errMsg"> = {}): void {
+  const answer: ControlErrorAnswer = { error: { code, message }, ...extra };
+  replyJson(ctx, SANDBOX_CONTROL_ERROR_STATUS[code], answer);
 }
 
-async function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T | undefined> {
-  const body = await readRawBody(ctx, 64 * 1024);
+/** A successful answer, typed by the call's answer schema, with the call's status. */
+function reply<N extends SandboxControlCall>(ctx: Context, call: N, answer: SandboxControlAnswer<N>): void {
+  const { status } = SANDBOX_CONTROL_ROUTES[call];
+  if (answer === undefined) ctx.status = status;
+  else replyJson(ctx, status, answer);
+}
+
+function refusal(error: z.ZodError, what: string): string {
+  const issue = error.issues[0];
+  return `Field ${issue?.path.join(".") || what}: ${issue?.message ?? "invalid"}`;
+}
+
+/** Reads and parses a JSON body with `schema`; answers 400 BAD_REQUEST naming the field and returns undefined when it fails. */
+async function readBody<S extends z.ZodType>(ctx: Context, schema: S): Promise<z.output<S> | undefined> {
+  const body = await readRawBody(ctx, MAX_CONTROL_BODY_BYTES);
   if (!body.ok) {
-    badRequest(ctx, "The body is too large or was cut off.");
+    replyError(ctx, "BAD_REQUEST", "The body is too large or was cut off.");
     return undefined;
   }
   let value: unknown;
   try {
     value = JSON.parse(body.body.toString("utf8") || "{}");
   } catch {
-    badRequest(ctx, "The body is not JSON.");
+    replyError(ctx, "BAD_REQUEST", "The body is not JSON.");
     return undefined;
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    badRequest(ctx, `Field ${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
+    replyError(ctx, "BAD_REQUEST", refusal(parsed.error, "body"));
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** Parses the query string with `schema`; answers 400 BAD_REQUEST naming the parameter when it fails. */
+function readQuery<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> | undefined {
+  const parsed = schema.safeParse(ctx.query);
+  if (!parsed.success) {
+    replyError(ctx, "BAD_REQUEST", refusal(parsed.error, "query"));
     return undefined;
   }
   return parsed.data;
 }
 
 /** An order as the control API shows it (the gateway's view, snake_case like the protocol). */
-export function orderView(order: SandboxOrder): Record<string, unknown> {
+export function orderView(order: SandboxOrder): SandboxOrderView {
   return {
     mch_id: order.mchId,
     sub_mch_id: order.subMchId ?? null,
@@ -61,68 +83,71 @@ export function orderView(order: SandboxOrder): Record<string, unknown> {
   };
 }
 
-/** The control API that lets tests and the mini-program shim play the WeChat client and steer the gateway. */
+/**
+ * The control API that lets tests and the mini-program shim play the WeChat client and steer the gateway.
+ * Methods, paths, request schemas, answer shapes and statuses come from SANDBOX_CONTROL_ROUTES.
+ */
 export function createControlRouter(sandbox: SandboxContext, faults: FaultInjector): Router {
-  const router = new Router({ prefix: "/sandbox" });
+  const router = new Router();
+  const R = SANDBOX_CONTROL_ROUTES;
 
-  router.get("/merchants", (ctx) => {
-    replyJson(ctx, 200, {
+  router.get(R.listMerchants.path, (ctx) => {
+    reply(ctx, "listMerchants", {
       merchants: sandbox.options.merchants.map((m) => ({ appid: m.appId, mch_id: m.mchId, sub_appid: m.subAppId ?? null, sub_mch_id: m.subMchId ?? null, profile: m.profile })),
     });
   });
 
-  router.post("/login-codes", async (ctx) => {
-    const req = await readJson(ctx, LoginCodeRequestSchema);
+  router.post(R.createLoginCode.path, async (ctx) => {
+    const req = await readBody(ctx, R.createLoginCode.body);
     if (req === undefined) return;
     const known = sandbox.options.merchants.some((m) => m.appSecrets[req.appid] !== undefined);
-    if (!known) return badRequest(ctx, `appid ${req.appid} has no app secret configured in the sandbox.`);
+    if (!known) return replyError(ctx, "BAD_REQUEST", `appid ${req.appid} has no app secret configured in the sandbox.`);
     const openid = sandbox.store.openidFor(req.appid, req.user);
     const code = sandbox.store.issueLoginCode(req.appid, openid, sandbox.clock.now() + sandbox.options.loginCodeTtlMs);
-    replyJson(ctx, 201, { code: code.code, openid, expires_at: new Date(code.expiresAt).toISOString() });
+    reply(ctx, "createLoginCode", { code: code.code, openid, expires_at: new Date(code.expiresAt).toISOString() });
   });
 
-  router.post("/pay", async (ctx) => {
-    const req = await readJson(ctx, PayRequestSchema);
+  router.post(R.pay.path, async (ctx) => {
+    const req = await readBody(ctx, R.pay.body);
     if (req === undefined) return;
     const result = payByPrepayId(sandbox, req.prepay_id, req.outcome);
-    if (!result.ok) return replyJson(ctx, result.code === "PREPAY_NOT_FOUND" ? 404 : 409, { error: { code: result.code, message: result.errMsg }, errMsg: result.errMsg });
-    replyJson(ctx, 200, { outcome: result.outcome, errMsg: result.errMsg, order: orderView(result.order) });
+    if (!result.ok) return replyError(ctx, result.code, result.errMsg, { errMsg: result.errMsg });
+    reply(ctx, "pay", { outcome: result.outcome, errMsg: result.errMsg, order: orderView(result.order) });
   });
 
-  router.get("/orders", (ctx) => {
-    const { out_trade_no: outTradeNo, mch_id: mchId } = ctx.query;
+  router.get(R.listOrders.path, (ctx) => {
+    const query = readQuery(ctx, R.listOrders.query);
+    if (query === undefined) return;
     const orders = sandbox.store
       .allOrders()
-      .filter((o) => (typeof outTradeNo !== "string" || o.outTradeNo === outTradeNo) && (typeof mchId !== "string" || o.mchId === mchId));
-    replyJson(ctx, 200, { orders: orders.map(orderView) });
+      .filter((o) => (query.out_trade_no === undefined || o.outTradeNo === query.out_trade_no) && (query.mch_id === undefined || o.mchId === query.mch_id));
+    reply(ctx, "listOrders", { orders: orders.map(orderView) });
   });
 
-  router.get("/deliveries", (ctx) => {
-    const outTradeNo = typeof ctx.query.out_trade_no === "string" ? ctx.query.out_trade_no : undefined;
-    const kind = ctx.query.kind === "pay" || ctx.query.kind === "refund" ? ctx.query.kind : undefined;
-    replyJson(ctx, 200, { deliveries: sandbox.store.deliveries({ outTradeNo, kind }) });
+  router.get(R.listDeliveries.path, (ctx) => {
+    const query = readQuery(ctx, R.listDeliveries.query);
+    if (query === undefined) return;
+    reply(ctx, "listDeliveries", { deliveries: sandbox.store.deliveries({ outTradeNo: query.out_trade_no, kind: query.kind }) });
   });
 
-  router.post("/refunds/settle", async (ctx) => {
-    const req = await readJson(ctx, SettleRefundSchema);
+  router.post(R.settleRefund.path, async (ctx) => {
+    const req = await readBody(ctx, R.settleRefund.body);
     if (req === undefined) return;
     const refund = sandbox.store.findRefund(req.mch_id, req.sub_mch_id, req.out_refund_no);
-    if (refund === undefined) return replyJson(ctx, 404, { error: { code: "REFUND_NOT_FOUND", message: `No refund ${req.out_refund_no}.` } });
-    if (!settleRefund(sandbox, refund, req.status)) {
-      return replyJson(ctx, 409, { error: { code: "REFUND_SETTLED", message: `Refund ${req.out_refund_no} is already ${refund.status}.` } });
-    }
-    replyJson(ctx, 200, { out_refund_no: refund.outRefundNo, refund_status: refund.status });
+    if (refund === undefined) return replyError(ctx, "REFUND_NOT_FOUND", `No refund ${req.out_refund_no}.`);
+    if (!settleRefund(sandbox, refund, req.status)) return replyError(ctx, "REFUND_SETTLED", `Refund ${req.out_refund_no} is already ${refund.status}.`);
+    reply(ctx, "settleRefund", { out_refund_no: refund.outRefundNo, refund_status: refund.status });
   });
 
-  router.get("/faults", (ctx) => replyJson(ctx, 200, { faults: faults.list() }));
-  router.post("/faults", async (ctx) => {
-    const rule = await readJson(ctx, FaultRuleSchema);
+  router.get(R.listFaults.path, (ctx) => reply(ctx, "listFaults", { faults: [...faults.list()] }));
+  router.post(R.addFault.path, async (ctx) => {
+    const rule = await readBody(ctx, R.addFault.body);
     if (rule === undefined) return;
-    replyJson(ctx, 201, { fault: faults.add(rule) });
+    reply(ctx, "addFault", { fault: faults.add(rule) });
   });
-  router.delete("/faults", (ctx) => {
+  router.delete(R.clearFaults.path, (ctx) => {
     faults.clear();
-    ctx.status = 204;
+    reply(ctx, "clearFaults", undefined);
   });
 
   return router;

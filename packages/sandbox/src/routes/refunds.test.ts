@@ -1,6 +1,7 @@
 import { parseRefundNotify } from "@pay/core";
 import { describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
+import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
 import { callGateway, DIRECT, GLOBAL, orderFields, pay, placeOrder, startReceiver, waitFor, withSandbox } from "../test-support/harness.js";
 import type { RunningSandbox } from "../server.js";
 
@@ -71,7 +72,7 @@ describe("refunds", () => {
       const fields = await paidOrder(sandbox);
       await callGateway(sandbox, "/secapi/pay/refund", refundFields(fields, "R1", 1000));
       const settle = (outRefundNo: string, status: string) =>
-        fetch(`${sandbox.url}/sandbox/refunds/settle`, { method: "POST", body: JSON.stringify({ mch_id: DIRECT.mchId, out_refund_no: outRefundNo, status }) });
+        fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.settleRefund}`, { method: "POST", body: JSON.stringify({ mch_id: DIRECT.mchId, out_refund_no: outRefundNo, status }) });
       expect((await settle("R1", "REFUNDCLOSE")).status).toBe(200);
       expect((await settle("R1", "SUCCESS")).status).toBe(409);
       expect((await callGateway(sandbox, "/secapi/pay/refund", refundFields(fields, "R2", 1000))).fields).toMatchObject({ result_code: "SUCCESS" });
@@ -79,7 +80,7 @@ describe("refunds", () => {
       const query = await callGateway(sandbox, "/pay/refundquery", { appid: DIRECT.appId, mch_id: DIRECT.mchId, out_trade_no: fields.out_trade_no });
       expect(query.fields).toMatchObject({ refund_count: "2", refund_status_0: "REFUNDCLOSE", refund_status_1: "CHANGE" });
       expect((await settle("NOPE", "SUCCESS")).status).toBe(404);
-      expect((await fetch(`${sandbox.url}/sandbox/refunds/settle`, { method: "POST", body: "{" })).status).toBe(400);
+      expect((await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.settleRefund}`, { method: "POST", body: "{" })).status).toBe(400);
     });
   });
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
 import type { RunningSandbox } from "../server.js";
-import { DIRECT, INSTITUTION, withSandbox } from "../test-support/harness.js";
+import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
+import type { LoginCodeAnswer } from "../control/schemas.js";
+import { controlOf, DIRECT, INSTITUTION, withSandbox } from "../test-support/harness.js";
 
-async function issueCode(sandbox: RunningSandbox, appid: string, user = "alice"): Promise<{ code: string; openid: string }> {
-  const response = await fetch(`${sandbox.url}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid, user }) });
-  return (await response.json()) as { code: string; openid: string };
+async function issueCode(sandbox: RunningSandbox, appid: string, user = "alice"): Promise<LoginCodeAnswer> {
+  return controlOf(sandbox).createLoginCode({ appid, user });
 }
 
 async function code2session(sandbox: RunningSandbox, params: Record<string, string>): Promise<Record<string, unknown>> {
@@ -62,7 +63,7 @@ describe("/sns/jscode2session", () => {
 
   it("refuses a login code for an appid without a secret", async () => {
     await withSandbox({}, async (sandbox) => {
-      const response = await fetch(`${sandbox.url}/sandbox/login-codes`, { method: "POST", body: JSON.stringify({ appid: "wx_unknown" }) });
+      const response = await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.loginCodes}`, { method: "POST", body: JSON.stringify({ appid: "wx_unknown" }) });
       expect(response.status).toBe(400);
     });
   });

@@ -1,12 +1,12 @@
 import { buildRefundNotify, buildSignedPayNotify } from "@pay/core/testing";
-import { currencyExponent, formatCompactBeijingTime, formatDashedBeijingTime, type Currency, type RefundStatusV2 } from "@pay/core";
+import { currencyExponent, formatCompactBeijingTime, formatDashedBeijingTime, type Currency } from "@pay/core";
+import type { PayOutcome, SettleRefundRequest } from "../control/schemas.js";
 import type { SandboxContext } from "../context.js";
 import { newTransactionId } from "../ids.js";
 import { DEFAULT_RATES, type Merchant } from "../options.js";
 import type { SandboxOrder, SandboxRefund } from "./types.js";
 
-/** What the payer did in the WeChat client. */
-export type PayOutcome = "success" | "cancel" | "fail";
+export type { PayOutcome };
 
 export type PayResult =
   | { readonly ok: true; readonly outcome: PayOutcome; readonly errMsg: string; readonly order: SandboxOrder }
@@ -136,7 +136,7 @@ function refundNotifyBody(ctx: SandboxContext, order: SandboxOrder, refund: Sand
 }
 
 /** Moves a PROCESSING refund to its final status and sends the refund notify. Settling twice changes nothing. */
-export function settleRefund(ctx: SandboxContext, refund: SandboxRefund, status: Exclude<RefundStatusV2, "PROCESSING" | "NOTSURE">): boolean {
+export function settleRefund(ctx: SandboxContext, refund: SandboxRefund, status: SettleRefundRequest["status"]): boolean {
   if (refund.status !== "PROCESSING") return false;
   if (refund.settleTimer !== undefined) ctx.clock.clearTimer(refund.settleTimer);
   refund.settleTimer = undefined;

@@ -1,7 +1,7 @@
-import type { Currency, RefundStatusV2, SignType } from "@pay/core";
+import type { Currency, SignType } from "@pay/core";
+import type { DeliveryAttemptView, SandboxRefundStatus, SandboxTradeState } from "../control/schemas.js";
 
-/** Trade states the sandbox moves orders through. */
-export type SandboxTradeState = "NOTPAY" | "SUCCESS" | "CLOSED" | "REFUND" | "PAYERROR";
+export type { SandboxTradeState };
 
 /** An order as the gateway keeps it. */
 export interface SandboxOrder {
@@ -50,29 +50,13 @@ export interface SandboxRefund {
   readonly refundDesc: string | undefined;
   readonly refundAccount: string;
   readonly createdAt: number;
-  status: RefundStatusV2;
+  status: SandboxRefundStatus;
   successAt: number | undefined;
   settleTimer: unknown;
 }
 
-/** One attempt to deliver a notify, as shown by the control API. */
-export interface DeliveryAttempt {
-  readonly id: number;
-  readonly kind: "pay" | "refund";
-  readonly outTradeNo: string;
-  readonly outRefundNo: string | undefined;
-  readonly url: string;
-  /** 1 for the first delivery, counting up through the retries. */
-  readonly attempt: number;
-  /** True for a duplicate or concurrent copy, false for a scheduled attempt. */
-  readonly copy: boolean;
-  readonly at: number;
-  readonly outcome: "acknowledged" | "rejected" | "http-error" | "network-error" | "timeout";
-  readonly httpStatus: number | undefined;
-  /** The first 200 characters of the receiver's reply. */
-  readonly reply: string;
-  readonly durationMs: number;
-}
+/** One attempt to deliver a notify, as the store keeps it and the control API shows it. */
+export type DeliveryAttempt = Readonly<DeliveryAttemptView>;
 
 /** A wx.login code issued for one user of one Mini Program. */
 export interface LoginCode {

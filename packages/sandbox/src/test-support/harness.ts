@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildXml, generateNonceStr, parseXml, signParams, type SignType, type XmlFields } from "@pay/core";
 import { DIRECT, GLOBAL, INSTITUTION } from "@pay/test-kit/merchants";
+import { createSandboxControlClient, SandboxControlError, type SandboxControlClient } from "../control/client.js";
+import { SANDBOX_CONTROL_ROUTES } from "../control/routes.js";
 import { startSandbox, type RunningSandbox, type StartSandboxOptions } from "../server.js";
 
 // The gateway tests' merchants live in @pay/test-kit, beside the API's.
@@ -120,8 +122,18 @@ export async function placeOrder(sandbox: RunningSandbox, fields: Record<string,
   return prepayId;
 }
 
+/** The control API client of a running sandbox. */
+export function controlOf(sandbox: RunningSandbox): SandboxControlClient {
+  return createSandboxControlClient({ baseUrl: sandbox.url });
+}
+
 /** Plays the payer through the control API. */
 export async function pay(sandbox: RunningSandbox, prepayId: string, outcome: "success" | "cancel" | "fail" = "success"): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${sandbox.url}/sandbox/pay`, { method: "POST", body: JSON.stringify({ prepay_id: prepayId, outcome }) });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  try {
+    return { status: SANDBOX_CONTROL_ROUTES.pay.status, body: await controlOf(sandbox).pay({ prepay_id: prepayId, outcome }) };
+  } catch (error) {
+    // Tests of refused payments read the error answer's status and body.
+    if (error instanceof SandboxControlError && error.status !== undefined) return { status: error.status, body: error.body as Record<string, unknown> };
+    throw error;
+  }
 }

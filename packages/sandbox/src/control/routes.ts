@@ -1,0 +1,89 @@
+import type { z } from "zod";
+import {
+  DeliveriesAnswerSchema,
+  DeliveriesQuerySchema,
+  FaultAnswerSchema,
+  FaultRuleSchema,
+  FaultsAnswerSchema,
+  LoginCodeAnswerSchema,
+  LoginCodeRequestSchema,
+  MerchantsAnswerSchema,
+  OrdersAnswerSchema,
+  OrdersQuerySchema,
+  PayAnswerSchema,
+  PayRequestSchema,
+  SettleRefundAnswerSchema,
+  SettleRefundRequestSchema,
+} from "./schemas.js";
+
+/** Every path under the control prefix; the gateway paths are the real hosts' and live elsewhere. */
+export const SANDBOX_CONTROL_PATHS = {
+  prefix: "/sandbox",
+  merchants: "/sandbox/merchants",
+  loginCodes: "/sandbox/login-codes",
+  pay: "/sandbox/pay",
+  orders: "/sandbox/orders",
+  deliveries: "/sandbox/deliveries",
+  settleRefund: "/sandbox/refunds/settle",
+  faults: "/sandbox/faults",
+  /** The payer's payment sheet (HTML): `?prepay_id=…`. */
+  cashier: "/sandbox/cashier",
+} as const;
+
+const P = SANDBOX_CONTROL_PATHS;
+
+/**
+ * The control API's JSON calls: method, path, body and query schemas, answer schema and success
+ * status. The sandbox parses and answers with these very schemas, and the client sends and checks them.
+ */
+export const SANDBOX_CONTROL_ROUTES = {
+  listMerchants: { method: "GET", path: P.merchants, body: null, query: null, answer: MerchantsAnswerSchema, status: 200 },
+  createLoginCode: { method: "POST", path: P.loginCodes, body: LoginCodeRequestSchema, query: null, answer: LoginCodeAnswerSchema, status: 201 },
+  pay: { method: "POST", path: P.pay, body: PayRequestSchema, query: null, answer: PayAnswerSchema, status: 200 },
+  listOrders: { method: "GET", path: P.orders, body: null, query: OrdersQuerySchema, answer: OrdersAnswerSchema, status: 200 },
+  listDeliveries: { method: "GET", path: P.deliveries, body: null, query: DeliveriesQuerySchema, answer: DeliveriesAnswerSchema, status: 200 },
+  settleRefund: { method: "POST", path: P.settleRefund, body: SettleRefundRequestSchema, query: null, answer: SettleRefundAnswerSchema, status: 200 },
+  listFaults: { method: "GET", path: P.faults, body: null, query: null, answer: FaultsAnswerSchema, status: 200 },
+  addFault: { method: "POST", path: P.faults, body: FaultRuleSchema, query: null, answer: FaultAnswerSchema, status: 201 },
+  clearFaults: { method: "DELETE", path: P.faults, body: null, query: null, answer: null, status: 204 },
+} as const;
+
+export type SandboxControlRoutes = typeof SANDBOX_CONTROL_ROUTES;
+export type SandboxControlCall = keyof SandboxControlRoutes;
+
+type InputOf<S> = S extends z.ZodType ? z.input<S> : undefined;
+type OutputOf<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** The JSON body a call sends (undefined when it sends none). */
+export type SandboxControlBody<N extends SandboxControlCall> = InputOf<SandboxControlRoutes[N]["body"]>;
+/** The query a call takes (undefined when it takes none). */
+export type SandboxControlQuery<N extends SandboxControlCall> = InputOf<SandboxControlRoutes[N]["query"]>;
+/** The answer of a successful call (undefined for 204). */
+export type SandboxControlAnswer<N extends SandboxControlCall> = OutputOf<SandboxControlRoutes[N]["answer"]>;
+
+/** A control request in wire form: what to send, relative to the sandbox's base URL. */
+export interface SandboxControlRequest {
+  readonly method: "GET" | "POST" | "DELETE";
+  /** The path with its query string. */
+  readonly path: string;
+  readonly body: unknown;
+}
+
+/** Turns a call and its input into the request to send (the query's undefined fields are left out). */
+export function buildControlRequest<N extends SandboxControlCall>(
+  call: N,
+  input: { readonly body?: SandboxControlBody<N>; readonly query?: SandboxControlQuery<N> } = {},
+): SandboxControlRequest {
+  const route = SANDBOX_CONTROL_ROUTES[call];
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries((input.query ?? {}) as Record<string, unknown>)) {
+    if (typeof value === "string") params.set(name, value);
+  }
+  const search = params.toString();
+  return { method: route.method, path: search === "" ? route.path : `${route.path}?${search}`, body: input.body };
+}
+
+/** The cashier page's URL for a prepay_id, where a person plays the payer in a browser. */
+export function cashierUrl(baseUrl: string, prepayId: string): string {
+  return `${baseUrl}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=${encodeURIComponent(prepayId)}`;
+}
