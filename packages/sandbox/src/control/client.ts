@@ -123,7 +123,7 @@ export function createSandboxControlClient(options: SandboxControlClientOptions)
         const { code, message } = error.data.error;
         throw new SandboxControlError({ call: name, code, status, answer: error.data, body, message: `${what} answered HTTP ${status} ${code}: ${message}` });
       }
-      const shown = typeof body === "string" ? body.slice(0, 200) : JSON.stringify(body)?.slice(0, 200) ?? "(no body)";
+      const shown = text === "" ? "(no body)" : text.slice(0, 200);
       throw new SandboxControlError({ call: name, code: "UNEXPECTED_STATUS", status, body, message: `${what} answered HTTP ${status}, expected ${route.status}: ${shown}` });
     }
     if (route.answer === null) return undefined as SandboxControlAnswer<N>;
