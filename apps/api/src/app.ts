@@ -5,7 +5,8 @@ import type { Logger } from "pino";
 import { systemClock, type Clock } from "./clock.js";
 import type { Database } from "./db/schema.js";
 import type { AppConfig } from "./env.js";
-import type { WxLoginClient, WxPayGateway } from "./gateway/gateway.js";
+import type { WxLoginClient } from "./gateway/login-client.js";
+import type { PaymentGateway } from "./gateway/port.js";
 import { ApiError } from "./errors.js";
 import { createContractVersionCheck } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
@@ -23,7 +24,7 @@ export interface AppDeps {
   readonly config: AppConfig;
   readonly db: Kysely<Database>;
   readonly dialect: "sqlite" | "postgres";
-  readonly gateway: WxPayGateway;
+  readonly gateway: PaymentGateway;
   readonly login: WxLoginClient;
   readonly logger: Logger;
   readonly clock?: Clock;

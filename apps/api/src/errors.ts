@@ -1,5 +1,5 @@
 import { API_ERROR_STATUS, type ApiErrorBody, type ApiErrorCode } from "@pay/core/contract";
-import type { GatewayCallError } from "./gateway/gateway.js";
+import type { GatewayCallError } from "./gateway/port.js";
 
 /** The API's one error class: a closed set of codes, each with its HTTP status from the contract. */
 export class ApiError extends Error {
@@ -34,8 +34,8 @@ export function gatewayFailure(operation: string, error: GatewayCallError): ApiE
         : new ApiError("GATEWAY_ERROR", `WeChat Pay refused ${operation} (HTTP ${error.httpStatus ?? "error"}).`);
     case "business":
       return error.retryable
-        ? new ApiError("GATEWAY_UNAVAILABLE", `WeChat Pay is busy (${error.errCode ?? "error"}) for ${operation}; retrying is safe.`)
-        : new ApiError("GATEWAY_ERROR", `WeChat Pay refused ${operation}: ${error.errCode ?? "error"}.`);
+        ? new ApiError("GATEWAY_UNAVAILABLE", `WeChat Pay is busy (${error.code ?? "error"}) for ${operation}; retrying is safe.`)
+        : new ApiError("GATEWAY_ERROR", `WeChat Pay refused ${operation}: ${error.code ?? "error"}.`);
     case "protocol":
     case "invalid":
       return new ApiError("GATEWAY_ERROR", `WeChat Pay ${operation} failed (${error.kind}).`);

@@ -8,7 +8,8 @@ import { openDatabase } from "./db/database.js";
 import { migrateToLatest, seedProducts } from "./db/migrate.js";
 import { DEFAULT_PRODUCTS } from "./db/products.js";
 import { ConfigError, loadConfig, type AppConfig } from "./env.js";
-import { createLiveGateway, type ClientCertificate } from "./gateway/live-gateway.js";
+import type { ClientCertificate } from "./gateway/v2/client.js";
+import { createV2Gateway } from "./gateway/v2/gateway.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import { startSweeper } from "./services/sweeper.js";
@@ -51,7 +52,7 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
   if (existing.length === 0) await seedProducts(database.db, DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })));
 
   const ca = config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8");
-  const gateway = createLiveGateway({
+  const gateway = createV2Gateway({
     merchant: config.merchant,
     baseUrl: config.gateway.baseUrl,
     failoverBaseUrl: config.gateway.failoverBaseUrl,

@@ -1,19 +1,18 @@
 import { createHash } from "node:crypto";
-import { buildRequestPaymentParams, formatCompactBeijingTime, type OrderQueryResponse, type XmlFields } from "@pay/core";
+import { formatCompactBeijingTime } from "@pay/core";
 import type { CreateOrderRequest, OrderItem, OrderListQuery, OrderListResponse, OrderPaymentResponse } from "@pay/core/contract";
 import { isoAt } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { findOrderOfUser, readOrder } from "../db/order-reads.js";
 import type { OrderRow } from "../db/schema.js";
 import { ApiError, gatewayFailure } from "../errors.js";
-import type { UnifiedOrderInput } from "../gateway/gateway.js";
+import type { OrderState, PlaceOrderInput } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
 import { newOutTradeNo } from "./order-ids.js";
 import { applyPaidReport } from "./payments.js";
 import { orderView } from "./views.js";
 
-/** A prepay_id lives 2 hours; we stop handing one out 10 minutes before that. */
-const PREPAY_TTL_MS = 2 * 3600 * 1000;
+/** We stop handing out a prepay id 10 minutes before the gateway forgets it. */
 const PREPAY_SAFETY_MS = 10 * 60 * 1000;
 
 /** The order of `id` if `userId` owns it; someone else's order is indistinguishable from none (404). */
@@ -34,20 +33,19 @@ function goodsDescription(items: readonly OrderItem[]): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
-/** The unifiedorder fields stored with an order, so that every (re-)entry sends exactly the same request. */
-function unifiedOrderInput(order: OrderRow): UnifiedOrderInput {
+/** The order as the gateway takes it, from what was stored with it, so that every (re-)entry sends exactly the same request. */
+function placeOrderInput(order: OrderRow): PlaceOrderInput {
   return {
-    body: order.body,
-    outTradeNo: order.id,
-    feeType: order.fee_type as UnifiedOrderInput["feeType"],
-    totalFee: order.total_fee,
-    spbillCreateIp: order.spbill_create_ip,
-    timeStart: order.time_start,
-    timeExpire: order.time_expire,
+    orderId: order.id,
+    description: order.body,
+    amount: order.total_fee,
+    currency: order.fee_type as PlaceOrderInput["currency"],
+    // code2session's openid belongs to the Mini Program: the sub-merchant's in institutional mode.
+    payer: order.sub_openid !== null ? { openid: order.sub_openid, scope: "sub-merchant" } : order.openid !== null ? { openid: order.openid, scope: "merchant" } : undefined,
+    clientIp: order.spbill_create_ip,
+    startsAt: Date.parse(order.created_at),
+    expiresAt: Date.parse(order.expires_at),
     notifyUrl: order.notify_url,
-    tradeType: "JSAPI",
-    ...(order.openid === null ? {} : { openid: order.openid }),
-    ...(order.sub_openid === null ? {} : { subOpenid: order.sub_openid }),
   };
 }
 
@@ -160,36 +158,28 @@ export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promi
   let current = order;
   const valid = current.prepay_id !== null && current.prepay_expires_at !== null && Date.parse(current.prepay_expires_at) - PREPAY_SAFETY_MS > now;
   if (!valid) {
-    const answer = await ctx.gateway.unifiedOrder(unifiedOrderInput(current));
+    const answer = await ctx.gateway.placeOrder(placeOrderInput(current));
     if (!answer.ok) {
       const { error } = answer;
-      if (error.kind === "business" && error.errCode === "ORDERPAID") {
+      if (error.reason === "ORDER_PAID") {
         const refreshed = await refreshPendingOrder(ctx, current, { force: true });
         throw new ApiError("ORDER_NOT_PAYABLE", `Order ${order.id} is already ${refreshed.status === "pending" ? "paid (confirming)" : refreshed.status}.`);
       }
-      if (error.kind === "business" && error.errCode === "ORDERCLOSED") {
+      if (error.reason === "ORDER_CLOSED") {
         await markClosed(ctx, current);
         throw new ApiError("ORDER_NOT_PAYABLE", `Order ${order.id} is closed; place a new order.`);
       }
-      ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.errCode }, "unifiedorder failed");
+      ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "unifiedorder failed");
       throw gatewayFailure("unifiedorder", error);
     }
-    const prepayId = answer.value.prepayId;
+    const { prepayId, validForMs } = answer.value;
     // Re-entry may hand back the prepay_id we already hold: keep its original expiry then.
-    const expires = prepayId === current.prepay_id && current.prepay_expires_at !== null ? current.prepay_expires_at : isoAt(now + PREPAY_TTL_MS);
+    const expires = prepayId === current.prepay_id && current.prepay_expires_at !== null ? current.prepay_expires_at : isoAt(now + validForMs);
     await ctx.db.updateTable("orders").set({ prepay_id: prepayId, prepay_expires_at: expires, updated_at: isoAt(now) }).where("id", "=", current.id).execute();
     current = await reload(ctx, current.id);
     if (Date.parse(expires) - PREPAY_SAFETY_MS <= now) throw new ApiError("GATEWAY_ERROR", "WeChat Pay returned a prepay_id that is about to expire; try again.");
   }
-  const merchant = ctx.config.merchant;
-  const payment = buildRequestPaymentParams({
-    appId: merchant.appId,
-    subAppId: merchant.subAppId,
-    prepayId: current.prepay_id ?? "",
-    signType: current.sign_type === "MD5" ? "MD5" : "HMAC-SHA256",
-    key: merchant.key,
-    now,
-  });
+  const payment = ctx.gateway.paymentParams({ prepayId: current.prepay_id ?? "", now, signType: current.sign_type === "MD5" ? "MD5" : "HMAC-SHA256" });
   return { order: orderView(current), payment };
 }
 
@@ -208,44 +198,27 @@ export async function closeWithGateway(ctx: ServiceContext, order: OrderRow): Pr
   const answer = await ctx.gateway.closeOrder(order.id);
   if (answer.ok) return markClosed(ctx, order);
   const { error } = answer;
-  if (error.kind === "business" && (error.errCode === "ORDERCLOSED" || error.errCode === "ORDERNOTEXIST")) return markClosed(ctx, order);
-  if (error.kind === "business" && error.errCode === "ORDERPAID") return refreshPendingOrder(ctx, order, { force: true });
-  ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.errCode }, "closeorder failed");
+  if (error.reason === "ORDER_CLOSED" || error.reason === "ORDER_NOT_FOUND") return markClosed(ctx, order);
+  if (error.reason === "ORDER_PAID") return refreshPendingOrder(ctx, order, { force: true });
+  ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "closeorder failed");
   throw gatewayFailure("closeorder", error);
 }
 
-/** Applies a verified orderquery answer: SUCCESS/REFUND with the same checks as a notify, CLOSED closes. */
-export async function applyQueryAnswer(ctx: ServiceContext, order: OrderRow, answer: OrderQueryResponse, raw: Readonly<XmlFields>): Promise<OrderRow> {
-  switch (answer.tradeState) {
-    case "SUCCESS":
-    case "REFUND": {
-      const result = await applyPaidReport(ctx, order, {
-        source: "query",
-        outTradeNo: answer.outTradeNo,
-        transactionId: answer.transactionId ?? "",
-        appid: answer.appid,
-        mchId: answer.mchId,
-        subAppid: answer.subAppid,
-        subMchId: answer.subMchId,
-        totalFee: answer.totalFee ?? -1,
-        feeType: answer.feeType,
-        cashFee: answer.cashFee,
-        cashFeeType: answer.cashFeeType,
-        raw,
-      });
+/** Applies what the gateway knows about an order: a paid report with the same checks as a notify, closed closes. */
+export async function applyOrderState(ctx: ServiceContext, order: OrderRow, known: OrderState): Promise<OrderRow> {
+  switch (known.state) {
+    case "paid": {
+      const result = await applyPaidReport(ctx, order, known.report);
       if (result.outcome === "rejected") {
         ctx.logger.warn({ orderId: order.id, code: result.code, reason: result.message }, "orderquery answer does not match the order");
         return reload(ctx, order.id);
       }
       return result.order;
     }
-    case "CLOSED":
-    case "REVOKED":
-    case "PAYERROR":
+    case "closed":
       return markClosed(ctx, order);
-    case "NOTPAY":
-    case "USERPAYING":
-    case "ACCEPT":
+    case "pending":
+    case "not-found":
       return order;
   }
 }
@@ -272,10 +245,9 @@ export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, 
   } else {
     await ctx.db.updateTable("orders").set({ last_queried_at: isoAt(now) }).where("id", "=", order.id).execute();
   }
-  const answer = await ctx.gateway.orderQuery({ outTradeNo: order.id });
-  if (answer.ok) return applyQueryAnswer(ctx, order, answer.value, answer.raw);
-  if (answer.error.kind === "business" && answer.error.errCode === "ORDERNOTEXIST") return order;
-  ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, errCode: answer.error.errCode }, "orderquery failed; keeping the stored state");
+  const answer = await ctx.gateway.queryOrder(order.id);
+  if (answer.ok) return applyOrderState(ctx, order, answer.value);
+  ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, errCode: answer.error.code }, "orderquery failed; keeping the stored state");
   return reload(ctx, order.id);
 }
 

@@ -1,4 +1,3 @@
-import type { RefundStatusV2 } from "@pay/core";
 import type { CreateRefundRequest, RefundResponse } from "@pay/core/contract";
 import { sql } from "kysely";
 import { isoAt } from "../clock.js";
@@ -113,40 +112,29 @@ async function resumeExisting(ctx: ServiceContext, refund: RefundRow, orderId: s
 async function submit(ctx: ServiceContext, order: OrderRow, refund: RefundRow): Promise<RefundResponse> {
   const merchant = ctx.config.merchant;
   const answer = await ctx.gateway.refund({
-    outTradeNo: order.id,
-    outRefundNo: refund.id,
-    totalFee: order.total_fee,
-    refundFee: refund.refund_fee,
-    ...(merchant.feeType === "CNY" ? {} : { refundFeeType: merchant.feeType }),
-    ...(refund.reason === null || refund.reason.trim() === "" ? {} : { refundDesc: refund.reason.trim() }),
+    orderId: order.id,
+    refundId: refund.id,
+    orderAmount: order.total_fee,
+    amount: refund.refund_fee,
+    currency: merchant.feeType,
+    ...(refund.reason === null || refund.reason.trim() === "" ? {} : { reason: refund.reason.trim() }),
     ...(merchant.refundNotifyUrl === undefined ? {} : { notifyUrl: merchant.refundNotifyUrl }),
   });
   const now = isoAt(ctx.clock());
   if (answer.ok) {
-    await ctx.db.updateTable("refunds").set({ submitted: 1, refund_id: answer.value.refundId, last_error: null, updated_at: now }).where("id", "=", refund.id).execute();
+    await ctx.db.updateTable("refunds").set({ submitted: 1, refund_id: answer.value.gatewayRefundId, last_error: null, updated_at: now }).where("id", "=", refund.id).execute();
     return response(ctx, await reloadRefund(ctx, refund.id));
   }
   const { error } = answer;
   if (error.kind === "business" && !error.retryable) {
     // The gateway refused it for good: no refund exists there, so the reservation is released.
-    await settleRefund(ctx, refund, "closed", `${error.errCode ?? "refused"}: ${error.errCodeDes ?? error.message}`);
-    throw new ApiError("GATEWAY_ERROR", `WeChat Pay refused the refund: ${error.errCode ?? "error"} ${error.errCodeDes ?? ""}`.trim());
+    await settleRefund(ctx, refund, "closed", `${error.code ?? "refused"}: ${error.description ?? error.message}`);
+    throw new ApiError("GATEWAY_ERROR", `WeChat Pay refused the refund: ${error.code ?? "error"} ${error.description ?? ""}`.trim());
   }
   // Unknown outcome (timeout, 5xx, SYSTEMERROR): keep it reserved; a retry or the sweep resubmits the same out_refund_no.
   await ctx.db.updateTable("refunds").set({ last_error: errorNote(`${error.kind}: ${error.message}`), updated_at: now }).where("id", "=", refund.id).execute();
-  ctx.logger.warn({ refundId: refund.id, kind: error.kind, errCode: error.errCode }, "refund submission unconfirmed");
+  ctx.logger.warn({ refundId: refund.id, kind: error.kind, errCode: error.code }, "refund submission unconfirmed");
   throw gatewayFailure("refund", error);
-}
-
-const FINAL_STATUS: Readonly<Record<Exclude<RefundStatusV2, "PROCESSING" | "NOTSURE">, RefundStatusColumn>> = {
-  SUCCESS: "succeeded",
-  REFUNDCLOSE: "closed",
-  CHANGE: "abnormal",
-};
-
-/** Maps a gateway refund status to ours; undefined while it is still in flight. */
-export function finalStatusOf(status: RefundStatusV2): RefundStatusColumn | undefined {
-  return status === "PROCESSING" || status === "NOTSURE" ? undefined : FINAL_STATUS[status];
 }
 
 /**

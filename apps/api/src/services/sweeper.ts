@@ -1,7 +1,7 @@
 import { isoAt } from "../clock.js";
 import type { ServiceContext } from "./context.js";
 import { closeWithGateway, refreshPendingOrder } from "./orders.js";
-import { finalStatusOf, resubmitRefund, settleRefund } from "./refunds.js";
+import { resubmitRefund, settleRefund } from "./refunds.js";
 
 const BATCH = 50;
 
@@ -72,16 +72,18 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
       .executeTakeFirst();
     if (claimed.numUpdatedRows !== 1n) continue;
     refundsChecked++;
-    const answer = await ctx.gateway.refundQuery({ outRefundNo: refund.id });
+    const answer = await ctx.gateway.queryRefund(refund.id);
     if (!answer.ok) {
-      // A refund whose submission was lost is resubmitted with the same out_refund_no: it cannot double.
-      if (answer.error.kind === "business" && answer.error.errCode === "REFUNDNOTEXIST" && refund.submitted === 0) await resubmitRefund(ctx, refund);
+      errors++;
+      continue;
+    }
+    if (answer.value.state === "not-found") {
+      // A refund whose submission was lost is resubmitted with the same refund id: it cannot double.
+      if (refund.submitted === 0) await resubmitRefund(ctx, refund);
       else errors++;
       continue;
     }
-    const item = answer.value.refunds.find((r) => r.outRefundNo === refund.id);
-    const status = item === undefined ? undefined : finalStatusOf(item.refundStatus);
-    if (status !== undefined) await settleRefund(ctx, refund, status);
+    if (answer.value.status !== "processing") await settleRefund(ctx, refund, answer.value.status);
   }
   return { queried, closed, refundsChecked, errors };
 }
