@@ -16,7 +16,7 @@ import { createHealthRouter } from "./routes/health.js";
 import { createWxPayRouter } from "./routes/wxpay.js";
 import type { ServiceContext } from "./services/context.js";
 import { createOrderLoader } from "./db/order-reads.js";
-import { createPaidWriter } from "./services/paid-writer.js";
+import { createPaidWriter } from "./db/paid-writer.js";
 import { createSessionTokens } from "./services/session-tokens.js";
 
 /** Everything the app needs from outside; tests pass the sandbox-backed gateway and a moved clock. */

@@ -16,10 +16,11 @@ import { readJsonBody } from "../http/body.js";
 import { parseInput } from "../http/validate.js";
 import { requireAdmin, requireUser } from "../middleware/auth.js";
 import type { ServiceContext } from "../services/context.js";
-import { closeOwnOrder, createOrder, ensurePayment, findOwnOrder, getOrder, listOrders } from "../services/orders.js";
+import { closeOwnOrder, createOrder, getOrder, listOrders, renewPayment } from "../services/orders.js";
+import { listProducts } from "../services/products.js";
 import { createRefund } from "../services/refunds.js";
 import { signIn } from "../services/sessions.js";
-import { orderView } from "../services/views.js";
+import { unwrap } from "./outcomes.js";
 
 const OrderParamsSchema = z.object({ id: OrderSchema.shape.id });
 const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,64}$/, "must be 1-64 printable ASCII characters");
@@ -59,51 +60,43 @@ export function createApiRouter(services: ServiceContext): Router {
 
   router.post(API_ROUTES.createSession.path, async (ctx) => {
     const body = parseInput(SessionRequestSchema, await readJsonBody(ctx), "body");
-    send(ctx, "createSession", await signIn(services, body.code));
+    send(ctx, "createSession", unwrap(await signIn(services, body.code)));
   });
 
   router.get(API_ROUTES.listProducts.path, async (ctx) => {
-    const rows = await services.db
-      .selectFrom("products")
-      .selectAll()
-      .where("active", "=", 1)
-      .where("currency", "=", services.config.merchant.feeType)
-      .orderBy("sort_order")
-      .orderBy("id")
-      .execute();
-    send(ctx, "listProducts", { products: rows.map((p) => ({ id: p.id, name: p.name, price: p.price, currency: services.config.merchant.feeType })) });
+    send(ctx, "listProducts", await listProducts(services));
   });
 
   router.post(API_ROUTES.createOrder.path, async (ctx) => {
     const userId = user(ctx);
     const key = idempotencyKey(ctx, false);
     const body = parseInput(CreateOrderRequestSchema, await readJsonBody(ctx), "body");
-    send(ctx, "createOrder", await createOrder(services, userId, body, key));
+    send(ctx, "createOrder", unwrap(await createOrder(services, userId, body, key)));
   });
 
   router.get(API_ROUTES.listOrders.path, async (ctx) => {
     const userId = user(ctx);
     const query = parseInput(OrderListQuerySchema, { ...ctx.query }, "query");
-    send(ctx, "listOrders", await listOrders(services, userId, query));
+    send(ctx, "listOrders", unwrap(await listOrders(services, userId, query)));
   });
 
   router.get(API_ROUTES.getOrder.path, async (ctx) => {
     const userId = user(ctx);
-    send(ctx, "getOrder", { order: orderView(await getOrder(services, userId, orderId(ctx))) });
+    send(ctx, "getOrder", { order: unwrap(await getOrder(services, userId, orderId(ctx))) });
   });
 
   router.post(API_ROUTES.renewPayment.path, async (ctx) => {
     const userId = user(ctx);
     const id = orderId(ctx);
     await noBody(ctx);
-    send(ctx, "renewPayment", await ensurePayment(services, await findOwnOrder(services, userId, id)));
+    send(ctx, "renewPayment", unwrap(await renewPayment(services, userId, id)));
   });
 
   router.post(API_ROUTES.closeOrder.path, async (ctx) => {
     const userId = user(ctx);
     const id = orderId(ctx);
     await noBody(ctx);
-    send(ctx, "closeOrder", { order: orderView(await closeOwnOrder(services, userId, id)) });
+    send(ctx, "closeOrder", { order: unwrap(await closeOwnOrder(services, userId, id)) });
   });
 
   router.post(API_ROUTES.createRefund.path, async (ctx) => {
@@ -111,7 +104,7 @@ export function createApiRouter(services: ServiceContext): Router {
     const id = orderId(ctx);
     const key = idempotencyKey(ctx, true) ?? "";
     const body = parseInput(CreateRefundRequestSchema, await readJsonBody(ctx), "body");
-    send(ctx, "createRefund", await createRefund(services, id, body, key));
+    send(ctx, "createRefund", unwrap(await createRefund(services, id, body, key)));
   });
 
   return router;

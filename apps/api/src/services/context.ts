@@ -6,7 +6,7 @@ import type { AppConfig } from "../env.js";
 import type { WxLoginClient } from "../gateway/login-client.js";
 import type { PaymentGateway } from "../gateway/port.js";
 import type { OrderLoader } from "../db/order-reads.js";
-import type { PaidWriter } from "./paid-writer.js";
+import type { PaidWriter } from "../db/paid-writer.js";
 import type { SessionTokens } from "./session-tokens.js";
 
 /** What the services share; built once by createApp. Nothing correctness-critical lives in process memory. */

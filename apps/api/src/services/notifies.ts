@@ -1,3 +1,4 @@
+import { findRefund, markRefundNotified } from "../db/refunds.js";
 import type { NotifyAnswer, NotifyHeaders } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
 import { applyPaidReport } from "./payments.js";
@@ -43,7 +44,7 @@ export async function handleRefundNotify(ctx: ServiceContext, body: Uint8Array, 
   const parsed = ctx.gateway.parseRefundNotify(body, headers);
   if (!parsed.ok) return refuse(parsed.error.code, parsed.error.message);
   const reported = parsed.value;
-  const refund = await ctx.db.selectFrom("refunds").selectAll().where("id", "=", reported.refundId).executeTakeFirst();
+  const refund = await findRefund(ctx.db, reported.refundId);
   if (refund === undefined) return refuse("UNKNOWN_REFUND", "退款单不存在");
   if (refund.order_id !== reported.orderId || refund.refund_fee !== reported.amount) return refuse("REFUND_MISMATCH", "退款信息不一致");
   const status = reported.status;
@@ -51,7 +52,7 @@ export async function handleRefundNotify(ctx: ServiceContext, body: Uint8Array, 
   if (refund.status !== "processing") {
     return refund.status === status ? ack("duplicate of an applied refund notify") : refuse("REFUND_STATUS_CONFLICT", "退款状态不一致");
   }
-  await ctx.db.updateTable("refunds").set({ refund_id: reported.gatewayRefundId, submitted: 1 }).where("id", "=", refund.id).execute();
+  await markRefundNotified(ctx.db, refund.id, reported.gatewayRefundId);
   await settleRefund(ctx, refund, status, undefined, reported.succeededAt);
   return ack(`refund ${status}`);
 }

@@ -1,4 +1,4 @@
-import { matchPayment, type Currency, type PaymentMatchErrorCode } from "@pay/core";
+import { matchPayment, type PaymentMatchErrorCode } from "@pay/core";
 import { isoAt } from "../clock.js";
 import { readOrder } from "../db/order-reads.js";
 import type { OrderRow } from "../db/schema.js";
@@ -33,7 +33,7 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
       subAppId: order.sub_appid ?? undefined,
       subMchId: order.sub_mch_id ?? undefined,
       totalFee: order.total_fee,
-      feeType: order.fee_type as Currency,
+      feeType: order.fee_type,
     },
   );
   if (!match.ok) return { outcome: "rejected", code: match.error.code, message: match.error.message };

@@ -1,4 +1,6 @@
 import { isoAt } from "../clock.js";
+import { expiredPendingOrders, stalePendingOrders } from "../db/orders.js";
+import { claimRefundQuery, processingRefunds } from "../db/refunds.js";
 import type { ServiceContext } from "./context.js";
 import { closeWithGateway, refreshPendingOrder } from "./orders.js";
 import { resubmitRefund, settleRefund } from "./refunds.js";
@@ -25,27 +27,20 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   let refundsChecked = 0;
   let errors = 0;
 
-  const expired = await ctx.db.selectFrom("orders").selectAll().where("status", "=", "pending").where("expires_at", "<=", isoAt(now)).limit(BATCH).execute();
-  for (const order of expired) {
+  for (const order of await expiredPendingOrders(ctx.db, isoAt(now), BATCH)) {
     try {
       const result = await closeWithGateway(ctx, order);
-      if (result.status === "closed") closed++;
+      if (!result.ok) {
+        errors++;
+        ctx.logger.warn({ orderId: order.id, failure: result.failure.kind }, "sweep: closing an expired order failed");
+      } else if (result.value.status === "closed") closed++;
     } catch (error) {
       errors++;
       ctx.logger.warn({ orderId: order.id, err: error }, "sweep: closing an expired order failed");
     }
   }
 
-  const stale = await ctx.db
-    .selectFrom("orders")
-    .selectAll()
-    .where("status", "=", "pending")
-    .where("created_at", "<=", threshold)
-    .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
-    .orderBy("created_at")
-    .limit(BATCH)
-    .execute();
-  for (const order of stale) {
+  for (const order of await stalePendingOrders(ctx.db, threshold, BATCH)) {
     try {
       await refreshPendingOrder(ctx, order, { force: false });
       queried++;
@@ -55,22 +50,8 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
     }
   }
 
-  const refunds = await ctx.db
-    .selectFrom("refunds")
-    .selectAll()
-    .where("status", "=", "processing")
-    .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
-    .limit(BATCH)
-    .execute();
-  for (const refund of refunds) {
-    const claimed = await ctx.db
-      .updateTable("refunds")
-      .set({ last_queried_at: isoAt(now) })
-      .where("id", "=", refund.id)
-      .where("status", "=", "processing")
-      .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
-      .executeTakeFirst();
-    if (claimed.numUpdatedRows !== 1n) continue;
+  for (const refund of await processingRefunds(ctx.db, threshold, BATCH)) {
+    if (!(await claimRefundQuery(ctx.db, refund.id, isoAt(now), threshold))) continue;
     refundsChecked++;
     const answer = await ctx.gateway.queryRefund(refund.id);
     if (!answer.ok) {
