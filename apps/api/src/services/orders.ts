@@ -184,7 +184,7 @@ export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promi
         await markOrderClosed(ctx.db, current.id, isoAt(ctx.clock()));
         return failed({ kind: "not-payable", message: `Order ${order.id} is closed; place a new order.` });
       }
-      ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "unifiedorder failed");
+      ctx.logger.warn({ orderId: order.id, kind: error.kind, gatewayCode: error.code }, "unifiedorder failed");
       return failed({ kind: "gateway-failed", operation: "unifiedorder", error });
     }
     const { prepayId, validForMs } = answer.value;
@@ -214,7 +214,7 @@ export async function closeWithGateway(ctx: ServiceContext, order: OrderRow): Pr
   const { error } = answer;
   if (error.reason === "ORDER_CLOSED" || error.reason === "ORDER_NOT_FOUND") return succeeded(await markOrderClosed(ctx.db, order.id, isoAt(ctx.clock())));
   if (error.reason === "ORDER_PAID") return succeeded(await refreshPendingOrder(ctx, order, { force: true }));
-  ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "closeorder failed");
+  ctx.logger.warn({ orderId: order.id, kind: error.kind, gatewayCode: error.code }, "closeorder failed");
   return failed({ kind: "gateway-failed", operation: "closeorder", error });
 }
 
@@ -255,7 +255,7 @@ export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, 
   }
   const answer = await ctx.gateway.queryOrder(order.id);
   if (answer.ok) return applyOrderState(ctx, order, answer.value);
-  ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, errCode: answer.error.code }, "orderquery failed; keeping the stored state");
+  ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, gatewayCode: answer.error.code }, "orderquery failed; keeping the stored state");
   return readOrder(ctx.db, order.id);
 }
 

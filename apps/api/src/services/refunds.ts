@@ -110,7 +110,7 @@ async function submit(ctx: ServiceContext, order: OrderRow, refund: RefundRow): 
   }
   // Unknown outcome (timeout, 5xx, a busy gateway): keep it reserved; a retry or the sweep resubmits the same refund id.
   await noteRefundError(ctx.db, refund.id, errorNote(`${error.kind}: ${error.message}`), now);
-  ctx.logger.warn({ refundId: refund.id, kind: error.kind, errCode: error.code }, "refund submission unconfirmed");
+  ctx.logger.warn({ refundId: refund.id, kind: error.kind, gatewayCode: error.code }, "refund submission unconfirmed");
   return failed({ kind: "gateway-failed", operation: "refund", error });
 }
 
