@@ -19,7 +19,7 @@ export interface PaymentGateway {
   refund(input: RefundRequest): Promise<GatewayResult<SubmittedRefund>>;
   /** Where a refund stands; `not-found` when the gateway never received it. */
   queryRefund(refundId: string): Promise<GatewayResult<RefundLookup>>;
-  /** A day's bill (every payment and refund of the day, amounts in minor units). */
+  /** A day's bill (every payment and refund of the day, amounts in minor units). A malformed date is a caller bug and throws. */
   downloadBill(date: BillDate): Promise<GatewayResult<Bill>>;
   /** The content types a notify may arrive with; anything else is refused unread. */
   readonly notifyContentTypes: readonly string[];

@@ -27,10 +27,12 @@ export type FailureKind = Failure["kind"];
 /** A service's result: the value, or why not. */
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: Failure };
 
+/** The outcome of a service that did what it was asked. */
 export function succeeded<T>(value: T): { readonly ok: true; readonly value: T } {
   return { ok: true, value };
 }
 
+/** The outcome of a service that did not, and why. */
 export function failed(failure: Failure): { readonly ok: false; readonly failure: Failure } {
   return { ok: false, failure };
 }

@@ -18,6 +18,7 @@ import { handlePayNotify, handleRefundNotify } from "./notifies.js";
 import { closeOwnOrder, createOrder, ensurePayment, findOwnOrder, getOrder } from "./orders.js";
 import type { Outcome } from "./outcomes.js";
 import { createRefund } from "./refunds.js";
+import { sweepOnce } from "./sweeper.js";
 
 const MERCHANT = { appId: "wxfakegateway0001", mchId: "1900000109", subAppId: undefined, subMchId: undefined };
 const USER = "user-fake-1";
@@ -258,5 +259,36 @@ describe("the refund service against the fake gateway", () => {
       reason: "REFUND_MISMATCH",
     });
     expect(await database.db.selectFrom("refunds").select("status").where("id", "=", created.refund.id).executeTakeFirstOrThrow()).toEqual({ status: "processing" });
+  });
+
+  it("the sweep resubmits a refund whose submission was lost, then settles it from the gateway's answer", async () => {
+    const orderId = await paidOrder();
+    fake.failNext("refund", { kind: "timeout", retryable: true });
+    const lost = refusalOf(await createRefund(services, orderId, refundOf(700), "refund-key-8"));
+    expect(lost.code).toBe("GATEWAY_TIMEOUT");
+    const row = await database.db.selectFrom("refunds").selectAll().where("request_key", "=", "refund-key-8").executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: "processing", submitted: 0, last_error: "timeout: fake refund failure" });
+
+    expect(await sweepOnce(services)).toMatchObject({ refundsChecked: 1, errors: 0 });
+    expect(fake.refunds.get(row.id)?.input).toMatchObject({ refundId: row.id, amount: 700 });
+    expect(await database.db.selectFrom("refunds").select(["submitted", "status"]).where("id", "=", row.id).executeTakeFirstOrThrow()).toEqual({ submitted: 1, status: "processing" });
+
+    fake.settleRefund(row.id, "succeeded", "2026-01-01T05:00:00.000Z");
+    now += (services.config.orderQueryAfterSeconds + 1) * 1000;
+    expect(await sweepOnce(services)).toMatchObject({ refundsChecked: 1, errors: 0 });
+    expect(await database.db.selectFrom("refunds").select("status").where("id", "=", row.id).executeTakeFirstOrThrow()).toEqual({ status: "succeeded" });
+    expect(await stored(orderId)).toMatchObject({ refunded_fee: 700 });
+  });
+
+  it("the sweep closes an expired order at the gateway and counts a gateway failure as an error", async () => {
+    const { order: first } = await order();
+    const { order: second } = await order();
+    now += (services.config.orderTtlMinutes * 60 + 1) * 1000;
+    fake.failNext("closeOrder", { kind: "network", retryable: true });
+    expect(await sweepOnce(services)).toMatchObject({ closed: 1, errors: 1 });
+    const states = [await stored(first.id), await stored(second.id)].map((o) => o.status).sort();
+    expect(states).toEqual(["closed", "pending"]);
+    expect(await sweepOnce(services)).toMatchObject({ closed: 1, errors: 0 });
+    expect((await stored(second.id)).status).toBe("closed");
   });
 });

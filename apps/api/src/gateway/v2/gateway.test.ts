@@ -111,6 +111,7 @@ describe("the v2 adapter behind the PaymentGateway port (against the sandbox)", 
     if (!bill.ok) return;
     expect(bill.value.rows.some((row) => row.outTradeNo === input.orderId && row.totalFee?.amount === 500)).toBe(true);
     expect(await gateway.downloadBill("2025-12-31")).toMatchObject({ ok: false, error: { kind: "protocol", message: expect.stringContaining("No Bill Exist") as string } });
+    await expect(gateway.downloadBill("2026-02-30")).rejects.toThrow(/bill_date|billDate/);
   });
 });
 
