@@ -1,7 +1,7 @@
 import type { ApiErrorCode } from "@pay/core/contract";
 import { ApiError } from "../errors.js";
 import type { GatewayCallError } from "../gateway/port.js";
-import type { Failure, FailureKind, Outcome } from "../services/outcomes.js";
+import type { Failure, FailureKind, GatewayOperation, Outcome } from "../services/outcomes.js";
 
 /** The API error code of each service failure; a new kind does not compile until it has one. */
 const FAILURE_CODES: Readonly<Record<Exclude<FailureKind, "gateway-failed">, ApiErrorCode>> = {
@@ -16,6 +16,13 @@ const FAILURE_CODES: Readonly<Record<Exclude<FailureKind, "gateway-failed">, Api
   "gateway-refused": "GATEWAY_ERROR",
   "login-rejected": "LOGIN_FAILED",
   "login-unavailable": "GATEWAY_UNAVAILABLE",
+};
+
+/** How messages name each gateway operation (WeChat Pay's own names for them). */
+const OPERATION_NAMES: Readonly<Record<GatewayOperation, string>> = {
+  "place-order": "unifiedorder",
+  "close-order": "closeorder",
+  refund: "refund",
 };
 
 /** Maps a failed gateway call to what the client is told: 504 for a timeout, 503 when unreachable, 502 otherwise. */
@@ -43,7 +50,7 @@ export function gatewayFailure(operation: string, error: GatewayCallError): ApiE
 export function failureError(failure: Failure): ApiError {
   switch (failure.kind) {
     case "gateway-failed":
-      return gatewayFailure(failure.operation, failure.error);
+      return gatewayFailure(OPERATION_NAMES[failure.operation], failure.error);
     case "invalid":
     case "refund-exceeds-paid":
       return new ApiError(FAILURE_CODES[failure.kind], failure.message, { field: failure.field });

@@ -19,7 +19,7 @@ import type { NewOrderRow, OrderRow } from "../db/schema.js";
 import { findUserOpenid } from "../db/users.js";
 import type { OrderState, PlaceOrderInput } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
-import { newOutTradeNo } from "./order-ids.js";
+import { newOrderId } from "./order-ids.js";
 import { failed, succeeded, type Outcome } from "./outcomes.js";
 import { applyPaidReport } from "./payments.js";
 import { orderView } from "./views.js";
@@ -106,7 +106,7 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
   const institutional = merchant.subMchId !== undefined;
   const expiresAt = now + ctx.config.orderTtlMinutes * 60 * 1000;
   const row: NewOrderRow = {
-    id: newOutTradeNo(now),
+    id: newOrderId(now),
     user_id: userId,
     status: "pending",
     total_fee: total,
@@ -184,11 +184,12 @@ export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promi
         await markOrderClosed(ctx.db, current.id, isoAt(ctx.clock()));
         return failed({ kind: "not-payable", message: `Order ${order.id} is closed; place a new order.` });
       }
-      ctx.logger.warn({ orderId: order.id, kind: error.kind, gatewayCode: error.code }, "unifiedorder failed");
-      return failed({ kind: "gateway-failed", operation: "unifiedorder", error });
+      // Log lines keep their names: operators alert on them (docs/going-live.md).
+      ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "unifiedorder failed");
+      return failed({ kind: "gateway-failed", operation: "place-order", error });
     }
     const { prepayId, validForMs } = answer.value;
-    // Re-entry may hand back the prepay_id we already hold: keep its original expiry then.
+    // Re-entry may hand back the prepay id we already hold: keep its original expiry then.
     const expires = prepayId === current.prepay_id && current.prepay_expires_at !== null ? current.prepay_expires_at : isoAt(now + validForMs);
     current = await setPrepay(ctx.db, current.id, { prepayId, expiresAt: expires }, isoAt(now));
     if (Date.parse(expires) - PREPAY_SAFETY_MS <= now) return failed({ kind: "gateway-refused", message: "WeChat Pay returned a prepay_id that is about to expire; try again." });
@@ -214,8 +215,8 @@ export async function closeWithGateway(ctx: ServiceContext, order: OrderRow): Pr
   const { error } = answer;
   if (error.reason === "ORDER_CLOSED" || error.reason === "ORDER_NOT_FOUND") return succeeded(await markOrderClosed(ctx.db, order.id, isoAt(ctx.clock())));
   if (error.reason === "ORDER_PAID") return succeeded(await refreshPendingOrder(ctx, order, { force: true }));
-  ctx.logger.warn({ orderId: order.id, kind: error.kind, gatewayCode: error.code }, "closeorder failed");
-  return failed({ kind: "gateway-failed", operation: "closeorder", error });
+  ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "closeorder failed");
+  return failed({ kind: "gateway-failed", operation: "close-order", error });
 }
 
 /** Applies what the gateway knows about an order: a paid report with the same checks as a notify, closed closes. */
@@ -255,7 +256,7 @@ export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, 
   }
   const answer = await ctx.gateway.queryOrder(order.id);
   if (answer.ok) return applyOrderState(ctx, order, answer.value);
-  ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, gatewayCode: answer.error.code }, "orderquery failed; keeping the stored state");
+  ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, errCode: answer.error.code }, "orderquery failed; keeping the stored state");
   return readOrder(ctx.db, order.id);
 }
 

@@ -16,13 +16,16 @@ export type Failure =
   | { readonly kind: "not-refundable"; readonly message: string }
   | { readonly kind: "refund-exceeds-paid"; readonly field: string; readonly message: string }
   /** A gateway call produced no usable answer. */
-  | { readonly kind: "gateway-failed"; readonly operation: string; readonly error: GatewayCallError }
+  | { readonly kind: "gateway-failed"; readonly operation: GatewayOperation; readonly error: GatewayCallError }
   /** The gateway answered, but not with something the API can use (a refusal, a prepay id about to expire). */
   | { readonly kind: "gateway-refused"; readonly message: string }
   | { readonly kind: "login-rejected"; readonly message: string }
   | { readonly kind: "login-unavailable"; readonly message: string };
 
 export type FailureKind = Failure["kind"];
+
+/** The gateway calls a client request can fail on. */
+export type GatewayOperation = "place-order" | "close-order" | "refund";
 
 /** A service's result: the value, or why not. */
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: Failure };

@@ -6,7 +6,7 @@ import { findRefundByRequestKey, insertReservedRefund, markRefundSubmitted, note
 import type { OrderRow, RefundRow } from "../db/schema.js";
 import type { RefundState } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
-import { newOutRefundNo } from "./order-ids.js";
+import { newRefundId } from "./order-ids.js";
 import { failed, succeeded, type Outcome } from "./outcomes.js";
 import { orderView, refundView } from "./views.js";
 
@@ -37,7 +37,7 @@ export async function createRefund(ctx: ServiceContext, orderId: string, request
   if (order.status !== "paid") return failed({ kind: "not-refundable", message: `Order ${orderId} is ${order.status}; only paid orders can be refunded.` });
 
   const now = ctx.clock();
-  const refundId = newOutRefundNo(now);
+  const refundId = newRefundId(now);
   const reserved = await insertReservedRefund(
     ctx.db,
     {
@@ -110,7 +110,7 @@ async function submit(ctx: ServiceContext, order: OrderRow, refund: RefundRow): 
   }
   // Unknown outcome (timeout, 5xx, a busy gateway): keep it reserved; a retry or the sweep resubmits the same refund id.
   await noteRefundError(ctx.db, refund.id, errorNote(`${error.kind}: ${error.message}`), now);
-  ctx.logger.warn({ refundId: refund.id, kind: error.kind, gatewayCode: error.code }, "refund submission unconfirmed");
+  ctx.logger.warn({ refundId: refund.id, kind: error.kind, errCode: error.code }, "refund submission unconfirmed");
   return failed({ kind: "gateway-failed", operation: "refund", error });
 }
 

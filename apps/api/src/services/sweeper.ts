@@ -17,7 +17,7 @@ export interface SweepReport {
 /**
  * One pass of the background sweep, safe to run from every API process at once:
  * pending orders nobody asked about are queried (lost notifies), expired ones are closed at the
- * gateway, and refunds still processing are checked with refundquery.
+ * gateway, and refunds still processing are checked with the gateway.
  */
 export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   const now = ctx.clock();
