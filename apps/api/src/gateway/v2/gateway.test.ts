@@ -1,12 +1,13 @@
-import { buildXml, NOTIFY_SUCCESS_REPLY, type SignType } from "@pay/core";
+import { buildXml, NOTIFY_SUCCESS_REPLY } from "@pay/core";
 import { buildRefundNotify, buildSignedPayNotify } from "@pay/core/testing";
 import { createManualClock, startSandbox, type ManualClock, type RunningSandbox } from "@pay/sandbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../logging.js";
 import type { PlaceOrderInput } from "../port.js";
 import { createV2Gateway, V2_PREPAY_TTL_MS, type V2Gateway } from "./gateway.js";
+import type { MerchantCredentials } from "./types.js";
 
-const MERCHANT = { appId: "wx2421b1c4370ec43b", mchId: "10000100", key: "192006250b4c09247ec02edce69f6a2d", subAppId: undefined, subMchId: undefined, signType: "MD5" as SignType };
+const MERCHANT: MerchantCredentials = { appId: "wx2421b1c4370ec43b", mchId: "10000100", key: "192006250b4c09247ec02edce69f6a2d", subAppId: undefined, subMchId: undefined, signType: "MD5" };
 // 2026-01-01 12:00 Beijing.
 const START = Date.UTC(2026, 0, 1, 4, 0, 0);
 
