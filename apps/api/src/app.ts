@@ -5,7 +5,8 @@ import type { Logger } from "pino";
 import { systemClock, type Clock } from "./clock.js";
 import type { Database } from "./db/schema.js";
 import type { AppConfig } from "./env.js";
-import type { WxLoginClient, WxPayGateway } from "./gateway/gateway.js";
+import type { WxLoginClient } from "./gateway/login-client.js";
+import type { PaymentGateway } from "./gateway/port.js";
 import { ApiError } from "./errors.js";
 import { createContractVersionCheck } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
@@ -15,7 +16,7 @@ import { createHealthRouter } from "./routes/health.js";
 import { createWxPayRouter } from "./routes/wxpay.js";
 import type { ServiceContext } from "./services/context.js";
 import { createOrderLoader } from "./db/order-reads.js";
-import { createPaidWriter } from "./services/paid-writer.js";
+import { createPaidWriter } from "./db/paid-writer.js";
 import { createSessionTokens } from "./services/session-tokens.js";
 
 /** Everything the app needs from outside; tests pass the sandbox-backed gateway and a moved clock. */
@@ -23,7 +24,7 @@ export interface AppDeps {
   readonly config: AppConfig;
   readonly db: Kysely<Database>;
   readonly dialect: "sqlite" | "postgres";
-  readonly gateway: WxPayGateway;
+  readonly gateway: PaymentGateway;
   readonly login: WxLoginClient;
   readonly logger: Logger;
   readonly clock?: Clock;

@@ -6,9 +6,10 @@ import type { Logger } from "pino";
 import { createApp } from "./app.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest, seedProducts } from "./db/migrate.js";
-import { DEFAULT_PRODUCTS } from "./db/products.js";
+import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
 import { ConfigError, loadConfig, type AppConfig } from "./env.js";
-import { createLiveGateway, type ClientCertificate } from "./gateway/live-gateway.js";
+import type { ClientCertificate } from "./gateway/v2/client.js";
+import { createV2Gateway } from "./gateway/v2/gateway.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import { startSweeper } from "./services/sweeper.js";
@@ -47,11 +48,10 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
   const database = await openDatabase(config.databaseUrl);
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
-  const existing = await database.db.selectFrom("products").select("id").limit(1).execute();
-  if (existing.length === 0) await seedProducts(database.db, DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })));
+  if (!(await hasProducts(database.db))) await seedProducts(database.db, DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })));
 
   const ca = config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8");
-  const gateway = createLiveGateway({
+  const gateway = createV2Gateway({
     merchant: config.merchant,
     baseUrl: config.gateway.baseUrl,
     failoverBaseUrl: config.gateway.failoverBaseUrl,

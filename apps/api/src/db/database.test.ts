@@ -11,7 +11,7 @@ import { DatabaseError, constraintViolationOf, openDatabase } from "./database.j
 import type { ConstraintViolation } from "./database.js";
 import { migrateToLatest, seedProducts } from "./migrate.js";
 import { DEFAULT_PRODUCTS } from "./products.js";
-import type { Database, NewOrderRow, NewRefundRow, PaymentEventsTable } from "./schema.js";
+import type { Database, NewOrderRow, NewRefundRow, PaymentEventsTable, ProductRow } from "./schema.js";
 
 
 // Every column of schema.ts, table by table: the compiler rejects a missing or extra key, so this
@@ -291,8 +291,8 @@ describe.each(DATABASES)("database on %s", (kind) => {
     const listed = () => database.db.selectFrom("products").selectAll().orderBy("sort_order").execute();
     expect(await listed()).toEqual(DEFAULT_PRODUCTS);
 
-    const mug = { id: "mug", name: "Large mug", price: 4590, currency: "CNY", active: 0, sort_order: 5 };
-    const poster = { id: "poster", name: "Poster", price: 1200, currency: "CNY", active: 1, sort_order: 50 };
+    const mug: ProductRow = { id: "mug", name: "Large mug", price: 4590, currency: "CNY", active: 0, sort_order: 5 };
+    const poster: ProductRow = { id: "poster", name: "Poster", price: 1200, currency: "CNY", active: 1, sort_order: 50 };
     await seedProducts(database.db, [mug, poster]);
     const after = await listed();
     expect(after).toHaveLength(DEFAULT_PRODUCTS.length + 1);

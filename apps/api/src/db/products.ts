@@ -11,7 +11,18 @@ export const DEFAULT_PRODUCTS: readonly ProductRow[] = [
   { id: "test-item", name: "Payment test item", price: 1, currency: "CNY", active: 1, sort_order: 40 },
 ];
 
-/** The products on sale in `currency`, in catalogue order. */
+/** The products that can be ordered in `currency`, in catalogue order. */
 export async function listActiveProducts(db: Kysely<Database>, currency: Currency): Promise<ProductRow[]> {
   return db.selectFrom("products").selectAll().where("active", "=", 1).where("currency", "=", currency).orderBy("sort_order").orderBy("id").execute();
+}
+
+/** The active products among `ids` (any currency: the caller checks it). */
+export async function findActiveProducts(db: Kysely<Database>, ids: readonly string[]): Promise<ProductRow[]> {
+  return db.selectFrom("products").selectAll().where("id", "in", ids).where("active", "=", 1).execute();
+}
+
+/** True when the catalogue has any product at all. */
+export async function hasProducts(db: Kysely<Database>): Promise<boolean> {
+  const rows = await db.selectFrom("products").select("id").limit(1).execute();
+  return rows.length > 0;
 }

@@ -1,3 +1,4 @@
+import type { Currency, SignType } from "@pay/core";
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
 
 /**
@@ -24,7 +25,7 @@ export interface ProductsTable {
   name: string;
   /** Unit price in minor units of `currency`. */
   price: number;
-  currency: string;
+  currency: Currency;
   /** 1 when it can be ordered. */
   active: number;
   sort_order: number;
@@ -38,7 +39,7 @@ export interface OrdersTable {
   user_id: string;
   status: OrderStatusColumn;
   total_fee: number;
-  fee_type: string;
+  fee_type: Currency;
   /** Sum of refunds that succeeded. */
   refunded_fee: ColumnType<number, number | undefined, number>;
   /** Sum of refunds that succeeded or are still in flight: what can no longer be refunded. */
@@ -56,7 +57,7 @@ export interface OrdersTable {
   sub_mch_id: string | null;
   openid: string | null;
   sub_openid: string | null;
-  sign_type: string;
+  sign_type: SignType;
   spbill_create_ip: string;
   notify_url: string;
   time_start: string;
@@ -74,16 +75,18 @@ export interface OrdersTable {
   updated_at: string;
 }
 
+export type PaymentSource = "notify" | "query";
+
 /** One row per order that became paid: the unique order_id is what makes the transition happen once. */
 export interface PaymentEventsTable {
   id: Generated<number>;
   order_id: string;
-  source: "notify" | "query";
+  source: PaymentSource;
   transaction_id: string;
   total_fee: number;
-  fee_type: string;
+  fee_type: Currency;
   cash_fee: number | null;
-  cash_fee_type: string | null;
+  cash_fee_type: Currency | null;
   /** The verified fields as received (JSON), for reconciliation. */
   raw: string;
   created_at: string;
@@ -98,7 +101,7 @@ export interface RefundsTable {
   /** The admin request's Idempotency-Key: a retried request finds this row and reuses out_refund_no. */
   request_key: string;
   refund_fee: number;
-  currency: string;
+  currency: Currency;
   status: RefundStatusColumn;
   reason: string | null;
   /** 1 once the gateway accepted the refund request. */

@@ -4,7 +4,6 @@ import type { Logger } from "pino";
 import { Agent, request } from "undici";
 import { z } from "zod";
 import { childLogger } from "../logging.js";
-import type { WxLoginClient } from "./gateway.js";
 
 export interface LoginClientOptions {
   /** Default https://api.weixin.qq.com; a sandbox URL in development and tests. */
@@ -18,6 +17,11 @@ export interface LoginClientOptions {
   /** Extra CA (PEM) trusted beside Node's public roots (a sandbox over HTTPS). */
   readonly ca?: string | undefined;
   readonly logger: Logger;
+}
+
+/** Mini Program login (code2session), on api.weixin.qq.com. */
+export interface WxLoginClient {
+  code2Session(code: string): Promise<{ readonly ok: true; readonly openid: string } | { readonly ok: false; readonly error: { readonly kind: "rejected" | "unavailable"; readonly errcode?: number | undefined; readonly message: string } }>;
 }
 
 /** A WxLoginClient that owns a connection pool; `close()` releases it. */

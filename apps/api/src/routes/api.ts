@@ -1,26 +1,26 @@
 import type Router from "@koa/router";
-import { listActiveProducts } from "../db/products.js";
 import type { ServiceContext } from "../services/context.js";
-import { closeOwnOrder, createOrder, ensurePayment, findOwnOrder, getOrder, listOrders } from "../services/orders.js";
+import { closeOwnOrder, createOrder, getOrder, listOrders, renewPayment } from "../services/orders.js";
+import { listProducts } from "../services/products.js";
 import { createRefund } from "../services/refunds.js";
 import { signIn } from "../services/sessions.js";
-import { orderView } from "../services/views.js";
 import { createContractRouter, type ApiHandlers } from "./contract-router.js";
+import { unwrap } from "./outcomes.js";
 
-/** What each contract route does, given its parsed input; auth, parsing and statuses are the contract router's. */
+/**
+ * What each contract route does, given its parsed input: a service call whose outcome `unwrap` turns
+ * into the answer or an ApiError. Auth, parsing and statuses are the contract router's.
+ */
 export function createApiHandlers(services: ServiceContext): ApiHandlers {
-  const { feeType } = services.config.merchant;
   return {
-    createSession: ({ body }) => signIn(services, body.code),
-    listProducts: async () => ({
-      products: (await listActiveProducts(services.db, feeType)).map((p) => ({ id: p.id, name: p.name, price: p.price, currency: feeType })),
-    }),
-    createOrder: ({ caller, body, idempotencyKey }) => createOrder(services, caller.userId, body, idempotencyKey),
-    listOrders: ({ caller, query }) => listOrders(services, caller.userId, query),
-    getOrder: async ({ caller, params }) => ({ order: orderView(await getOrder(services, caller.userId, params.id)) }),
-    renewPayment: async ({ caller, params }) => ensurePayment(services, await findOwnOrder(services, caller.userId, params.id)),
-    closeOrder: async ({ caller, params }) => ({ order: orderView(await closeOwnOrder(services, caller.userId, params.id)) }),
-    createRefund: ({ params, body, idempotencyKey }) => createRefund(services, params.id, body, idempotencyKey),
+    createSession: async ({ body }) => unwrap(await signIn(services, body.code)),
+    listProducts: () => listProducts(services),
+    createOrder: async ({ caller, body, idempotencyKey }) => unwrap(await createOrder(services, caller.userId, body, idempotencyKey)),
+    listOrders: async ({ caller, query }) => unwrap(await listOrders(services, caller.userId, query)),
+    getOrder: async ({ caller, params }) => ({ order: unwrap(await getOrder(services, caller.userId, params.id)) }),
+    renewPayment: async ({ caller, params }) => unwrap(await renewPayment(services, caller.userId, params.id)),
+    closeOrder: async ({ caller, params }) => ({ order: unwrap(await closeOwnOrder(services, caller.userId, params.id)) }),
+    createRefund: async ({ params, body, idempotencyKey }) => unwrap(await createRefund(services, params.id, body, idempotencyKey)),
   };
 }
 

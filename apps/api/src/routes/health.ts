@@ -1,5 +1,5 @@
 import Router from "@koa/router";
-import { sql } from "kysely";
+import { pingDatabase } from "../db/health.js";
 import type { ServiceContext } from "../services/context.js";
 
 /** Liveness (the process answers) and readiness (the database answers). */
@@ -10,7 +10,7 @@ export function createHealthRouter(services: ServiceContext): Router {
   });
   router.get("/readyz", async (ctx) => {
     try {
-      await sql`select 1`.execute(services.db);
+      await pingDatabase(services.db);
       ctx.body = { status: "ready", database: services.dialect };
     } catch (error) {
       services.logger.warn({ err: error }, "readiness check failed");

@@ -181,5 +181,20 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
       const refund = await h.database.db.selectFrom("refunds").selectAll().where("id", "=", refundId).executeTakeFirstOrThrow();
       expect(refund.status).toBe("processing");
     });
+
+    it.each(["2026-02-30 25:00:00", "2026-02-30 12:00:00", "2026-01-01T12:00:00Z", "soon"])(
+      "refuses a refund notify with success_time %j with FAIL before anything is written",
+      async (successTime) => {
+        const { order, refundId } = await paidOrderWithRefund();
+        const orderBefore = await h.database.db.selectFrom("orders").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
+        const refundBefore = await h.database.db.selectFrom("refunds").selectAll().where("id", "=", refundId).executeTakeFirstOrThrow();
+        const body = buildRefundNotify({ appid: MERCHANT.appId, mch_id: MERCHANT.mchId }, payload(order.id, refundId, { total_fee: order.totalFee, success_time: successTime }), MERCHANT.key);
+        expect(await postRefund(body)).toContain(FAIL);
+        expect(await h.database.db.selectFrom("refunds").selectAll().where("id", "=", refundId).executeTakeFirstOrThrow()).toEqual(refundBefore);
+        expect(await h.database.db.selectFrom("orders").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual(orderBefore);
+        const line = h.logs.map((l) => JSON.parse(l) as { msg: string; reason?: string; kind?: string }).findLast((l) => l.msg === "notify" && l.kind === "refund");
+        expect(line?.reason).toBe("INVALID_FIELD");
+      },
+    );
   });
 });

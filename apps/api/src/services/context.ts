@@ -3,9 +3,10 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { Database } from "../db/schema.js";
 import type { AppConfig } from "../env.js";
-import type { WxLoginClient, WxPayGateway } from "../gateway/gateway.js";
+import type { WxLoginClient } from "../gateway/login-client.js";
+import type { PaymentGateway } from "../gateway/port.js";
 import type { OrderLoader } from "../db/order-reads.js";
-import type { PaidWriter } from "./paid-writer.js";
+import type { PaidWriter } from "../db/paid-writer.js";
 import type { SessionTokens } from "./session-tokens.js";
 
 /** What the services share; built once by createApp. Nothing correctness-critical lives in process memory. */
@@ -13,7 +14,7 @@ export interface ServiceContext {
   readonly config: AppConfig;
   readonly db: Kysely<Database>;
   readonly dialect: "sqlite" | "postgres";
-  readonly gateway: WxPayGateway;
+  readonly gateway: PaymentGateway;
   readonly login: WxLoginClient;
   readonly tokens: SessionTokens;
   readonly clock: Clock;

@@ -9,13 +9,13 @@ function randomChars(count: number): string {
   return out;
 }
 
-/** A new out_trade_no: `P` + yyyyMMddHHmmss (Beijing) + 10 random characters: 25 characters of the protocol's charset. */
-export function newOutTradeNo(now: number): string {
+/** A new order id: `P` + yyyyMMddHHmmss (Beijing) + 10 random characters, 25 characters that every gateway protocol accepts as the merchant's order number. */
+export function newOrderId(now: number): string {
   return `P${formatCompactBeijingTime(now)}${randomChars(10)}`;
 }
 
-/** A new out_refund_no: `R` + yyyyMMddHHmmss + 10 random characters. */
-export function newOutRefundNo(now: number): string {
+/** A new refund id (the merchant's refund number): `R` + yyyyMMddHHmmss + 10 random characters. */
+export function newRefundId(now: number): string {
   return `R${formatCompactBeijingTime(now)}${randomChars(10)}`;
 }
 

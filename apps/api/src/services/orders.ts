@@ -1,30 +1,36 @@
 import { createHash } from "node:crypto";
-import { buildRequestPaymentParams, formatCompactBeijingTime, type OrderQueryResponse, type XmlFields } from "@pay/core";
-import type { CreateOrderRequest, OrderItem, OrderListQuery, OrderListResponse, OrderPaymentResponse } from "@pay/core/contract";
+import { formatCompactBeijingTime } from "@pay/core";
+import type { CreateOrderRequest, Order, OrderItem, OrderListQuery, OrderListResponse, OrderPaymentResponse } from "@pay/core/contract";
 import { isoAt } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { findOrderOfUser, readOrder } from "../db/order-reads.js";
-import type { OrderRow } from "../db/schema.js";
-import { ApiError, gatewayFailure } from "../errors.js";
-import type { UnifiedOrderInput } from "../gateway/gateway.js";
+import {
+  claimOrderQuery,
+  findOrderByIdempotencyKey,
+  insertOrder,
+  listOrdersOfUser,
+  markOrderClosed,
+  markOrderQueried,
+  setPrepay,
+  type OrderCursor,
+} from "../db/orders.js";
+import { findActiveProducts } from "../db/products.js";
+import type { NewOrderRow, OrderRow } from "../db/schema.js";
+import { findUserOpenid } from "../db/users.js";
+import type { OrderState, PlaceOrderInput } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
-import { newOutTradeNo } from "./order-ids.js";
+import { newOrderId } from "./order-ids.js";
+import { failed, succeeded, type Outcome } from "./outcomes.js";
 import { applyPaidReport } from "./payments.js";
 import { orderView } from "./views.js";
 
-/** A prepay_id lives 2 hours; we stop handing one out 10 minutes before that. */
-const PREPAY_TTL_MS = 2 * 3600 * 1000;
+/** We stop handing out a prepay id 10 minutes before the gateway forgets it. */
 const PREPAY_SAFETY_MS = 10 * 60 * 1000;
 
-/** The order of `id` if `userId` owns it; someone else's order is indistinguishable from none (404). */
-export async function findOwnOrder(ctx: ServiceContext, userId: string, id: string): Promise<OrderRow> {
+/** The order of `id` if `userId` owns it; someone else's order is indistinguishable from none. */
+export async function findOwnOrder(ctx: ServiceContext, userId: string, id: string): Promise<Outcome<OrderRow>> {
   const order = await findOrderOfUser(ctx.db, id, userId);
-  if (order === undefined) throw new ApiError("NOT_FOUND", `No order ${id}.`);
-  return order;
-}
-
-async function reload(ctx: ServiceContext, id: string): Promise<OrderRow> {
-  return readOrder(ctx.db, id);
+  return order === undefined ? failed({ kind: "not-found", message: `No order ${id}.` }) : succeeded(order);
 }
 
 function goodsDescription(items: readonly OrderItem[]): string {
@@ -34,71 +40,75 @@ function goodsDescription(items: readonly OrderItem[]): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
-/** The unifiedorder fields stored with an order, so that every (re-)entry sends exactly the same request. */
-function unifiedOrderInput(order: OrderRow): UnifiedOrderInput {
+/** The order as the gateway takes it, from what was stored with it, so that every (re-)entry sends exactly the same request. */
+function placeOrderInput(order: OrderRow): PlaceOrderInput {
   return {
-    body: order.body,
-    outTradeNo: order.id,
-    feeType: order.fee_type as UnifiedOrderInput["feeType"],
-    totalFee: order.total_fee,
-    spbillCreateIp: order.spbill_create_ip,
-    timeStart: order.time_start,
-    timeExpire: order.time_expire,
+    orderId: order.id,
+    description: order.body,
+    amount: order.total_fee,
+    currency: order.fee_type,
+    // code2session's openid belongs to the Mini Program: the sub-merchant's in institutional mode.
+    payer: order.sub_openid !== null ? { openid: order.sub_openid, scope: "sub-merchant" } : order.openid !== null ? { openid: order.openid, scope: "merchant" } : undefined,
+    clientIp: order.spbill_create_ip,
+    startsAt: Date.parse(order.created_at),
+    expiresAt: Date.parse(order.expires_at),
     notifyUrl: order.notify_url,
-    tradeType: "JSAPI",
-    ...(order.openid === null ? {} : { openid: order.openid }),
-    ...(order.sub_openid === null ? {} : { subOpenid: order.sub_openid }),
   };
 }
 
 /** Prices the request from the server's catalogue: the client never says what anything costs. */
-async function priceItems(ctx: ServiceContext, request: CreateOrderRequest): Promise<{ items: OrderItem[]; total: number }> {
+async function priceItems(ctx: ServiceContext, request: CreateOrderRequest): Promise<Outcome<{ items: OrderItem[]; total: number }>> {
   const ids = request.items.map((i) => i.productId);
   const seen = new Set<string>();
-  ids.forEach((id, n) => {
-    if (seen.has(id)) throw new ApiError("VALIDATION_FAILED", `items.${n}.productId: ${id} is listed twice; set its quantity instead.`, { field: `items.${n}.productId` });
+  for (const [n, id] of ids.entries()) {
+    const field = `items.${n}.productId`;
+    if (seen.has(id)) return failed({ kind: "invalid", field, message: `${field}: ${id} is listed twice; set its quantity instead.` });
     seen.add(id);
-  });
-  const products = await ctx.db.selectFrom("products").selectAll().where("id", "in", ids).where("active", "=", 1).execute();
+  }
+  const products = await findActiveProducts(ctx.db, ids);
   const byId = new Map(products.map((p) => [p.id, p]));
+  const currency = ctx.config.merchant.feeType;
   let total = 0;
-  const items = request.items.map((line, n): OrderItem => {
+  const items: OrderItem[] = [];
+  for (const [n, line] of request.items.entries()) {
+    const field = `items.${n}.productId`;
     const product = byId.get(line.productId);
-    if (product === undefined) throw new ApiError("VALIDATION_FAILED", `items.${n}.productId: no product ${line.productId}.`, { field: `items.${n}.productId` });
-    if (product.currency !== ctx.config.merchant.feeType) {
-      throw new ApiError("VALIDATION_FAILED", `items.${n}.productId: ${line.productId} is priced in ${product.currency}, this merchant takes ${ctx.config.merchant.feeType}.`, {
-        field: `items.${n}.productId`,
-      });
+    if (product === undefined) return failed({ kind: "invalid", field, message: `${field}: no product ${line.productId}.` });
+    if (product.currency !== currency) {
+      return failed({ kind: "invalid", field, message: `${field}: ${line.productId} is priced in ${product.currency}, this merchant takes ${currency}.` });
     }
     total += product.price * line.quantity;
-    return { productId: product.id, name: product.name, quantity: line.quantity, unitPrice: product.price };
-  });
-  if (!Number.isSafeInteger(total) || total <= 0) throw new ApiError("VALIDATION_FAILED", "items: the order total is out of range.", { field: "items" });
-  return { items, total };
+    items.push({ productId: product.id, name: product.name, quantity: line.quantity, unitPrice: product.price });
+  }
+  if (!Number.isSafeInteger(total) || total <= 0) return failed({ kind: "invalid", field: "items", message: "items: the order total is out of range." });
+  return succeeded({ items, total });
 }
 
 /**
  * Creates an order and its wx.requestPayment params. The order is stored (pending) before WeChat Pay is
  * called, so a gateway failure leaves a payable order, and a retry with the same Idempotency-Key (or
- * POST /api/orders/:id/payment) re-enters unifiedorder with the same out_trade_no and fields.
+ * POST /api/orders/:id/payment) re-enters the gateway with the same order id and fields.
  */
-export async function createOrder(ctx: ServiceContext, userId: string, request: CreateOrderRequest, idempotencyKey: string | undefined): Promise<OrderPaymentResponse> {
+export async function createOrder(ctx: ServiceContext, userId: string, request: CreateOrderRequest, idempotencyKey: string | undefined): Promise<Outcome<OrderPaymentResponse>> {
   const requestHash = createHash("sha256").update(JSON.stringify(request.items)).digest("hex");
   if (idempotencyKey !== undefined) {
     const existing = await findByIdempotencyKey(ctx, userId, idempotencyKey, requestHash);
-    if (existing !== undefined) return ensurePayment(ctx, existing);
+    if (!existing.ok) return existing;
+    if (existing.value !== undefined) return ensurePayment(ctx, existing.value);
   }
-  const user = await ctx.db.selectFrom("users").select(["openid"]).where("id", "=", userId).executeTakeFirst();
-  if (user === undefined) throw new ApiError("UNAUTHORIZED", "The session's user no longer exists; sign in again.");
-  const { items, total } = await priceItems(ctx, request);
+  const openid = await findUserOpenid(ctx.db, userId);
+  if (openid === undefined) return failed({ kind: "unknown-user", message: "The session's user no longer exists; sign in again." });
+  const priced = await priceItems(ctx, request);
+  if (!priced.ok) return priced;
+  const { items, total } = priced.value;
   const now = ctx.clock();
   const merchant = ctx.config.merchant;
   const institutional = merchant.subMchId !== undefined;
   const expiresAt = now + ctx.config.orderTtlMinutes * 60 * 1000;
-  const row = {
-    id: newOutTradeNo(now),
+  const row: NewOrderRow = {
+    id: newOrderId(now),
     user_id: userId,
-    status: "pending" as const,
+    status: "pending",
     total_fee: total,
     fee_type: merchant.feeType,
     items: JSON.stringify(items),
@@ -110,8 +120,8 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
     sub_appid: merchant.subAppId ?? null,
     sub_mch_id: merchant.subMchId ?? null,
     // code2session's openid belongs to the Mini Program: sub_openid under sub_appid in institutional mode.
-    openid: institutional ? null : user.openid,
-    sub_openid: institutional ? user.openid : null,
+    openid: institutional ? null : openid,
+    sub_openid: institutional ? openid : null,
     sign_type: merchant.signType,
     spbill_create_ip: merchant.spbillCreateIp,
     notify_url: merchant.notifyUrl,
@@ -127,125 +137,103 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
     created_at: isoAt(now),
     updated_at: isoAt(now),
   };
+  let stored: OrderRow;
   try {
-    await ctx.db.insertInto("orders").values(row).execute();
+    stored = await insertOrder(ctx.db, row);
   } catch (error) {
     // Two requests with one Idempotency-Key raced: the other one stored the order.
     if (idempotencyKey !== undefined && isUniqueViolation(error)) {
       const existing = await findByIdempotencyKey(ctx, userId, idempotencyKey, requestHash);
-      if (existing !== undefined) return ensurePayment(ctx, existing);
+      if (!existing.ok) return existing;
+      if (existing.value !== undefined) return ensurePayment(ctx, existing.value);
     }
     throw error;
   }
-  ctx.logger.info({ orderId: row.id, totalFee: total, feeType: row.fee_type }, "order created");
-  return ensurePayment(ctx, await reload(ctx, row.id));
+  ctx.logger.info({ orderId: stored.id, totalFee: total, feeType: stored.fee_type }, "order created");
+  return ensurePayment(ctx, stored);
 }
 
-async function findByIdempotencyKey(ctx: ServiceContext, userId: string, key: string, requestHash: string): Promise<OrderRow | undefined> {
-  const existing = await ctx.db.selectFrom("orders").selectAll().where("user_id", "=", userId).where("idempotency_key", "=", key).executeTakeFirst();
+async function findByIdempotencyKey(ctx: ServiceContext, userId: string, key: string, requestHash: string): Promise<Outcome<OrderRow | undefined>> {
+  const existing = await findOrderByIdempotencyKey(ctx.db, userId, key);
   if (existing !== undefined && existing.request_hash !== requestHash) {
-    throw new ApiError("IDEMPOTENCY_CONFLICT", "This Idempotency-Key was used for a different order; use a new key for a new order.");
+    return failed({ kind: "idempotency-conflict", message: "This Idempotency-Key was used for a different order; use a new key for a new order." });
   }
-  return existing;
+  return succeeded(existing);
 }
 
-/** Fresh (or still valid) payment params for a pending order, re-entering unifiedorder when needed. */
-export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promise<OrderPaymentResponse> {
-  if (order.status !== "pending") throw new ApiError("ORDER_NOT_PAYABLE", `Order ${order.id} is ${order.status}; it cannot be paid.`);
+/** Fresh (or still valid) payment params for a pending order, re-entering the gateway when needed. */
+export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promise<Outcome<OrderPaymentResponse>> {
+  if (order.status !== "pending") return failed({ kind: "not-payable", message: `Order ${order.id} is ${order.status}; it cannot be paid.` });
   const now = ctx.clock();
   if (now >= Date.parse(order.expires_at)) {
     const closed = await closeWithGateway(ctx, order);
-    throw new ApiError("ORDER_NOT_PAYABLE", `Order ${order.id} expired and is ${closed.status}; place a new order.`);
+    if (!closed.ok) return closed;
+    return failed({ kind: "not-payable", message: `Order ${order.id} expired and is ${closed.value.status}; place a new order.` });
   }
   let current = order;
   const valid = current.prepay_id !== null && current.prepay_expires_at !== null && Date.parse(current.prepay_expires_at) - PREPAY_SAFETY_MS > now;
   if (!valid) {
-    const answer = await ctx.gateway.unifiedOrder(unifiedOrderInput(current));
+    const answer = await ctx.gateway.placeOrder(placeOrderInput(current));
     if (!answer.ok) {
       const { error } = answer;
-      if (error.kind === "business" && error.errCode === "ORDERPAID") {
+      if (error.reason === "ORDER_PAID") {
         const refreshed = await refreshPendingOrder(ctx, current, { force: true });
-        throw new ApiError("ORDER_NOT_PAYABLE", `Order ${order.id} is already ${refreshed.status === "pending" ? "paid (confirming)" : refreshed.status}.`);
+        return failed({ kind: "not-payable", message: `Order ${order.id} is already ${refreshed.status === "pending" ? "paid (confirming)" : refreshed.status}.` });
       }
-      if (error.kind === "business" && error.errCode === "ORDERCLOSED") {
-        await markClosed(ctx, current);
-        throw new ApiError("ORDER_NOT_PAYABLE", `Order ${order.id} is closed; place a new order.`);
+      if (error.reason === "ORDER_CLOSED") {
+        await markOrderClosed(ctx.db, current.id, isoAt(ctx.clock()));
+        return failed({ kind: "not-payable", message: `Order ${order.id} is closed; place a new order.` });
       }
-      ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.errCode }, "unifiedorder failed");
-      throw gatewayFailure("unifiedorder", error);
+      // Log lines keep their names: operators alert on them (docs/going-live.md).
+      ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "unifiedorder failed");
+      return failed({ kind: "gateway-failed", operation: "place-order", error });
     }
-    const prepayId = answer.value.prepayId;
-    // Re-entry may hand back the prepay_id we already hold: keep its original expiry then.
-    const expires = prepayId === current.prepay_id && current.prepay_expires_at !== null ? current.prepay_expires_at : isoAt(now + PREPAY_TTL_MS);
-    await ctx.db.updateTable("orders").set({ prepay_id: prepayId, prepay_expires_at: expires, updated_at: isoAt(now) }).where("id", "=", current.id).execute();
-    current = await reload(ctx, current.id);
-    if (Date.parse(expires) - PREPAY_SAFETY_MS <= now) throw new ApiError("GATEWAY_ERROR", "WeChat Pay returned a prepay_id that is about to expire; try again.");
+    const { prepayId, validForMs } = answer.value;
+    // Re-entry may hand back the prepay id we already hold: keep its original expiry then.
+    const expires = prepayId === current.prepay_id && current.prepay_expires_at !== null ? current.prepay_expires_at : isoAt(now + validForMs);
+    current = await setPrepay(ctx.db, current.id, { prepayId, expiresAt: expires }, isoAt(now));
+    if (Date.parse(expires) - PREPAY_SAFETY_MS <= now) return failed({ kind: "gateway-refused", message: "WeChat Pay returned a prepay_id that is about to expire; try again." });
   }
-  const merchant = ctx.config.merchant;
-  const payment = buildRequestPaymentParams({
-    appId: merchant.appId,
-    subAppId: merchant.subAppId,
-    prepayId: current.prepay_id ?? "",
-    signType: current.sign_type === "MD5" ? "MD5" : "HMAC-SHA256",
-    key: merchant.key,
-    now,
-  });
-  return { order: orderView(current), payment };
+  const payment = ctx.gateway.paymentParams({ prepayId: current.prepay_id ?? "", now, signType: current.sign_type });
+  return succeeded({ order: orderView(current), payment });
 }
 
-async function markClosed(ctx: ServiceContext, order: OrderRow): Promise<OrderRow> {
-  const now = isoAt(ctx.clock());
-  await ctx.db.updateTable("orders").set({ status: "closed", closed_at: now, updated_at: now }).where("id", "=", order.id).where("status", "=", "pending").execute();
-  return reload(ctx, order.id);
+/** Payment params again for the owner's pending order (POST /api/orders/:id/payment). */
+export async function renewPayment(ctx: ServiceContext, userId: string, id: string): Promise<Outcome<OrderPaymentResponse>> {
+  const order = await findOwnOrder(ctx, userId, id);
+  return order.ok ? ensurePayment(ctx, order.value) : order;
 }
 
 /**
  * Closes a pending order at the gateway first, locally second: a payment that slipped in meanwhile
- * (ORDERPAID) is confirmed by a query and wins.
+ * (the gateway says it is paid) is confirmed by a query and wins.
  */
-export async function closeWithGateway(ctx: ServiceContext, order: OrderRow): Promise<OrderRow> {
-  if (order.status !== "pending") return order;
+export async function closeWithGateway(ctx: ServiceContext, order: OrderRow): Promise<Outcome<OrderRow>> {
+  if (order.status !== "pending") return succeeded(order);
   const answer = await ctx.gateway.closeOrder(order.id);
-  if (answer.ok) return markClosed(ctx, order);
+  if (answer.ok) return succeeded(await markOrderClosed(ctx.db, order.id, isoAt(ctx.clock())));
   const { error } = answer;
-  if (error.kind === "business" && (error.errCode === "ORDERCLOSED" || error.errCode === "ORDERNOTEXIST")) return markClosed(ctx, order);
-  if (error.kind === "business" && error.errCode === "ORDERPAID") return refreshPendingOrder(ctx, order, { force: true });
-  ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.errCode }, "closeorder failed");
-  throw gatewayFailure("closeorder", error);
+  if (error.reason === "ORDER_CLOSED" || error.reason === "ORDER_NOT_FOUND") return succeeded(await markOrderClosed(ctx.db, order.id, isoAt(ctx.clock())));
+  if (error.reason === "ORDER_PAID") return succeeded(await refreshPendingOrder(ctx, order, { force: true }));
+  ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "closeorder failed");
+  return failed({ kind: "gateway-failed", operation: "close-order", error });
 }
 
-/** Applies a verified orderquery answer: SUCCESS/REFUND with the same checks as a notify, CLOSED closes. */
-export async function applyQueryAnswer(ctx: ServiceContext, order: OrderRow, answer: OrderQueryResponse, raw: Readonly<XmlFields>): Promise<OrderRow> {
-  switch (answer.tradeState) {
-    case "SUCCESS":
-    case "REFUND": {
-      const result = await applyPaidReport(ctx, order, {
-        source: "query",
-        outTradeNo: answer.outTradeNo,
-        transactionId: answer.transactionId ?? "",
-        appid: answer.appid,
-        mchId: answer.mchId,
-        subAppid: answer.subAppid,
-        subMchId: answer.subMchId,
-        totalFee: answer.totalFee ?? -1,
-        feeType: answer.feeType,
-        cashFee: answer.cashFee,
-        cashFeeType: answer.cashFeeType,
-        raw,
-      });
+/** Applies what the gateway knows about an order: a paid report with the same checks as a notify, closed closes. */
+export async function applyOrderState(ctx: ServiceContext, order: OrderRow, known: OrderState): Promise<OrderRow> {
+  switch (known.state) {
+    case "paid": {
+      const result = await applyPaidReport(ctx, order, known.report);
       if (result.outcome === "rejected") {
         ctx.logger.warn({ orderId: order.id, code: result.code, reason: result.message }, "orderquery answer does not match the order");
-        return reload(ctx, order.id);
+        return readOrder(ctx.db, order.id);
       }
       return result.order;
     }
-    case "CLOSED":
-    case "REVOKED":
-    case "PAYERROR":
-      return markClosed(ctx, order);
-    case "NOTPAY":
-    case "USERPAYING":
-    case "ACCEPT":
+    case "closed":
+      return markOrderClosed(ctx.db, order.id, isoAt(ctx.clock()));
+    case "pending":
+    case "not-found":
       return order;
   }
 }
@@ -253,7 +241,8 @@ export async function applyQueryAnswer(ctx: ServiceContext, order: OrderRow, ans
 /**
  * Asks the gateway about a pending order and applies the answer; a client's `requestPayment:ok` is never
  * taken as proof. Throttled per order (ORDER_QUERY_AFTER_SECONDS) through a conditional update of
- * last_queried_at, which also keeps several API processes from querying the same order at once.
+ * last_queried_at, which also keeps several API processes from querying the same order at once. A
+ * failed query keeps the stored state.
  */
 export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, options: { force: boolean }): Promise<OrderRow> {
   if (order.status !== "pending") return order;
@@ -261,61 +250,55 @@ export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, 
   const threshold = isoAt(now - ctx.config.orderQueryAfterSeconds * 1000);
   if (!options.force) {
     if (order.created_at > threshold) return order;
-    const claimed = await ctx.db
-      .updateTable("orders")
-      .set({ last_queried_at: isoAt(now) })
-      .where("id", "=", order.id)
-      .where("status", "=", "pending")
-      .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
-      .executeTakeFirst();
-    if (claimed.numUpdatedRows !== 1n) return reload(ctx, order.id);
+    if (!(await claimOrderQuery(ctx.db, order.id, isoAt(now), threshold))) return readOrder(ctx.db, order.id);
   } else {
-    await ctx.db.updateTable("orders").set({ last_queried_at: isoAt(now) }).where("id", "=", order.id).execute();
+    await markOrderQueried(ctx.db, order.id, isoAt(now));
   }
-  const answer = await ctx.gateway.orderQuery({ outTradeNo: order.id });
-  if (answer.ok) return applyQueryAnswer(ctx, order, answer.value, answer.raw);
-  if (answer.error.kind === "business" && answer.error.errCode === "ORDERNOTEXIST") return order;
-  ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, errCode: answer.error.errCode }, "orderquery failed; keeping the stored state");
-  return reload(ctx, order.id);
+  const answer = await ctx.gateway.queryOrder(order.id);
+  if (answer.ok) return applyOrderState(ctx, order, answer.value);
+  ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, errCode: answer.error.code }, "orderquery failed; keeping the stored state");
+  return readOrder(ctx.db, order.id);
 }
 
 /** The order for its owner, refreshed from the gateway when it is pending and no notify has come lately. */
-export async function getOrder(ctx: ServiceContext, userId: string, id: string): Promise<OrderRow> {
+export async function getOrder(ctx: ServiceContext, userId: string, id: string): Promise<Outcome<Order>> {
   const order = await findOwnOrder(ctx, userId, id);
-  return refreshPendingOrder(ctx, order, { force: false });
+  if (!order.ok) return order;
+  return succeeded(orderView(await refreshPendingOrder(ctx, order.value, { force: false })));
 }
 
 /** POST /api/orders/:id/close for the owner: idempotent for a closed order; a paid one cannot be closed. */
-export async function closeOwnOrder(ctx: ServiceContext, userId: string, id: string): Promise<OrderRow> {
-  const order = await findOwnOrder(ctx, userId, id);
-  if (order.status === "closed") return order;
-  if (order.status !== "pending") throw new ApiError("ORDER_NOT_CLOSABLE", `Order ${id} is ${order.status}; it cannot be closed.`);
+export async function closeOwnOrder(ctx: ServiceContext, userId: string, id: string): Promise<Outcome<Order>> {
+  const found = await findOwnOrder(ctx, userId, id);
+  if (!found.ok) return found;
+  const order = found.value;
+  if (order.status === "closed") return succeeded(orderView(order));
+  if (order.status !== "pending") return failed({ kind: "not-closable", message: `Order ${id} is ${order.status}; it cannot be closed.` });
   const result = await closeWithGateway(ctx, order);
-  if (result.status !== "closed") throw new ApiError("ORDER_NOT_CLOSABLE", `Order ${id} was paid meanwhile; it cannot be closed.`);
-  return result;
+  if (!result.ok) return result;
+  if (result.value.status !== "closed") return failed({ kind: "not-closable", message: `Order ${id} was paid meanwhile; it cannot be closed.` });
+  return succeeded(orderView(result.value));
 }
 
 function encodeCursor(row: OrderRow): string {
   return Buffer.from(`${row.created_at}|${row.id}`).toString("base64url");
 }
 
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
+function decodeCursor(cursor: string): OrderCursor | undefined {
   const [createdAt, id, extra] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  if (createdAt === undefined || id === undefined || extra !== undefined || Number.isNaN(Date.parse(createdAt))) {
-    throw new ApiError("VALIDATION_FAILED", "cursor: not a cursor this API returned.", { field: "cursor" });
-  }
+  if (createdAt === undefined || id === undefined || extra !== undefined || Number.isNaN(Date.parse(createdAt))) return undefined;
   return { createdAt, id };
 }
 
 /** The caller's orders, newest first, a page at a time (keyset pagination on created_at, id). */
-export async function listOrders(ctx: ServiceContext, userId: string, query: OrderListQuery): Promise<OrderListResponse> {
-  let select = ctx.db.selectFrom("orders").selectAll().where("user_id", "=", userId);
+export async function listOrders(ctx: ServiceContext, userId: string, query: OrderListQuery): Promise<Outcome<OrderListResponse>> {
+  let cursor: OrderCursor | undefined;
   if (query.cursor !== undefined) {
-    const { createdAt, id } = decodeCursor(query.cursor);
-    select = select.where((eb) => eb.or([eb("created_at", "<", createdAt), eb.and([eb("created_at", "=", createdAt), eb("id", "<", id)])]));
+    cursor = decodeCursor(query.cursor);
+    if (cursor === undefined) return failed({ kind: "invalid", field: "cursor", message: "cursor: not a cursor this API returned." });
   }
-  const rows = await select.orderBy("created_at", "desc").orderBy("id", "desc").limit(query.limit + 1).execute();
+  const rows = await listOrdersOfUser(ctx.db, userId, cursor, query.limit + 1);
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
-  return { orders: page.map(orderView), nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last) : null };
+  return succeeded({ orders: page.map(orderView), nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last) : null });
 }

@@ -1,25 +1,9 @@
-import { matchPayment, type Currency, type PaymentMatchErrorCode } from "@pay/core";
+import { matchPayment, type PaymentMatchErrorCode } from "@pay/core";
 import { isoAt } from "../clock.js";
 import { readOrder } from "../db/order-reads.js";
 import type { OrderRow } from "../db/schema.js";
+import type { PaidReport } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
-
-/** A verified report that an order was paid, from a notify or an orderquery answer. */
-export interface PaidReport {
-  readonly source: "notify" | "query";
-  readonly outTradeNo: string;
-  readonly transactionId: string;
-  readonly appid: string;
-  readonly mchId: string;
-  readonly subAppid: string | undefined;
-  readonly subMchId: string | undefined;
-  readonly totalFee: number;
-  readonly feeType: string | undefined;
-  readonly cashFee: number | undefined;
-  readonly cashFeeType: string | undefined;
-  /** Every verified field as received. */
-  readonly raw: Readonly<Record<string, string>>;
-}
 
 export type ApplyPaidResult =
   | { readonly outcome: "applied" | "already-paid"; readonly order: OrderRow }
@@ -34,13 +18,13 @@ export type ApplyPaidResult =
 export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, report: PaidReport): Promise<ApplyPaidResult> {
   const match = matchPayment(
     {
-      outTradeNo: report.outTradeNo,
-      appid: report.appid,
-      mchId: report.mchId,
-      subAppid: report.subAppid,
-      subMchId: report.subMchId,
-      totalFee: report.totalFee,
-      feeType: report.feeType,
+      outTradeNo: report.orderId,
+      appid: report.merchant.appId,
+      mchId: report.merchant.mchId,
+      subAppid: report.merchant.subAppId,
+      subMchId: report.merchant.subMchId,
+      totalFee: report.amount,
+      feeType: report.currency,
     },
     {
       outTradeNo: order.id,
@@ -49,7 +33,7 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
       subAppId: order.sub_appid ?? undefined,
       subMchId: order.sub_mch_id ?? undefined,
       totalFee: order.total_fee,
-      feeType: order.fee_type as Currency,
+      feeType: order.fee_type,
     },
   );
   if (!match.ok) return { outcome: "rejected", code: match.error.code, message: match.error.message };
@@ -63,11 +47,12 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
     orderId: order.id,
     source: report.source,
     transactionId: report.transactionId,
-    totalFee: report.totalFee,
-    feeType: report.feeType ?? "CNY",
-    cashFee: report.cashFee ?? null,
-    cashFeeType: report.cashFeeType ?? null,
-    raw: JSON.stringify(report.raw),
+    // Matched above: the reported amount is the order's.
+    totalFee: order.total_fee,
+    feeType: report.currency,
+    cashFee: report.payerAmount ?? null,
+    cashFeeType: report.payerCurrency ?? null,
+    raw: report.raw,
     at: now,
   });
   if (applied) {

@@ -1,7 +1,9 @@
 import { isoAt } from "../clock.js";
+import { expiredPendingOrders, stalePendingOrders } from "../db/orders.js";
+import { claimRefundQuery, processingRefunds } from "../db/refunds.js";
 import type { ServiceContext } from "./context.js";
 import { closeWithGateway, refreshPendingOrder } from "./orders.js";
-import { finalStatusOf, resubmitRefund, settleRefund } from "./refunds.js";
+import { resubmitRefund, settleRefund } from "./refunds.js";
 
 const BATCH = 50;
 
@@ -15,7 +17,7 @@ export interface SweepReport {
 /**
  * One pass of the background sweep, safe to run from every API process at once:
  * pending orders nobody asked about are queried (lost notifies), expired ones are closed at the
- * gateway, and refunds still processing are checked with refundquery.
+ * gateway, and refunds still processing are checked with the gateway.
  */
 export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   const now = ctx.clock();
@@ -25,27 +27,20 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   let refundsChecked = 0;
   let errors = 0;
 
-  const expired = await ctx.db.selectFrom("orders").selectAll().where("status", "=", "pending").where("expires_at", "<=", isoAt(now)).limit(BATCH).execute();
-  for (const order of expired) {
+  for (const order of await expiredPendingOrders(ctx.db, isoAt(now), BATCH)) {
     try {
       const result = await closeWithGateway(ctx, order);
-      if (result.status === "closed") closed++;
+      if (!result.ok) {
+        errors++;
+        ctx.logger.warn({ orderId: order.id, failure: result.failure.kind }, "sweep: closing an expired order failed");
+      } else if (result.value.status === "closed") closed++;
     } catch (error) {
       errors++;
       ctx.logger.warn({ orderId: order.id, err: error }, "sweep: closing an expired order failed");
     }
   }
 
-  const stale = await ctx.db
-    .selectFrom("orders")
-    .selectAll()
-    .where("status", "=", "pending")
-    .where("created_at", "<=", threshold)
-    .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
-    .orderBy("created_at")
-    .limit(BATCH)
-    .execute();
-  for (const order of stale) {
+  for (const order of await stalePendingOrders(ctx.db, threshold, BATCH)) {
     try {
       await refreshPendingOrder(ctx, order, { force: false });
       queried++;
@@ -55,33 +50,21 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
     }
   }
 
-  const refunds = await ctx.db
-    .selectFrom("refunds")
-    .selectAll()
-    .where("status", "=", "processing")
-    .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
-    .limit(BATCH)
-    .execute();
-  for (const refund of refunds) {
-    const claimed = await ctx.db
-      .updateTable("refunds")
-      .set({ last_queried_at: isoAt(now) })
-      .where("id", "=", refund.id)
-      .where("status", "=", "processing")
-      .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
-      .executeTakeFirst();
-    if (claimed.numUpdatedRows !== 1n) continue;
+  for (const refund of await processingRefunds(ctx.db, threshold, BATCH)) {
+    if (!(await claimRefundQuery(ctx.db, refund.id, isoAt(now), threshold))) continue;
     refundsChecked++;
-    const answer = await ctx.gateway.refundQuery({ outRefundNo: refund.id });
+    const answer = await ctx.gateway.queryRefund(refund.id);
     if (!answer.ok) {
-      // A refund whose submission was lost is resubmitted with the same out_refund_no: it cannot double.
-      if (answer.error.kind === "business" && answer.error.errCode === "REFUNDNOTEXIST" && refund.submitted === 0) await resubmitRefund(ctx, refund);
+      errors++;
+      continue;
+    }
+    if (answer.value.state === "not-found") {
+      // A refund whose submission was lost is resubmitted with the same refund id: it cannot double.
+      if (refund.submitted === 0) await resubmitRefund(ctx, refund);
       else errors++;
       continue;
     }
-    const item = answer.value.refunds.find((r) => r.outRefundNo === refund.id);
-    const status = item === undefined ? undefined : finalStatusOf(item.refundStatus);
-    if (status !== undefined) await settleRefund(ctx, refund, status);
+    if (answer.value.status !== "processing") await settleRefund(ctx, refund, answer.value.status);
   }
   return { queried, closed, refundsChecked, errors };
 }

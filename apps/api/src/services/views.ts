@@ -1,4 +1,3 @@
-import type { Currency } from "@pay/core";
 import type { Order, OrderItem, Refund } from "@pay/core/contract";
 import type { OrderRow, RefundRow } from "../db/schema.js";
 
@@ -9,7 +8,7 @@ export function orderView(row: OrderRow): Order {
     status: row.status,
     totalFee: row.total_fee,
     refundedFee: row.refunded_fee,
-    feeType: row.fee_type as Currency,
+    feeType: row.fee_type,
     items: JSON.parse(row.items) as OrderItem[],
     createdAt: row.created_at,
     paidAt: row.paid_at,
@@ -23,7 +22,7 @@ export function refundView(row: RefundRow): Refund {
     id: row.id,
     orderId: row.order_id,
     refundFee: row.refund_fee,
-    currency: row.currency as Currency,
+    currency: row.currency,
     status: row.status,
     reason: row.reason,
     createdAt: row.created_at,

@@ -12,7 +12,7 @@ import type { DatabaseDialect } from "../db/database.js";
 import { seedProducts } from "../db/migrate.js";
 import { DEFAULT_PRODUCTS } from "../db/products.js";
 import { loadConfig, type AppConfig } from "../env.js";
-import { createLiveGateway, type LiveGateway } from "../gateway/live-gateway.js";
+import { createV2Gateway, type V2Gateway } from "../gateway/v2/gateway.js";
 import { createLoginClient } from "../gateway/login-client.js";
 import { createLogger } from "../logging.js";
 import type { ServiceContext } from "../services/context.js";
@@ -96,7 +96,7 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
     }),
   });
   const client = pki?.clients[MERCHANT.mchId];
-  const gateway: LiveGateway = createLiveGateway({
+  const gateway: V2Gateway = createV2Gateway({
     merchant: config.merchant,
     baseUrl: sandbox.url,
     logger,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { camelizeKeys, wireCurrency, wireInt, WireStatusSchema, wireString } from "../wire/fields.js";
+import { camelizeKeys, wireCurrency, wireDashedTime, wireInt, WireStatusSchema, wireString } from "../wire/fields.js";
 import { RefundStatusV2Schema } from "./enums.js";
 
 /** The outer refund notify `<xml>`: no sign; authenticity comes from req_info decrypting. */
@@ -25,7 +25,7 @@ export const RefundNotifyPayloadWireSchema = z.object({
   refund_fee: wireInt(),
   settlement_refund_fee: wireInt().optional(),
   refund_status: RefundStatusV2Schema,
-  success_time: z.string().optional(),
+  success_time: wireDashedTime().optional(),
   refund_recv_accout: wireString(64).optional(),
   refund_account: wireString(30).optional(),
   refund_request_source: wireString(30).optional(),

@@ -139,6 +139,22 @@ describe("parseRefundNotify", () => {
     expect(parsed.ok && parsed.value.refund).toMatchObject({ outRefundNo: "r1", refundFee: 30, refundStatus: "PROCESSING" });
   });
 
+  it("reads success_time (Beijing time) as an ISO instant", () => {
+    const payload = { transaction_id: "42", out_trade_no: "order1", refund_id: "50", out_refund_no: "r1", total_fee: 100, refund_fee: 30, refund_status: "SUCCESS", success_time: "2026-01-01 08:30:05" };
+    const parsed = parseRefundNotify(buildRefundNotify({ appid: "wx1", mch_id: "1" }, payload, KEY), { key: KEY });
+    expect(parsed.ok && parsed.value).toMatchObject({ succeededAt: "2026-01-01T00:30:05.000Z", refund: { successTime: "2026-01-01 08:30:05" } });
+  });
+
+  it.each(["2026-02-30 25:00:00", "2026-02-30 12:00:00", "2026-01-01 24:00:00", "2026-01-01T12:00:00", "20260101120000", "2026-13-01 00:00:00", "yesterday"])(
+    "refuses success_time %j with INVALID_FIELD naming the field",
+    (successTime) => {
+      const payload = { transaction_id: "42", out_trade_no: "order1", refund_id: "50", out_refund_no: "r1", total_fee: 100, refund_fee: 30, refund_status: "SUCCESS", success_time: successTime };
+      const parsed = parseRefundNotify(buildRefundNotify({ appid: "wx1", mch_id: "1" }, payload, KEY), { key: KEY });
+      expect(parsed).toMatchObject({ ok: false, error: { code: "INVALID_FIELD" } });
+      expect(!parsed.ok && parsed.error.message).toMatch(/success_time/);
+    },
+  );
+
   it.each<readonly [string, () => string, string]>([
     ["another key", () => buildRefundNotify({ appid: v8.appid, mch_id: v8.mch_id }, { a: "1" }, "x".repeat(32)), "DECRYPT_FAILED"],
     ["another merchant", () => buildXml({ return_code: "SUCCESS", appid: "wx_other", mch_id: v8.mch_id, req_info: v8.reqInfo }), "MERCHANT_MISMATCH"],

@@ -1,6 +1,7 @@
 import { decryptRefundReqInfo, type ReqInfoErrorCode } from "../crypto/refund-req-info.js";
 import { RefundNotifyEnvelopeWireSchema, RefundNotifyPayloadSchema, type RefundNotifyPayload } from "../messages/refund-notify.js";
 import { err, ok, type Result } from "../result.js";
+import { parseBeijingTime } from "../wire/time.js";
 import { parseXml, type XmlErrorCode, type XmlFields } from "../xml/parse.js";
 import { describeIssue } from "./pay-notify.js";
 
@@ -18,6 +19,8 @@ export interface ParseRefundNotifyOptions {
 
 export interface DecryptedRefundNotify {
   readonly refund: RefundNotifyPayload;
+  /** success_time as an ISO 8601 UTC instant, when the refund succeeded. */
+  readonly succeededAt: string | undefined;
   /** The outer envelope and the decrypted payload fields, exactly as received. */
   readonly envelope: Readonly<XmlFields>;
   readonly payload: Readonly<XmlFields>;
@@ -46,5 +49,7 @@ export function parseRefundNotify(body: string | Uint8Array, options: ParseRefun
   if (!inner.ok) return inner;
   const payload = RefundNotifyPayloadSchema.safeParse(inner.value);
   if (!payload.success) return err("INVALID_FIELD", describeIssue(payload.error));
-  return ok({ refund: payload.data, envelope: xml.value, payload: inner.value });
+  // The schema has checked success_time names a real instant, so this reads it without a second failure path.
+  const succeededAt = payload.data.successTime === undefined ? undefined : parseBeijingTime(payload.data.successTime)?.toISOString();
+  return ok({ refund: payload.data, succeededAt, envelope: xml.value, payload: inner.value });
 }

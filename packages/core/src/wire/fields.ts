@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isCurrency, type Currency } from "../money/currency.js";
+import { parseBeijingTime } from "./time.js";
 
 type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
 
@@ -81,6 +82,17 @@ export function wireCurrency() {
 /** yyyyMMddHHmmss, Beijing time, as the gateway writes `time_end`. */
 export function wireCompactTime() {
   return z.string().regex(/^[0-9]{14}$/, "expected yyyyMMddHHmmss");
+}
+
+/**
+ * `yyyy-MM-dd HH:mm:ss`, Beijing time, as the refund notify writes `success_time`: the text is kept,
+ * and must name a real instant (no 2026-02-30, no 25:00:00); read it with `parseBeijingTime`.
+ */
+export function wireDashedTime() {
+  return z
+    .string()
+    .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$/, "expected yyyy-MM-dd HH:mm:ss")
+    .refine((text) => parseBeijingTime(text) !== undefined, "is not a real date and time");
 }
 
 /** `SUCCESS` / `FAIL`, as return_code and result_code use. */

@@ -6,6 +6,7 @@ export {
   snakeizeKeys,
   wireCompactTime,
   wireCurrency,
+  wireDashedTime,
   wireInt,
   WireStatusSchema,
   wireString,

@@ -8,9 +8,9 @@ import { DIRECT, INSTITUTION } from "@pay/test-kit/merchants";
 import { createSandboxControlClient, type OrdersAnswer, type SandboxControlClient } from "@pay/sandbox/control";
 import { Agent, fetch as undiciFetch, request, type Dispatcher } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../logging.js";
-import type { GatewayOutcome, MerchantCredentials, UnifiedOrderInput } from "./gateway.js";
-import { createLiveGateway, MAX_GATEWAY_RESPONSE_BYTES, type LiveGateway, type LiveGatewayOptions } from "./live-gateway.js";
+import { createLogger } from "../../logging.js";
+import type { MerchantCredentials, UnifiedOrderInput, V2Outcome as GatewayOutcome } from "./types.js";
+import { createV2Client, MAX_GATEWAY_RESPONSE_BYTES, type LiveV2Client, type V2ClientOptions } from "./client.js";
 
 /** Same merchant ids as DIRECT, another key: a gateway that signs its answers with a key we do not hold. */
 const IMPOSTOR_KEY = "ffffffffffffffffffffffffffffffff";
@@ -165,13 +165,13 @@ let impostor: RunningSandbox;
 let tlsSandbox: RunningSandbox;
 let pki: SandboxPki;
 let tlsDispatcher: Agent;
-const gateways: LiveGateway[] = [];
+const gateways: LiveV2Client[] = [];
 const proxies: Proxy[] = [];
 
 /** A gateway closed after the suite; backoff sleeps are recorded, not waited. */
-function gateway(options: Partial<LiveGatewayOptions> & { sleeps?: number[] } = {}): LiveGateway {
+function gateway(options: Partial<V2ClientOptions> & { sleeps?: number[] } = {}): LiveV2Client {
   const { sleeps, ...rest } = options;
-  const created = createLiveGateway({
+  const created = createV2Client({
     merchant: credentials(DIRECT),
     baseUrl: sandbox.url,
     logger: createLogger({ level: "silent" }),
@@ -210,8 +210,8 @@ afterAll(async () => {
   await Promise.all([plainDispatcher.close(), tlsDispatcher.close()]);
 });
 
-describe("createLiveGateway options", () => {
-  const base = (): LiveGatewayOptions => ({ merchant: credentials(DIRECT), baseUrl: "https://api.mch.weixin.qq.com", logger: createLogger({ level: "silent" }) });
+describe("createV2Client options", () => {
+  const base = (): V2ClientOptions => ({ merchant: credentials(DIRECT), baseUrl: "https://api.mch.weixin.qq.com", logger: createLogger({ level: "silent" }) });
 
   it.each([
     ["a missing key", { merchant: { ...credentials(DIRECT), key: "" } }, /merchant\.key/],
@@ -226,19 +226,19 @@ describe("createLiveGateway options", () => {
     ["a CA that is not PEM", { ca: "not a certificate" }, /ca must be a PEM/],
     ["no logger", { logger: undefined as never }, /logger/],
   ] as const)("throws at construction on %s", (_name, patch, message) => {
-    expect(() => createLiveGateway({ ...base(), ...patch })).toThrow(message);
+    expect(() => createV2Client({ ...base(), ...patch })).toThrow(message);
   });
 
   it("throws on a p12 with the wrong passphrase, without echoing the material", () => {
     const client = pki.clients[DIRECT.mchId];
     if (client === undefined) throw new Error("no client certificate");
-    expect(() => createLiveGateway({ ...base(), clientCertificate: { pfx: client.pfx, passphrase: "wrong" } })).toThrow(/clientCertificate cannot be loaded/);
+    expect(() => createV2Client({ ...base(), clientCertificate: { pfx: client.pfx, passphrase: "wrong" } })).toThrow(/clientCertificate cannot be loaded/);
   });
 
   it("throws on a certificate whose key does not match", () => {
     const client = pki.clients[DIRECT.mchId];
     if (client === undefined) throw new Error("no client certificate");
-    expect(() => createLiveGateway({ ...base(), clientCertificate: { certPem: client.cert, keyPem: pki.server.key } })).toThrow(/clientCertificate cannot be loaded/);
+    expect(() => createV2Client({ ...base(), clientCertificate: { certPem: client.cert, keyPem: pki.server.key } })).toThrow(/clientCertificate cannot be loaded/);
   });
 });
 
@@ -466,13 +466,13 @@ describe("against the sandbox over HTTP", () => {
 });
 
 describe("refunds over mutual TLS", () => {
-  function tlsGateway(options: Partial<LiveGatewayOptions> & { sleeps?: number[] } = {}): LiveGateway {
+  function tlsGateway(options: Partial<V2ClientOptions> & { sleeps?: number[] } = {}): LiveV2Client {
     const client = pki.clients[DIRECT.mchId];
     if (client === undefined) throw new Error("no client certificate");
     return gateway({ baseUrl: tlsSandbox.url, ca: pki.ca.cert, clientCertificate: { certPem: client.cert, keyPem: client.key }, ...options });
   }
 
-  async function paidOrder(g: LiveGateway, totalFee = 500): Promise<{ outTradeNo: string; transactionId: string }> {
+  async function paidOrder(g: LiveV2Client, totalFee = 500): Promise<{ outTradeNo: string; transactionId: string }> {
     const outTradeNo = newOutTradeNo();
     const { prepayId } = expectOk(await g.unifiedOrder(jsapiOrder(outTradeNo, { totalFee })));
     await pay(tlsSandbox, prepayId, tlsDispatcher);

@@ -1,5 +1,7 @@
 import type {
   ApplyRefundRequest,
+  Bill,
+  DownloadBillRequest,
   ApplyRefundResponse,
   CloseOrderResponse,
   OrderQueryResponse,
@@ -21,8 +23,8 @@ export interface MerchantCredentials {
   readonly signType: SignType;
 }
 
-/** Why a gateway call produced no usable answer. Decisions branch on `kind` and `errCode`, never on text. */
-export interface GatewayCallError {
+/** Why a v2 call produced no usable answer. Decisions branch on `kind` and `errCode`, never on text. */
+export interface V2CallError {
   /**
    * timeout: no answer in time. network: no connection. http: a non-200 answer (nginx pages included).
    * protocol: return_code=FAIL. business: a signed result_code=FAIL. invalid: an answer that failed
@@ -38,33 +40,32 @@ export interface GatewayCallError {
   readonly errCodeDes?: string | undefined;
 }
 
-export type GatewayOutcome<T> =
+export type V2Outcome<T> =
   | { readonly ok: true; readonly value: T; readonly raw: Readonly<XmlFields> }
-  | { readonly ok: false; readonly error: GatewayCallError };
+  | { readonly ok: false; readonly error: V2CallError };
 
 /** Fields the client adds itself: merchant ids, nonce, sign type and sign. */
-type ClientFilled = "appid" | "mchId" | "subAppid" | "subMchId" | "nonceStr" | "signType";
+export type ClientFilled = "appid" | "mchId" | "subAppid" | "subMchId" | "nonceStr" | "signType";
 
 export type UnifiedOrderInput = Omit<UnifiedOrderRequest, ClientFilled>;
 export type RefundInput = Omit<ApplyRefundRequest, ClientFilled>;
+export type BillInput = Omit<DownloadBillRequest, ClientFilled>;
 export type OrderRef = { readonly outTradeNo: string } | { readonly transactionId: string };
 export type RefundRef = { readonly outRefundNo: string } | { readonly refundId: string } | { readonly outTradeNo: string };
 
 /**
- * WeChat Pay v2 as the API needs it. Implementations sign, send, verify and type every call, and
+ * The WeChat Pay v2 wire client. Implementations sign, send, verify and type every call, and
  * retry only where the protocol makes it safe (same out_trade_no / out_refund_no, identical fields).
+ * Only the v2 adapter (gateway.ts) uses it: the services see the protocol-neutral PaymentGateway.
  */
-export interface WxPayGateway {
+export interface V2Client {
   readonly merchant: MerchantCredentials;
-  unifiedOrder(input: UnifiedOrderInput): Promise<GatewayOutcome<UnifiedOrderResponse>>;
-  orderQuery(ref: OrderRef): Promise<GatewayOutcome<OrderQueryResponse>>;
-  closeOrder(outTradeNo: string): Promise<GatewayOutcome<CloseOrderResponse>>;
+  unifiedOrder(input: UnifiedOrderInput): Promise<V2Outcome<UnifiedOrderResponse>>;
+  orderQuery(ref: OrderRef): Promise<V2Outcome<OrderQueryResponse>>;
+  closeOrder(outTradeNo: string): Promise<V2Outcome<CloseOrderResponse>>;
   /** Over mutual TLS with the merchant's API client certificate. */
-  refund(input: RefundInput): Promise<GatewayOutcome<ApplyRefundResponse>>;
-  refundQuery(ref: RefundRef): Promise<GatewayOutcome<RefundQueryResponse>>;
-}
-
-/** Mini Program login (code2session), on api.weixin.qq.com. */
-export interface WxLoginClient {
-  code2Session(code: string): Promise<{ readonly ok: true; readonly openid: string } | { readonly ok: false; readonly error: { readonly kind: "rejected" | "unavailable"; readonly errcode?: number | undefined; readonly message: string } }>;
+  refund(input: RefundInput): Promise<V2Outcome<ApplyRefundResponse>>;
+  refundQuery(ref: RefundRef): Promise<V2Outcome<RefundQueryResponse>>;
+  /** A day's bill as the gateway's CSV, parsed (amounts in minor units). */
+  downloadBill(input: BillInput): Promise<V2Outcome<Bill>>;
 }

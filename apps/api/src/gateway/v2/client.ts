@@ -5,6 +5,7 @@ import {
   ApplyRefundResponseSchema,
   buildApplyRefundFields,
   buildCloseOrderFields,
+  buildDownloadBillFields,
   buildOrderQueryFields,
   buildRefundQueryFields,
   buildUnifiedOrderFields,
@@ -14,25 +15,27 @@ import {
   isRetryableErrorCode,
   isSignType,
   OrderQueryResponseSchema,
+  parseBill,
   parseGatewayResponse,
   RefundQueryResponseSchema,
   signParams,
   UnifiedOrderResponseSchema,
+  type Bill,
   type GatewayError,
   type XmlFields,
 } from "@pay/core";
 import type { Logger } from "pino";
 import { Agent, request, type Dispatcher } from "undici";
-import type { z } from "zod";
-import { childLogger } from "../logging.js";
-import type { GatewayCallError, GatewayOutcome, MerchantCredentials, OrderRef, RefundInput, RefundRef, UnifiedOrderInput, WxPayGateway } from "./gateway.js";
+import { z } from "zod";
+import { childLogger } from "../../logging.js";
+import type { BillInput, MerchantCredentials, OrderRef, RefundInput, RefundRef, UnifiedOrderInput, V2CallError, V2Client, V2Outcome } from "./types.js";
 
 /** The API client certificate for `/secapi/pay/refund`: a PEM pair, or apiclient_cert.p12 with its password (the mch_id by default on the platform). */
 export type ClientCertificate =
   | { readonly certPem: string; readonly keyPem: string }
   | { readonly pfx: Buffer; readonly passphrase: string };
 
-export interface LiveGatewayOptions {
+export interface V2ClientOptions {
   readonly merchant: MerchantCredentials;
   /** e.g. https://api.mch.weixin.qq.com, https://apihk.mch.weixin.qq.com or a sandbox URL. */
   readonly baseUrl: string;
@@ -57,8 +60,8 @@ export interface LiveGatewayOptions {
   readonly logger: Logger;
 }
 
-/** A WxPayGateway over HTTP(S) that owns connection pools; `close()` releases them. */
-export interface LiveGateway extends WxPayGateway {
+/** A V2Client over HTTP(S) that owns connection pools; `close()` releases them. */
+export interface LiveV2Client extends V2Client {
   close(): Promise<void>;
 }
 
@@ -73,6 +76,7 @@ const PATHS = {
   closeOrder: "/pay/closeorder",
   refund: "/secapi/pay/refund",
   refundQuery: "/pay/refundquery",
+  downloadBill: "/pay/downloadbill",
 } as const;
 type GatewayMethod = keyof typeof PATHS;
 
@@ -87,6 +91,7 @@ const RETRY_ON_ERR_CODE: Readonly<Record<GatewayMethod, (errCode: string | undef
   closeOrder: isRetryableErrorCode,
   refund: (code) => code === "SYSTEMERROR" || code === "BIZERR_NEED_RETRY",
   refundQuery: isRetryableErrorCode,
+  downloadBill: isRetryableErrorCode,
 };
 
 /** undici and Node codes for a deadline that passed (connect, headers or body): kind timeout. */
@@ -95,7 +100,7 @@ const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEO
 const TLS_TRUST_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL/;
 
 function fail(message: string): never {
-  throw new Error(`createLiveGateway: ${message}`);
+  throw new Error(`createV2Client: ${message}`);
 }
 
 function checkBaseUrl(name: string, value: unknown): string {
@@ -179,7 +184,7 @@ function errorCode(cause: unknown): string | undefined {
   return inner === cause ? undefined : errorCode(inner);
 }
 
-function classifyThrown(cause: unknown, timedOut: boolean, target: string, timeoutMs: number): GatewayCallError {
+function classifyThrown(cause: unknown, timedOut: boolean, target: string, timeoutMs: number): V2CallError {
   const code = errorCode(cause);
   if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) {
     return { kind: "timeout", message: `No answer from ${target} within ${timeoutMs} ms.`, retryable: true };
@@ -194,7 +199,7 @@ function classifyThrown(cause: unknown, timedOut: boolean, target: string, timeo
   return { kind: "network", message: `Could not reach ${target} (${code ?? name}).`, retryable: true };
 }
 
-function fromGatewayError(error: GatewayError, target: string): GatewayCallError {
+function fromGatewayError(error: GatewayError, target: string): V2CallError {
   const data = {
     ...(error.returnMsg === undefined ? {} : { returnMsg: error.returnMsg }),
     ...(error.errCode === undefined ? {} : { errCode: error.errCode }),
@@ -212,10 +217,16 @@ function fromGatewayError(error: GatewayError, target: string): GatewayCallError
 }
 
 interface AttemptResult<T> {
-  readonly outcome: GatewayOutcome<T>;
+  readonly outcome: V2Outcome<T>;
   /** Set for unusable answers, e.g. SIGN_MISMATCH: logged, never sent back as text to anyone. */
   readonly reason?: string;
 }
+
+/** Turns a 200 answer's body into the call's outcome. */
+type AnswerReader<T> = (body: Uint8Array, target: string) => AttemptResult<T>;
+
+/** A downloadbill failure is XML with return_code FAIL; a success is never XML, so no schema accepts one. */
+const NO_XML_ANSWER = z.never();
 
 /** Business references worth a log line: they identify the order, not the merchant's secrets. */
 function logRefs(fields: Readonly<Record<string, string | number>>): Record<string, string | number> {
@@ -239,7 +250,7 @@ function logRefs(fields: Readonly<Record<string, string | number>>): Record<stri
  * connection error or a 5xx the next attempt goes to `failoverBaseUrl` when one is set. Options are
  * checked here: bad ones throw.
  */
-export function createLiveGateway(options: LiveGatewayOptions): LiveGateway {
+export function createV2Client(options: V2ClientOptions): LiveV2Client {
   if (!isObject(options)) fail("options are required.");
   const merchant = checkMerchant(options.merchant);
   const baseUrl = checkBaseUrl("baseUrl", options.baseUrl);
@@ -277,7 +288,7 @@ export function createLiveGateway(options: LiveGatewayOptions): LiveGateway {
   };
 
   /** One POST and the classification of its answer. */
-  async function attempt<T>(method: GatewayMethod, host: string, fields: Readonly<Record<string, string | number>>, schema: z.ZodType<T>): Promise<AttemptResult<T>> {
+  async function attempt<T>(method: GatewayMethod, host: string, fields: Readonly<Record<string, string | number>>, read: AnswerReader<T>): Promise<AttemptResult<T>> {
     const path = PATHS[method];
     const target = `${host}${path}`;
     const message: Record<string, string | number> = { ...fields, nonce_str: generateNonceStr() };
@@ -308,14 +319,30 @@ export function createLiveGateway(options: LiveGatewayOptions): LiveGateway {
       return { outcome: { ok: false, error: { kind: "http", message: text, retryable: statusCode >= 500, httpStatus: statusCode } } };
     }
 
-    const parsed = parseGatewayResponse(body, { key: merchant.key, signType: merchant.signType, schema, maxBytes: MAX_GATEWAY_RESPONSE_BYTES });
-    if (!parsed.ok) return { outcome: { ok: false, error: fromGatewayError(parsed.error, target) }, reason: parsed.error.code };
-    const mismatch = echoMismatch(parsed.value.raw);
-    if (mismatch !== undefined) {
-      return { outcome: { ok: false, error: { kind: "invalid", message: `Unusable answer from ${target}: ${mismatch}`, retryable: false } }, reason: "ECHO_MISMATCH" };
-    }
-    return { outcome: { ok: true, value: parsed.value.value, raw: parsed.value.raw } };
+    return read(body, target);
   }
+
+  /** Reads a signed XML answer: verified, typed by `schema`, and about this merchant. */
+  function xmlAnswer<T>(schema: z.ZodType<T>): AnswerReader<T> {
+    return (body, target) => {
+      const parsed = parseGatewayResponse(body, { key: merchant.key, signType: merchant.signType, schema, maxBytes: MAX_GATEWAY_RESPONSE_BYTES });
+      if (!parsed.ok) return { outcome: { ok: false, error: fromGatewayError(parsed.error, target) }, reason: parsed.error.code };
+      const mismatch = echoMismatch(parsed.value.raw);
+      if (mismatch !== undefined) {
+        return { outcome: { ok: false, error: { kind: "invalid", message: `Unusable answer from ${target}: ${mismatch}`, retryable: false } }, reason: "ECHO_MISMATCH" };
+      }
+      return { outcome: { ok: true, value: parsed.value.value, raw: parsed.value.raw } };
+    };
+  }
+
+  /** Reads a downloadbill answer: the bill's CSV (no sign: it travels over TLS only), or an XML refusal. */
+  const billAnswer: AnswerReader<Bill> = (body, target) => {
+    const lead = Buffer.from(body.subarray(0, 64)).toString("utf8").replace(/^\uFEFF/, "").trimStart();
+    if (lead.startsWith("<xml") || lead.startsWith("<?xml")) return xmlAnswer(NO_XML_ANSWER)(body, target);
+    const bill = parseBill(body);
+    if (!bill.ok) return { outcome: { ok: false, error: { kind: "invalid", message: `Unusable bill from ${target}: ${bill.error.message}`, retryable: false } }, reason: bill.error.code };
+    return { outcome: { ok: true, value: bill.value, raw: {} } };
+  };
 
   /** A verified answer still has to be about this merchant (and sub-merchant). */
   function echoMismatch(raw: Readonly<XmlFields>): string | undefined {
@@ -325,7 +352,7 @@ export function createLiveGateway(options: LiveGatewayOptions): LiveGateway {
     return undefined;
   }
 
-  function shouldRetry(method: GatewayMethod, error: GatewayCallError): boolean {
+  function shouldRetry(method: GatewayMethod, error: V2CallError): boolean {
     switch (error.kind) {
       case "timeout":
         return true;
@@ -342,12 +369,12 @@ export function createLiveGateway(options: LiveGatewayOptions): LiveGateway {
   }
 
   /** Runs a call with retries and failover; `fields` are built (and validated) once, so every attempt sends the same business fields. */
-  async function call<T>(method: GatewayMethod, fields: Readonly<Record<string, string | number>>, schema: z.ZodType<T>): Promise<GatewayOutcome<T>> {
+  async function call<T>(method: GatewayMethod, fields: Readonly<Record<string, string | number>>, read: AnswerReader<T>): Promise<V2Outcome<T>> {
     const refs = logRefs(fields);
     let host = baseUrl;
     for (let n = 1; ; n++) {
       const started = performance.now();
-      const { outcome, reason } = await attempt(method, host, fields, schema);
+      const { outcome, reason } = await attempt(method, host, fields, read);
       const durationMs = Math.round(performance.now() - started);
       const entry = { method, path: PATHS[method], host, attempt: n, durationMs, ...refs };
       if (outcome.ok) {
@@ -378,21 +405,24 @@ export function createLiveGateway(options: LiveGatewayOptions): LiveGateway {
   return {
     merchant,
     async unifiedOrder(input: UnifiedOrderInput) {
-      return call("unifiedOrder", buildUnifiedOrderFields({ ...input, ...commonFields }), UnifiedOrderResponseSchema);
+      return call("unifiedOrder", buildUnifiedOrderFields({ ...input, ...commonFields }), xmlAnswer(UnifiedOrderResponseSchema));
     },
     async orderQuery(ref: OrderRef) {
       const by = "transactionId" in ref ? { transactionId: ref.transactionId } : { outTradeNo: ref.outTradeNo };
-      return call("orderQuery", buildOrderQueryFields({ ...by, ...commonFields }), OrderQueryResponseSchema);
+      return call("orderQuery", buildOrderQueryFields({ ...by, ...commonFields }), xmlAnswer(OrderQueryResponseSchema));
     },
     async closeOrder(outTradeNo: string) {
-      return call("closeOrder", buildCloseOrderFields({ outTradeNo, ...commonFields }), CloseOrderResponseSchema);
+      return call("closeOrder", buildCloseOrderFields({ outTradeNo, ...commonFields }), xmlAnswer(CloseOrderResponseSchema));
     },
     async refund(input: RefundInput) {
-      return call("refund", buildApplyRefundFields({ ...input, ...commonFields }), ApplyRefundResponseSchema);
+      return call("refund", buildApplyRefundFields({ ...input, ...commonFields }), xmlAnswer(ApplyRefundResponseSchema));
     },
     async refundQuery(ref: RefundRef) {
       const by = "refundId" in ref ? { refundId: ref.refundId } : "outRefundNo" in ref ? { outRefundNo: ref.outRefundNo } : { outTradeNo: ref.outTradeNo };
-      return call("refundQuery", buildRefundQueryFields({ ...by, ...commonFields }), RefundQueryResponseSchema);
+      return call("refundQuery", buildRefundQueryFields({ ...by, ...commonFields }), xmlAnswer(RefundQueryResponseSchema));
+    },
+    async downloadBill(input: BillInput) {
+      return call("downloadBill", buildDownloadBillFields({ ...input, ...commonFields }), billAnswer);
     },
     async close() {
       await Promise.all([plainAgent.close(), certAgent?.close()]);

@@ -1,6 +1,7 @@
+import type { Currency } from "@pay/core";
 import { CompiledQuery, type Kysely } from "kysely";
-import { createGroupCommit, type GroupCommit } from "../db/group-commit.js";
-import type { Database, PaymentEventsTable } from "../db/schema.js";
+import { createGroupCommit, type GroupCommit } from "./group-commit.js";
+import type { Database, PaymentEventsTable } from "./schema.js";
 
 /** The paid transition of one order: pending -> paid, and its payment event. */
 export interface PaidTransition {
@@ -8,9 +9,9 @@ export interface PaidTransition {
   readonly source: PaymentEventsTable["source"];
   readonly transactionId: string;
   readonly totalFee: number;
-  readonly feeType: string;
+  readonly feeType: Currency;
   readonly cashFee: number | null;
-  readonly cashFeeType: string | null;
+  readonly cashFeeType: Currency | null;
   /** The verified fields as received, as JSON. */
   readonly raw: string;
   /** ISO time of the transition (paid_at, updated_at, created_at of the event). */

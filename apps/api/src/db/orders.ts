@@ -1,0 +1,137 @@
+import { sql, type Kysely } from "kysely";
+import { readOrder } from "./order-reads.js";
+import type { Database, NewOrderRow, OrderRow } from "./schema.js";
+
+// The orders table's queries. Every write that changes a row returns the row as written (RETURNING,
+// on SQLite and PostgreSQL alike), so callers never re-read what they just wrote. Functions take the
+// database or a transaction.
+
+/** Stores a new order and returns it as stored. */
+export async function insertOrder(db: Kysely<Database>, row: NewOrderRow): Promise<OrderRow> {
+  return db.insertInto("orders").values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** The order with this id, if any. */
+export async function findOrder(db: Kysely<Database>, id: string): Promise<OrderRow | undefined> {
+  return db.selectFrom("orders").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** The user's order created under this Idempotency-Key, if any. */
+export async function findOrderByIdempotencyKey(db: Kysely<Database>, userId: string, key: string): Promise<OrderRow | undefined> {
+  return db.selectFrom("orders").selectAll().where("user_id", "=", userId).where("idempotency_key", "=", key).executeTakeFirst();
+}
+
+/** Stores the prepay id handed out for an order and when it stops being usable. */
+export async function setPrepay(db: Kysely<Database>, id: string, prepay: { readonly prepayId: string; readonly expiresAt: string }, now: string): Promise<OrderRow> {
+  return db
+    .updateTable("orders")
+    .set({ prepay_id: prepay.prepayId, prepay_expires_at: prepay.expiresAt, updated_at: now })
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Closes a pending order (a conditional update); returns the order as it now stands, closed or not. */
+export async function markOrderClosed(db: Kysely<Database>, id: string, now: string): Promise<OrderRow> {
+  const closed = await db
+    .updateTable("orders")
+    .set({ status: "closed", closed_at: now, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "=", "pending")
+    .returningAll()
+    .executeTakeFirst();
+  // Not pending any more: someone else moved it, and the caller gets it as they left it.
+  return closed ?? readOrder(db, id);
+}
+
+/**
+ * Claims the right to query the gateway about a pending order: a conditional update of
+ * last_queried_at, so several API processes never query the same order at once. False when the
+ * order is no longer pending or was queried after `threshold`.
+ */
+export async function claimOrderQuery(db: Kysely<Database>, id: string, now: string, threshold: string): Promise<boolean> {
+  const claimed = await db
+    .updateTable("orders")
+    .set({ last_queried_at: now })
+    .where("id", "=", id)
+    .where("status", "=", "pending")
+    .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
+    .executeTakeFirst();
+  return claimed.numUpdatedRows === 1n;
+}
+
+/** Notes a query of the gateway about an order that was not claimed (a forced one). */
+export async function markOrderQueried(db: Kysely<Database>, id: string, now: string): Promise<void> {
+  await db.updateTable("orders").set({ last_queried_at: now }).where("id", "=", id).execute();
+}
+
+/** Where a page of a user's orders starts: after this (created_at, id). */
+export interface OrderCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+/** A user's orders, newest first, after `cursor` (keyset pagination on created_at, id). */
+export async function listOrdersOfUser(db: Kysely<Database>, userId: string, cursor: OrderCursor | undefined, limit: number): Promise<OrderRow[]> {
+  let select = db.selectFrom("orders").selectAll().where("user_id", "=", userId);
+  if (cursor !== undefined) {
+    const { createdAt, id } = cursor;
+    select = select.where((eb) => eb.or([eb("created_at", "<", createdAt), eb.and([eb("created_at", "=", createdAt), eb("id", "<", id)])]));
+  }
+  return select.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
+}
+
+/** Pending orders whose time is up (expires_at at or before `now`), for the sweep to close. */
+export async function expiredPendingOrders(db: Kysely<Database>, now: string, limit: number): Promise<OrderRow[]> {
+  return db.selectFrom("orders").selectAll().where("status", "=", "pending").where("expires_at", "<=", now).limit(limit).execute();
+}
+
+/** Pending orders created and last queried at or before `threshold`, oldest first: lost notifies to look for. */
+export async function stalePendingOrders(db: Kysely<Database>, threshold: string, limit: number): Promise<OrderRow[]> {
+  return db
+    .selectFrom("orders")
+    .selectAll()
+    .where("status", "=", "pending")
+    .where("created_at", "<=", threshold)
+    .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
+    .orderBy("created_at")
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * Reserves `refundFee` of a paid order: one conditional UPDATE, so concurrent refunds (in any number
+ * of processes) can never reserve more than was paid. False when the amount does not fit.
+ */
+export async function reserveRefundFee(db: Kysely<Database>, orderId: string, refundFee: number, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable("orders")
+    .set({ reserved_refund_fee: sql<number>`reserved_refund_fee + ${refundFee}`, updated_at: now })
+    .where("id", "=", orderId)
+    .where("status", "=", "paid")
+    .where(sql<boolean>`reserved_refund_fee + ${refundFee} <= total_fee`)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Adds a succeeded refund to the order; the refund that completes the total marks it refunded. */
+export async function addRefunded(db: Kysely<Database>, orderId: string, refundFee: number, now: string): Promise<void> {
+  await db
+    .updateTable("orders")
+    .set({
+      refunded_fee: sql<number>`refunded_fee + ${refundFee}`,
+      status: sql<"paid" | "refunded">`case when refunded_fee + ${refundFee} >= total_fee then 'refunded' else status end`,
+      updated_at: now,
+    })
+    .where("id", "=", orderId)
+    .execute();
+}
+
+/** Gives back the reservation of a refund that will not happen. */
+export async function releaseRefundFee(db: Kysely<Database>, orderId: string, refundFee: number, now: string): Promise<void> {
+  await db
+    .updateTable("orders")
+    .set({ reserved_refund_fee: sql<number>`reserved_refund_fee - ${refundFee}`, updated_at: now })
+    .where("id", "=", orderId)
+    .execute();
+}

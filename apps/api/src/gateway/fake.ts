@@ -1,0 +1,253 @@
+import { createHash } from "node:crypto";
+import type { Bill } from "@pay/core";
+import type {
+  GatewayCallError,
+  GatewayResult,
+  NotifyParse,
+  OrderState,
+  PaidReport,
+  PaymentGateway,
+  PayNotifyReport,
+  PlaceOrderInput,
+  RefundReport,
+  RefundRequest,
+  RefundState,
+  ReportedMerchant,
+} from "./port.js";
+
+/** The calls the fake answers, by name. */
+export type FakeGatewayMethod = "placeOrder" | "queryOrder" | "closeOrder" | "refund" | "queryRefund" | "downloadBill";
+
+export interface FakeGatewayOptions {
+  /** The merchant the fake's reports name (the API's own, for a report that matches). */
+  readonly merchant: ReportedMerchant;
+  /** How long a prepay id lives; default 2 hours. */
+  readonly prepayValidForMs?: number;
+}
+
+/** An order as the fake gateway holds it. */
+export interface FakeOrder {
+  readonly input: PlaceOrderInput;
+  readonly prepayId: string;
+  state: "pending" | "paid" | "closed";
+  transactionId: string | undefined;
+}
+
+/** A refund as the fake gateway holds it. */
+export interface FakeRefund {
+  readonly input: RefundRequest;
+  readonly gatewayRefundId: string;
+  status: RefundState;
+  succeededAt: string | undefined;
+}
+
+/** Overrides for a payment report, to play a mismatching or forged-looking one. */
+export type PaymentPatch = Partial<Omit<PaidReport, "source" | "raw">>;
+
+/**
+ * The in-memory PaymentGateway (wechatpay-go's null implementations): service tests drive it without
+ * HTTP. It keeps orders and refunds like the real gateway does (re-entry returns the same prepay id, a
+ * paid order cannot be closed, refunds are idempotent by id) and plays what a test asks for: a payment,
+ * a refund's settlement, or the next call failing.
+ */
+export interface FakeGateway extends PaymentGateway {
+  readonly orders: ReadonlyMap<string, FakeOrder>;
+  readonly refunds: ReadonlyMap<string, FakeRefund>;
+  /** Every call, in order, with the id it was about. */
+  readonly calls: Array<{ readonly method: FakeGatewayMethod; readonly id: string }>;
+  /** Bills served by downloadBill, by date (yyyy-MM-dd); other dates answer "no bill". */
+  readonly bills: Map<string, Bill>;
+  /** The payer pays a placed order: it is paid at the gateway, and the report a notify would carry is returned. */
+  pay(orderId: string, patch?: PaymentPatch): PaidReport;
+  /** The body of a pay notify for a report, as the route would receive it (read by parsePayNotify). */
+  payNotifyBody(report: PaidReport): Uint8Array;
+  /** The body of a notify for a failed payment attempt. */
+  failedPayNotifyBody(code: string): Uint8Array;
+  /** Moves a refund to its final status at the gateway and returns the refund notify's report. */
+  settleRefund(refundId: string, status: Exclude<RefundState, "processing">, succeededAt?: string): RefundReport;
+  /** The body of a refund notify for a report. */
+  refundNotifyBody(report: RefundReport): Uint8Array;
+  /** The next call of `method` fails with this error (queued: several calls, several errors). */
+  failNext(method: FakeGatewayMethod, error: Partial<GatewayCallError> & Pick<GatewayCallError, "kind">): void;
+}
+
+/** A real gateway answers in a later turn of the event loop, so concurrent calls interleave; so does the fake. */
+function answerLater(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function refusal<T>(reason: GatewayCallError["reason"], code: string, message: string): GatewayResult<T> {
+  return { ok: false, error: { kind: "business", message, retryable: false, code, ...(reason === undefined ? {} : { reason }) } };
+}
+
+function parseJson(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(body)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Builds the in-memory gateway. */
+export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
+  const { merchant } = options;
+  const validForMs = options.prepayValidForMs ?? 2 * 3600 * 1000;
+  const orders = new Map<string, FakeOrder>();
+  const refunds = new Map<string, FakeRefund>();
+  const failures = new Map<FakeGatewayMethod, GatewayCallError[]>();
+  const calls: FakeGateway["calls"] = [];
+  const bills = new Map<string, Bill>();
+  let sequence = 0;
+
+  /** Records the call and returns the error queued for it, if any. */
+  function enter(method: FakeGatewayMethod, id: string): GatewayCallError | undefined {
+    calls.push({ method, id });
+    return failures.get(method)?.shift();
+  }
+
+  function report(order: FakeOrder, source: PaidReport["source"], patch: PaymentPatch = {}): PaidReport {
+    const base = {
+      source,
+      orderId: order.input.orderId,
+      transactionId: order.transactionId ?? "",
+      merchant,
+      amount: order.input.amount,
+      currency: order.input.currency,
+      payerAmount: order.input.amount,
+      payerCurrency: order.input.currency,
+    };
+    const merged = { ...base, ...patch };
+    return { ...merged, raw: JSON.stringify({ fake: true, ...merged }) };
+  }
+
+  function refundReport(refund: FakeRefund): RefundReport {
+    return {
+      refundId: refund.input.refundId,
+      orderId: refund.input.orderId,
+      gatewayRefundId: refund.gatewayRefundId,
+      amount: refund.input.amount,
+      status: refund.status,
+      succeededAt: refund.succeededAt,
+    };
+  }
+
+  return {
+    orders,
+    refunds,
+    calls,
+    bills,
+    async placeOrder(input) {
+      await answerLater();
+      const failure = enter("placeOrder", input.orderId);
+      if (failure !== undefined) return { ok: false, error: failure };
+      const existing = orders.get(input.orderId);
+      if (existing?.state === "paid") return refusal("ORDER_PAID", "ORDER_PAID", "The order is paid.");
+      if (existing?.state === "closed") return refusal("ORDER_CLOSED", "ORDER_CLOSED", "The order is closed.");
+      const order = existing ?? { input, prepayId: `fake_prepay_${++sequence}`, state: "pending" as const, transactionId: undefined };
+      orders.set(input.orderId, order);
+      return { ok: true, value: { prepayId: order.prepayId, validForMs } };
+    },
+    paymentParams({ prepayId, now }) {
+      const timeStamp = String(Math.floor(now / 1000));
+      const paySign = createHash("md5").update(`${prepayId}|${timeStamp}`).digest("hex").toUpperCase();
+      return { timeStamp, nonceStr: "fakenonce", package: `prepay_id=${prepayId}`, signType: "MD5", paySign };
+    },
+    async queryOrder(orderId): Promise<GatewayResult<OrderState>> {
+      await answerLater();
+      const failure = enter("queryOrder", orderId);
+      if (failure !== undefined) return { ok: false, error: failure };
+      const order = orders.get(orderId);
+      if (order === undefined) return { ok: true, value: { state: "not-found" } };
+      if (order.state === "paid") return { ok: true, value: { state: "paid", report: report(order, "query") } };
+      return { ok: true, value: { state: order.state } };
+    },
+    async closeOrder(orderId) {
+      await answerLater();
+      const failure = enter("closeOrder", orderId);
+      if (failure !== undefined) return { ok: false, error: failure };
+      const order = orders.get(orderId);
+      if (order === undefined) return refusal("ORDER_NOT_FOUND", "ORDER_NOT_FOUND", "No such order.");
+      if (order.state === "paid") return refusal("ORDER_PAID", "ORDER_PAID", "The order is paid.");
+      if (order.state === "closed") return refusal("ORDER_CLOSED", "ORDER_CLOSED", "The order is closed.");
+      order.state = "closed";
+      return { ok: true, value: undefined };
+    },
+    async refund(input) {
+      await answerLater();
+      const failure = enter("refund", input.refundId);
+      if (failure !== undefined) return { ok: false, error: failure };
+      const existing = refunds.get(input.refundId);
+      if (existing !== undefined) return { ok: true, value: { gatewayRefundId: existing.gatewayRefundId } };
+      const order = orders.get(input.orderId);
+      if (order?.state !== "paid") return refusal(undefined, "ORDER_NOT_PAID", "The order is not paid.");
+      const refunded = [...refunds.values()].filter((r) => r.input.orderId === input.orderId && r.status !== "closed").reduce((sum, r) => sum + r.input.amount, 0);
+      if (refunded + input.amount > order.input.amount) return refusal(undefined, "NOT_ENOUGH", "The refund exceeds what was paid.");
+      const refund: FakeRefund = { input, gatewayRefundId: `fake_refund_${++sequence}`, status: "processing", succeededAt: undefined };
+      refunds.set(input.refundId, refund);
+      return { ok: true, value: { gatewayRefundId: refund.gatewayRefundId } };
+    },
+    async queryRefund(refundId) {
+      await answerLater();
+      const failure = enter("queryRefund", refundId);
+      if (failure !== undefined) return { ok: false, error: failure };
+      const refund = refunds.get(refundId);
+      return { ok: true, value: refund === undefined ? { state: "not-found" } : { state: "found", status: refund.status } };
+    },
+    async downloadBill(date) {
+      await answerLater();
+      const failure = enter("downloadBill", date);
+      if (failure !== undefined) return { ok: false, error: failure };
+      const bill = bills.get(date);
+      return bill === undefined ? { ok: false, error: { kind: "protocol", message: `No bill for ${date}.`, retryable: false } } : { ok: true, value: bill };
+    },
+    notifyContentTypes: ["application/json"],
+    parsePayNotify(body): NotifyParse<PayNotifyReport> {
+      const value = parseJson(body);
+      if (!isRecord(value) || (value.kind !== "paid" && value.kind !== "failed")) return { ok: false, error: { code: "INVALID_FIELD", message: "not a fake pay notify" } };
+      return { ok: true, value: value as unknown as PayNotifyReport };
+    },
+    parseRefundNotify(body): NotifyParse<RefundReport> {
+      const value = parseJson(body);
+      if (!isRecord(value) || typeof value.refundId !== "string") return { ok: false, error: { code: "INVALID_FIELD", message: "not a fake refund notify" } };
+      return { ok: true, value: value as unknown as RefundReport };
+    },
+    notifyReply(answer) {
+      return { status: 200, contentType: "application/json", body: JSON.stringify(answer.acknowledged ? { code: "SUCCESS" } : { code: "FAIL", message: answer.message }) };
+    },
+    pay(orderId, patch) {
+      const order = orders.get(orderId);
+      if (order === undefined) throw new Error(`fake gateway: no order ${orderId} was placed`);
+      order.state = "paid";
+      order.transactionId ??= `fake_tx_${++sequence}`;
+      return report(order, "notify", patch);
+    },
+    payNotifyBody(paid) {
+      return encoder.encode(JSON.stringify({ kind: "paid", report: paid } satisfies PayNotifyReport));
+    },
+    failedPayNotifyBody(code) {
+      return encoder.encode(JSON.stringify({ kind: "failed", code } satisfies PayNotifyReport));
+    },
+    settleRefund(refundId, status, succeededAt) {
+      const refund = refunds.get(refundId);
+      if (refund === undefined) throw new Error(`fake gateway: no refund ${refundId} was submitted`);
+      refund.status = status;
+      refund.succeededAt = status === "succeeded" ? succeededAt : undefined;
+      return refundReport(refund);
+    },
+    refundNotifyBody(refund) {
+      return encoder.encode(JSON.stringify(refund));
+    },
+    failNext(method, error) {
+      const queue = failures.get(method) ?? [];
+      queue.push({ message: `fake ${method} failure`, retryable: false, ...error });
+      failures.set(method, queue);
+    },
+  };
+}
