@@ -16,10 +16,7 @@ const ENV_MODULES = [
   "packages/test-kit/src/**",
   "scripts/**",
   "apps/*/scripts/**",
-  // Test support folders: the API's and core's src/test-support and reliability suites (moving to test/), and every test/ folder.
-  "apps/*/src/test-support/**",
-  "packages/*/src/test-support/**",
-  "apps/api/src/reliability/**",
+  // Test support and the suites beside it live in each package's test/ folder.
   "apps/*/test/**",
   "packages/*/test/**",
 ];

@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     // Starts a throwaway PostgreSQL for the run (unless PAY_TEST_POSTGRES_URL is set); each suite creates its own databases on it.
     globalSetup: ["@pay/test-kit/postgres/vitest"],
     testTimeout: 20_000,

@@ -89,13 +89,13 @@ describe("process.env is read only in env modules", () => {
     "scripts/fence-probe.mjs",
     "apps/api/test/fence-probe.ts",
     "packages/sandbox/test/fence-probe.ts",
-    "packages/core/src/test-support/fence-probe.ts",
+    "packages/core/test/support/fence-probe.ts",
   ])("lets %s read it", async (path) => {
     expect(await rulesFired(path, "export const port = process.env.PORT;\n")).toEqual([]);
   });
 
   it("keeps the apps fence on a package's test support", async () => {
-    expect(await rulesFired("packages/core/src/test-support/fence-probe.ts", `import { x } from "@pay/api";\nexport const port = [x, process.env.PORT];\n`)).toEqual([
+    expect(await rulesFired("packages/core/test/support/fence-probe.ts", `import { x } from "@pay/api";\nexport const port = [x, process.env.PORT];\n`)).toEqual([
       "no-restricted-imports",
     ]);
   });

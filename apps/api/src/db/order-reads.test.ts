@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, openTestDatabase, type TestDatabase } from "../test-support/databases.js";
-import { FIXTURE_NOW as NOW, pendingOrderRow } from "../test-support/rows.js";
+import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
+import { FIXTURE_NOW as NOW, pendingOrderRow } from "../../test/support/rows.js";
 import { createOrderLoader, findOrderOfUser, readOrder } from "./order-reads.js";
 
 describe.each(DATABASES)("precompiled order reads on %s", (dialect) => {

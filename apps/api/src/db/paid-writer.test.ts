@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, openTestDatabase, type TestDatabase } from "../test-support/databases.js";
-import { FIXTURE_NOW as NOW, pendingOrderRow } from "../test-support/rows.js";
+import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
+import { FIXTURE_NOW as NOW, pendingOrderRow } from "../../test/support/rows.js";
 import { CompiledQuery } from "kysely";
 import { POSTGRES_ORDERS_BY_IDS, SQLITE_ORDERS_BY_IDS } from "./order-reads.js";
 import { createPaidWriter, MAX_PAID_BATCH, POSTGRES_MARK_PAID, SQLITE_INSERT_EVENTS, SQLITE_MARK_PAID, type PaidTransition, type PaidWriter } from "./paid-writer.js";

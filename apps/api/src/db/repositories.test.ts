@@ -1,8 +1,8 @@
 // The repositories' conditional writes on both databases: each write returns the row it wrote, and each
 // WHERE clause that makes a transition happen once is pinned here directly.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, openTestDatabase, type TestDatabase } from "../test-support/databases.js";
-import { FIXTURE_NOW as NOW, pendingOrderRow } from "../test-support/rows.js";
+import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
+import { FIXTURE_NOW as NOW, pendingOrderRow } from "../../test/support/rows.js";
 import { readOrder } from "./order-reads.js";
 import { claimOrderQuery, insertOrder, listOrdersOfUser, markOrderClosed, reserveRefundFee, setPrepay } from "./orders.js";
 import { listActiveProducts, findActiveProducts, hasProducts } from "./products.js";

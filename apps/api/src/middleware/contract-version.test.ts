@@ -1,6 +1,6 @@
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
+import { startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
 
 function otherLine(version: string, step: number): string {
   const [major, minor] = version.split(".").map(Number) as [number, number];

@@ -3,7 +3,7 @@
 // not give a path is a 405, and no other /api path is served (404).
 import { API_ROUTES, type ApiRouteName, type Order, type RequestPaymentParams } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, eventually, MERCHANT, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
+import { ADMIN_TOKEN, eventually, MERCHANT, startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
 import { createApiHandlers, createApiRouter } from "./api.js";
 import { createContractRouter, type ApiHandlers } from "./contract-router.js";
 import { createHealthRouter } from "./health.js";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
-import { DATABASES } from "../test-support/databases.js";
+import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
+import { DATABASES } from "../../test/support/databases.js";
 
 describe.each(DATABASES)("malformed input on %s", (kind) => {
   let h: ApiHarness;

@@ -2,8 +2,8 @@ import { buildSignedPayNotify, buildRefundNotify } from "@pay/core/testing";
 import { NOTIFY_SUCCESS_REPLY, type SignType } from "@pay/core";
 import type { OrderPaymentResponse } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, MERCHANT, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
-import { DATABASES } from "../test-support/databases.js";
+import { eventually, MERCHANT, startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
+import { DATABASES } from "../../test/support/databases.js";
 
 const FAIL = "<return_code><![CDATA[FAIL]]></return_code>";
 

@@ -1,8 +1,8 @@
 import type { OrderPaymentResponse } from "@pay/core/contract";
 import { FaultSchema } from "@pay/sandbox/control";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, eventually, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
-import { DATABASES } from "../test-support/databases.js";
+import { ADMIN_TOKEN, eventually, startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
+import { DATABASES } from "../../test/support/databases.js";
 
 describe.each(DATABASES)("gateway faults on %s", (kind) => {
   let h: ApiHarness;

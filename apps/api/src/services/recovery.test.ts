@@ -1,7 +1,7 @@
 import type { Order, OrderPaymentResponse } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
-import { DATABASES } from "../test-support/databases.js";
+import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
+import { DATABASES } from "../../test/support/databases.js";
 import { sweepOnce } from "./sweeper.js";
 
 describe.each(DATABASES)("lost notifies and the background sweep on %s", (kind) => {

@@ -1,6 +1,6 @@
 import type { Order, OrderPaymentResponse } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, eventually, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
+import { ADMIN_TOKEN, eventually, startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
 
 describe("refunds over mutual TLS", () => {
   let h: ApiHarness;

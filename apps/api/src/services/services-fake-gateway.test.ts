@@ -12,7 +12,7 @@ import type { ApiError } from "../errors.js";
 import { createFakeGateway, type FakeGateway } from "../gateway/fake.js";
 import { createLogger } from "../logging.js";
 import { failureError } from "../routes/outcomes.js";
-import { openTestDatabase, type TestDatabase } from "../test-support/databases.js";
+import { openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
 import type { ServiceContext } from "./context.js";
 import { handlePayNotify, handleRefundNotify } from "./notifies.js";
 import { closeOwnOrder, createOrder, ensurePayment, findOwnOrder, getOrder } from "./orders.js";

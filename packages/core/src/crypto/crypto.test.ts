@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { loadVectors } from "../test-support/reference.js";
+import { loadVectors } from "../../test/support/reference.js";
 import { generateNonceStr } from "./nonce.js";
 import { decryptRefundReqInfo, encryptRefundReqInfo, refundNotifyAesKey } from "./refund-req-info.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encryptRefundReqInfo } from "../crypto/refund-req-info.js";
-import { loadVectors } from "../test-support/reference.js";
+import { loadVectors } from "../../test/support/reference.js";
 import { buildRefundNotify, buildSignedPayNotify } from "../testing/notify-builders.js";
 import { buildXml } from "../xml/build.js";
 import { isNotifyAcknowledged } from "./acknowledged.js";

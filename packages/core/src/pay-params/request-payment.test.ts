@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RequestPaymentParamsSchema } from "../contract/payment.js";
 import { signParams } from "../sign/sign.js";
-import { loadVectors } from "../test-support/reference.js";
+import { loadVectors } from "../../test/support/reference.js";
 import { buildRequestPaymentParams } from "./request-payment.js";
 
 const vectors = loadVectors();

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PayCoreError } from "../errors.js";
-import { loadVectors } from "../test-support/reference.js";
+import { loadVectors } from "../../test/support/reference.js";
 import { buildStringToSign, canonicalPairs, compareByteOrder } from "./canonical.js";
 import { signParams } from "./sign.js";
 import { SIGN_TYPES } from "./sign-type.js";

@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { GATEWAY_PATHS } from "../app.js";
-import { callGateway, DIRECT, GLOBAL, orderFields, placeOrder, startReceiver, waitFor, withSandbox } from "../test-support/harness.js";
+import { callGateway, DIRECT, GLOBAL, orderFields, placeOrder, startReceiver, waitFor, withSandbox } from "../../test/support/harness.js";
 import { createSandboxControlClient, SandboxControlError, type SandboxControlClient, type SandboxControlFetch } from "./client.js";
 import { SANDBOX_CONTROL_PATHS, type SandboxControlAnswer, type SandboxControlBody, type SandboxControlQuery } from "./routes.js";
 import type { FaultRuleInput, LoginCodeRequest, OrdersAnswer, PayAnswer, PayRequest, SandboxOrderView } from "./schemas.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
-import { callGateway, DIRECT, orderFields, withSandbox } from "../test-support/harness.js";
+import { callGateway, DIRECT, orderFields, withSandbox } from "../../test/support/harness.js";
 import { parseFaultHeader } from "./faults.js";
 
 const query = { appid: DIRECT.appId, mch_id: DIRECT.mchId, out_trade_no: "NO_SUCH_ORDER" };

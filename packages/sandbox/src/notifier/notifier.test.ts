@@ -1,7 +1,7 @@
 import { parsePayNotify } from "@pay/core";
 import { describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
-import { controlOf, DIRECT, orderFields, pay, placeOrder, startReceiver, SUCCESS_REPLY, waitFor, withSandbox } from "../test-support/harness.js";
+import { controlOf, DIRECT, orderFields, pay, placeOrder, startReceiver, SUCCESS_REPLY, waitFor, withSandbox } from "../../test/support/harness.js";
 import { NOTIFY_RETRY_SCHEDULE_MS } from "./notifier.js";
 
 describe("pay notify delivery", () => {

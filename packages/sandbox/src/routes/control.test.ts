@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SANDBOX_CONTROL_PATHS, SANDBOX_CONTROL_ROUTES } from "../control/routes.js";
 import { ControlErrorAnswerSchema } from "../control/schemas.js";
-import { DIRECT, withSandbox } from "../test-support/harness.js";
+import { DIRECT, withSandbox } from "../../test/support/harness.js";
 
 const P = SANDBOX_CONTROL_PATHS;
 

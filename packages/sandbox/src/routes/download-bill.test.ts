@@ -2,7 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { parseBill } from "@pay/core";
 import { describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
-import { callGateway, DIRECT, orderFields, pay, placeOrder, withSandbox } from "../test-support/harness.js";
+import { callGateway, DIRECT, orderFields, pay, placeOrder, withSandbox } from "../../test/support/harness.js";
 
 const bill = (date: string, extra: Record<string, string> = {}) => ({ appid: DIRECT.appId, mch_id: DIRECT.mchId, bill_date: date, bill_type: "ALL", ...extra });
 

@@ -1,6 +1,6 @@
 import { parseGatewayResponse, UnifiedOrderResponseSchema, verifySign } from "@pay/core";
 import { describe, expect, it } from "vitest";
-import { callGateway, DIRECT, GLOBAL, orderFields, withSandbox } from "../test-support/harness.js";
+import { callGateway, DIRECT, GLOBAL, orderFields, withSandbox } from "../../test/support/harness.js";
 
 describe("protocol checks every endpoint makes", () => {
   it("answers a valid MD5 unifiedorder with a signed answer, its own nonce and a prepay_id", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
-import { callGateway, DIRECT, INSTITUTION, orderFields, pay, placeOrder, startReceiver, waitFor, withSandbox } from "../test-support/harness.js";
+import { callGateway, DIRECT, INSTITUTION, orderFields, pay, placeOrder, startReceiver, waitFor, withSandbox } from "../../test/support/harness.js";
 
 const query = (outTradeNo: string) => ({ appid: DIRECT.appId, mch_id: DIRECT.mchId, out_trade_no: outTradeNo });
 

@@ -2,7 +2,7 @@ import { parseRefundNotify } from "@pay/core";
 import { describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
 import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
-import { callGateway, DIRECT, GLOBAL, orderFields, pay, placeOrder, startReceiver, waitFor, withSandbox } from "../test-support/harness.js";
+import { callGateway, DIRECT, GLOBAL, orderFields, pay, placeOrder, startReceiver, waitFor, withSandbox } from "../../test/support/harness.js";
 import type { RunningSandbox } from "../server.js";
 
 async function paidOrder(sandbox: RunningSandbox, overrides: Record<string, string | number> = {}): Promise<Record<string, string | number | undefined>> {

@@ -3,7 +3,7 @@ import { createManualClock } from "../clock.js";
 import type { RunningSandbox } from "../server.js";
 import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
 import type { LoginCodeAnswer } from "../control/schemas.js";
-import { controlOf, DIRECT, INSTITUTION, withSandbox } from "../test-support/harness.js";
+import { controlOf, DIRECT, INSTITUTION, withSandbox } from "../../test/support/harness.js";
 
 async function issueCode(sandbox: RunningSandbox, appid: string, user = "alice"): Promise<LoginCodeAnswer> {
   return controlOf(sandbox).createLoginCode({ appid, user });

@@ -3,9 +3,9 @@
 // tokens are refused (the clock is moved past SESSION_TTL_SECONDS); nothing changes on a refusal.
 import type { Order } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSessionTokens } from "../services/session-tokens.js";
-import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
-import { DATABASES } from "../test-support/databases.js";
+import { createSessionTokens } from "../../src/services/session-tokens.js";
+import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from "../support/api-harness.js";
+import { DATABASES } from "../support/databases.js";
 import { recordFigure } from "./figures.js";
 import { createPendingOrder, sandboxOrder, waitFor } from "./fixtures.js";
 import { snapshotState } from "./snapshot.js";

@@ -1,4 +1,4 @@
-import type { NewOrderRow } from "../db/schema.js";
+import type { NewOrderRow } from "../../src/db/schema.js";
 
 /** The time the fixture rows are created at. */
 export const FIXTURE_NOW = "2025-01-02T03:04:05.000Z";

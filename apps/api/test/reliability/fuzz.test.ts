@@ -7,8 +7,8 @@ import { buildXml, NOTIFY_SUCCESS_REPLY, parseRefundNotify, parseXml } from "@pa
 import { buildRefundNotify, buildSignedPayNotify } from "@pay/core/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, MERCHANT, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
-import { DATABASES } from "../test-support/databases.js";
+import { ADMIN_TOKEN, MERCHANT, startApiHarness, type ApiHarness } from "../support/api-harness.js";
+import { DATABASES } from "../support/databases.js";
 import { recordFigure } from "./figures.js";
 import { createPendingOrder, payNotifyFields, refundPayload, sandboxOrder } from "./fixtures.js";
 import { snapshotState } from "./snapshot.js";

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Database } from "../db/schema.js";
+import type { Database } from "../../src/db/schema.js";
 
 /** Every row that records money or state, in a stable order: equal snapshots mean nothing changed. */
 export async function snapshotState(db: Kysely<Database>): Promise<string> {

@@ -2,8 +2,8 @@ import type { Order, RequestPaymentParams } from "@pay/core/contract";
 import { OrderPaymentResponseSchema, ProductListResponseSchema } from "@pay/core/contract";
 import { verifySign } from "@pay/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, eventually, MERCHANT, startApiHarness, type ApiHarness } from "./test-support/api-harness.js";
-import { DATABASES } from "./test-support/databases.js";
+import { ADMIN_TOKEN, eventually, MERCHANT, startApiHarness, type ApiHarness } from "./support/api-harness.js";
+import { DATABASES } from "./support/databases.js";
 
 describe.each(DATABASES)("payment flows on %s", (kind) => {
   let h: ApiHarness;

@@ -2,7 +2,7 @@
 import type { XmlValue } from "@pay/core";
 import type { OrderPaymentResponse } from "@pay/core/contract";
 import { createSandboxControlClient, SandboxControlError, FaultSchema, type DeliveryAttemptView, type DeliveryKind, type SandboxOrderView } from "@pay/sandbox/control";
-import { MERCHANT, type ApiHarness } from "../test-support/api-harness.js";
+import { MERCHANT, type ApiHarness } from "../support/api-harness.js";
 
 /** A signed-in user's new pending order, through POST /api/orders. */
 export async function createPendingOrder(h: ApiHarness, user = `user-${Math.random()}`, productId = "tote"): Promise<OrderPaymentResponse & { token: string }> {

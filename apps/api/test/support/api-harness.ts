@@ -6,16 +6,16 @@ import { Agent, fetch as undiciFetch } from "undici";
 import { createSandboxPki, startSandbox, type RunningSandbox, type StartSandboxOptions } from "@pay/sandbox";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
 import { createSandboxControlClient, SandboxControlError, type SandboxControlClient, type SandboxControlFetch } from "@pay/sandbox/control";
-import { createApp } from "../app.js";
-import type { Clock } from "../clock.js";
-import type { DatabaseDialect } from "../db/database.js";
-import { seedProducts } from "../db/migrate.js";
-import { DEFAULT_PRODUCTS } from "../db/products.js";
-import { loadConfig, type AppConfig } from "../env.js";
-import { createV2Gateway, type V2Gateway } from "../gateway/v2/gateway.js";
-import { createLoginClient } from "../gateway/login-client.js";
-import { createLogger } from "../logging.js";
-import type { ServiceContext } from "../services/context.js";
+import { createApp } from "../../src/app.js";
+import type { Clock } from "../../src/clock.js";
+import type { DatabaseDialect } from "../../src/db/database.js";
+import { seedProducts } from "../../src/db/migrate.js";
+import { DEFAULT_PRODUCTS } from "../../src/db/products.js";
+import { loadConfig, type AppConfig } from "../../src/env.js";
+import { createV2Gateway, type V2Gateway } from "../../src/gateway/v2/gateway.js";
+import { createLoginClient } from "../../src/gateway/login-client.js";
+import { createLogger } from "../../src/logging.js";
+import type { ServiceContext } from "../../src/services/context.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
 
 // The merchant and admin token of @pay/test-kit, re-exported for the suites that import them from here.

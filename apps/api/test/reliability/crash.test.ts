@@ -6,7 +6,7 @@ import type { OrderPaymentResponse } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MERCHANT, sandboxMerchant } from "@pay/test-kit/merchants";
 import { freePort } from "@pay/test-kit/ports";
-import { openTestDatabase, type TestDatabase } from "../test-support/databases.js";
+import { openTestDatabase, type TestDatabase } from "../support/databases.js";
 import { compileApi, sandboxApiEnv, startApiProcess, type ApiBuild, type ApiProcess } from "./api-process.js";
 import { recordFigure } from "./figures.js";
 import { deliveries, payAtSandbox, requestJson, signInAt, waitFor } from "./fixtures.js";

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildXml, generateNonceStr, parseXml, signParams, type SignType, type XmlFields } from "@pay/core";
 import { DIRECT, GLOBAL, INSTITUTION } from "@pay/test-kit/merchants";
-import { createSandboxControlClient, SandboxControlError, type SandboxControlClient } from "../control/client.js";
-import { SANDBOX_CONTROL_ROUTES } from "../control/routes.js";
-import { startSandbox, type RunningSandbox, type StartSandboxOptions } from "../server.js";
+import { createSandboxControlClient, SandboxControlError, type SandboxControlClient } from "../../src/control/client.js";
+import { SANDBOX_CONTROL_ROUTES } from "../../src/control/routes.js";
+import { startSandbox, type RunningSandbox, type StartSandboxOptions } from "../../src/server.js";
 
 // The gateway tests' merchants live in @pay/test-kit, beside the API's.
 export { DIRECT, GLOBAL, INSTITUTION };

@@ -3,9 +3,9 @@
 // written, and the retry after the fault reuses the same out_trade_no / out_refund_no.
 import type { Order, RefundResponse } from "@pay/core/contract";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { sweepOnce } from "../services/sweeper.js";
-import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from "../test-support/api-harness.js";
-import { DATABASES } from "../test-support/databases.js";
+import { sweepOnce } from "../../src/services/sweeper.js";
+import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from "../support/api-harness.js";
+import { DATABASES } from "../support/databases.js";
 import { recordFigure } from "./figures.js";
 import { clearFaults, createPendingOrder, injectFaults, sandboxOrder } from "./fixtures.js";
 import { paidEvents, snapshotState } from "./snapshot.js";

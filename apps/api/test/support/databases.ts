@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase } from "@pay/test-kit/postgres/vitest";
-import { openDatabase } from "../db/database.js";
-import type { DatabaseDialect, OpenedDatabase, OpenDatabaseOptions } from "../db/database.js";
-import { migrateToLatest } from "../db/migrate.js";
+import { openDatabase } from "../../src/db/database.js";
+import type { DatabaseDialect, OpenedDatabase, OpenDatabaseOptions } from "../../src/db/database.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
 
 /** Both databases, for `describe.each(DATABASES)`. */
 export const DATABASES = ["sqlite", "postgres"] as const satisfies readonly DatabaseDialect[];
