@@ -46,12 +46,11 @@ function isExecutable(file) {
 /** The directory holding initdb and pg_ctl, searched like packages/test-kit/src/postgres/server.ts does. */
 function findPostgresBinDir() {
   const versions = existsSync(DEBIAN_POSTGRES_ROOT)
-    ? readdirSync(DEBIAN_POSTGRES_ROOT).filter((entry) => /^\d+$/.test(entry)).sort((a, b) => Number(b) - Number(a))
+    ? readdirSync(DEBIAN_POSTGRES_ROOT)
+        .filter((entry) => /^\d+$/.test(entry))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
-  const candidates = [
-    ...versions.map((version) => join(DEBIAN_POSTGRES_ROOT, version, "bin")),
-    ...(process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== ""),
-  ];
+  const candidates = [...versions.map((version) => join(DEBIAN_POSTGRES_ROOT, version, "bin")), ...(process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== "")];
   return candidates.find((dir) => isExecutable(join(dir, "initdb")) && isExecutable(join(dir, "pg_ctl")));
 }
 

@@ -28,13 +28,7 @@ const MAIN = join(API_DIR, "dist", "main.js");
 const MERCHANT = { appId: "wx8888888888888888", mchId: "1230000109", key: "Soak0key0Soak0key0Soak0key0Soak0", appSecret: "soak-miniprogram-app-secret" };
 const ADMIN_TOKEN = "soak-admin-token-0123456789abcdef";
 const PRODUCTS = ["coffee-beans", "mug", "tote", "test-item"];
-const FAULTS = [
-  [{ kind: "http", status: 503 }],
-  [{ kind: "http", status: 500 }],
-  [{ kind: "garbage" }],
-  [{ kind: "systemerror" }],
-  [{ kind: "delay", ms: 800 }],
-];
+const FAULTS = [[{ kind: "http", status: 503 }], [{ kind: "http", status: 500 }], [{ kind: "garbage" }], [{ kind: "systemerror" }], [{ kind: "delay", ms: 800 }]];
 const FAULT_PATHS = ["/pay/unifiedorder", "/pay/orderquery", "/pay/closeorder", "/secapi/pay/refund", "/pay/refundquery", "*"];
 const FAIL = "<return_code><![CDATA[FAIL]]></return_code>";
 const SUCCESS = "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>";
@@ -98,7 +92,12 @@ async function call(base, label, method, path, { token, body, headers = {}, xml 
   try {
     const response = await fetch(loopback(`${base}${path}`), {
       method,
-      headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}), ...(xml !== undefined ? { "content-type": "text/xml" } : {}) },
+      headers: {
+        ...headers,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(xml !== undefined ? { "content-type": "text/xml" } : {}),
+      },
       body: body !== undefined ? JSON.stringify(body) : xml,
       signal: AbortSignal.timeout(60_000),
     });
@@ -161,7 +160,9 @@ function startProcess(env) {
 
 function rssMb(pid) {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+    const line = readFileSync(`/proc/${pid}/status`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("VmRSS:"));
     return line ? Math.round(Number(line.replace(/\D+/g, "")) / 1024) : undefined;
   } catch {
     return undefined;
@@ -217,7 +218,9 @@ try {
   // The first process migrates; the others find the schema ready.
   processes.push(await startProcess(env));
   while (processes.length < processCount) processes.push(await startProcess(env));
-  console.log(`soak: ${minutes} min, ${users} users, ${processCount} API process(es) on ${databaseUrl.startsWith("postgres") ? "PostgreSQL" : "SQLite"}, sandbox ${sandbox.url}, seed ${args.seed}`);
+  console.log(
+    `soak: ${minutes} min, ${users} users, ${processCount} API process(es) on ${databaseUrl.startsWith("postgres") ? "PostgreSQL" : "SQLite"}, sandbox ${sandbox.url}, seed ${args.seed}`,
+  );
 
   const deadline = Date.now() + minutes * 60_000;
   const allOrders = new Map();
@@ -272,14 +275,48 @@ try {
       } else if (roll < 0.62 && paid.length > 0) {
         const order = pick(paid);
         const view = await gatewayOrder(order.id);
-        const fields = { return_code: "SUCCESS", result_code: "SUCCESS", appid: MERCHANT.appId, mch_id: MERCHANT.mchId, openid: "oSoak", trade_type: "JSAPI", bank_type: "OTHERS", total_fee: view.total_fee, fee_type: view.fee_type, cash_fee: view.cash_fee, transaction_id: view.transaction_id, out_trade_no: order.id, time_end: view.time_end };
+        const fields = {
+          return_code: "SUCCESS",
+          result_code: "SUCCESS",
+          appid: MERCHANT.appId,
+          mch_id: MERCHANT.mchId,
+          openid: "oSoak",
+          trade_type: "JSAPI",
+          bank_type: "OTHERS",
+          total_fee: view.total_fee,
+          fee_type: view.fee_type,
+          cash_fee: view.cash_fee,
+          transaction_id: view.transaction_id,
+          out_trade_no: order.id,
+          time_end: view.time_end,
+        };
         const copies = 1 + Math.floor(random() * 5);
-        const replies = await Promise.all(Array.from({ length: copies }, () => call(anyProcess(), "duplicate notify", "POST", "/wxpay/notify", { xml: buildSignedPayNotify(fields, { key: MERCHANT.key, signType: "HMAC-SHA256", omitSignType: true }) })));
+        const replies = await Promise.all(
+          Array.from({ length: copies }, () =>
+            call(anyProcess(), "duplicate notify", "POST", "/wxpay/notify", {
+              xml: buildSignedPayNotify(fields, { key: MERCHANT.key, signType: "HMAC-SHA256", omitSignType: true }),
+            }),
+          ),
+        );
         count("duplicate notifies", copies);
-        for (const reply of replies) if (reply.text !== SUCCESS && reply.status !== 0) violation(`a genuine duplicate notify for ${order.id} was refused: ${reply.text.slice(0, 120)}`);
+        for (const reply of replies)
+          if (reply.text !== SUCCESS && reply.status !== 0) violation(`a genuine duplicate notify for ${order.id} was refused: ${reply.text.slice(0, 120)}`);
       } else if (roll < 0.66 && mine.length > 0) {
         const order = pick(mine);
-        const forged = buildSignedPayNotify({ return_code: "SUCCESS", result_code: "SUCCESS", appid: MERCHANT.appId, mch_id: MERCHANT.mchId, total_fee: 1, fee_type: "CNY", transaction_id: "4200000000000000000000000000", out_trade_no: order.id, time_end: "20260101000000" }, { key: random() < 0.5 ? MERCHANT.key : "ForgedKeyForgedKeyForgedKey00000", signType: "HMAC-SHA256" });
+        const forged = buildSignedPayNotify(
+          {
+            return_code: "SUCCESS",
+            result_code: "SUCCESS",
+            appid: MERCHANT.appId,
+            mch_id: MERCHANT.mchId,
+            total_fee: 1,
+            fee_type: "CNY",
+            transaction_id: "4200000000000000000000000000",
+            out_trade_no: order.id,
+            time_end: "20260101000000",
+          },
+          { key: random() < 0.5 ? MERCHANT.key : "ForgedKeyForgedKeyForgedKey00000", signType: "HMAC-SHA256" },
+        );
         const reply = await call(anyProcess(), "forged notify", "POST", "/wxpay/notify", { xml: forged });
         count("forged notifies");
         if (!reply.text.includes(FAIL)) violation(`a forged notify for ${order.id} was not refused: ${reply.text.slice(0, 120)}`);
@@ -300,7 +337,9 @@ try {
         const sameKey = parallel > 1 && random() < 0.5;
         const firstKey = `u${n}-r${keys++}`;
         const requestKeys = Array.from({ length: parallel }, (_, i) => (i === 0 || sameKey ? firstKey : `u${n}-r${keys++}`));
-        const answers = await Promise.all(requestKeys.map((key) => call(anyProcess(), "refund", "POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: fee }, headers: admin(key) })));
+        const answers = await Promise.all(
+          requestKeys.map((key) => call(anyProcess(), "refund", "POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: fee }, headers: admin(key) })),
+        );
         if (sameKey) {
           count("same-key refund races");
           const ids = new Set(answers.filter((a) => a.status === 201).map((a) => a.json.refund.id));
@@ -375,9 +414,11 @@ try {
     const atGateway = (view?.refunds ?? []).filter((r) => r.refund_status !== "REFUNDCLOSE");
     refundedTotal += order.refunded_fee;
     if ((eventsPer.get(order.id) ?? 0) > 1) violation(`${order.id}: ${eventsPer.get(order.id)} paid events`);
-    if ((order.status === "paid" || order.status === "refunded") !== ((eventsPer.get(order.id) ?? 0) === 1)) violation(`${order.id}: status ${order.status} with ${eventsPer.get(order.id) ?? 0} paid events`);
+    if ((order.status === "paid" || order.status === "refunded") !== ((eventsPer.get(order.id) ?? 0) === 1))
+      violation(`${order.id}: status ${order.status} with ${eventsPer.get(order.id) ?? 0} paid events`);
     if (order.refunded_fee !== succeeded) violation(`${order.id}: refunded_fee ${order.refunded_fee} but succeeded refunds sum to ${succeeded}`);
-    if (open > order.total_fee || order.reserved_refund_fee > order.total_fee) violation(`${order.id}: refunds ${open} / reserved ${order.reserved_refund_fee} exceed paid ${order.total_fee}`);
+    if (open > order.total_fee || order.reserved_refund_fee > order.total_fee)
+      violation(`${order.id}: refunds ${open} / reserved ${order.reserved_refund_fee} exceed paid ${order.total_fee}`);
     if (atGateway.reduce((s, r) => s + r.refund_fee, 0) > order.total_fee) violation(`${order.id}: the gateway refunded more than was paid`);
     for (const r of atGateway) if (!mineRefunds.some((m) => m.id === r.out_refund_no)) violation(`${order.id}: gateway refund ${r.out_refund_no} unknown to the database`);
     if (order.status === "refunded" && order.refunded_fee !== order.total_fee) violation(`${order.id}: refunded with ${order.refunded_fee} of ${order.total_fee}`);

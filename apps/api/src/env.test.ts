@@ -54,7 +54,13 @@ describe("loadConfig", () => {
   });
 
   it("reads institutional mode and the refund certificate settings", () => {
-    const config = loadConfig({ ...BASE, WXPAY_SUB_APPID: "wx1111111111111111", WXPAY_SUB_MCHID: "1900000109", WXPAY_PFX_PATH: "/certs/apiclient_cert.p12", WXPAY_FEE_TYPE: "HKD" });
+    const config = loadConfig({
+      ...BASE,
+      WXPAY_SUB_APPID: "wx1111111111111111",
+      WXPAY_SUB_MCHID: "1900000109",
+      WXPAY_PFX_PATH: "/certs/apiclient_cert.p12",
+      WXPAY_FEE_TYPE: "HKD",
+    });
     expect(config.merchant).toMatchObject({ subAppId: "wx1111111111111111", subMchId: "1900000109", feeType: "HKD" });
     // The p12 passphrase defaults to the mch_id, as on the merchant platform.
     expect(config.gateway.clientCert).toEqual({ kind: "pfx", pfxPath: "/certs/apiclient_cert.p12", passphrase: "1230000109" });

@@ -52,15 +52,28 @@ export const EnvSchema = z
     ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters"),
     ORDER_QUERY_AFTER_SECONDS: seconds.default(5),
     /** Unpaid orders expire (time_expire) this long after creation and are then closed. */
-    ORDER_TTL_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(30),
+    ORDER_TTL_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(5)
+      .max(7 * 24 * 60)
+      .default(30),
     SWEEP_INTERVAL_SECONDS: seconds.default(10),
   })
   .superRefine((env, ctx) => {
     if ((env.WXPAY_SUB_APPID === undefined) !== (env.WXPAY_SUB_MCHID === undefined)) {
-      ctx.addIssue({ code: "custom", path: [env.WXPAY_SUB_APPID === undefined ? "WXPAY_SUB_APPID" : "WXPAY_SUB_MCHID"], message: "institutional mode needs both WXPAY_SUB_APPID and WXPAY_SUB_MCHID" });
+      ctx.addIssue({
+        code: "custom",
+        path: [env.WXPAY_SUB_APPID === undefined ? "WXPAY_SUB_APPID" : "WXPAY_SUB_MCHID"],
+        message: "institutional mode needs both WXPAY_SUB_APPID and WXPAY_SUB_MCHID",
+      });
     }
     if ((env.WXPAY_CERT_PATH === undefined) !== (env.WXPAY_CERT_KEY_PATH === undefined)) {
-      ctx.addIssue({ code: "custom", path: [env.WXPAY_CERT_PATH === undefined ? "WXPAY_CERT_PATH" : "WXPAY_CERT_KEY_PATH"], message: "set both WXPAY_CERT_PATH and WXPAY_CERT_KEY_PATH, or use WXPAY_PFX_PATH" });
+      ctx.addIssue({
+        code: "custom",
+        path: [env.WXPAY_CERT_PATH === undefined ? "WXPAY_CERT_PATH" : "WXPAY_CERT_KEY_PATH"],
+        message: "set both WXPAY_CERT_PATH and WXPAY_CERT_KEY_PATH, or use WXPAY_PFX_PATH",
+      });
     }
     if (env.WXPAY_CERT_PATH !== undefined && env.WXPAY_PFX_PATH !== undefined) {
       ctx.addIssue({ code: "custom", path: ["WXPAY_PFX_PATH"], message: "set either the PEM pair or WXPAY_PFX_PATH, not both" });
@@ -92,9 +105,7 @@ export interface AppConfig {
     readonly failoverBaseUrl: string | undefined;
     readonly caPath: string | undefined;
     readonly clientCert:
-      | { readonly kind: "pem"; readonly certPath: string; readonly keyPath: string }
-      | { readonly kind: "pfx"; readonly pfxPath: string; readonly passphrase: string }
-      | undefined;
+      { readonly kind: "pem"; readonly certPath: string; readonly keyPath: string } | { readonly kind: "pfx"; readonly pfxPath: string; readonly passphrase: string } | undefined;
   };
   readonly wx: { readonly apiBaseUrl: string; readonly appSecret: string };
   readonly sessionSecret: string;

@@ -32,7 +32,9 @@ function clientCertificate(config: AppConfig): ClientCertificate | undefined {
       ? { certPem: readFileSync(cert.certPath, "utf8"), keyPem: readFileSync(cert.keyPath, "utf8") }
       : { pfx: readFileSync(cert.pfxPath), passphrase: cert.passphrase };
   } catch (error) {
-    throw new ConfigError(`The refund client certificate cannot be read (${cert.kind === "pem" ? "WXPAY_CERT_PATH / WXPAY_CERT_KEY_PATH" : "WXPAY_PFX_PATH"}): ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+    throw new ConfigError(
+      `The refund client certificate cannot be read (${cert.kind === "pem" ? "WXPAY_CERT_PATH / WXPAY_CERT_KEY_PATH" : "WXPAY_PFX_PATH"}): ${(error as NodeJS.ErrnoException).code ?? "error"}`,
+    );
   }
 }
 
@@ -48,7 +50,11 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
   const database = await openDatabase(config.databaseUrl);
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
-  if (!(await hasProducts(database.db))) await seedProducts(database.db, DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })));
+  if (!(await hasProducts(database.db)))
+    await seedProducts(
+      database.db,
+      DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })),
+    );
 
   const ca = config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8");
   const gateway = createV2Gateway({

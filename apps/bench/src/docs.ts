@@ -27,7 +27,7 @@ export const HTTP_METHOD = [
     "medians of the same run.",
   "- Latency (p50, p99) comes from every response's time as autocannon measures it (exact, not its whole-millisecond histogram). " +
     "req/s is responses over the time from the first request to the last response.",
-  "- \"server CPU/req\" is the user + system CPU time of the server over the measured run (from /proc: the server's process, " +
+  '- "server CPU/req" is the user + system CPU time of the server over the measured run (from /proc: the server\'s process, ' +
     "plus, for the API on PostgreSQL, the whole PostgreSQL server, backends that ended included) divided by the responses. It is " +
     "far steadier than req/s on a shared machine, and it is what a request costs the host.",
   "- @pay/api runs as deployed: `main` from @pay/api (the bench's wrapper only adds an IPC channel for readiness and memory " +
@@ -38,7 +38,9 @@ export const HTTP_METHOD = [
 ].join("\n");
 
 function section(s: Section): string {
-  return [`${s.heading}\n\n${s.body.trimEnd()}`, ...(s.checks.length > 0 ? [formatTargets(s.checks)] : []), ...(s.appendix === undefined ? [] : [s.appendix.trimEnd()])].join("\n\n");
+  return [`${s.heading}\n\n${s.body.trimEnd()}`, ...(s.checks.length > 0 ? [formatTargets(s.checks)] : []), ...(s.appendix === undefined ? [] : [s.appendix.trimEnd()])].join(
+    "\n\n",
+  );
 }
 
 /** The whole docs/benchmarks.md. */

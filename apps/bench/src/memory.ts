@@ -65,7 +65,10 @@ export async function benchMemory(run: RunOptions): Promise<Section> {
       formatRatio(c.sample.rss / afterFirst.sample.rss),
     ]);
     const checks: TargetCheck[] = [
-      { label: `Memory: heap after ${formatCount(total)} requests within ${MAX_HEAP_RATIO}x of after ${formatCount(first)} (measured ${formatRatio(heapRatio)}; RSS ${formatRatio(rssRatio)})`, pass: heapRatio <= MAX_HEAP_RATIO },
+      {
+        label: `Memory: heap after ${formatCount(total)} requests within ${MAX_HEAP_RATIO}x of after ${formatCount(first)} (measured ${formatRatio(heapRatio)}; RSS ${formatRatio(rssRatio)})`,
+        pass: heapRatio <= MAX_HEAP_RATIO,
+      },
     ];
     const body = [
       `One API process on SQLite (${formatCount(STORED_ORDERS)} stored orders), ${CONNECTIONS} connections sending, in turn, ` +

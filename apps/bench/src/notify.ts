@@ -1,7 +1,18 @@
 // HTTP notify handling (verify + state transition + reply) against three reference servers.
 import { PendingPool } from "./data/pending-pool.js";
 import { formatRatio, markdownTable, type Section, type TargetCheck } from "./markdown.js";
-import { describeExtent, describeFailures, FULL_HTTP, HTTP_HEADERS, httpCells, measureHttpInterleaved, QUICK_HTTP, ratioCell, throughputRatio, type HttpMeasurement } from "./load/rounds.js";
+import {
+  describeExtent,
+  describeFailures,
+  FULL_HTTP,
+  HTTP_HEADERS,
+  httpCells,
+  measureHttpInterleaved,
+  QUICK_HTTP,
+  ratioCell,
+  throughputRatio,
+  type HttpMeasurement,
+} from "./load/rounds.js";
 import { assertAcknowledges, distinctNotifyTarget, duplicateNotifyTarget, fixedTarget, notifyRequest, notifyRequests, SUCCESS_MARK } from "./load/targets.js";
 import type { RunOptions } from "./run-options.js";
 import { startStack, type ApiInstance, type Dialect } from "./servers/api-stack.js";

@@ -89,4 +89,4 @@ lookups re-read most pages from the OS), and PostgreSQL notify p50 latency 1.22x
 moves by about a fifth from run to run; the CPU per request column is the steadier of the two.
 
 Memory: the larger page cache fills as the memory benchmark touches more orders, which is most of the RSS growth from 1,000 to
-100,000 requests (130 to 180 MiB, bounded by the 64 MiB cache); the heap stays flat.`
+100,000 requests (130 to 180 MiB, bounded by the 64 MiB cache); the heap stays flat.`;

@@ -60,7 +60,14 @@ export function createApiClient(baseUrl: string): ApiClient {
       const parsed = (route.response as unknown as z.ZodType<ApiResponseBody<typeof name>>).safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        return { request, answer: { ok: false, status: response.status, error: { code: "CONTRACT", message: `the answer does not match the contract at ${issue?.path.join(".") ?? ""}: ${issue?.message ?? ""}` } } };
+        return {
+          request,
+          answer: {
+            ok: false,
+            status: response.status,
+            error: { code: "CONTRACT", message: `the answer does not match the contract at ${issue?.path.join(".") ?? ""}: ${issue?.message ?? ""}` },
+          },
+        };
       }
       return { request, answer: { ok: true, status: response.status, body: parsed.data } };
     },

@@ -95,7 +95,11 @@ export function formatBanner(input: BannerInput): string {
   }
   const first = products[0];
   const refundFee = first === undefined ? 1 : Math.max(1, Math.floor(first.price / 2));
-  lines.push("", "Try one purchase with curl (bash or zsh; paste the lines in order):", ...walkthrough(stack, first?.id ?? "<product id>", refundFee, cwd).map((line) => `  ${line}`));
+  lines.push(
+    "",
+    "Try one purchase with curl (bash or zsh; paste the lines in order):",
+    ...walkthrough(stack, first?.id ?? "<product id>", refundFee, cwd).map((line) => `  ${line}`),
+  );
   lines.push(
     "",
     "The same purchase, scripted and checked, in every mode (on its own ports; this stack keeps running):",

@@ -24,7 +24,8 @@ describe("pnpm demo (the smoke test CI runs)", () => {
     expect(refunded.amount).toBeGreaterThan(0);
     expect(refunded.amount).toBeLessThan(paid.amount);
     expect(paid.currency).toBe(mode === "domestic" ? "CNY" : "HKD");
-    for (const step of [SANDBOX_CONTROL_PATHS.loginCodes, "POST /api/session", "GET /api/products", "POST /api/orders", `POST ${SANDBOX_CONTROL_PATHS.pay}`, "/refunds"]) expect(text).toContain(step);
+    for (const step of [SANDBOX_CONTROL_PATHS.loginCodes, "POST /api/session", "GET /api/products", "POST /api/orders", `POST ${SANDBOX_CONTROL_PATHS.pay}`, "/refunds"])
+      expect(text).toContain(step);
     expect(text).toContain("requestPayment:ok");
     expect(text).toMatch(/pay notify: attempt \d+ to \/wxpay\/notify acknowledged/);
     expect(text).toMatch(/refund notify: attempt \d+ to \/wxpay\/refund-notify acknowledged/);

@@ -100,7 +100,9 @@ class Narrator {
   }
 
   /** The body of a successful API answer, or the step fails with the API's code and message. */
-  expectApi<T>(answer: { readonly ok: true; readonly body: T } | { readonly ok: false; readonly status: number; readonly error: { readonly code: string; readonly message: string } }): T {
+  expectApi<T>(
+    answer: { readonly ok: true; readonly body: T } | { readonly ok: false; readonly status: number; readonly error: { readonly code: string; readonly message: string } },
+  ): T {
     if (!answer.ok) return this.fail(`${answer.status} ${answer.error.code}: ${answer.error.message}`);
     return answer.body;
   }
@@ -159,7 +161,9 @@ async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, wai
   result.orderId = order.id;
   if (order.status !== "pending") narrator.fail(`a new order should be pending, not ${order.status}`);
   narrator.ok(`${created.answer.status} ${orderText(order)} (${order.items.map((i) => `${i.quantity} x ${i.name}`).join(", ")})`);
-  narrator.note(`wx.requestPayment({ timeStamp: "${payment.timeStamp}", nonceStr: "${payment.nonceStr}", package: "${payment.package}", signType: "${payment.signType}", paySign: "${payment.paySign.slice(0, 12)}..." })`);
+  narrator.note(
+    `wx.requestPayment({ timeStamp: "${payment.timeStamp}", nonceStr: "${payment.nonceStr}", package: "${payment.package}", signType: "${payment.signType}", paySign: "${payment.paySign.slice(0, 12)}..." })`,
+  );
 
   narrator.begin("Pay: what wx.requestPayment does, at the sandbox");
   const prepayId = payment.package.slice("prepay_id=".length);
@@ -201,7 +205,9 @@ async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, wai
   });
   narrator.request(refund.request, { authorization: "Bearer <ADMIN_TOKEN>" });
   const refunded = narrator.expectApi(refund.answer);
-  narrator.ok(`${refund.answer.status} refund ${refunded.refund.id} ${refunded.refund.status}, ${money(refunded.refund.refundFee, refunded.refund.currency)} of ${money(paidOrder.totalFee, paidOrder.feeType)}`);
+  narrator.ok(
+    `${refund.answer.status} refund ${refunded.refund.id} ${refunded.refund.status}, ${money(refunded.refund.refundFee, refunded.refund.currency)} of ${money(paidOrder.totalFee, paidOrder.feeType)}`,
+  );
 
   narrator.begin("Refund notify: wait until the API counts the refund");
   narrator.request(orderPoll(order.id));
@@ -234,7 +240,9 @@ async function showDeliveries(narrator: Narrator, control: SandboxControlClient,
     narrator.note(`${kind} notify: ${deliveries.length} attempt(s), none acknowledged yet; the API learnt it by query instead`);
     return;
   }
-  narrator.note(`${kind} notify: attempt ${acknowledged.attempt} to ${new URL(acknowledged.url).pathname} acknowledged (HTTP ${acknowledged.httpStatus ?? "?"}, ${Math.round(acknowledged.durationMs)} ms)`);
+  narrator.note(
+    `${kind} notify: attempt ${acknowledged.attempt} to ${new URL(acknowledged.url).pathname} acknowledged (HTTP ${acknowledged.httpStatus ?? "?"}, ${Math.round(acknowledged.durationMs)} ms)`,
+  );
 }
 
 /** Global and institutional details only the gateway sees: the payer's CNY amount, the sub-merchant ids. */

@@ -5,7 +5,19 @@ const time = new Date(2026, 0, 2, 3, 4, 5).getTime();
 
 describe("formatLogLine", () => {
   it("shows a request as method, path, status and time", () => {
-    const line = JSON.stringify({ level: 30, time, pid: 1, hostname: "h", name: "pay-api", requestId: "r1", method: "GET", path: "/api/products", status: 200, ms: 3, msg: "request" });
+    const line = JSON.stringify({
+      level: 30,
+      time,
+      pid: 1,
+      hostname: "h",
+      name: "pay-api",
+      requestId: "r1",
+      method: "GET",
+      path: "/api/products",
+      status: 200,
+      ms: 3,
+      msg: "request",
+    });
     expect(formatLogLine(line)).toBe("03:04:05 api  GET /api/products 200 (3 ms)");
   });
 

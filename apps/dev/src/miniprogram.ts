@@ -78,7 +78,11 @@ function prefixLines(output: TextSink): (chunk: Buffer) => void {
 export async function buildMiniProgram(options: BuildMiniProgramOptions): Promise<MiniProgramBuild> {
   const packageDir = findMiniProgramPackage(options.repoRoot);
   if (packageDir === undefined) {
-    return { status: "missing", folder: undefined, detail: `${MINIPROGRAM_DIR} (${MINIPROGRAM_PACKAGE}) is not in this checkout yet, so there is nothing to build; the API and the sandbox run without it.` };
+    return {
+      status: "missing",
+      folder: undefined,
+      detail: `${MINIPROGRAM_DIR} (${MINIPROGRAM_PACKAGE}) is not in this checkout yet, so there is nothing to build; the API and the sandbox run without it.`,
+    };
   }
   const [command, ...args] = MINIPROGRAM_BUILD_COMMAND;
   options.output.write(`Building the mini-program against ${options.apiUrl}: ${MINIPROGRAM_BUILD_COMMAND.join(" ")}\n`);

@@ -76,7 +76,12 @@ describe("startDevStack", () => {
     const stack = await startDevStack({ mode: "institutional", dataDir, ports: FREE_PORTS, logDestination: quiet });
     try {
       const products: Product[] = [{ id: "mug", name: "Ceramic mug", price: 3990, currency: "HKD" }];
-      const banner = formatBanner({ stack, miniProgram: { status: "missing", folder: undefined, detail: "apps/miniprogram is not in this checkout yet." }, products, cwd: dataDir });
+      const banner = formatBanner({
+        stack,
+        miniProgram: { status: "missing", folder: undefined, detail: "apps/miniprogram is not in this checkout yet." },
+        products,
+        cwd: dataDir,
+      });
       expect(banner).toContain(`API          ${stack.apiUrl}`);
       expect(banner).toContain(`Sandbox      ${stack.sandboxUrl}`);
       expect(banner).toContain("pay.institutional.db (SQLite)");

@@ -49,12 +49,16 @@ export function parseApiBaseUrl(value) {
 export function compileTypeScript(outDir) {
   /** @type {ts.FormatDiagnosticsHost} */
   const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => PACKAGE_DIR, getNewLine: () => "\n" };
-  const parsed = ts.getParsedCommandLineOfConfigFile(join(PACKAGE_DIR, "tsconfig.build.json"), { outDir }, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.formatDiagnostics([diagnostic], host));
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    join(PACKAGE_DIR, "tsconfig.build.json"),
+    { outDir },
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.formatDiagnostics([diagnostic], host));
+      },
     },
-  });
+  );
   if (parsed === undefined) throw new Error("tsconfig.build.json could not be read");
   const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
   const emitted = program.emit();
@@ -161,7 +165,9 @@ export async function buildMiniProgram(options = {}) {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     const built = await buildMiniProgram({ apiBaseUrl: process.env.PAY_API_BASE_URL || DEFAULT_API_BASE_URL });
-    console.log(`mini-program built in ${relative(process.cwd(), built.outDir) || "."} for ${built.apiBaseUrl} (contract ${built.contractVersion}, ${CORE_BUNDLE} ${(built.coreBundleBytes / 1024).toFixed(0)} KiB); open that folder in WeChat DevTools`);
+    console.log(
+      `mini-program built in ${relative(process.cwd(), built.outDir) || "."} for ${built.apiBaseUrl} (contract ${built.contractVersion}, ${CORE_BUNDLE} ${(built.coreBundleBytes / 1024).toFixed(0)} KiB); open that folder in WeChat DevTools`,
+    );
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);

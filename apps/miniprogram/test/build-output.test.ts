@@ -63,7 +63,7 @@ describe("checkBuildOutput finds", () => {
     ["ES module syntax", "utils/format.js", 'import { z } from "zod";', "uses ES module syntax"],
     ["Node's process", "config.js", "exports.KEY = process.env.WXPAY_KEY;", "uses Node's process"],
     ["a v2 API key", "config.js", 'exports.K = "Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0";', "a 32-character token shaped like a WeChat Pay v2 API key"],
-    ["a PEM private key", "utils/ids.js", '// -----BEGIN PRIVATE KEY-----', "a PEM key or certificate"],
+    ["a PEM private key", "utils/ids.js", "// -----BEGIN PRIVATE KEY-----", "a PEM key or certificate"],
     ["signing code", "services/payment.js", 'function sign(s) { return hex_md5(s + "&key=" + k); }', "signing code"],
     ["an HMAC", "services/payment.js", "const mac = CryptoJS.HmacSHA256(text, key);", "signing code"],
     ["a secret's name", "config.js", 'exports.appSecret = "x";', "a server secret's name"],
@@ -122,7 +122,10 @@ describe("PAY_API_BASE_URL", () => {
     expect(parseApiBaseUrl(value)).toBe(origin);
   });
 
-  it.each([["pay.example.com"], ["ftp://pay.example.com"], ["https://pay.example.com/api"], ["https://pay.example.com?x=1"], ["https://user:pw@pay.example.com"]])("refuses %s", (value) => {
-    expect(() => parseApiBaseUrl(value)).toThrow(/PAY_API_BASE_URL/);
-  });
+  it.each([["pay.example.com"], ["ftp://pay.example.com"], ["https://pay.example.com/api"], ["https://pay.example.com?x=1"], ["https://user:pw@pay.example.com"]])(
+    "refuses %s",
+    (value) => {
+      expect(() => parseApiBaseUrl(value)).toThrow(/PAY_API_BASE_URL/);
+    },
+  );
 });

@@ -1,12 +1,5 @@
 /** Codes for programmer misuse of @pay/core (bad options, unsignable values). Untrusted input never throws. */
-export const CORE_ERROR_CODES = [
-  "NESTED_VALUE",
-  "UNSUPPORTED_VALUE",
-  "DUPLICATE_KEY",
-  "INVALID_KEY",
-  "INVALID_OPTION",
-  "INVALID_FIELD",
-] as const;
+export const CORE_ERROR_CODES = ["NESTED_VALUE", "UNSUPPORTED_VALUE", "DUPLICATE_KEY", "INVALID_KEY", "INVALID_OPTION", "INVALID_FIELD"] as const;
 
 export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
 

@@ -1,7 +1,5 @@
 /** Outcome of handling untrusted input: a value, or a coded error that names the problem. */
-export type Result<T, C extends string = string> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: ResultError<C> };
+export type Result<T, C extends string = string> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ResultError<C> };
 
 /** A coded, human-readable failure. `code` is for programs, `message` for people. */
 export interface ResultError<C extends string = string> {

@@ -60,7 +60,10 @@ describe.each([
     expect(privates).toContain("@pay/test-kit");
     for (const field of ["dependencies", "peerDependencies", "optionalDependencies"]) {
       const names = Object.keys(packed.manifest[field] ?? {});
-      expect(names.filter((name) => privates.includes(name)), field).toEqual([]);
+      expect(
+        names.filter((name) => privates.includes(name)),
+        field,
+      ).toEqual([]);
     }
   });
 });

@@ -48,9 +48,7 @@ describe("parseCliArgs", () => {
   });
 
   it("applies the flags", () => {
-    const start = started(
-      parseCliArgs(["--port", "0", "--host", "0.0.0.0", "--https", "--pki-dir=/tmp/pki", "--no-client-cert", "--retry-scale", "0.001"], noFile, fixedSecret),
-    );
+    const start = started(parseCliArgs(["--port", "0", "--host", "0.0.0.0", "--https", "--pki-dir=/tmp/pki", "--no-client-cert", "--retry-scale", "0.001"], noFile, fixedSecret));
     expect(start).toMatchObject({ host: "0.0.0.0", port: 0, https: true, pkiDir: "/tmp/pki" });
     expect(start.options.requireClientCert).toBe(false);
     expect(start.options.notify.retryScale).toBe(0.001);

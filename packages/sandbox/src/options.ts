@@ -22,7 +22,7 @@ export const MerchantSchema = z
     /** Refund notify URL used when a refund request carries none. */
     refundNotifyUrl: z.string().url().optional(),
   })
-  .refine((m) => (m.subAppId === undefined) || m.subMchId !== undefined, { message: "subAppId needs subMchId", path: ["subMchId"] });
+  .refine((m) => m.subAppId === undefined || m.subMchId !== undefined, { message: "subAppId needs subMchId", path: ["subMchId"] });
 export type MerchantInput = z.input<typeof MerchantSchema>;
 export type Merchant = z.output<typeof MerchantSchema>;
 
@@ -46,22 +46,38 @@ export const SandboxOptionsSchema = z.object({
   /** Refund requests need a client certificate (over HTTPS); false accepts them without one. */
   requireClientCert: z.boolean().default(true),
   /** prepay_id lifetime; the real gateway's is 2 hours. */
-  prepayTtlMs: z.number().int().positive().default(2 * 3600 * 1000),
+  prepayTtlMs: z
+    .number()
+    .int()
+    .positive()
+    .default(2 * 3600 * 1000),
   /** Lifetime of an unpaid order without time_expire. The real default is unconfirmed (2 h or 7 d are reported). */
-  orderTtlMs: z.number().int().positive().default(24 * 3600 * 1000),
+  orderTtlMs: z
+    .number()
+    .int()
+    .positive()
+    .default(24 * 3600 * 1000),
   /** Delay before a PROCESSING refund settles to SUCCESS by itself; null leaves it to POST /sandbox/refunds/settle. */
   refundSettleMs: z.number().int().min(0).nullable().default(1000),
   /** Global's rule that closeorder waits 5 minutes after ordering; 0 turns it off. */
   minCloseAgeMs: z.number().int().min(0).default(0),
   /** Login codes live this long and work once. */
-  loginCodeTtlMs: z.number().int().positive().default(5 * 60 * 1000),
+  loginCodeTtlMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60 * 1000),
   /**
    * Seed for openids: each (appid, user) pair maps to the same openid for the same seed, so a sandbox
    * restarted with a kept seed knows its users again. A random seed per process when absent.
    */
   openidSeed: z.string().min(16).optional(),
   /** Largest accepted request body. */
-  maxBodyBytes: z.number().int().positive().default(64 * 1024),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
 });
 export type SandboxOptionsInput = z.input<typeof SandboxOptionsSchema> & { readonly clock?: Clock };
 export type SandboxOptions = z.output<typeof SandboxOptionsSchema> & { readonly clock: Clock };

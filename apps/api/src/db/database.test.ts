@@ -13,45 +13,85 @@ import { migrateToLatest, seedProducts } from "./migrate.js";
 import { DEFAULT_PRODUCTS } from "./products.js";
 import type { Database, NewOrderRow, NewRefundRow, PaymentEventsTable, ProductRow } from "./schema.js";
 
-
 // Every column of schema.ts, table by table: the compiler rejects a missing or extra key, so this
 // pins the migrations to the Database interface.
 const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   users: { id: true, openid: true, created_at: true },
   products: { id: true, name: true, price: true, currency: true, active: true, sort_order: true },
   orders: {
-    id: true, user_id: true, status: true, total_fee: true, fee_type: true, refunded_fee: true,
-    reserved_refund_fee: true, items: true, body: true, idempotency_key: true, request_hash: true,
-    appid: true, mch_id: true, sub_appid: true, sub_mch_id: true, openid: true, sub_openid: true,
-    sign_type: true, spbill_create_ip: true, notify_url: true, time_start: true, time_expire: true,
-    prepay_id: true, prepay_expires_at: true, transaction_id: true, paid_at: true, closed_at: true,
-    expires_at: true, last_queried_at: true, created_at: true, updated_at: true,
+    id: true,
+    user_id: true,
+    status: true,
+    total_fee: true,
+    fee_type: true,
+    refunded_fee: true,
+    reserved_refund_fee: true,
+    items: true,
+    body: true,
+    idempotency_key: true,
+    request_hash: true,
+    appid: true,
+    mch_id: true,
+    sub_appid: true,
+    sub_mch_id: true,
+    openid: true,
+    sub_openid: true,
+    sign_type: true,
+    spbill_create_ip: true,
+    notify_url: true,
+    time_start: true,
+    time_expire: true,
+    prepay_id: true,
+    prepay_expires_at: true,
+    transaction_id: true,
+    paid_at: true,
+    closed_at: true,
+    expires_at: true,
+    last_queried_at: true,
+    created_at: true,
+    updated_at: true,
   },
   payment_events: {
-    id: true, order_id: true, source: true, transaction_id: true, total_fee: true, fee_type: true,
-    cash_fee: true, cash_fee_type: true, raw: true, created_at: true,
+    id: true,
+    order_id: true,
+    source: true,
+    transaction_id: true,
+    total_fee: true,
+    fee_type: true,
+    cash_fee: true,
+    cash_fee_type: true,
+    raw: true,
+    created_at: true,
   },
   refunds: {
-    id: true, order_id: true, request_key: true, refund_fee: true, currency: true, status: true,
-    reason: true, submitted: true, refund_id: true, last_error: true, last_queried_at: true,
-    created_at: true, updated_at: true, succeeded_at: true,
+    id: true,
+    order_id: true,
+    request_key: true,
+    refund_fee: true,
+    currency: true,
+    status: true,
+    reason: true,
+    submitted: true,
+    refund_id: true,
+    last_error: true,
+    last_queried_at: true,
+    created_at: true,
+    updated_at: true,
+    succeeded_at: true,
   },
 };
 
-const INDEXES = [
-  "orders_user_created_idx",
-  "orders_status_queried_idx",
-  "orders_status_expires_idx",
-  "refunds_order_id_idx",
-  "refunds_status_queried_idx",
-];
+const INDEXES = ["orders_user_created_idx", "orders_status_queried_idx", "orders_status_expires_idx", "refunds_order_id_idx", "refunds_status_queried_idx"];
 
 let sequence = 0;
 const uniqueId = (prefix: string): string => `${prefix}_${(sequence += 1)}`;
 
 async function insertUser(db: Kysely<Database>): Promise<string> {
   const id = uniqueId("user");
-  await db.insertInto("users").values({ id, openid: `openid_${id}`, created_at: NOW }).execute();
+  await db
+    .insertInto("users")
+    .values({ id, openid: `openid_${id}`, created_at: NOW })
+    .execute();
   return id;
 }
 
@@ -138,9 +178,7 @@ describe.each(DATABASES)("database on %s", (kind) => {
         expect(await migrateToLatest(fresh.db)).toEqual([]);
 
         const tables = await fresh.db.introspection.getTables();
-        const columnsByTable = Object.fromEntries(
-          tables.map((table) => [table.name, table.columns.map((column) => column.name).sort()]),
-        );
+        const columnsByTable = Object.fromEntries(tables.map((table) => [table.name, table.columns.map((column) => column.name).sort()]));
         for (const [table, columns] of Object.entries(COLUMNS)) {
           expect(columnsByTable[table], table).toEqual(Object.keys(columns).sort());
         }
@@ -171,11 +209,7 @@ describe.each(DATABASES)("database on %s", (kind) => {
     it("round-trips BIGINT 9007199254740991 as a JS number", async () => {
       const max = Number.MAX_SAFE_INTEGER;
       const id = await insertOrder(database.db, { total_fee: max, reserved_refund_fee: max, refunded_fee: max - 1 });
-      const row = await database.db
-        .selectFrom("orders")
-        .select(["total_fee", "reserved_refund_fee", "refunded_fee"])
-        .where("id", "=", id)
-        .executeTakeFirstOrThrow();
+      const row = await database.db.selectFrom("orders").select(["total_fee", "reserved_refund_fee", "refunded_fee"]).where("id", "=", id).executeTakeFirstOrThrow();
       expect(row).toEqual({ total_fee: 9007199254740991, reserved_refund_fee: 9007199254740991, refunded_fee: 9007199254740990 });
       expect(typeof row.total_fee).toBe("number");
 
@@ -201,17 +235,32 @@ describe.each(DATABASES)("database on %s", (kind) => {
     });
 
     it("users.openid", async () => {
-      await database.db.insertInto("users").values({ id: uniqueId("user"), openid: "same-openid", created_at: NOW }).execute();
+      await database.db
+        .insertInto("users")
+        .values({ id: uniqueId("user"), openid: "same-openid", created_at: NOW })
+        .execute();
       await expectViolation(
-        database.db.insertInto("users").values({ id: uniqueId("user"), openid: "same-openid", created_at: NOW }).execute(),
+        database.db
+          .insertInto("users")
+          .values({ id: uniqueId("user"), openid: "same-openid", created_at: NOW })
+          .execute(),
         "unique",
       );
     });
 
     it("refunds.request_key", async () => {
       const orderId = await insertOrder(database.db, { status: "paid" });
-      await database.db.insertInto("refunds").values(refundRow(orderId, { request_key: "same-key" })).execute();
-      await expectViolation(database.db.insertInto("refunds").values(refundRow(orderId, { request_key: "same-key" })).execute(), "unique");
+      await database.db
+        .insertInto("refunds")
+        .values(refundRow(orderId, { request_key: "same-key" }))
+        .execute();
+      await expectViolation(
+        database.db
+          .insertInto("refunds")
+          .values(refundRow(orderId, { request_key: "same-key" }))
+          .execute(),
+        "unique",
+      );
     });
 
     it("orders (user_id, idempotency_key), while orders without a key and other users' keys are free", async () => {
@@ -248,14 +297,32 @@ describe.each(DATABASES)("database on %s", (kind) => {
 
     it("products, refunds and payment events reject negative money", async () => {
       await expectViolation(
-        database.db.insertInto("products").values({ id: uniqueId("p"), name: "x", price: -1, currency: "CNY", active: 1, sort_order: 0 }).execute(),
+        database.db
+          .insertInto("products")
+          .values({ id: uniqueId("p"), name: "x", price: -1, currency: "CNY", active: 1, sort_order: 0 })
+          .execute(),
         "check",
       );
       const orderId = await insertOrder(database.db, { status: "paid" });
-      await expectViolation(database.db.insertInto("refunds").values(refundRow(orderId, { refund_fee: -1 })).execute(), "check");
-      await expectViolation(database.db.insertInto("refunds").values(refundRow(orderId, { status: "lost" as NewRefundRow["status"] })).execute(), "check");
       await expectViolation(
-        database.db.insertInto("payment_events").values({ ...paymentEvent(orderId), total_fee: -1 }).execute(),
+        database.db
+          .insertInto("refunds")
+          .values(refundRow(orderId, { refund_fee: -1 }))
+          .execute(),
+        "check",
+      );
+      await expectViolation(
+        database.db
+          .insertInto("refunds")
+          .values(refundRow(orderId, { status: "lost" as NewRefundRow["status"] }))
+          .execute(),
+        "check",
+      );
+      await expectViolation(
+        database.db
+          .insertInto("payment_events")
+          .values({ ...paymentEvent(orderId), total_fee: -1 })
+          .execute(),
         "check",
       );
     });
@@ -272,12 +339,7 @@ describe.each(DATABASES)("database on %s", (kind) => {
     // runs them one after another, which is what the API sees there too.
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
-        database.db
-          .updateTable("orders")
-          .set({ status: "paid", paid_at: NOW, updated_at: NOW })
-          .where("id", "=", id)
-          .where("status", "=", "pending")
-          .executeTakeFirst(),
+        database.db.updateTable("orders").set({ status: "paid", paid_at: NOW, updated_at: NOW }).where("id", "=", id).where("status", "=", "pending").executeTakeFirst(),
       ),
     );
     expect(results.reduce((sum, result) => sum + result.numUpdatedRows, 0n)).toBe(1n);
@@ -300,7 +362,6 @@ describe.each(DATABASES)("database on %s", (kind) => {
     expect(after.find((product) => product.id === "poster")).toEqual(poster);
     expect(after.find((product) => product.id === "coffee-beans")).toEqual(DEFAULT_PRODUCTS[0]);
   });
-
 });
 
 describe("PostgreSQL specifics", () => {
@@ -335,9 +396,7 @@ describe("PostgreSQL specifics", () => {
   });
 
   it("uses at most 10 pooled connections by default", async () => {
-    const results = await Promise.all(
-      Array.from({ length: 30 }, () => sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(database.db)),
-    );
+    const results = await Promise.all(Array.from({ length: 30 }, () => sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(database.db)));
     const connections = new Set(results.flatMap((result) => result.rows.map((row) => row.pid))).size;
     expect(connections).toBeGreaterThan(1);
     expect(connections).toBeLessThanOrEqual(10);

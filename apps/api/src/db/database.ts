@@ -71,10 +71,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     throw new DatabaseError("invalid_url", `malformed database URL ${shown}`);
   }
   if (!POSTGRES_PROTOCOLS.has(parsed.protocol)) {
-    throw new DatabaseError(
-      "invalid_url",
-      `unsupported database URL scheme "${parsed.protocol}" in ${shown}: use postgres:// or postgresql://, or a SQLite file path`,
-    );
+    throw new DatabaseError("invalid_url", `unsupported database URL scheme "${parsed.protocol}" in ${shown}: use postgres:// or postgresql://, or a SQLite file path`);
   }
   if (parsed.hostname === "" && !parsed.searchParams.has("host")) {
     throw new DatabaseError("invalid_url", `database URL ${shown} names no host: expected postgres://user:password@host:port/database`);
@@ -100,11 +97,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     client.release();
   } catch (error) {
     await pool.end().catch(() => undefined);
-    throw new DatabaseError(
-      "connection_failed",
-      `cannot connect to PostgreSQL at ${shown}: ${redact(describeError(error), secrets)}`,
-      { cause: error },
-    );
+    throw new DatabaseError("connection_failed", `cannot connect to PostgreSQL at ${shown}: ${redact(describeError(error), secrets)}`, { cause: error });
   }
 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...logOption(options) });
@@ -171,9 +164,7 @@ function parseInt8(text: string): number {
 // Per pool rather than pg.types.setTypeParser, which would change every pg client in the process.
 const INT8_AS_NUMBER: CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === INT8_OID && format !== "binary"
-      ? parseInt8
-      : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as CustomTypesConfig["getTypeParser"],
+    oid === INT8_OID && format !== "binary" ? parseInt8 : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as CustomTypesConfig["getTypeParser"],
 };
 
 /** The `user:password` part of a URL, found even in URLs too malformed to parse (`postgres:/u:p@h`). */

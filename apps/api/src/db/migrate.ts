@@ -15,11 +15,9 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   if (error !== undefined) {
     const failed = results.find((result) => result.status === "Error")?.migrationName;
     const reason = describeError(error);
-    throw new DatabaseError(
-      "migration_failed",
-      failed === undefined ? `database migrations could not run: ${reason}` : `database migration ${failed} failed: ${reason}`,
-      { cause: error },
-    );
+    throw new DatabaseError("migration_failed", failed === undefined ? `database migrations could not run: ${reason}` : `database migration ${failed} failed: ${reason}`, {
+      cause: error,
+    });
   }
   return results.filter((result) => result.status === "Success").map((result) => result.migrationName);
 }

@@ -86,10 +86,7 @@ const createTables: Migration = {
         .addCheckConstraint("orders_status_check", oneOf("status", ["pending", "paid", "closed", "refunded"]))
         .addCheckConstraint("orders_total_fee_check", sql`total_fee >= 0`)
         .addCheckConstraint("orders_refunded_fee_check", sql`refunded_fee >= 0 and refunded_fee <= reserved_refund_fee`)
-        .addCheckConstraint(
-          "orders_reserved_refund_fee_check",
-          sql`reserved_refund_fee >= 0 and reserved_refund_fee <= total_fee`,
-        )
+        .addCheckConstraint("orders_reserved_refund_fee_check", sql`reserved_refund_fee >= 0 and reserved_refund_fee <= total_fee`)
         .execute();
 
       await db.schema

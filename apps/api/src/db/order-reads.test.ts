@@ -7,9 +7,19 @@ describe.each(DATABASES)("precompiled order reads on %s", (dialect) => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await openTestDatabase(dialect);
-    for (const user of ["alice", "bob"]) await database.db.insertInto("users").values({ id: user, openid: `openid-${user}`, created_at: NOW }).execute();
-    for (const [id, user, fee] of [["order-0001", "alice", 100], ["order-0002", "bob", 250]] as const) {
-      await database.db.insertInto("orders").values(pendingOrderRow(id, user, { total_fee: fee })).execute();
+    for (const user of ["alice", "bob"])
+      await database.db
+        .insertInto("users")
+        .values({ id: user, openid: `openid-${user}`, created_at: NOW })
+        .execute();
+    for (const [id, user, fee] of [
+      ["order-0001", "alice", 100],
+      ["order-0002", "bob", 250],
+    ] as const) {
+      await database.db
+        .insertInto("orders")
+        .values(pendingOrderRow(id, user, { total_fee: fee }))
+        .execute();
     }
   });
   afterAll(() => database.close());
@@ -30,11 +40,14 @@ describe.each(DATABASES)("precompiled order reads on %s", (dialect) => {
   });
 
   it("work inside a transaction and see its uncommitted writes", async () => {
-    await database.db.transaction().execute(async (trx) => {
-      await trx.updateTable("orders").set({ status: "closed" }).where("id", "=", "order-0001").execute();
-      expect((await readOrder(trx, "order-0001")).status).toBe("closed");
-      throw new Error("roll back");
-    }).catch((error: unknown) => expect(error).toEqual(new Error("roll back")));
+    await database.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable("orders").set({ status: "closed" }).where("id", "=", "order-0001").execute();
+        expect((await readOrder(trx, "order-0001")).status).toBe("closed");
+        throw new Error("roll back");
+      })
+      .catch((error: unknown) => expect(error).toEqual(new Error("roll back")));
     expect((await readOrder(database.db, "order-0001")).status).toBe("pending");
   });
 

@@ -60,7 +60,8 @@ export const SQLITE_ORDERS_BY_IDS = 'select * from "orders" where "id" in (selec
  * instead of one each.
  */
 export function createOrderLoader(db: Kysely<Database>, dialect: "sqlite" | "postgres"): OrderLoader {
-  const query = dialect === "sqlite" ? (ids: string[]) => CompiledQuery.raw(SQLITE_ORDERS_BY_IDS, [JSON.stringify(ids)]) : (ids: string[]) => CompiledQuery.raw(POSTGRES_ORDERS_BY_IDS, [ids]);
+  const query =
+    dialect === "sqlite" ? (ids: string[]) => CompiledQuery.raw(SQLITE_ORDERS_BY_IDS, [JSON.stringify(ids)]) : (ids: string[]) => CompiledQuery.raw(POSTGRES_ORDERS_BY_IDS, [ids]);
   const group = createGroupCommit<string, OrderRow | undefined>({
     maxBatch: MAX_READ_BATCH,
     run: async (ids) => {

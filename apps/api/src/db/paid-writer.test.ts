@@ -17,7 +17,10 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     database = await openTestDatabase(dialect);
     writer = createPaidWriter(database.db, dialect);
     userId = `user_${dialect}`;
-    await database.db.insertInto("users").values({ id: userId, openid: `openid_${dialect}`, created_at: NOW }).execute();
+    await database.db
+      .insertInto("users")
+      .values({ id: userId, openid: `openid_${dialect}`, created_at: NOW })
+      .execute();
   });
   afterAll(async () => {
     await writer.drain();
@@ -26,7 +29,11 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
 
   async function pendingOrders(count: number): Promise<string[]> {
     const rows = Array.from({ length: count }, () => pendingOrderRow(`pw${dialect}${String((sequence += 1)).padStart(8, "0")}`, userId));
-    for (let from = 0; from < rows.length; from += 100) await database.db.insertInto("orders").values(rows.slice(from, from + 100)).execute();
+    for (let from = 0; from < rows.length; from += 100)
+      await database.db
+        .insertInto("orders")
+        .values(rows.slice(from, from + 100))
+        .execute();
     return rows.map((row) => row.id);
   }
 
@@ -38,7 +45,7 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     feeType: "CNY",
     cashFee: 6770,
     cashFeeType: "CNY",
-    raw: JSON.stringify({ out_trade_no: orderId, attach: "深圳 \"quoted\" \\ back" }),
+    raw: JSON.stringify({ out_trade_no: orderId, attach: '深圳 "quoted" \\ back' }),
     at: PAID_AT,
     ...overrides,
   });
@@ -56,8 +63,15 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     const events = await eventsFor(ids);
     expect(events).toHaveLength(ids.length);
     expect(events[0]).toMatchObject({
-      order_id: ids[0], source: "notify", transaction_id: `42000${ids[0]}`, total_fee: 6800, fee_type: "CNY", cash_fee: 6770, cash_fee_type: "CNY",
-      raw: JSON.stringify({ out_trade_no: ids[0], attach: "深圳 \"quoted\" \\ back" }), created_at: PAID_AT,
+      order_id: ids[0],
+      source: "notify",
+      transaction_id: `42000${ids[0]}`,
+      total_fee: 6800,
+      fee_type: "CNY",
+      cash_fee: 6770,
+      cash_fee_type: "CNY",
+      raw: JSON.stringify({ out_trade_no: ids[0], attach: '深圳 "quoted" \\ back' }),
+      created_at: PAID_AT,
     });
   });
 
@@ -110,7 +124,10 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
       // Without statistics (a new database) and with them.
       for (const analysed of [false, true]) {
         if (analysed) await database.db.executeQuery(CompiledQuery.raw("analyze"));
-        for (const [statement, parameter] of [[SQLITE_MARK_PAID, ids], [SQLITE_ORDERS_BY_IDS, JSON.stringify(["x"])]] as const) {
+        for (const [statement, parameter] of [
+          [SQLITE_MARK_PAID, ids],
+          [SQLITE_ORDERS_BY_IDS, JSON.stringify(["x"])],
+        ] as const) {
           const text = await plan(statement, parameter);
           expect(text).toMatch(/SEARCH orders USING (INDEX sqlite_autoindex_orders_1|PRIMARY KEY) \(id=\?\)/);
           expect(text).not.toMatch(/orders_status/);
@@ -119,7 +136,10 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
       }
     } else {
       const arrays = [["x"], ["notify"], ["t"], [1], ["CNY"], [null], [null], ["{}"], [PAID_AT]];
-      const statements: Array<[string, unknown[]]> = [[POSTGRES_MARK_PAID, arrays], [POSTGRES_ORDERS_BY_IDS, [["x", "y"]]]];
+      const statements: Array<[string, unknown[]]> = [
+        [POSTGRES_MARK_PAID, arrays],
+        [POSTGRES_ORDERS_BY_IDS, [["x", "y"]]],
+      ];
       for (const analysed of [false, true]) {
         if (analysed) await database.db.executeQuery(CompiledQuery.raw("analyze orders"));
         for (const [statement, parameters] of statements) {

@@ -24,10 +24,27 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
   afterAll(() => database.close());
 
   const newId = (prefix: string): string => `${prefix}-${dialect}-${++sequence}`;
-  const paidOrder = (totalFee = 1000) => insertOrder(database.db, pendingOrderRow(newId("paid"), user, { status: "paid", total_fee: totalFee, transaction_id: newId("tx"), paid_at: NOW }));
+  const paidOrder = (totalFee = 1000) =>
+    insertOrder(database.db, pendingOrderRow(newId("paid"), user, { status: "paid", total_fee: totalFee, transaction_id: newId("tx"), paid_at: NOW }));
   const refundRow = (orderId: string, refundFee: number, overrides: Partial<NewRefundRow> = {}): NewRefundRow => {
     const id = newId("refund");
-    return { id, order_id: orderId, request_key: id, refund_fee: refundFee, currency: "CNY", status: "processing", reason: null, submitted: 0, refund_id: null, last_error: null, last_queried_at: null, created_at: NOW, updated_at: NOW, succeeded_at: null, ...overrides };
+    return {
+      id,
+      order_id: orderId,
+      request_key: id,
+      refund_fee: refundFee,
+      currency: "CNY",
+      status: "processing",
+      reason: null,
+      submitted: 0,
+      refund_id: null,
+      last_error: null,
+      last_queried_at: null,
+      created_at: NOW,
+      updated_at: NOW,
+      succeeded_at: null,
+      ...overrides,
+    };
   };
 
   it("insertOrder and setPrepay return the row as stored", async () => {
@@ -58,7 +75,10 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
 
   it("listOrdersOfUser pages newest first by (created_at, id)", async () => {
     const owner = newId("pager");
-    await database.db.insertInto("users").values({ id: owner, openid: `openid-${owner}`, created_at: NOW }).execute();
+    await database.db
+      .insertInto("users")
+      .values({ id: owner, openid: `openid-${owner}`, created_at: NOW })
+      .execute();
     const times = ["2025-01-02T03:00:00.000Z", "2025-01-02T03:00:00.000Z", "2025-01-02T04:00:00.000Z"];
     const ids = ["a", "b", "c"].map((suffix) => `${owner}-${suffix}`);
     for (const [n, id] of ids.entries()) await insertOrder(database.db, pendingOrderRow(id, owner, { created_at: times[n] ?? NOW }));
@@ -98,7 +118,12 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
     const full = refundRow(paid.id, 600);
     const refused = refundRow(paid.id, 100, { request_key: newId("key") });
     for (const row of [partial, full]) await insertReservedRefund(database.db, row, NOW);
-    expect(await markRefundSubmitted(database.db, partial.id, "50300000000000000001", LATER)).toEqual({ ...partial, submitted: 1, refund_id: "50300000000000000001", updated_at: LATER });
+    expect(await markRefundSubmitted(database.db, partial.id, "50300000000000000001", LATER)).toEqual({
+      ...partial,
+      submitted: 1,
+      refund_id: "50300000000000000001",
+      updated_at: LATER,
+    });
 
     expect(await settleRefundRow(database.db, partial, { status: "succeeded", now: LATER, succeededAt: NOW })).toBe(true);
     expect(await settleRefundRow(database.db, partial, { status: "closed", now: LATER })).toBe(false);

@@ -21,7 +21,12 @@ export interface LoginClientOptions {
 
 /** Mini Program login (code2session), on api.weixin.qq.com. */
 export interface WxLoginClient {
-  code2Session(code: string): Promise<{ readonly ok: true; readonly openid: string } | { readonly ok: false; readonly error: { readonly kind: "rejected" | "unavailable"; readonly errcode?: number | undefined; readonly message: string } }>;
+  code2Session(
+    code: string,
+  ): Promise<
+    | { readonly ok: true; readonly openid: string }
+    | { readonly ok: false; readonly error: { readonly kind: "rejected" | "unavailable"; readonly errcode?: number | undefined; readonly message: string } }
+  >;
 }
 
 /** A WxLoginClient that owns a connection pool; `close()` releases it. */

@@ -112,11 +112,7 @@ export interface PaidReport {
 }
 
 /** What the gateway knows about an order. */
-export type OrderState =
-  | { readonly state: "paid"; readonly report: PaidReport }
-  | { readonly state: "pending" }
-  | { readonly state: "closed" }
-  | { readonly state: "not-found" };
+export type OrderState = { readonly state: "paid"; readonly report: PaidReport } | { readonly state: "pending" } | { readonly state: "closed" } | { readonly state: "not-found" };
 
 export interface RefundRequest {
   readonly orderId: string;

@@ -17,7 +17,12 @@ describe("contract version handshake", () => {
   });
 
   it("answers every response, errors and notifies included, with its contract version", async () => {
-    for (const [method, path] of [["GET", "/api/products"], ["GET", "/api/orders"], ["GET", "/healthz"], ["POST", "/wxpay/notify"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/products"],
+      ["GET", "/api/orders"],
+      ["GET", "/healthz"],
+      ["POST", "/wxpay/notify"],
+    ] as const) {
       const answer = await h.request(method, path);
       expect(answer.headers.get(CONTRACT_VERSION_HEADER)).toBe(CONTRACT_VERSION);
     }

@@ -23,7 +23,9 @@ export function createContractVersionCheck(): Middleware {
         await next();
         return;
       case "invalid":
-        throw new ApiError("VALIDATION_FAILED", `${CONTRACT_VERSION_HEADER}: "${sent.slice(0, 40)}" is not a version like ${CONTRACT_VERSION}.`, { field: CONTRACT_VERSION_HEADER });
+        throw new ApiError("VALIDATION_FAILED", `${CONTRACT_VERSION_HEADER}: "${sent.slice(0, 40)}" is not a version like ${CONTRACT_VERSION}.`, {
+          field: CONTRACT_VERSION_HEADER,
+        });
       case "unsupported":
         throw new ApiError("UPGRADE_REQUIRED", `This app speaks contract ${sent.slice(0, 40)}, but the server speaks ${CONTRACT_VERSION}: please update the app.`);
     }

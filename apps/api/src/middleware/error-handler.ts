@@ -14,10 +14,7 @@ export function createErrorHandler(logger: Logger): Middleware {
         throw new ApiError("NOT_FOUND", `No route for ${ctx.method} ${ctx.path}.`);
       }
     } catch (thrown) {
-      const error =
-        thrown instanceof ApiError
-          ? thrown
-          : new ApiError("INTERNAL", "Something went wrong on our side; nothing was charged by this request.", { cause: thrown });
+      const error = thrown instanceof ApiError ? thrown : new ApiError("INTERNAL", "Something went wrong on our side; nothing was charged by this request.", { cause: thrown });
       if (error.code === "INTERNAL") logger.error({ err: thrown, method: ctx.method, path: ctx.path }, "unhandled error");
       ctx.status = error.status;
       ctx.type = "application/json";

@@ -1,11 +1,4 @@
-import type {
-  ApiResponseBody,
-  ApiRoutes,
-  CreateOrderRequestSchema,
-  CreateRefundRequestSchema,
-  OrderListQuerySchema,
-  SessionRequestSchema,
-} from "@pay/core/contract";
+import type { ApiResponseBody, ApiRoutes, CreateOrderRequestSchema, CreateRefundRequestSchema, OrderListQuerySchema, SessionRequestSchema } from "@pay/core/contract";
 import { describe, expectTypeOf, it } from "vitest";
 import type { z } from "zod";
 import type { AdminCaller, AnonymousCaller, ApiHandlers, RouteHandler, RouteInput, RouteInputOf, UserCaller } from "./contract-router.js";

@@ -34,7 +34,11 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
  */
 export type RouteInputOf<S extends ApiRouteSpec> = Simplify<
   { readonly caller: CallerOf<S["auth"]> } & (S["params"] extends z.ZodType ? { readonly params: z.output<S["params"]> } : unknown) &
-    (S["idempotencyKey"] extends "required" ? { readonly idempotencyKey: string } : S["idempotencyKey"] extends "optional" ? { readonly idempotencyKey: string | undefined } : unknown) &
+    (S["idempotencyKey"] extends "required"
+      ? { readonly idempotencyKey: string }
+      : S["idempotencyKey"] extends "optional"
+        ? { readonly idempotencyKey: string | undefined }
+        : unknown) &
     (S["body"] extends typeof NoBodySchema ? unknown : { readonly body: z.output<S["body"]> }) &
     (S["query"] extends z.ZodType ? { readonly query: z.output<S["query"]> } : unknown)
 >;

@@ -30,7 +30,20 @@ describe.each(DATABASES)("malformed input on %s", (kind) => {
     ["POST", "/api/orders", { body: { items: [{ productId: "mug", quantity: 1.5 }] } }, 400, "items.0.quantity"],
     ["POST", "/api/orders", { body: { items: [{ productId: "mug", quantity: 1, price: 1 }] } }, 400, "items.0"],
     ["POST", "/api/orders", { body: { items: [{ productId: "nope", quantity: 1 }] } }, 400, "items.0.productId"],
-    ["POST", "/api/orders", { body: { items: [{ productId: "mug", quantity: 1 }, { productId: "mug", quantity: 2 }] } }, 400, "items.1.productId"],
+    [
+      "POST",
+      "/api/orders",
+      {
+        body: {
+          items: [
+            { productId: "mug", quantity: 1 },
+            { productId: "mug", quantity: 2 },
+          ],
+        },
+      },
+      400,
+      "items.1.productId",
+    ],
     ["POST", "/api/orders", { body: { items: [{ productId: "mug", quantity: 1 }] }, headers: { "idempotency-key": "has spaces" } }, 400, "Idempotency-Key"],
     ["POST", "/api/orders", { body: [1, 2] }, 400, "body"],
     ["POST", "/api/orders", { rawBody: `{"items":[${'{"productId":"mug","quantity":1},'.repeat(1000)}]}`, headers: { "content-type": "application/json" } }, 413, undefined],
@@ -45,7 +58,7 @@ describe.each(DATABASES)("malformed input on %s", (kind) => {
     ["DELETE", "/api/orders", {}, 405, undefined],
     ["GET", "/api/nothing-here", {}, 404, undefined],
   ] as const)("%s %s", async (method, path, options, status, field) => {
-    const answer = await h.request(method, path.replace("ORDERID", orderId), { token, ...(options) });
+    const answer = await h.request(method, path.replace("ORDERID", orderId), { token, ...options });
     expect(answer.status).toBe(status);
     expect(answer.body).toMatchObject({ error: { code: expect.any(String) as string, message: expect.any(String) as string } });
     if (field !== undefined) expect((answer.body.error as { field?: string }).field).toBe(field);
@@ -68,7 +81,11 @@ describe.each(DATABASES)("malformed input on %s", (kind) => {
     ["a garbage token", "garbage"],
     ["a token with a forged signature", "eyJ1IjoidV94IiwiZSI6OTk5OTk5OTk5OTk5OX0.AAAA"],
   ])("user endpoints answer 401 for %s", async (_what, bad) => {
-    for (const [method, path] of [["GET", "/api/orders"], ["POST", "/api/orders"], ["GET", `/api/orders/${orderId}`]] as const) {
+    for (const [method, path] of [
+      ["GET", "/api/orders"],
+      ["POST", "/api/orders"],
+      ["GET", `/api/orders/${orderId}`],
+    ] as const) {
       const body = method === "POST" ? { body: { items: [] } } : {};
       const answer = await h.request(method, path, bad === undefined ? body : { token: bad, ...body });
       expect(answer.status).toBe(401);
@@ -82,17 +99,36 @@ describe.each(DATABASES)("malformed input on %s", (kind) => {
   });
 
   it("property: arbitrary JSON bodies never cause a 500 and never create an order", async () => {
-    const before = (await h.database.db.selectFrom("orders").select(({ fn }) => fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+    const before = (
+      await h.database.db
+        .selectFrom("orders")
+        .select(({ fn }) => fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.record({ items: fc.array(fc.record({ productId: fc.string(), quantity: fc.oneof(fc.integer(), fc.double(), fc.string()) }, { requiredKeys: [] })) }, { requiredKeys: [] })), async (body) => {
-        for (const path of ["/api/orders", "/api/session", `/api/admin/orders/${orderId}/refunds`]) {
-          const answer = await h.request("POST", path, { token, body, headers: { "idempotency-key": "fuzz" } });
-          expect(answer.status).toBeLessThan(500);
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.record(
+            { items: fc.array(fc.record({ productId: fc.string(), quantity: fc.oneof(fc.integer(), fc.double(), fc.string()) }, { requiredKeys: [] })) },
+            { requiredKeys: [] },
+          ),
+        ),
+        async (body) => {
+          for (const path of ["/api/orders", "/api/session", `/api/admin/orders/${orderId}/refunds`]) {
+            const answer = await h.request("POST", path, { token, body, headers: { "idempotency-key": "fuzz" } });
+            expect(answer.status).toBeLessThan(500);
+          }
+        },
+      ),
       { numRuns: 60 },
     );
-    const after = (await h.database.db.selectFrom("orders").select(({ fn }) => fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n;
+    const after = (
+      await h.database.db
+        .selectFrom("orders")
+        .select(({ fn }) => fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n;
     expect(Number(after)).toBe(Number(before));
   });
 });

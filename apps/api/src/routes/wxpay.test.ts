@@ -71,7 +71,9 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
 
   it("a result_code=FAIL notify is acknowledged but changes nothing", async () => {
     const { order } = await pendingOrder();
-    const reply = await post(buildSignedPayNotify(notifyFor(order, { result_code: "FAIL", err_code: "NOTENOUGH", transaction_id: undefined }), { key: MERCHANT.key, signType: "HMAC-SHA256" }));
+    const reply = await post(
+      buildSignedPayNotify(notifyFor(order, { result_code: "FAIL", err_code: "NOTENOUGH", transaction_id: undefined }), { key: MERCHANT.key, signType: "HMAC-SHA256" }),
+    );
     // A FAIL notify may omit transaction_id; either way nothing is paid.
     expect([NOTIFY_SUCCESS_REPLY, expect.stringContaining(FAIL)]).toContainEqual(reply);
     expect(await statusOf(order.id)).toBe("pending");
@@ -107,14 +109,18 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
     const paid = await pendingOrder();
     const paidNotify = buildSignedPayNotify(notifyFor(paid.order), { key: MERCHANT.key, signType: "HMAC-SHA256" });
     expect(await post(paidNotify)).toBe(NOTIFY_SUCCESS_REPLY);
-    await h.database.db.updateTable("orders").set({ status: "refunded", refunded_fee: paid.order.totalFee, reserved_refund_fee: paid.order.totalFee }).where("id", "=", paid.order.id).execute();
+    await h.database.db
+      .updateTable("orders")
+      .set({ status: "refunded", refunded_fee: paid.order.totalFee, reserved_refund_fee: paid.order.totalFee })
+      .where("id", "=", paid.order.id)
+      .execute();
     expect(await post(paidNotify)).toBe(NOTIFY_SUCCESS_REPLY);
     expect(await statusOf(paid.order.id)).toBe("refunded");
     expect(await h.database.db.selectFrom("payment_events").selectAll().where("order_id", "=", paid.order.id).execute()).toHaveLength(1);
   });
 
   it.each([
-    ["an XXE document", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml><a>&e;</a></xml>", "text/xml"],
+    ["an XXE document", '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><a>&e;</a></xml>', "text/xml"],
     ["JSON", '{"return_code":"SUCCESS"}', "text/xml"],
     ["an empty body", "", "text/xml"],
     ["a wrong content type", "<xml><a>1</a></xml>", "application/json"],
@@ -142,7 +148,22 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
       await h.database.db.updateTable("orders").set({ reserved_refund_fee: 500 }).where("id", "=", order.id).execute();
       await h.database.db
         .insertInto("refunds")
-        .values({ id: refundId, order_id: order.id, request_key: refundId, refund_fee: 500, currency: "CNY", status: "processing", reason: null, submitted: 1, refund_id: null, last_error: null, last_queried_at: null, created_at: new Date().toISOString(), updated_at: new Date().toISOString(), succeeded_at: null })
+        .values({
+          id: refundId,
+          order_id: order.id,
+          request_key: refundId,
+          refund_fee: 500,
+          currency: "CNY",
+          status: "processing",
+          reason: null,
+          submitted: 1,
+          refund_id: null,
+          last_error: null,
+          last_queried_at: null,
+          created_at: new Date().toISOString(),
+          updated_at: new Date().toISOString(),
+          succeeded_at: null,
+        })
         .execute();
       return { order, refundId };
     }
@@ -188,7 +209,11 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
         const { order, refundId } = await paidOrderWithRefund();
         const orderBefore = await h.database.db.selectFrom("orders").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow();
         const refundBefore = await h.database.db.selectFrom("refunds").selectAll().where("id", "=", refundId).executeTakeFirstOrThrow();
-        const body = buildRefundNotify({ appid: MERCHANT.appId, mch_id: MERCHANT.mchId }, payload(order.id, refundId, { total_fee: order.totalFee, success_time: successTime }), MERCHANT.key);
+        const body = buildRefundNotify(
+          { appid: MERCHANT.appId, mch_id: MERCHANT.mchId },
+          payload(order.id, refundId, { total_fee: order.totalFee, success_time: successTime }),
+          MERCHANT.key,
+        );
         expect(await postRefund(body)).toContain(FAIL);
         expect(await h.database.db.selectFrom("refunds").selectAll().where("id", "=", refundId).executeTakeFirstOrThrow()).toEqual(refundBefore);
         expect(await h.database.db.selectFrom("orders").selectAll().where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual(orderBefore);

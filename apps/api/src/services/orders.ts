@@ -4,16 +4,7 @@ import type { CreateOrderRequest, Order, OrderItem, OrderListQuery, OrderListRes
 import { isoAt } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { findOrderOfUser, readOrder } from "../db/order-reads.js";
-import {
-  claimOrderQuery,
-  findOrderByIdempotencyKey,
-  insertOrder,
-  listOrdersOfUser,
-  markOrderClosed,
-  markOrderQueried,
-  setPrepay,
-  type OrderCursor,
-} from "../db/orders.js";
+import { claimOrderQuery, findOrderByIdempotencyKey, insertOrder, listOrdersOfUser, markOrderClosed, markOrderQueried, setPrepay, type OrderCursor } from "../db/orders.js";
 import { findActiveProducts } from "../db/products.js";
 import type { NewOrderRow, OrderRow } from "../db/schema.js";
 import { findUserOpenid } from "../db/users.js";

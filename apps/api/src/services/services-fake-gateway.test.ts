@@ -33,7 +33,10 @@ let logs: string[];
 beforeEach(async () => {
   database = await openTestDatabase("sqlite");
   await seedProducts(database.db, DEFAULT_PRODUCTS);
-  await database.db.insertInto("users").values({ id: USER, openid: "o-fake-payer", created_at: new Date(START).toISOString() }).execute();
+  await database.db
+    .insertInto("users")
+    .values({ id: USER, openid: "o-fake-payer", created_at: new Date(START).toISOString() })
+    .execute();
   const config = loadConfig({
     DATABASE_URL: database.url,
     WXPAY_BASE_URL: "http://127.0.0.1:9",
@@ -138,7 +141,10 @@ describe("the order service against the fake gateway", () => {
 
   it("acknowledges a failed payment attempt without changing the order, and refuses a report for an unknown order", async () => {
     const { order: created } = await order();
-    expect(await handlePayNotify(services, fake.failedPayNotifyBody("NOTENOUGH"), {})).toEqual({ answer: { acknowledged: true }, reason: "result_code FAIL (NOTENOUGH): nothing to change" });
+    expect(await handlePayNotify(services, fake.failedPayNotifyBody("NOTENOUGH"), {})).toEqual({
+      answer: { acknowledged: true },
+      reason: "result_code FAIL (NOTENOUGH): nothing to change",
+    });
     expect(await stored(created.id)).toMatchObject({ status: "pending" });
     const stray = fake.pay(created.id, { orderId: "no-such-order" });
     expect(await handlePayNotify(services, fake.payNotifyBody(stray), {})).toEqual({ answer: { acknowledged: false, message: "订单不存在" }, reason: "UNKNOWN_ORDER" });
@@ -271,7 +277,10 @@ describe("the refund service against the fake gateway", () => {
 
     expect(await sweepOnce(services)).toMatchObject({ refundsChecked: 1, errors: 0 });
     expect(fake.refunds.get(row.id)?.input).toMatchObject({ refundId: row.id, amount: 700 });
-    expect(await database.db.selectFrom("refunds").select(["submitted", "status"]).where("id", "=", row.id).executeTakeFirstOrThrow()).toEqual({ submitted: 1, status: "processing" });
+    expect(await database.db.selectFrom("refunds").select(["submitted", "status"]).where("id", "=", row.id).executeTakeFirstOrThrow()).toEqual({
+      submitted: 1,
+      status: "processing",
+    });
 
     fake.settleRefund(row.id, "succeeded", "2026-01-01T05:00:00.000Z");
     now += (services.config.orderQueryAfterSeconds + 1) * 1000;

@@ -9,7 +9,8 @@ import { failed, succeeded, type Outcome } from "./outcomes.js";
 export async function signIn(ctx: ServiceContext, code: string): Promise<Outcome<SessionResponse>> {
   const result = await ctx.login.code2Session(code);
   if (!result.ok) {
-    if (result.error.kind === "rejected") return failed({ kind: "login-rejected", message: `WeChat refused the login code (${result.error.errcode ?? "error"}); call wx.login again.` });
+    if (result.error.kind === "rejected")
+      return failed({ kind: "login-rejected", message: `WeChat refused the login code (${result.error.errcode ?? "error"}); call wx.login again.` });
     return failed({ kind: "login-unavailable", message: "WeChat login is unavailable right now; retrying is safe." });
   }
   const userId = await ensureUser(ctx.db, result.openid, newUserId(), isoAt(ctx.clock()));

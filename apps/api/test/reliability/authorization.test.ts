@@ -25,7 +25,11 @@ describe.each(DATABASES)("authorization on %s", (kind) => {
     const pending = await createPendingOrder(h, `owner-${kind}`);
     const paid = await createPendingOrder(h, `owner-${kind}`, "mug");
     await h.pay(paid.payment);
-    await waitFor("the owner's order is paid", async () => ((await h.request("GET", `/api/orders/${paid.order.id}`, { token: paid.token })).body.order as Order).status === "paid", 5000);
+    await waitFor(
+      "the owner's order is paid",
+      async () => ((await h.request("GET", `/api/orders/${paid.order.id}`, { token: paid.token })).body.order as Order).status === "paid",
+      5000,
+    );
     owner = { token: pending.token, pending: pending.order, paid: paid.order };
     mallory = await h.signIn(`mallory-${kind}`);
   });
@@ -82,7 +86,13 @@ describe.each(DATABASES)("authorization on %s", (kind) => {
   ];
   it.each(adminAttempts)("the admin refund endpoint refuses %s and refunds nothing", async (_what, tokenOf, status, code) => {
     const token = tokenOf();
-    await expectRefused("POST", `/api/admin/orders/${owner.paid.id}/refunds`, { ...(token === undefined ? {} : { token }), body: { refundFee: 1 }, headers: { "idempotency-key": `auth-${Math.random()}` } }, status, code);
+    await expectRefused(
+      "POST",
+      `/api/admin/orders/${owner.paid.id}/refunds`,
+      { ...(token === undefined ? {} : { token }), body: { refundFee: 1 }, headers: { "idempotency-key": `auth-${Math.random()}` } },
+      status,
+      code,
+    );
     expect((await sandboxOrder(h.sandbox.url, owner.paid.id)).refunds).toHaveLength(0);
   });
 
@@ -93,7 +103,13 @@ describe.each(DATABASES)("authorization on %s", (kind) => {
     ["an empty bearer", "Bearer "],
     ["two tokens", `Bearer ${ADMIN_TOKEN} ${ADMIN_TOKEN}`],
   ])("the admin refund endpoint refuses an Authorization header with %s (401)", async (_what, header) => {
-    await expectRefused("POST", `/api/admin/orders/${owner.paid.id}/refunds`, { body: { refundFee: 1 }, headers: { authorization: header, "idempotency-key": `auth-${Math.random()}` } }, 401, "UNAUTHORIZED");
+    await expectRefused(
+      "POST",
+      `/api/admin/orders/${owner.paid.id}/refunds`,
+      { body: { refundFee: 1 }, headers: { authorization: header, "idempotency-key": `auth-${Math.random()}` } },
+      401,
+      "UNAUTHORIZED",
+    );
   });
 
   it("the admin token is not a session token: user routes refuse it", async () => {

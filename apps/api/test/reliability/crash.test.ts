@@ -18,7 +18,6 @@ const PAY_EVERY_MS = 20;
 /** Orders paid at the gateway while the process is down, before it restarts. */
 const PAID_WHILE_DOWN = 3;
 
-
 describe("kill -9 while notifies stream in (SQLite)", () => {
   let build: ApiBuild;
   let database: TestDatabase;
@@ -76,7 +75,15 @@ describe("kill -9 while notifies stream in (SQLite)", () => {
       orders.push(created.body as unknown as OrderPaymentResponse);
     }
 
-    const crashes: Array<{ paidAtGatewayAtCrash: number; ackedAtCrash: number; persistedAtCrash: number; unacknowledgedAtCrash: number; paidWhileDown: number; downMs: number; restartMs: number }> = [];
+    const crashes: Array<{
+      paidAtGatewayAtCrash: number;
+      ackedAtCrash: number;
+      persistedAtCrash: number;
+      unacknowledgedAtCrash: number;
+      paidWhileDown: number;
+      downMs: number;
+      restartMs: number;
+    }> = [];
     let paidAtGateway = 0;
     const pay = async (count: number, spacingMs: number): Promise<void> => {
       for (let i = 0; i < count && paidAtGateway < ORDERS; i++) {
@@ -130,6 +137,14 @@ describe("kill -9 while notifies stream in (SQLite)", () => {
       const answer = await requestJson(api?.url ?? "", "GET", `/api/orders/${order.id}`, { token });
       expect(answer.body.order).toMatchObject({ status: "paid" });
     }
-    recordFigure("crash.sqlite", { orders: ORDERS, crashes, deliveryAttempts: attempts.length, failedAttempts, maxAttempt, recoveryAfterLastPayMs: recoveryMs, paidEventsPerOrder: 1 });
+    recordFigure("crash.sqlite", {
+      orders: ORDERS,
+      crashes,
+      deliveryAttempts: attempts.length,
+      failedAttempts,
+      maxAttempt,
+      recoveryAfterLastPayMs: recoveryMs,
+      paidEventsPerOrder: 1,
+    });
   }, 90_000);
 });

@@ -123,7 +123,11 @@ export async function signInAt(apiUrl: string, sandboxUrl: string, user: string)
 }
 
 /** Plays the payer at the sandbox for payment params the API handed out. */
-export async function payAtSandbox(sandboxUrl: string, payment: { readonly package: string }, outcome: "success" | "cancel" | "fail" = "success"): Promise<Record<string, unknown>> {
+export async function payAtSandbox(
+  sandboxUrl: string,
+  payment: { readonly package: string },
+  outcome: "success" | "cancel" | "fail" = "success",
+): Promise<Record<string, unknown>> {
   try {
     return await createSandboxControlClient({ baseUrl: sandboxUrl }).pay({ prepay_id: payment.package.replace(/^prepay_id=/, ""), outcome });
   } catch (error) {

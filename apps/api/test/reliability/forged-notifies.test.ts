@@ -72,7 +72,14 @@ describe.each(DATABASES)("forged and wrong notifies in institutional mode on %s"
       },
       sandbox: {
         merchants: [
-          { appId: INSTITUTION.appId, mchId: INSTITUTION.mchId, key: INSTITUTION.key, subAppId: INSTITUTION.subAppId, subMchId: INSTITUTION.subMchId, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } },
+          {
+            appId: INSTITUTION.appId,
+            mchId: INSTITUTION.mchId,
+            key: INSTITUTION.key,
+            subAppId: INSTITUTION.subAppId,
+            subMchId: INSTITUTION.subMchId,
+            appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret },
+          },
         ],
       },
     });
@@ -124,7 +131,11 @@ describe.each(DATABASES)("forged and wrong notifies in institutional mode on %s"
     ["another appid", (o) => sign(institutionalNotify(o, { appid: "wxotherinstitution" })), "APPID_MISMATCH"],
     ["another mch_id", (o) => sign(institutionalNotify(o, { mch_id: "30000399" })), "MCH_ID_MISMATCH"],
     ["another sub_mch_id (another sub-merchant of the same institution)", (o) => sign(institutionalNotify(o, { sub_mch_id: "1900000999" })), "SUB_MCH_ID_MISMATCH"],
-    ["no sub_mch_id (a direct-mode notify signed with the institution key)", (o) => sign(institutionalNotify(o, { sub_mch_id: undefined, sub_appid: undefined })), "SUB_MCH_ID_MISMATCH"],
+    [
+      "no sub_mch_id (a direct-mode notify signed with the institution key)",
+      (o) => sign(institutionalNotify(o, { sub_mch_id: undefined, sub_appid: undefined })),
+      "SUB_MCH_ID_MISMATCH",
+    ],
     ["another sub_appid", (o) => sign(institutionalNotify(o, { sub_appid: "wxotherminiprogram" })), "SUB_APPID_MISMATCH"],
     ["a smaller amount", (o) => sign(institutionalNotify(o, { total_fee: 1, cash_fee: 1 })), "AMOUNT_MISMATCH"],
     ["a larger amount", (o) => sign(institutionalNotify(o, { total_fee: o.totalFee + 1, cash_fee: o.totalFee + 1 })), "AMOUNT_MISMATCH"],
@@ -165,9 +176,16 @@ describe.each(DATABASES)("forged and wrong notifies in institutional mode on %s"
     const original = proxy.exchanges.find((e) => e.path === "/wxpay/notify" && e.requestBody.includes(order.id) && e.responseBody === NOTIFY_SUCCESS_REPLY);
     expect(original).toBeDefined();
 
-    const refund = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: order.totalFee }, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "idempotency-key": `replay-${kind}` } });
+    const refund = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, {
+      body: { refundFee: order.totalFee },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "idempotency-key": `replay-${kind}` },
+    });
     expect(refund.status, JSON.stringify(refund.body)).toBe(201);
-    await waitFor("the refund notify settles the order", async () => ((await h.request("GET", `/api/orders/${order.id}`, { token })).body.order as Order).status === "refunded", 5000);
+    await waitFor(
+      "the refund notify settles the order",
+      async () => ((await h.request("GET", `/api/orders/${order.id}`, { token })).body.order as Order).status === "refunded",
+      5000,
+    );
     const refundedAtGateway = await sandboxOrder(h.sandbox.url, order.id);
 
     const before = await snapshotState(h.database.db);

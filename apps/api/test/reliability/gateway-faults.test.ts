@@ -99,49 +99,55 @@ describe.each(DATABASES)("gateway faults on orderquery, closeorder, refund and r
     expect((await sandboxOrder(h.sandbox.url, order.id)).trade_state).toBe("CLOSED");
   });
 
-  it.each(FAULTS)("refund answering $what: $status $code, the amount stays reserved and unpaid, the retry reuses out_refund_no and refunds once", async ({ what, faults, status, code }) => {
-    const { order } = await paidOrder();
-    const key = `fault-${what.replace(/\W/g, "-")}-${kind}`;
-    await injectFaults(h.sandbox.url, "/secapi/pay/refund", faults);
-    const failed = await timed(`refund ${what}`, () => h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 700 }, headers: admin(key) }));
-    expect(failed.status).toBe(status);
-    expect(failed.body).toMatchObject({ error: { code } });
-    expect(timings[`refund ${what}`]).toBeLessThan(boundFor(what));
-    const rows = await h.database.db.selectFrom("refunds").selectAll().where("order_id", "=", order.id).execute();
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ status: "processing", submitted: 0, refund_id: null, refund_fee: 700 });
-    expect(await h.database.db.selectFrom("orders").select(["status", "reserved_refund_fee", "refunded_fee"]).where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual({
-      status: "paid",
-      reserved_refund_fee: 700,
-      refunded_fee: 0,
-    });
-    expect((await sandboxOrder(h.sandbox.url, order.id)).refunds).toHaveLength(0);
+  it.each(FAULTS)(
+    "refund answering $what: $status $code, the amount stays reserved and unpaid, the retry reuses out_refund_no and refunds once",
+    async ({ what, faults, status, code }) => {
+      const { order } = await paidOrder();
+      const key = `fault-${what.replace(/\W/g, "-")}-${kind}`;
+      await injectFaults(h.sandbox.url, "/secapi/pay/refund", faults);
+      const failed = await timed(`refund ${what}`, () => h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 700 }, headers: admin(key) }));
+      expect(failed.status).toBe(status);
+      expect(failed.body).toMatchObject({ error: { code } });
+      expect(timings[`refund ${what}`]).toBeLessThan(boundFor(what));
+      const rows = await h.database.db.selectFrom("refunds").selectAll().where("order_id", "=", order.id).execute();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: "processing", submitted: 0, refund_id: null, refund_fee: 700 });
+      expect(await h.database.db.selectFrom("orders").select(["status", "reserved_refund_fee", "refunded_fee"]).where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual({
+        status: "paid",
+        reserved_refund_fee: 700,
+        refunded_fee: 0,
+      });
+      expect((await sandboxOrder(h.sandbox.url, order.id)).refunds).toHaveLength(0);
 
-    await clearFaults(h.sandbox.url);
-    const retried = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 700 }, headers: admin(key) });
-    expect(retried.status, JSON.stringify(retried.body)).toBe(201);
-    expect((retried.body as unknown as RefundResponse).refund.id).toBe(rows[0]?.id);
-    expect((await sandboxOrder(h.sandbox.url, order.id)).refunds).toEqual([expect.objectContaining({ out_refund_no: rows[0]?.id, refund_fee: 700 })]);
-  });
+      await clearFaults(h.sandbox.url);
+      const retried = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 700 }, headers: admin(key) });
+      expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+      expect((retried.body as unknown as RefundResponse).refund.id).toBe(rows[0]?.id);
+      expect((await sandboxOrder(h.sandbox.url, order.id)).refunds).toEqual([expect.objectContaining({ out_refund_no: rows[0]?.id, refund_fee: 700 })]);
+    },
+  );
 
-  it.each(FAULTS.filter(({ what }) => what !== "a timeout"))("refundquery answering $what in the sweep: the refund stays processing; the next sweep settles it", async ({ what, faults }) => {
-    const { order } = await paidOrder();
-    const created = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 100 }, headers: admin(`sweep-${what.replace(/\W/g, "-")}-${kind}`) });
-    expect(created.status).toBe(201);
-    const refundId = (created.body as unknown as RefundResponse).refund.id;
-    const settled = await h.control.settleRefund({ mch_id: h.config.merchant.mchId, out_refund_no: refundId, status: "SUCCESS" });
-    expect(settled.refund_status).toBe("SUCCESS");
-    await injectFaults(h.sandbox.url, "/pay/refundquery", faults, 100);
-    offset += 6000;
-    const faulted = await sweepOnce(h.services);
-    expect(faulted.errors).toBeGreaterThanOrEqual(1);
-    expect(await h.database.db.selectFrom("refunds").select("status").where("id", "=", refundId).executeTakeFirstOrThrow()).toEqual({ status: "processing" });
-    expect(await h.database.db.selectFrom("orders").select("refunded_fee").where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual({ refunded_fee: 0 });
+  it.each(FAULTS.filter(({ what }) => what !== "a timeout"))(
+    "refundquery answering $what in the sweep: the refund stays processing; the next sweep settles it",
+    async ({ what, faults }) => {
+      const { order } = await paidOrder();
+      const created = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 100 }, headers: admin(`sweep-${what.replace(/\W/g, "-")}-${kind}`) });
+      expect(created.status).toBe(201);
+      const refundId = (created.body as unknown as RefundResponse).refund.id;
+      const settled = await h.control.settleRefund({ mch_id: h.config.merchant.mchId, out_refund_no: refundId, status: "SUCCESS" });
+      expect(settled.refund_status).toBe("SUCCESS");
+      await injectFaults(h.sandbox.url, "/pay/refundquery", faults, 100);
+      offset += 6000;
+      const faulted = await sweepOnce(h.services);
+      expect(faulted.errors).toBeGreaterThanOrEqual(1);
+      expect(await h.database.db.selectFrom("refunds").select("status").where("id", "=", refundId).executeTakeFirstOrThrow()).toEqual({ status: "processing" });
+      expect(await h.database.db.selectFrom("orders").select("refunded_fee").where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual({ refunded_fee: 0 });
 
-    await clearFaults(h.sandbox.url);
-    offset += 6000;
-    await sweepOnce(h.services);
-    expect(await h.database.db.selectFrom("refunds").select("status").where("id", "=", refundId).executeTakeFirstOrThrow()).toEqual({ status: "succeeded" });
-    expect(await h.database.db.selectFrom("orders").select("refunded_fee").where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual({ refunded_fee: 100 });
-  });
+      await clearFaults(h.sandbox.url);
+      offset += 6000;
+      await sweepOnce(h.services);
+      expect(await h.database.db.selectFrom("refunds").select("status").where("id", "=", refundId).executeTakeFirstOrThrow()).toEqual({ status: "succeeded" });
+      expect(await h.database.db.selectFrom("orders").select("refunded_fee").where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual({ refunded_fee: 100 });
+    },
+  );
 });

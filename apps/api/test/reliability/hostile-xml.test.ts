@@ -45,10 +45,7 @@ const afterRoot = (genuine: string, inserted: string): string => genuine.replace
 const beforeEnd = (genuine: string, inserted: string): string => genuine.replace("</xml>", `${inserted}</xml>`);
 /** One more `<tag>` than the genuine body has, or two where it has none: a duplicate either way. */
 const duplicate = (genuine: string, tag: string, value: string): string => (genuine.includes(`<${tag}>`) ? "" : `<${tag}>${value}</${tag}>`) + `<${tag}>${value}</${tag}>`;
-const LAUGHS = [
-  '<!ENTITY lol "lol">',
-  ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? "" : i};`.repeat(10)}">`),
-].join("");
+const LAUGHS = ['<!ENTITY lol "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? "" : i};`.repeat(10)}">`)].join("");
 
 const CASES: readonly HostileCase[] = [
   {
@@ -83,11 +80,26 @@ const CASES: readonly HostileCase[] = [
   },
   { name: "a DOCTYPE alone", build: (g) => ({ headers: XML, body: `<!DOCTYPE xml>${g}` }), reason: "DTD_FORBIDDEN", boundMs: ANSWER_BOUND_MS },
   { name: "a lower-case doctype", build: (g) => ({ headers: XML, body: `<!doctype xml>${g}` }), reason: "DTD_FORBIDDEN", boundMs: ANSWER_BOUND_MS },
-  { name: "a duplicate sign (forged first)", build: (g) => ({ headers: XML, body: afterRoot(g, duplicate(g, "sign", "0".repeat(64))) }), reason: "DUPLICATE_TAG", boundMs: ANSWER_BOUND_MS },
-  { name: "a duplicate sign (forged last)", build: (g) => ({ headers: XML, body: beforeEnd(g, duplicate(g, "sign", "0".repeat(64))) }), reason: "DUPLICATE_TAG", boundMs: ANSWER_BOUND_MS },
+  {
+    name: "a duplicate sign (forged first)",
+    build: (g) => ({ headers: XML, body: afterRoot(g, duplicate(g, "sign", "0".repeat(64))) }),
+    reason: "DUPLICATE_TAG",
+    boundMs: ANSWER_BOUND_MS,
+  },
+  {
+    name: "a duplicate sign (forged last)",
+    build: (g) => ({ headers: XML, body: beforeEnd(g, duplicate(g, "sign", "0".repeat(64))) }),
+    reason: "DUPLICATE_TAG",
+    boundMs: ANSWER_BOUND_MS,
+  },
   { name: "a duplicate total_fee", build: (g) => ({ headers: XML, body: afterRoot(g, duplicate(g, "total_fee", "1")) }), reason: "DUPLICATE_TAG", boundMs: ANSWER_BOUND_MS },
   { name: "a duplicate req_info", build: (g) => ({ headers: XML, body: beforeEnd(g, duplicate(g, "req_info", "AAAA")) }), reason: "DUPLICATE_TAG", boundMs: ANSWER_BOUND_MS },
-  { name: "a nested element", build: (g) => ({ headers: XML, body: afterRoot(g, "<attach><total_fee>1</total_fee></attach>") }), reason: "NESTED_ELEMENT", boundMs: ANSWER_BOUND_MS },
+  {
+    name: "a nested element",
+    build: (g) => ({ headers: XML, body: afterRoot(g, "<attach><total_fee>1</total_fee></attach>") }),
+    reason: "NESTED_ELEMENT",
+    boundMs: ANSWER_BOUND_MS,
+  },
   { name: "a __proto__ tag", build: (g) => ({ headers: XML, body: afterRoot(g, "<__proto__>polluted</__proto__>") }), reason: "FORBIDDEN_NAME", boundMs: ANSWER_BOUND_MS },
   { name: "a constructor tag", build: (g) => ({ headers: XML, body: afterRoot(g, "<constructor>polluted</constructor>") }), reason: "FORBIDDEN_NAME", boundMs: ANSWER_BOUND_MS },
   { name: "a prototype tag", build: (g) => ({ headers: XML, body: afterRoot(g, "<prototype>polluted</prototype>") }), reason: "FORBIDDEN_NAME", boundMs: ANSWER_BOUND_MS },
@@ -105,7 +117,10 @@ const CASES: readonly HostileCase[] = [
   },
   {
     name: "invalid UTF-8",
-    build: (g) => ({ headers: XML, body: Buffer.concat([Buffer.from("<xml><attach>"), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from("</attach>"), Buffer.from(g.slice("<xml>".length))]) }),
+    build: (g) => ({
+      headers: XML,
+      body: Buffer.concat([Buffer.from("<xml><attach>"), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from("</attach>"), Buffer.from(g.slice("<xml>".length))]),
+    }),
     reason: "INVALID_UTF8",
     boundMs: ANSWER_BOUND_MS,
   },
@@ -117,7 +132,12 @@ const CASES: readonly HostileCase[] = [
   },
   { name: "Content-Type application/json", build: (g) => ({ headers: { "content-type": "application/json" }, body: g }), reason: "WRONG_CONTENT_TYPE", boundMs: ANSWER_BOUND_MS },
   { name: "Content-Type text/plain", build: (g) => ({ headers: { "content-type": "text/plain" }, body: g }), reason: "WRONG_CONTENT_TYPE", boundMs: ANSWER_BOUND_MS },
-  { name: "Content-Type application/x-www-form-urlencoded", build: (g) => ({ headers: { "content-type": "application/x-www-form-urlencoded" }, body: g }), reason: "WRONG_CONTENT_TYPE", boundMs: ANSWER_BOUND_MS },
+  {
+    name: "Content-Type application/x-www-form-urlencoded",
+    build: (g) => ({ headers: { "content-type": "application/x-www-form-urlencoded" }, body: g }),
+    reason: "WRONG_CONTENT_TYPE",
+    boundMs: ANSWER_BOUND_MS,
+  },
   { name: "no Content-Type", build: (g) => ({ body: g }), reason: "WRONG_CONTENT_TYPE", boundMs: ANSWER_BOUND_MS },
   { name: "an empty body", build: () => ({ headers: XML, body: "" }), reason: "EMPTY", boundMs: ANSWER_BOUND_MS },
   { name: "whitespace only", build: () => ({ headers: XML, body: " \r\n\t " }), reason: "EMPTY", boundMs: ANSWER_BOUND_MS },
@@ -140,7 +160,14 @@ describe.each(DATABASES)("hostile XML at the notify routes on %s", (kind) => {
   beforeAll(async () => {
     h = await startApiHarness(kind, { notifies: "lost" });
     // The production server wrapper (request and header timeouts), around an app on the harness's services.
-    const { app } = createApp({ config: h.config, db: h.services.db, dialect: h.services.dialect, gateway: h.services.gateway, login: h.services.login, logger: h.services.logger });
+    const { app } = createApp({
+      config: h.config,
+      db: h.services.db,
+      dialect: h.services.dialect,
+      gateway: h.services.gateway,
+      login: h.services.login,
+      logger: h.services.logger,
+    });
     server = createHttpServer(app);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -159,10 +186,17 @@ describe.each(DATABASES)("hostile XML at the notify routes on %s", (kind) => {
     const paid = await createPendingOrder(h, `refunder-${kind}`, "mug");
     await h.pay(paid.payment);
     const atGateway = await sandboxOrder(h.sandbox.url, paid.order.id);
-    const notify = buildSignedPayNotify(payNotifyFields(paid.order, { transaction_id: atGateway.transaction_id ?? "", time_end: atGateway.time_end ?? "" }), { key: MERCHANT.key, signType: "HMAC-SHA256", omitSignType: true });
+    const notify = buildSignedPayNotify(payNotifyFields(paid.order, { transaction_id: atGateway.transaction_id ?? "", time_end: atGateway.time_end ?? "" }), {
+      key: MERCHANT.key,
+      signType: "HMAC-SHA256",
+      omitSignType: true,
+    });
     expect((await rawRequest(url, { path: "/wxpay/notify", headers: XML, body: notify, timeoutMs: 2000 })).body).toBe(NOTIFY_SUCCESS_REPLY);
     const refundFee = 300;
-    const created = await h.request("POST", `/api/admin/orders/${paid.order.id}/refunds`, { body: { refundFee }, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "idempotency-key": `hostile-${kind}` } });
+    const created = await h.request("POST", `/api/admin/orders/${paid.order.id}/refunds`, {
+      body: { refundFee },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "idempotency-key": `hostile-${kind}` },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     refund = { orderId: paid.order.id, refundId: (created.body.refund as { id: string }).id, totalFee: paid.order.totalFee, refundFee };
     genuine["/wxpay/refund-notify"] = buildRefundNotify({ appid: MERCHANT.appId, mch_id: MERCHANT.mchId }, refundPayload(refund), MERCHANT.key);
@@ -226,7 +260,15 @@ describe.each(DATABASES)("hostile XML at the notify routes on %s", (kind) => {
     it("a slow-drip body on both routes is cut off with FAIL after the body deadline, and the server keeps serving meanwhile", async () => {
       const before = await snapshotState(h.database.db);
       // The client asks to keep the connection: the server still closes it, which ends the drip.
-      const drips = ROUTES.map((route) => rawRequest(url, { path: route, headers: { ...XML, connection: "keep-alive" }, body: genuine[route], drip: { bytes: 1, everyMs: 50, endless: true }, timeoutMs: DRIP_BOUND_MS + 5000 }));
+      const drips = ROUTES.map((route) =>
+        rawRequest(url, {
+          path: route,
+          headers: { ...XML, connection: "keep-alive" },
+          body: genuine[route],
+          drip: { bytes: 1, everyMs: 50, endless: true },
+          timeoutMs: DRIP_BOUND_MS + 5000,
+        }),
+      );
       // While both drip, other requests are answered at once.
       const health = await rawRequest(url, { method: "GET", path: "/healthz", timeoutMs: 2000 });
       expect(health.status).toBe(200);

@@ -106,7 +106,11 @@ describe.each([
   it(`${CONCURRENT_REFUNDS} concurrent refunds with distinct Idempotency-Keys asking 5x the paid amount: exactly what fits is accepted, never more than paid`, async () => {
     const { order, payment } = await createOrder("coffee-beans");
     expect(await payAtSandbox(sandbox.url, payment)).toMatchObject({ errMsg: "requestPayment:ok" });
-    await waitFor("the sandbox's notify marks the order paid", async () => (await database.db.selectFrom("orders").select("status").where("id", "=", order.id).executeTakeFirstOrThrow()).status === "paid", 10_000);
+    await waitFor(
+      "the sandbox's notify marks the order paid",
+      async () => (await database.db.selectFrom("orders").select("status").where("id", "=", order.id).executeTakeFirstOrThrow()).status === "paid",
+      10_000,
+    );
 
     const fee = Math.ceil((order.totalFee * 5) / CONCURRENT_REFUNDS);
     const fits = Math.floor(order.totalFee / fee);
@@ -135,11 +139,24 @@ describe.each([
     expect(reserved.reserved_refund_fee).toBe(acceptedSum);
 
     // The gateway refunds settle and notify back through the balancer: refunded exactly what was accepted.
-    await waitFor("every accepted refund settles", async () => (await database.db.selectFrom("orders").select("refunded_fee").where("id", "=", order.id).executeTakeFirstOrThrow()).refunded_fee === acceptedSum, 10_000);
+    await waitFor(
+      "every accepted refund settles",
+      async () => (await database.db.selectFrom("orders").select("refunded_fee").where("id", "=", order.id).executeTakeFirstOrThrow()).refunded_fee === acceptedSum,
+      10_000,
+    );
     const atGateway = await sandboxOrder(sandbox.url, order.id);
     expect(atGateway.refunds.map((r) => r.out_refund_no).sort()).toEqual(stored.map((r) => r.id).sort());
     expect(atGateway.refunds.reduce((sum, r) => sum + r.refund_fee, 0)).toBe(acceptedSum);
-    recordFigure(`multi-process.refunds.${kind}`, { processes: processCount, requests: CONCURRENT_REFUNDS, paid: order.totalFee, feeEach: fee, accepted: accepted.length, refused: refused.length, acceptedSum, wallMs });
+    recordFigure(`multi-process.refunds.${kind}`, {
+      processes: processCount,
+      requests: CONCURRENT_REFUNDS,
+      paid: order.totalFee,
+      feeEach: fee,
+      accepted: accepted.length,
+      refused: refused.length,
+      acceptedSum,
+      wallMs,
+    });
   }, 60_000);
 
   // Regression: on PostgreSQL a request racing the settlement of its own key's refund once deadlocked
@@ -148,7 +165,11 @@ describe.each([
     for (let round = 0; round < 3; round++) {
       const { order, payment } = await createOrder("mug");
       await payAtSandbox(sandbox.url, payment);
-      await waitFor("the order is paid", async () => (await database.db.selectFrom("orders").select("status").where("id", "=", order.id).executeTakeFirstOrThrow()).status === "paid", 10_000);
+      await waitFor(
+        "the order is paid",
+        async () => (await database.db.selectFrom("orders").select("status").where("id", "=", order.id).executeTakeFirstOrThrow()).status === "paid",
+        10_000,
+      );
       const answers = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           requestJson(processes[i % processes.length]?.url ?? "", "POST", `/api/admin/orders/${order.id}/refunds`, {
@@ -157,7 +178,10 @@ describe.each([
           }),
         ),
       );
-      expect(answers.map((a) => a.status), JSON.stringify(answers.find((a) => a.status !== 201)?.body)).toEqual(Array.from({ length: 20 }, () => 201));
+      expect(
+        answers.map((a) => a.status),
+        JSON.stringify(answers.find((a) => a.status !== 201)?.body),
+      ).toEqual(Array.from({ length: 20 }, () => 201));
       const ids = new Set(answers.map((a) => (a.body as unknown as RefundResponse).refund.id));
       expect(ids.size).toBe(1);
       expect(await database.db.selectFrom("refunds").select("id").where("order_id", "=", order.id).execute()).toHaveLength(1);

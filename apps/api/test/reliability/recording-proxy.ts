@@ -51,7 +51,15 @@ export async function startRecordingProxy(targetFor: (path: string) => string | 
         response.headers.forEach((value, name) => {
           if (!["content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"].includes(name)) responseHeaders[name] = value;
         });
-        exchanges.push({ method: req.method ?? "GET", path, requestHeaders: req.headers, requestBody: body.toString("utf8"), status: response.status, responseHeaders, responseBody: answer.toString("utf8") });
+        exchanges.push({
+          method: req.method ?? "GET",
+          path,
+          requestHeaders: req.headers,
+          requestBody: body.toString("utf8"),
+          status: response.status,
+          responseHeaders,
+          responseBody: answer.toString("utf8"),
+        });
         res.writeHead(response.status, responseHeaders).end(answer);
       } catch {
         // The target is down (a held fault, a stopped server): the caller sees a dead connection, as it would.

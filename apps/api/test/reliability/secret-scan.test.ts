@@ -41,9 +41,12 @@ describe("the secret scanner", () => {
     expect(findSecretPatterns([{ where: "t", text }]).map((f) => f.secret)).toEqual([name]);
   });
 
-  it.each([["WXPAY_KEY=<32-letter-and-digit-api-key>"], ["SESSION_SECRET=${SESSION_SECRET}"], ["ADMIN_TOKEN="], ["the key=value pairs"]])("leaves a placeholder alone: %s", (text) => {
-    expect(findSecretPatterns([{ where: "t", text }])).toEqual([]);
-  });
+  it.each([["WXPAY_KEY=<32-letter-and-digit-api-key>"], ["SESSION_SECRET=${SESSION_SECRET}"], ["ADMIN_TOKEN="], ["the key=value pairs"]])(
+    "leaves a placeholder alone: %s",
+    (text) => {
+      expect(findSecretPatterns([{ where: "t", text }])).toEqual([]);
+    },
+  );
 
   it("scans a build folder, with the client-build shapes on request", () => {
     const dir = mkdtempSync(join(tmpdir(), "pay-scan-"));

@@ -69,7 +69,10 @@ export function findSecrets(haystacks: readonly Haystack[], secrets: readonly Se
 }
 
 /** Every match of `patterns` (SECRET_PATTERNS by default) in every haystack. */
-export function findSecretPatterns(haystacks: readonly Haystack[], patterns: ReadonlyArray<{ readonly name: string; readonly pattern: RegExp }> = SECRET_PATTERNS): SecretFinding[] {
+export function findSecretPatterns(
+  haystacks: readonly Haystack[],
+  patterns: ReadonlyArray<{ readonly name: string; readonly pattern: RegExp }> = SECRET_PATTERNS,
+): SecretFinding[] {
   const findings: SecretFinding[] = [];
   for (const { name, pattern } of patterns) {
     for (const { where, text } of haystacks) {
@@ -100,9 +103,5 @@ export function readTree(dir: string): Haystack[] {
  */
 export function scanDirectoryForSecrets(dir: string, options: { readonly secrets?: readonly Secret[]; readonly clientBuild?: boolean } = {}): SecretFinding[] {
   const files = readTree(dir);
-  return [
-    ...findSecrets(files, options.secrets ?? []),
-    ...findSecretPatterns(files),
-    ...(options.clientBuild === true ? findSecretPatterns(files, CLIENT_BUILD_PATTERNS) : []),
-  ];
+  return [...findSecrets(files, options.secrets ?? []), ...findSecretPatterns(files), ...(options.clientBuild === true ? findSecretPatterns(files, CLIENT_BUILD_PATTERNS) : [])];
 }

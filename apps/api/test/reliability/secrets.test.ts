@@ -92,7 +92,11 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
   async function call(what: string, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<JsonAnswer> {
     const response = await fetch(`${api.url}${path}`, {
       method,
-      headers: { ...options.headers, ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }), ...(options.body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        ...options.headers,
+        ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+        ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+      },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();
@@ -110,7 +114,11 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
     await call("session with a used code", "POST", "/api/session", { body: { code: codeAnswer.code } });
     await call("products", "GET", "/api/products");
 
-    const created = await call("create order", "POST", "/api/orders", { token, body: { items: [{ productId: "coffee-beans", quantity: 1 }] }, headers: { "idempotency-key": "secrets-1" } });
+    const created = await call("create order", "POST", "/api/orders", {
+      token,
+      body: { items: [{ productId: "coffee-beans", quantity: 1 }] },
+      headers: { "idempotency-key": "secrets-1" },
+    });
     expect(created.status).toBe(201);
     const { order, payment } = created.body as unknown as OrderPaymentResponse;
     await call("renew payment", "POST", `/api/orders/${order.id}/payment`, { token });
@@ -120,12 +128,22 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
     await call("list orders", "GET", "/api/orders", { token });
 
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    expect((await call("refund", "POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 800, reason: "partial" }, headers: { ...admin, "idempotency-key": "secrets-r1" } })).status).toBe(201);
+    expect(
+      (
+        await call("refund", "POST", `/api/admin/orders/${order.id}/refunds`, {
+          body: { refundFee: 800, reason: "partial" },
+          headers: { ...admin, "idempotency-key": "secrets-r1" },
+        })
+      ).status,
+    ).toBe(201);
     await waitFor("refund settled", async () => ((await call("get order", "GET", `/api/orders/${order.id}`, { token })).body.order as Order).refundedFee === 800, 5000);
     await call("refund too much", "POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 999_999 }, headers: { ...admin, "idempotency-key": "secrets-r2" } });
     await call("refund with a user token", "POST", `/api/admin/orders/${order.id}/refunds`, { token, body: { refundFee: 1 }, headers: { "idempotency-key": "secrets-r3" } });
     await injectFaults(sandbox.url, "/secapi/pay/refund", [{ kind: "garbage" }]);
-    await call("refund under a garbage fault", "POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 100 }, headers: { ...admin, "idempotency-key": "secrets-r4" } });
+    await call("refund under a garbage fault", "POST", `/api/admin/orders/${order.id}/refunds`, {
+      body: { refundFee: 100 },
+      headers: { ...admin, "idempotency-key": "secrets-r4" },
+    });
     await clearFaults(sandbox.url);
     await injectFaults(sandbox.url, "/pay/unifiedorder", [{ kind: "systemerror" }]);
     await call("order under SYSTEMERROR", "POST", "/api/orders", { token, body: { items: [{ productId: "mug", quantity: 1 }] } });
@@ -178,7 +196,9 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
     const logHaystacks: Haystack[] = logs.map((text, i) => ({ where: `log line ${i + 1}`, text }));
     const answerHaystacks: Haystack[] = [
       ...answers.map((a, i) => ({ where: `answer ${i + 1} (${a.what})`, text: `${a.headers}\n${String(a.answer.body.text)}` })),
-      ...exchanges.filter((e) => e.path.startsWith("/wxpay/")).map((e, i) => ({ where: `notify answer ${i + 1}`, text: `${JSON.stringify(e.responseHeaders)}\n${e.responseBody}` })),
+      ...exchanges
+        .filter((e) => e.path.startsWith("/wxpay/"))
+        .map((e, i) => ({ where: `notify answer ${i + 1}`, text: `${JSON.stringify(e.responseHeaders)}\n${e.responseBody}` })),
     ];
     const nonSessionAnswers = answerHaystacks.filter((h) => !h.where.endsWith("(session)"));
     const nonPaymentAnswers = answerHaystacks.filter((h) => !/\((create order|renew payment|replay order)\)$/.test(h.where));
@@ -186,9 +206,18 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
     const findings = [
       ...findSecrets([...logHaystacks, ...answerHaystacks], always),
       ...findSecretPatterns([...logHaystacks, ...answerHaystacks]),
-      ...findSecrets([...logHaystacks, ...nonSessionAnswers], tokens.map((value, i) => ({ name: `session token #${i + 1}`, value }))),
-      ...findSecrets([...logHaystacks, ...nonPaymentAnswers], paySigns.map((value, i) => ({ name: `paySign #${i + 1}`, value }))),
-      ...findSecrets(answerHaystacks, openids.map((value, i) => ({ name: `openid #${i + 1}`, value }))),
+      ...findSecrets(
+        [...logHaystacks, ...nonSessionAnswers],
+        tokens.map((value, i) => ({ name: `session token #${i + 1}`, value })),
+      ),
+      ...findSecrets(
+        [...logHaystacks, ...nonPaymentAnswers],
+        paySigns.map((value, i) => ({ name: `paySign #${i + 1}`, value })),
+      ),
+      ...findSecrets(
+        answerHaystacks,
+        openids.map((value, i) => ({ name: `openid #${i + 1}`, value })),
+      ),
     ];
     recordFigure("secrets.api", {
       logLines: logs.length,

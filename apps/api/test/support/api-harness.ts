@@ -109,7 +109,15 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
   const trust = pki === undefined ? undefined : new Agent({ connect: { ca: [...rootCertificates, pki.ca.cert] } });
   const sandboxFetch: SandboxControlFetch = (url, init) => (trust === undefined ? fetch(url, init) : undiciFetch(url, { ...init, dispatcher: trust }));
   const control = createSandboxControlClient({ baseUrl: sandbox.url, fetch: sandboxFetch });
-  const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, login, logger, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  const { app, services } = createApp({
+    config,
+    db: database.db,
+    dialect: database.dialect,
+    gateway,
+    login,
+    logger,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   const callback = app.callback();
   handler = (req, res) => void callback(req, res);
 

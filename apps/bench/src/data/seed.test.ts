@@ -91,10 +91,24 @@ describe.each<DatabaseDialect>(["sqlite", "postgres"])("seeding the API's tables
 
     // A notify pays one of them, as the API's paid writer would.
     const paidId = orderIdAt(PENDING_FROM + 3);
-    await api.db.updateTable("orders").set({ status: "paid", transaction_id: transactionIdAt(PENDING_FROM + 3), paid_at: new Date().toISOString(), updated_at: new Date().toISOString() }).where("id", "=", paidId).execute();
+    await api.db
+      .updateTable("orders")
+      .set({ status: "paid", transaction_id: transactionIdAt(PENDING_FROM + 3), paid_at: new Date().toISOString(), updated_at: new Date().toISOString() })
+      .where("id", "=", paidId)
+      .execute();
     await api.db
       .insertInto("payment_events")
-      .values({ order_id: paidId, source: "notify", transaction_id: transactionIdAt(PENDING_FROM + 3), total_fee: 1, fee_type: "CNY", cash_fee: 1, cash_fee_type: "CNY", raw: "{}", created_at: new Date().toISOString() })
+      .values({
+        order_id: paidId,
+        source: "notify",
+        transaction_id: transactionIdAt(PENDING_FROM + 3),
+        total_fee: 1,
+        fee_type: "CNY",
+        cash_fee: 1,
+        cash_fee_type: "CNY",
+        raw: "{}",
+        created_at: new Date().toISOString(),
+      })
       .execute();
     expect(await seed.countNotifyEvents()).toBe(1);
 

@@ -92,7 +92,14 @@ function itemsJson(total: number): string {
 
 /** The payment_events.raw of a seeded paid order: the key fields of the notify that paid it. */
 function rawEvent(index: number, total: number): string {
-  return JSON.stringify({ out_trade_no: orderIdAt(index), transaction_id: transactionIdAt(index), total_fee: String(total), cash_fee: String(total), bank_type: "CMB_CREDIT", time_end: "20240101080000" });
+  return JSON.stringify({
+    out_trade_no: orderIdAt(index),
+    transaction_id: transactionIdAt(index),
+    total_fee: String(total),
+    cash_fee: String(total),
+    bank_type: "CMB_CREDIT",
+    time_end: "20240101080000",
+  });
 }
 
 /** The i-th seeded order as the API would have written it. */
@@ -310,11 +317,7 @@ const PG_ORDERS_INSERT = insertSelect(
     lateral (select case when $9 = 'mixed' then (case when i % 10 = 0 then 'closed' else 'paid' end) else $9 end as status) as s,
     lateral (select case when s.status = 'pending' then $10::timestamp else $11::timestamp + i * interval '1 second' end as created) as t`,
 );
-const PG_EVENTS_INSERT = insertSelect(
-  EVENTS,
-  PG_EVENT_EXPRESSIONS,
-  "from generate_series($1::bigint, $2::bigint) as i where $4 = 'paid' or ($4 = 'mixed' and i % 10 <> 0)",
-);
+const PG_EVENTS_INSERT = insertSelect(EVENTS, PG_EVENT_EXPRESSIONS, "from generate_series($1::bigint, $2::bigint) as i where $4 = 'paid' or ($4 = 'mixed' and i % 10 <> 0)");
 
 /** PostgreSQL: INSERT ... SELECT over generate_series, 50 000 rows per statement (each its own transaction). */
 export async function openPostgresSeed(url: string): Promise<SeedDatabase> {

@@ -122,7 +122,5 @@ export function ratioCell(m: HttpMeasurement, reference: HttpMeasurement): strin
 export function describeFailures(measurements: readonly HttpMeasurement[]): string {
   const bad = measurements.filter((m) => m.failures > 0 || m.problems.length > 0);
   if (bad.length === 0) return "Every request of every run was answered 2xx with the expected body; every check passed.";
-  return bad
-    .map((m) => `${m.name}: ${m.failures} failed requests${m.problems.length > 0 ? `; ${[...new Set(m.problems)].join("; ")}` : ""}.`)
-    .join(" ");
+  return bad.map((m) => `${m.name}: ${m.failures} failed requests${m.problems.length > 0 ? `; ${[...new Set(m.problems)].join("; ")}` : ""}.`).join(" ");
 }

@@ -51,7 +51,6 @@ export function clientHeaders(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}`, [CONTRACT_VERSION_HEADER]: CONTRACT_VERSION };
 }
 
-
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const answer = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
   const parsed = (await answer.json()) as Record<string, unknown>;

@@ -98,7 +98,12 @@ describe("createApiClient", () => {
     const id = created.ok ? created.value.order.id : "";
     await client.call("closeOrder", { params: { id } });
     const [, create, close] = platform.requests;
-    expect(create).toMatchObject({ method: "POST", path: "/api/orders", header: { "Content-Type": "application/json", "Idempotency-Key": "mp-key-1" }, body: { items: [{ productId: "tea", quantity: 2 }] } });
+    expect(create).toMatchObject({
+      method: "POST",
+      path: "/api/orders",
+      header: { "Content-Type": "application/json", "Idempotency-Key": "mp-key-1" },
+      body: { items: [{ productId: "tea", quantity: 2 }] },
+    });
     expect(close).toMatchObject({ method: "POST", path: `/api/orders/${id}/close`, body: undefined });
     expect(close?.header).not.toHaveProperty("Content-Type");
   });
@@ -130,7 +135,12 @@ describe("every answer is checked against the route's response schema", () => {
   it.each([
     ["a missing field", /^\/api\/orders$/, (body: Json) => void delete field(body, "order").status, "order.status: Invalid option"],
     ["a wrong type", /^\/api\/orders$/, (body: Json) => void (field(body, "order").totalFee = "10850"), "order.totalFee: Invalid input: expected number, received string"],
-    ["money that is not whole minor units", /^\/api\/orders$/, (body: Json) => void (field(body, "order").totalFee = 108.5), "order.totalFee: Invalid input: expected int, received number"],
+    [
+      "money that is not whole minor units",
+      /^\/api\/orders$/,
+      (body: Json) => void (field(body, "order").totalFee = 108.5),
+      "order.totalFee: Invalid input: expected int, received number",
+    ],
     ["an extra payment field", /^\/api\/orders$/, (body: Json) => void (field(body, "payment").appId = "wx8888888888888888"), 'payment: Unrecognized key: "appId"'],
     ["a payment field of the wrong shape", /^\/api\/orders$/, (body: Json) => void (field(body, "payment").signType = "RSA"), "payment.signType: Invalid option"],
     ["a currency the contract does not know", /^\/api\/orders$/, (body: Json) => void (field(body, "order").feeType = "XYZ"), "order.feeType: "],
@@ -148,13 +158,19 @@ describe("every answer is checked against the route's response schema", () => {
   it("checks the public routes too: a product without its currency is refused", async () => {
     const { platform, api, client } = setup();
     tamper(platform, api, /^\/api\/products$/, (body) => void delete (body.products as Json[])[0]?.currency);
-    expect(await client.call("listProducts", {})).toMatchObject({ ok: false, error: { kind: "http", status: 200, code: "INVALID_RESPONSE", message: expect.stringContaining("products.0.currency: ") as string } });
+    expect(await client.call("listProducts", {})).toMatchObject({
+      ok: false,
+      error: { kind: "http", status: 200, code: "INVALID_RESPONSE", message: expect.stringContaining("products.0.currency: ") as string },
+    });
   });
 
   it("keeps no session from a sign-in answer the contract refuses, and does not call the route", async () => {
     const { platform, api, wx, client } = setup();
     tamper(platform, api, /^\/api\/session$/, (body) => ({ ...body, expiresAt: "next week" }));
-    expect(await client.call("listOrders", {})).toMatchObject({ ok: false, error: { kind: "http", status: 200, code: "INVALID_RESPONSE", message: expect.stringContaining("expiresAt: Invalid ISO datetime") as string } });
+    expect(await client.call("listOrders", {})).toMatchObject({
+      ok: false,
+      error: { kind: "http", status: 200, code: "INVALID_RESPONSE", message: expect.stringContaining("expiresAt: Invalid ISO datetime") as string },
+    });
     expect(wx.storage.has("pay.session")).toBe(false);
     expect(platform.requests.map((r) => r.path)).toEqual(["/api/session"]);
   });
@@ -175,7 +191,11 @@ describe("every answer is checked against the route's response schema", () => {
     ["an unknown code", { error: { code: "TEAPOT", message: "I am a teapot" } }, { kind: "http", status: 409, message: "HTTP 409" }],
     ["no message", { error: { code: "ORDER_NOT_PAYABLE" } }, { kind: "http", status: 409, message: "HTTP 409" }],
     ["an empty message", { error: { code: "ORDER_NOT_PAYABLE", message: "" } }, { kind: "api", status: 409, code: "ORDER_NOT_PAYABLE", message: "ORDER_NOT_PAYABLE" }],
-    ["a field named", { error: { code: "VALIDATION_FAILED", message: "quantity is too large", field: "items.0.quantity" } }, { kind: "api", status: 409, code: "VALIDATION_FAILED", message: "quantity is too large" }],
+    [
+      "a field named",
+      { error: { code: "VALIDATION_FAILED", message: "quantity is too large", field: "items.0.quantity" } },
+      { kind: "api", status: 409, code: "VALIDATION_FAILED", message: "quantity is too large" },
+    ],
   ])("reads an error body with %s through ApiErrorBodySchema", async (_case, body, error) => {
     const { platform, client } = setup();
     platform.serve(() => json(409, body));

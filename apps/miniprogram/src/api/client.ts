@@ -15,7 +15,11 @@ export type ClientRouteName = { [N in ApiRouteName]: ApiRoutes[N]["auth"] extend
 type RouteOf<N extends ClientRouteName> = ApiRoutes[N];
 
 /** The `:name` segments of a route path, as a union of names (never when there are none). */
-export type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}` ? Name | PathParamNames<`/${Rest}`> : P extends `${string}:${infer Name}` ? Name : never;
+export type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? Name | PathParamNames<`/${Rest}`>
+  : P extends `${string}:${infer Name}`
+    ? Name
+    : never;
 
 /** Fills a route path's `:name` segments, URL-encoded. */
 export function fillPath(path: string, params: Readonly<Record<string, string>>): string {
@@ -124,7 +128,8 @@ function isUnauthorized(answer: Answer): boolean {
  * it, signs in again once and repeats the call once.
  */
 export function createApiClient(options: ApiClientOptions): ApiClient {
-  if (!/^https?:\/\/[^/?#\s]+$/.test(options.baseUrl)) throw new Error(`createApiClient: baseUrl must be an origin like https://pay.example.com, got ${JSON.stringify(options.baseUrl)}`);
+  if (!/^https?:\/\/[^/?#\s]+$/.test(options.baseUrl))
+    throw new Error(`createApiClient: baseUrl must be an origin like https://pay.example.com, got ${JSON.stringify(options.baseUrl)}`);
   const { wx, baseUrl, contractVersion, clock } = options;
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const session = createSessionStore(wx);

@@ -49,7 +49,9 @@ export function isTransient(error: ClientError): boolean {
     case "login":
       return false;
     case "api":
-      return error.code === "GATEWAY_ERROR" || error.code === "GATEWAY_UNAVAILABLE" || error.code === "GATEWAY_TIMEOUT" || error.code === "RATE_LIMITED" || error.code === "INTERNAL";
+      return (
+        error.code === "GATEWAY_ERROR" || error.code === "GATEWAY_UNAVAILABLE" || error.code === "GATEWAY_TIMEOUT" || error.code === "RATE_LIMITED" || error.code === "INTERNAL"
+      );
   }
 }
 

@@ -22,7 +22,10 @@ describe("requestPayment", () => {
   it.each([
     ["cancel", { kind: "cancelled" }],
     ["legacy-cancel", { kind: "cancelled" }],
-    [{ fail: "requestPayment:fail 余额不足，请更换支付方式" }, { kind: "failed", errMsg: "requestPayment:fail 余额不足，请更换支付方式", message: "WeChat Pay could not complete the payment: 余额不足，请更换支付方式" }],
+    [
+      { fail: "requestPayment:fail 余额不足，请更换支付方式" },
+      { kind: "failed", errMsg: "requestPayment:fail 余额不足，请更换支付方式", message: "WeChat Pay could not complete the payment: 余额不足，请更换支付方式" },
+    ],
     [{ fail: "requestPayment:fail" }, { kind: "failed", errMsg: "requestPayment:fail", message: "WeChat Pay could not complete the payment." }],
     [{ fail: "requestPayment:fail parameter error: parameter.timeStamp should be String" }, { kind: "failed" }],
   ] as const)("reads the sheet's %j as %j", async (script, outcome) => {

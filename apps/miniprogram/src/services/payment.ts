@@ -2,10 +2,7 @@ import type { RequestPaymentParams } from "@pay/core/contract";
 import type { WxPort } from "../utils/wx-port.js";
 
 /** What the WeChat client said. `submitted` proves nothing: only the server, told by WeChat Pay, knows an order is paid. */
-export type PaymentOutcome =
-  | { readonly kind: "submitted" }
-  | { readonly kind: "cancelled" }
-  | { readonly kind: "failed"; readonly message: string; readonly errMsg: string };
+export type PaymentOutcome = { readonly kind: "submitted" } | { readonly kind: "cancelled" } | { readonly kind: "failed"; readonly message: string; readonly errMsg: string };
 
 const FAIL_PREFIX = "requestPayment:fail";
 

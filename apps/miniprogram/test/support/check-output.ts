@@ -94,7 +94,9 @@ function checkScript(file: string, code: string, exists: (file: string) => boole
     }
     const specifier = literal[2] ?? "";
     if (specifier.startsWith("./") || specifier.startsWith("../")) {
-      const target = join(dirname(file), specifier.endsWith(".js") ? specifier : `${specifier}.js`).split(sep).join("/");
+      const target = join(dirname(file), specifier.endsWith(".js") ? specifier : `${specifier}.js`)
+        .split(sep)
+        .join("/");
       if (target.startsWith("../") || !exists(target)) report(file, `require("${specifier}") names no file of the output`);
     } else if (isBuiltin(specifier)) {
       report(file, `require("${specifier}") loads a Node built-in, which the WeChat runtime does not have`);
@@ -112,7 +114,10 @@ const SECRET_PATTERNS: readonly (readonly [RegExp, string])[] = [
   [/-----BEGIN [A-Z ]*(?:PRIVATE KEY|CERTIFICATE)-----/, "a PEM key or certificate"],
   [/(?<![0-9A-Za-z])(?=[0-9A-Za-z]*[0-9])(?=[0-9A-Za-z]*[A-Za-z])[0-9A-Za-z]{32}(?![0-9A-Za-z])/, "a 32-character token shaped like a WeChat Pay v2 API key"],
   [/\b(?:WXPAY_KEY|WX_APPSECRET|SESSION_SECRET|ADMIN_TOKEN|appSecret|app_secret|apiKey|api_key|session_key|sessionKey)\b/, "a server secret's name"],
-  [/\b(?:createHash|createHmac|hex_md5|md5|sha1|sha256|hmac\w*|CryptoJS|stringToSign|signMessage)\b|&key=|subtle\s*\.\s*sign/i, "signing code (the server signs; the client only passes paySign on)"],
+  [
+    /\b(?:createHash|createHmac|hex_md5|md5|sha1|sha256|hmac\w*|CryptoJS|stringToSign|signMessage)\b|&key=|subtle\s*\.\s*sign/i,
+    "signing code (the server signs; the client only passes paySign on)",
+  ],
 ];
 
 /**

@@ -17,7 +17,8 @@ let copied: { wcc: string; wcsc: string } | undefined;
 /** Executable copies of wcc and wcsc, made once per machine (per package version) in the temp folder. */
 export function officialCompilers(): { wcc: string; wcsc: string } {
   if (copied !== undefined) return copied;
-  if (process.platform !== "linux" || process.arch !== "x64") throw new Error(`miniprogram-compiler's binaries are used on Linux x64 here, not ${process.platform}/${process.arch}`);
+  if (process.platform !== "linux" || process.arch !== "x64")
+    throw new Error(`miniprogram-compiler's binaries are used on Linux x64 here, not ${process.platform}/${process.arch}`);
   const packageJson = require.resolve("miniprogram-compiler/package.json");
   const { version } = JSON.parse(readFileSync(packageJson, "utf8")) as { version: string };
   const target = join(tmpdir(), `pay-miniprogram-compiler-${version}`);

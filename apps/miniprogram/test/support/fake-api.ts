@@ -139,7 +139,8 @@ export function createFakeApi(products: Product[] = FAKE_PRODUCTS): FakeApi {
         if (match === null || method !== request.method) continue;
         const queued = overrides.get(name)?.shift();
         if (queued !== undefined) return queued;
-        if (name !== "createSession" && name !== "listProducts" && !user(request)) return apiError(401, "UNAUTHORIZED", "The session token is invalid or has expired; sign in again.");
+        if (name !== "createSession" && name !== "listProducts" && !user(request))
+          return apiError(401, "UNAUTHORIZED", "The session token is invalid or has expired; sign in again.");
         return route(name, request, match[1]);
       }
       return apiError(404, "NOT_FOUND", `No route for ${request.method} ${request.path}.`);

@@ -94,7 +94,12 @@ function datasetOf(attr: Readonly<Record<string, unknown>>): Record<string, unkn
   const dataset: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(attr)) {
     if (!name.startsWith("data-")) continue;
-    dataset[name.slice(5).toLowerCase().replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
+    dataset[
+      name
+        .slice(5)
+        .toLowerCase()
+        .replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())
+    ] = value;
   }
   return dataset;
 }
@@ -354,7 +359,14 @@ export function createMiniRuntime(options: { readonly dir: string; readonly plat
     async tap(id, tapOptions = {}) {
       const page = tapOptions.page ?? current();
       const element = findElement(render(page), id);
-      if (element === undefined) throw new Error(`no element #${id} on ${page.route}; it shows ${ids(render(page)).map((i) => `#${i}`).join(", ") || "no ids"}`);
+      if (element === undefined)
+        throw new Error(
+          `no element #${id} on ${page.route}; it shows ${
+            ids(render(page))
+              .map((i) => `#${i}`)
+              .join(", ") || "no ids"
+          }`,
+        );
       const attr = element.attr ?? {};
       if (attr.disabled === true) throw new Error(`#${id} on ${page.route} is disabled`);
       const handler = attr.bindtap ?? attr.catchtap;

@@ -32,7 +32,17 @@ describe("contract schemas", () => {
   });
 
   it("requires integer minor units and a known currency on orders", () => {
-    const order = { id: "P20260101000001", status: "paid", totalFee: 100, refundedFee: 0, feeType: "CNY", items: [], createdAt: "2026-01-01T00:00:00.000Z", paidAt: null, transactionId: null };
+    const order = {
+      id: "P20260101000001",
+      status: "paid",
+      totalFee: 100,
+      refundedFee: 0,
+      feeType: "CNY",
+      items: [],
+      createdAt: "2026-01-01T00:00:00.000Z",
+      paidAt: null,
+      transactionId: null,
+    };
     expect(OrderSchema.safeParse(order).success).toBe(true);
     expect(OrderSchema.safeParse({ ...order, totalFee: 1.5 }).success).toBe(false);
     expect(OrderSchema.safeParse({ ...order, feeType: "XXX" }).success).toBe(false);

@@ -59,7 +59,9 @@ describe("the generated OpenAPI document", () => {
   });
 
   it("has one operation per route, and no other", () => {
-    const operations = Object.entries(json.paths as Record<string, JsonObject>).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    const operations = Object.entries(json.paths as Record<string, JsonObject>).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     expect(operations.sort()).toEqual(ROUTE_NAMES.map((name) => `${API_ROUTES[name].method} ${openApiPath(API_ROUTES[name].path)}`).sort());
     for (const name of ROUTE_NAMES) expect(operationOf(name).operationId).toBe(name);
   });

@@ -166,9 +166,7 @@ function operation(name: ApiRouteName, route: ApiRouteSpec, { schemas, nameOf: s
     summary: route.summary,
     security: SECURITY[route.auth],
     parameters,
-    ...(route.body === NoBodySchema
-      ? {}
-      : { requestBody: { required: true, content: { "application/json": { schema: ref("schemas", schemaName(route.body)) } } } }),
+    ...(route.body === NoBodySchema ? {} : { requestBody: { required: true, content: { "application/json": { schema: ref("schemas", schemaName(route.body)) } } } }),
     responses: {
       [String(route.status)]: {
         description: route.status === 201 ? "Created" : "OK",

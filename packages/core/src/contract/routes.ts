@@ -1,14 +1,7 @@
 import { z } from "zod";
 import { API_ERROR_CODES, type ApiErrorCode } from "./errors.js";
 import type { IdempotencyKeyRule } from "./idempotency.js";
-import {
-  CreateOrderRequestSchema,
-  OrderListQuerySchema,
-  OrderListResponseSchema,
-  OrderPaymentResponseSchema,
-  OrderResponseSchema,
-  OrderSchema,
-} from "./order.js";
+import { CreateOrderRequestSchema, OrderListQuerySchema, OrderListResponseSchema, OrderPaymentResponseSchema, OrderResponseSchema, OrderSchema } from "./order.js";
 import { ProductListResponseSchema } from "./product.js";
 import { CreateRefundRequestSchema, RefundResponseSchema } from "./refund.js";
 import { SessionRequestSchema, SessionResponseSchema } from "./session.js";

@@ -5,10 +5,22 @@ const base = { appid: "wx2421b1c4370ec43b", mchId: "10000100", nonceStr: "21df7d
 
 describe("downloadbill request", () => {
   it.each<[Partial<DownloadBillRequest>, Record<string, string>]>([
-    [{ billDate: "20240501", billType: "ALL" }, { bill_date: "20240501", bill_type: "ALL" }],
-    [{ billDate: "20240229", billType: "SUCCESS", tarType: "GZIP" }, { bill_date: "20240229", bill_type: "SUCCESS", tar_type: "GZIP" }],
-    [{ billDate: "20231231", billType: "REFUND" }, { bill_date: "20231231", bill_type: "REFUND" }],
-    [{ billDate: "20231231", billType: "RECHARGE_REFUND" }, { bill_date: "20231231", bill_type: "RECHARGE_REFUND" }],
+    [
+      { billDate: "20240501", billType: "ALL" },
+      { bill_date: "20240501", bill_type: "ALL" },
+    ],
+    [
+      { billDate: "20240229", billType: "SUCCESS", tarType: "GZIP" },
+      { bill_date: "20240229", bill_type: "SUCCESS", tar_type: "GZIP" },
+    ],
+    [
+      { billDate: "20231231", billType: "REFUND" },
+      { bill_date: "20231231", bill_type: "REFUND" },
+    ],
+    [
+      { billDate: "20231231", billType: "RECHARGE_REFUND" },
+      { bill_date: "20231231", bill_type: "RECHARGE_REFUND" },
+    ],
   ])("builds %o", (change, expected) => {
     expect(buildDownloadBillFields({ ...base, ...change } as DownloadBillRequest)).toEqual({
       appid: "wx2421b1c4370ec43b",

@@ -52,13 +52,16 @@ describe("WXPAY_ERROR_CODES", () => {
     }
   });
 
-  it.each([["SYSTEMERROR", true], ["systemerror", false], ["UNKNOWN_CODE", false], ["__proto__", false], ["toString", false]])(
-    "isWxPayErrorCode(%s) is %s",
-    (code, known) => {
-      expect(isWxPayErrorCode(code)).toBe(known);
-      if (!known) expect(isRetryableErrorCode(code)).toBe(false);
-    },
-  );
+  it.each([
+    ["SYSTEMERROR", true],
+    ["systemerror", false],
+    ["UNKNOWN_CODE", false],
+    ["__proto__", false],
+    ["toString", false],
+  ])("isWxPayErrorCode(%s) is %s", (code, known) => {
+    expect(isWxPayErrorCode(code)).toBe(known);
+    if (!known) expect(isRetryableErrorCode(code)).toBe(false);
+  });
 
   it("does not retry an absent code", () => {
     expect(isRetryableErrorCode(undefined)).toBe(false);

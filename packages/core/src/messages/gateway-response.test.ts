@@ -103,7 +103,11 @@ describe("parseGatewayResponse", () => {
   });
 
   it.each([
-    ["nginx's client-certificate page", "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", "400 No required SSL certificate was sent"],
+    [
+      "nginx's client-certificate page",
+      "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+      "400 No required SSL certificate was sent",
+    ],
     ["a JSON body", '{"code":"FAIL","message":"bad"}', '{"code":"FAIL","message":"bad"}'],
     ["plain text", "Service Unavailable", "Service Unavailable"],
   ])("answers %s with NOT_XML", (_name, body, excerpt) => {

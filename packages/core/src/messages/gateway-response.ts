@@ -78,7 +78,9 @@ export function parseGatewayResponse<T>(body: string | Uint8Array, options: Pars
   if (!isSignType(options.signType)) throw new PayCoreError("INVALID_OPTION", `Unknown sign type ${String(options.signType)}; use MD5 or HMAC-SHA256.`);
   if (!isObject(options.schema) || typeof options.schema.safeParse !== "function") throw new PayCoreError("INVALID_OPTION", "A message schema is required.");
 
-  const lead = leadingText(body).replace(/^\uFEFF/, "").trimStart();
+  const lead = leadingText(body)
+    .replace(/^\uFEFF/, "")
+    .trimStart();
   if (lead !== "" && !lead.startsWith("<xml") && !lead.startsWith("<?xml")) {
     return fail("NOT_XML", `The gateway answered with something other than XML: ${excerpt(lead)}`);
   }

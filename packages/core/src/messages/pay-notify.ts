@@ -34,8 +34,14 @@ export const PayNotifyWireSchema = z.object({
   attach: wireString(128).optional(),
   time_end: wireCompactTime(),
   // Global: exchange rate x 10^8. Docs disagree on the name; both are accepted.
-  rate: z.string().regex(/^[0-9]{1,16}$/).optional(),
-  rate_value: z.string().regex(/^[0-9]{1,16}$/).optional(),
+  rate: z
+    .string()
+    .regex(/^[0-9]{1,16}$/)
+    .optional(),
+  rate_value: z
+    .string()
+    .regex(/^[0-9]{1,16}$/)
+    .optional(),
   version: wireString(32).optional(),
 });
 

@@ -41,8 +41,14 @@ describe("refundquery request", () => {
   it.each([
     [{ refundId: "2008450740201411110000174436" }, { refund_id: "2008450740201411110000174436" }],
     [{ outRefundNo: "R1415701182" }, { out_refund_no: "R1415701182" }],
-    [{ transactionId: "1008450740201411110005820873", offset: 10 }, { transaction_id: "1008450740201411110005820873", offset: 10 }],
-    [{ outTradeNo: "1415757673", offset: 0 }, { out_trade_no: "1415757673", offset: 0 }],
+    [
+      { transactionId: "1008450740201411110005820873", offset: 10 },
+      { transaction_id: "1008450740201411110005820873", offset: 10 },
+    ],
+    [
+      { outTradeNo: "1415757673", offset: 0 },
+      { out_trade_no: "1415757673", offset: 0 },
+    ],
   ])("builds the lookup %o", (lookup, expected) => {
     expect(buildRefundQueryFields({ appid: "wx1", mchId: "1", nonceStr: "n", ...lookup })).toEqual({ appid: "wx1", mch_id: "1", nonce_str: "n", ...expected });
   });

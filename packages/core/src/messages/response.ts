@@ -27,9 +27,7 @@ export function wireRate() {
 }
 
 /** What an indexed-field reader returns: the values, or the exact wire name that is wrong and why. */
-export type IndexedRead<X> =
-  | { readonly ok: true; readonly value: X }
-  | { readonly ok: false; readonly field: string; readonly message: string };
+export type IndexedRead<X> = { readonly ok: true; readonly value: X } | { readonly ok: false; readonly field: string; readonly message: string };
 
 /**
  * A camelCase schema over a whole received record. `wire` parses the scalar fields; `read` then takes

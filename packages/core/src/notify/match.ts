@@ -2,13 +2,7 @@ import type { Currency } from "../money/currency.js";
 import { err, ok, type Result } from "../result.js";
 
 export type PaymentMatchErrorCode =
-  | "ORDER_MISMATCH"
-  | "APPID_MISMATCH"
-  | "MCH_ID_MISMATCH"
-  | "SUB_APPID_MISMATCH"
-  | "SUB_MCH_ID_MISMATCH"
-  | "AMOUNT_MISMATCH"
-  | "CURRENCY_MISMATCH";
+  "ORDER_MISMATCH" | "APPID_MISMATCH" | "MCH_ID_MISMATCH" | "SUB_APPID_MISMATCH" | "SUB_MCH_ID_MISMATCH" | "AMOUNT_MISMATCH" | "CURRENCY_MISMATCH";
 
 /** What a paid message (notify or orderquery) must agree with: the order as stored. */
 export interface ExpectedPayment {

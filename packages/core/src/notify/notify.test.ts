@@ -140,7 +140,16 @@ describe("parseRefundNotify", () => {
   });
 
   it("reads success_time (Beijing time) as an ISO instant", () => {
-    const payload = { transaction_id: "42", out_trade_no: "order1", refund_id: "50", out_refund_no: "r1", total_fee: 100, refund_fee: 30, refund_status: "SUCCESS", success_time: "2026-01-01 08:30:05" };
+    const payload = {
+      transaction_id: "42",
+      out_trade_no: "order1",
+      refund_id: "50",
+      out_refund_no: "r1",
+      total_fee: 100,
+      refund_fee: 30,
+      refund_status: "SUCCESS",
+      success_time: "2026-01-01 08:30:05",
+    };
     const parsed = parseRefundNotify(buildRefundNotify({ appid: "wx1", mch_id: "1" }, payload, KEY), { key: KEY });
     expect(parsed.ok && parsed.value).toMatchObject({ succeededAt: "2026-01-01T00:30:05.000Z", refund: { successTime: "2026-01-01 08:30:05" } });
   });
@@ -148,7 +157,16 @@ describe("parseRefundNotify", () => {
   it.each(["2026-02-30 25:00:00", "2026-02-30 12:00:00", "2026-01-01 24:00:00", "2026-01-01T12:00:00", "20260101120000", "2026-13-01 00:00:00", "yesterday"])(
     "refuses success_time %j with INVALID_FIELD naming the field",
     (successTime) => {
-      const payload = { transaction_id: "42", out_trade_no: "order1", refund_id: "50", out_refund_no: "r1", total_fee: 100, refund_fee: 30, refund_status: "SUCCESS", success_time: successTime };
+      const payload = {
+        transaction_id: "42",
+        out_trade_no: "order1",
+        refund_id: "50",
+        out_refund_no: "r1",
+        total_fee: 100,
+        refund_fee: 30,
+        refund_status: "SUCCESS",
+        success_time: successTime,
+      };
       const parsed = parseRefundNotify(buildRefundNotify({ appid: "wx1", mch_id: "1" }, payload, KEY), { key: KEY });
       expect(parsed).toMatchObject({ ok: false, error: { code: "INVALID_FIELD" } });
       expect(!parsed.ok && parsed.error.message).toMatch(/success_time/);
@@ -160,7 +178,11 @@ describe("parseRefundNotify", () => {
     ["another merchant", () => buildXml({ return_code: "SUCCESS", appid: "wx_other", mch_id: v8.mch_id, req_info: v8.reqInfo }), "MERCHANT_MISMATCH"],
     ["no req_info", () => buildXml({ return_code: "SUCCESS", appid: v8.appid, mch_id: v8.mch_id }), "INVALID_FIELD"],
     ["garbage req_info", () => buildXml({ return_code: "SUCCESS", appid: v8.appid, mch_id: v8.mch_id, req_info: "@@@" }), "MALFORMED_REQ_INFO"],
-    ["an <xml> payload instead of <root>", () => buildXml({ return_code: "SUCCESS", appid: v8.appid, mch_id: v8.mch_id, req_info: encryptRefundReqInfo("<xml><a>1</a></xml>", v8.apiKey) }), "UNEXPECTED_ROOT"],
+    [
+      "an <xml> payload instead of <root>",
+      () => buildXml({ return_code: "SUCCESS", appid: v8.appid, mch_id: v8.mch_id, req_info: encryptRefundReqInfo("<xml><a>1</a></xml>", v8.apiKey) }),
+      "UNEXPECTED_ROOT",
+    ],
     ["a payload missing fields", () => buildRefundNotify({ appid: v8.appid, mch_id: v8.mch_id }, { out_refund_no: "1" }, v8.apiKey), "INVALID_FIELD"],
   ])("rejects %s", (_what, body, code) => {
     expect(parseRefundNotify(body(), { key: v8.apiKey, appId: v8.appid, mchId: v8.mch_id })).toMatchObject({ ok: false, error: { code } });

@@ -27,7 +27,13 @@ describe("buildRequestPaymentParams", () => {
   });
 
   it("returns exactly the five wx.requestPayment fields, all strings, valid per the contract", () => {
-    const params = buildRequestPaymentParams({ appId: "wxd678efh567hg6787", prepayId: "wx2017", signType: "HMAC-SHA256", key: "k".repeat(32), now: new Date("2026-01-01T00:00:00.500Z") });
+    const params = buildRequestPaymentParams({
+      appId: "wxd678efh567hg6787",
+      prepayId: "wx2017",
+      signType: "HMAC-SHA256",
+      key: "k".repeat(32),
+      now: new Date("2026-01-01T00:00:00.500Z"),
+    });
     expect(Object.keys(params).sort()).toEqual(["nonceStr", "package", "paySign", "signType", "timeStamp"]);
     for (const value of Object.values(params)) expect(typeof value).toBe("string");
     expect(params.timeStamp).toBe("1767225600");

@@ -4,10 +4,7 @@ import { PayCoreError } from "../errors.js";
 export type SignableValue = string | number | bigint | null | undefined;
 
 /** Parameters to sign: a plain object, a Map, or an array of [name, value] pairs. */
-export type SignableParams =
-  | Readonly<Record<string, SignableValue>>
-  | ReadonlyMap<string, SignableValue>
-  | ReadonlyArray<readonly [string, SignableValue]>;
+export type SignableParams = Readonly<Record<string, SignableValue>> | ReadonlyMap<string, SignableValue> | ReadonlyArray<readonly [string, SignableValue]>;
 
 /**
  * Orders two names by Unicode code point, which equals UTF-8 byte order.

@@ -42,9 +42,7 @@ describe("canonical form", () => {
   });
 
   it("turns numbers and bigints into their decimal text", () => {
-    expect(buildStringToSign({ total_fee: 1, cash_fee: 100n, rate: 650000000, neg: -0 }, "K")).toBe(
-      "cash_fee=100&neg=0&rate=650000000&total_fee=1&key=K",
-    );
+    expect(buildStringToSign({ total_fee: 1, cash_fee: 100n, rate: 650000000, neg: -0 }, "K")).toBe("cash_fee=100&neg=0&rate=650000000&total_fee=1&key=K");
     expect(signParams({ total_fee: 1 }, { key: KEY, signType: "MD5" })).toBe(signParams({ total_fee: "1" }, { key: KEY, signType: "MD5" }));
   });
 
@@ -62,7 +60,12 @@ describe("canonical form", () => {
   });
 
   it("rejects duplicate names in pair arrays", () => {
-    expect(() => canonicalPairs([["a", "1"], ["a", "2"]])).toThrow(expect.objectContaining({ code: "DUPLICATE_KEY" }));
+    expect(() =>
+      canonicalPairs([
+        ["a", "1"],
+        ["a", "2"],
+      ]),
+    ).toThrow(expect.objectContaining({ code: "DUPLICATE_KEY" }));
   });
 
   it("sorts integer-like keys by byte order, not by JS object order", () => {
@@ -134,15 +137,19 @@ describe("verifySign", () => {
   it("property: whatever is signed verifies, and any other value does not", () => {
     const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,15}$/).filter((n) => n !== "sign" && n !== "sign_type");
     fc.assert(
-      fc.property(fc.dictionary(name, fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 }), { minKeys: 1, maxKeys: 20 }), fc.constantFrom(...SIGN_TYPES), (params, signType) => {
-        const sign = signParams(params, { key: KEY, signType });
-        expect(verifySign({ ...params, sign }, { key: KEY, signType, inferSignType: true }).ok).toBe(true);
-        const [first] = Object.keys(params);
-        if (first !== undefined) {
-          const changed = { ...params, [first]: `${params[first]}!`, sign };
-          expect(verifySign(changed, { key: KEY, signType, inferSignType: true }).ok).toBe(false);
-        }
-      }),
+      fc.property(
+        fc.dictionary(name, fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 }), { minKeys: 1, maxKeys: 20 }),
+        fc.constantFrom(...SIGN_TYPES),
+        (params, signType) => {
+          const sign = signParams(params, { key: KEY, signType });
+          expect(verifySign({ ...params, sign }, { key: KEY, signType, inferSignType: true }).ok).toBe(true);
+          const [first] = Object.keys(params);
+          if (first !== undefined) {
+            const changed = { ...params, [first]: `${params[first]}!`, sign };
+            expect(verifySign(changed, { key: KEY, signType, inferSignType: true }).ok).toBe(false);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

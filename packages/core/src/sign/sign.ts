@@ -35,10 +35,7 @@ function hmacKey(apiKey: string): KeyObject {
 /** Hashes an already-built string to sign; uppercase hex. */
 export function digestStringToSign(stringToSign: string, options: SignOptions): string {
   // crypto.hash is Node's one-shot digest (20.12+): the same MD5, without a Hash object per call.
-  const hex =
-    options.signType === "MD5"
-      ? hash("md5", stringToSign, "hex")
-      : createHmac("sha256", hmacKey(options.key)).update(stringToSign, "utf8").digest("hex");
+  const hex = options.signType === "MD5" ? hash("md5", stringToSign, "hex") : createHmac("sha256", hmacKey(options.key)).update(stringToSign, "utf8").digest("hex");
   return hex.toUpperCase();
 }
 

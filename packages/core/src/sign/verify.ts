@@ -5,14 +5,7 @@ import { buildStringToSign, type SignableValue } from "./canonical.js";
 import { digestStringToSign } from "./sign.js";
 import { isSignType, signTypeFromLength, SIGN_HEX_LENGTH, type SignType } from "./sign-type.js";
 
-export const VERIFY_ERROR_CODES = [
-  "MISSING_SIGN",
-  "MALFORMED_SIGN",
-  "UNKNOWN_SIGN_TYPE",
-  "SIGN_TYPE_NOT_ALLOWED",
-  "SIGN_MISMATCH",
-  "UNSIGNABLE_FIELD",
-] as const;
+export const VERIFY_ERROR_CODES = ["MISSING_SIGN", "MALFORMED_SIGN", "UNKNOWN_SIGN_TYPE", "SIGN_TYPE_NOT_ALLOWED", "SIGN_MISMATCH", "UNSIGNABLE_FIELD"] as const;
 export type VerifyErrorCode = (typeof VERIFY_ERROR_CODES)[number];
 
 /** How a received message is checked. */
@@ -40,10 +33,7 @@ const HEX_UPPER = /^[0-9A-F]+$/;
  * Verifies a received v2 message over every field it carries (known or not), in constant time.
  * Never throws for hostile input: it answers with a coded result.
  */
-export function verifySign(
-  fields: Readonly<Record<string, SignableValue>>,
-  options: VerifyOptions,
-): Result<Verified, VerifyErrorCode> {
+export function verifySign(fields: Readonly<Record<string, SignableValue>>, options: VerifyOptions): Result<Verified, VerifyErrorCode> {
   if (typeof options.key !== "string" || options.key === "") {
     throw new PayCoreError("INVALID_OPTION", "The API key is missing.");
   }

@@ -25,11 +25,7 @@ export function buildSignedPayNotify(fields: Readonly<Record<string, XmlValue>>,
 }
 
 /** A refund notify body: the `<root>` payload AES-encrypted into req_info, inside an unsigned `<xml>` envelope. */
-export function buildRefundNotify(
-  envelope: Readonly<Record<string, XmlValue>>,
-  payload: Readonly<Record<string, XmlValue>>,
-  key: string,
-): string {
+export function buildRefundNotify(envelope: Readonly<Record<string, XmlValue>>, payload: Readonly<Record<string, XmlValue>>, key: string): string {
   const reqInfo = encryptRefundReqInfo(buildXml(payload, "root"), key);
   return buildXml({ return_code: "SUCCESS", nonce_str: generateNonceStr(), ...envelope, req_info: reqInfo });
 }

@@ -76,7 +76,10 @@ export function wireInt() {
 
 /** A wire currency code that @pay/core knows. */
 export function wireCurrency() {
-  return z.string().refine(isCurrency, "unknown currency").transform((c): Currency => c);
+  return z
+    .string()
+    .refine(isCurrency, "unknown currency")
+    .transform((c): Currency => c);
 }
 
 /** yyyyMMddHHmmss, Beijing time, as the gateway writes `time_end`. */
@@ -102,12 +105,7 @@ export const WireStatusSchema = z.enum(["SUCCESS", "FAIL"]);
  * Reads indexed fields (`coupon_id_0`, `coupon_fee_0`, …) into an array of records, for
  * n from 0 to count-1. Names are given without the `_$n` suffix.
  */
-export function readIndexed<const N extends string>(
-  raw: Readonly<Record<string, string>>,
-  count: number,
-  names: readonly N[],
-  suffix = "",
-): Array<Record<N, string | undefined>> {
+export function readIndexed<const N extends string>(raw: Readonly<Record<string, string>>, count: number, names: readonly N[], suffix = ""): Array<Record<N, string | undefined>> {
   const rows: Array<Record<N, string | undefined>> = [];
   for (let n = 0; n < count; n++) {
     const row = {} as Record<N, string | undefined>;

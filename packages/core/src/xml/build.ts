@@ -17,14 +17,9 @@ function cdata(text: string): string {
  * Builds a flat v2 document. Integers are written plain and all other text in CDATA, the way
  * the gateway writes them. Throws on a name XML or the protocol cannot carry.
  */
-export function buildXml(
-  fields: Readonly<Record<string, XmlValue>> | ReadonlyArray<readonly [string, XmlValue]>,
-  root: XmlRoot = "xml",
-): string {
+export function buildXml(fields: Readonly<Record<string, XmlValue>> | ReadonlyArray<readonly [string, XmlValue]>, root: XmlRoot = "xml"): string {
   let out = `<${root}>`;
-  const entries = Array.isArray(fields)
-    ? (fields as ReadonlyArray<readonly [string, XmlValue]>)
-    : Object.entries(fields as Readonly<Record<string, XmlValue>>);
+  const entries = Array.isArray(fields) ? (fields as ReadonlyArray<readonly [string, XmlValue]>) : Object.entries(fields as Readonly<Record<string, XmlValue>>);
   for (const [name, value] of entries) {
     if (!NAME.test(name) || FORBIDDEN_NAMES.has(name)) {
       throw new PayCoreError("INVALID_KEY", `"${name}" cannot be an element name.`);

@@ -24,9 +24,12 @@ describe("parseXml", () => {
 
   it("reads plain text, entity references, mixed CDATA and empty elements", () => {
     const parsed = parseXml(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xml><total_fee>1</total_fee><a>x &amp; y &lt;z&gt; &#20013;&#x6587;</a><b>pre<![CDATA[<in>]]>post</b><c/><d></d><e> spaced </e></xml>",
+      '<?xml version="1.0" encoding="UTF-8"?>\n<xml><total_fee>1</total_fee><a>x &amp; y &lt;z&gt; &#20013;&#x6587;</a><b>pre<![CDATA[<in>]]>post</b><c/><d></d><e> spaced </e></xml>',
     );
-    expect(parsed).toEqual({ ok: true, value: Object.assign(Object.create(null) as object, { total_fee: "1", a: "x & y <z> 中文", b: "pre<in>post", c: "", d: "", e: " spaced " }) });
+    expect(parsed).toEqual({
+      ok: true,
+      value: Object.assign(Object.create(null) as object, { total_fee: "1", a: "x & y <z> 中文", b: "pre<in>post", c: "", d: "", e: " spaced " }),
+    });
   });
 
   it("keeps values as exact strings: leading zeros, long digits, whitespace", () => {
@@ -121,9 +124,7 @@ describe("buildXml", () => {
 
   it("property: build -> parse returns every non-empty field exactly", () => {
     const name = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,20}$/).filter((n) => !["__proto__", "constructor", "prototype"].includes(n));
-    const text = fc
-      .string({ unit: "grapheme", maxLength: 40 })
-      .filter((s) => !INVALID_XML_CHARS.test(s) && !/<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i.test(s));
+    const text = fc.string({ unit: "grapheme", maxLength: 40 }).filter((s) => !INVALID_XML_CHARS.test(s) && !/<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i.test(s));
     fc.assert(
       fc.property(fc.dictionary(name, text, { maxKeys: 25 }), (fields) => {
         const parsed = parseXml(buildXml(fields), { maxBytes: 1 << 20 });

@@ -154,12 +154,7 @@ interface NewOrder {
 }
 
 /** Places a JSAPI order through /pay/unifiedorder, as a merchant server would. */
-async function placeOrder(
-  sandbox: RunningSandbox,
-  notifyUrl: string,
-  merchant: TestMerchant,
-  order: { body: string; totalFee: number; feeType?: string },
-): Promise<NewOrder> {
+async function placeOrder(sandbox: RunningSandbox, notifyUrl: string, merchant: TestMerchant, order: { body: string; totalFee: number; feeType?: string }): Promise<NewOrder> {
   const outTradeNo = newOutTradeNo();
   const reply = await callGateway(sandbox, "/pay/unifiedorder", merchant, {
     body: order.body,
@@ -286,11 +281,14 @@ describe("cashier page in Chromium", () => {
     expect(query.trade_state).toBe("SUCCESS");
     expect(query.transaction_id).toBe(transactionId);
 
-    const [body] = await vi.waitFor(() => {
-      const bodies = notifiesFor(order.outTradeNo);
-      expect(bodies.length).toBeGreaterThan(0);
-      return bodies;
-    }, { timeout: 5000, interval: 50 });
+    const [body] = await vi.waitFor(
+      () => {
+        const bodies = notifiesFor(order.outTradeNo);
+        expect(bodies.length).toBeGreaterThan(0);
+        return bodies;
+      },
+      { timeout: 5000, interval: 50 },
+    );
     // HMAC-SHA256 notifies arrive without sign_type, as from the real gateway.
     const notify = parsePayNotify(body ?? "", { key: DOMESTIC.key, signType: "HMAC-SHA256", inferSignType: true });
     if (!notify.ok) throw new Error(`notify rejected: ${notify.error.code} ${notify.error.message}`);

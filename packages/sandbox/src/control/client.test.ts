@@ -51,10 +51,16 @@ describe("createSandboxControlClient against a real sandbox over HTTP", () => {
         const fields = orderFields({ notify_url: receiver.url, total_fee: 1000 });
         const outTradeNo = String(fields.out_trade_no);
         const prepayId = await placeOrder(sandbox, fields);
-        expect((await control.listOrders({ out_trade_no: outTradeNo })).orders).toEqual([expect.objectContaining({ out_trade_no: outTradeNo, trade_state: "NOTPAY", prepay_id: prepayId })]);
+        expect((await control.listOrders({ out_trade_no: outTradeNo })).orders).toEqual([
+          expect.objectContaining({ out_trade_no: outTradeNo, trade_state: "NOTPAY", prepay_id: prepayId }),
+        ]);
 
         const paid = await control.pay({ prepay_id: prepayId, outcome: "success" });
-        expect(paid).toMatchObject({ outcome: "success", errMsg: "requestPayment:ok", order: { out_trade_no: outTradeNo, trade_state: "SUCCESS", fee_type: "CNY", total_fee: 1000 } });
+        expect(paid).toMatchObject({
+          outcome: "success",
+          errMsg: "requestPayment:ok",
+          order: { out_trade_no: outTradeNo, trade_state: "SUCCESS", fee_type: "CNY", total_fee: 1000 },
+        });
         expect(paid.order.transaction_id).toMatch(/^4200\d{24}$/);
         expect((await control.listOrders({ mch_id: "nobody" })).orders).toEqual([]);
 
@@ -64,9 +70,18 @@ describe("createSandboxControlClient against a real sandbox over HTTP", () => {
         expect(deliveries).toEqual([expect.objectContaining({ kind: "pay", outTradeNo, attempt: 1, copy: false, outcome: "acknowledged", httpStatus: 200 })]);
         expect((await control.listDeliveries({ kind: "refund" })).deliveries).toEqual([]);
 
-        const refund = await callGateway(sandbox, GATEWAY_PATHS.refund, { appid: DIRECT.appId, mch_id: DIRECT.mchId, out_trade_no: outTradeNo, out_refund_no: "R1", total_fee: 1000, refund_fee: 300 });
+        const refund = await callGateway(sandbox, GATEWAY_PATHS.refund, {
+          appid: DIRECT.appId,
+          mch_id: DIRECT.mchId,
+          out_trade_no: outTradeNo,
+          out_refund_no: "R1",
+          total_fee: 1000,
+          refund_fee: 300,
+        });
         expect(refund.fields?.result_code).toBe("SUCCESS");
-        expect((await control.listOrders({ out_trade_no: outTradeNo })).orders[0]?.refunds).toEqual([expect.objectContaining({ out_refund_no: "R1", refund_fee: 300, refund_status: "PROCESSING" })]);
+        expect((await control.listOrders({ out_trade_no: outTradeNo })).orders[0]?.refunds).toEqual([
+          expect.objectContaining({ out_refund_no: "R1", refund_fee: 300, refund_status: "PROCESSING" }),
+        ]);
         expect(await control.settleRefund({ mch_id: DIRECT.mchId, out_refund_no: "R1", status: "SUCCESS" })).toEqual({ out_refund_no: "R1", refund_status: "SUCCESS" });
       });
     } finally {
@@ -139,14 +154,21 @@ describe("createSandboxControlClient on answers that break the contract", () => 
     };
     const good = createSandboxControlClient({ baseUrl: "http://sandbox.test", fetch: answering(200, JSON.stringify({ orders: [order] })) });
     expect((await good.listOrders()).orders).toEqual([order]);
-    for (const broken of [{ ...order, trade_state: "PAID" }, { ...order, fee_type: "XXX" }, { ...order, total_fee: 1.5 }]) {
+    for (const broken of [
+      { ...order, trade_state: "PAID" },
+      { ...order, fee_type: "XXX" },
+      { ...order, total_fee: 1.5 },
+    ]) {
       const control = createSandboxControlClient({ baseUrl: "http://sandbox.test", fetch: answering(200, JSON.stringify({ orders: [broken] })) });
       expect(await failure(control.listOrders())).toMatchObject({ code: "UNEXPECTED_ANSWER" });
     }
   });
 
   it("refuses a success status other than the call's, and a non-2xx without an error answer", async () => {
-    const created = createSandboxControlClient({ baseUrl: "http://sandbox.test", fetch: answering(200, JSON.stringify({ fault: { path: "*", faults: [{ kind: "garbage" }], times: 1, remaining: 1 } })) });
+    const created = createSandboxControlClient({
+      baseUrl: "http://sandbox.test",
+      fetch: answering(200, JSON.stringify({ fault: { path: "*", faults: [{ kind: "garbage" }], times: 1, remaining: 1 } })),
+    });
     expect(await failure(created.addFault({ path: "*", faults: [{ kind: "garbage" }] }))).toMatchObject({ call: "addFault", status: 200, code: "UNEXPECTED_STATUS" });
     const proxy = createSandboxControlClient({ baseUrl: "http://sandbox.test", fetch: answering(502, "<html>Bad Gateway</html>") });
     const error = await failure(proxy.clearFaults());

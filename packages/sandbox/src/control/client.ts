@@ -42,7 +42,15 @@ export class SandboxControlError extends Error {
   /** The answer's body as received: parsed JSON, or the text when it is not JSON. */
   readonly body: unknown;
 
-  constructor(init: { call: SandboxControlCall; code: SandboxControlFailure; status: number | undefined; answer?: ControlErrorAnswer; body?: unknown; message: string; cause?: unknown }) {
+  constructor(init: {
+    call: SandboxControlCall;
+    code: SandboxControlFailure;
+    status: number | undefined;
+    answer?: ControlErrorAnswer;
+    body?: unknown;
+    message: string;
+    cause?: unknown;
+  }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
     this.call = init.call;
     this.code = init.code;
@@ -129,7 +137,13 @@ export function createSandboxControlClient(options: SandboxControlClientOptions)
     if (route.answer === null) return undefined as SandboxControlAnswer<N>;
     const parsed = (route.answer as z.ZodType).safeParse(body);
     if (!parsed.success) {
-      throw new SandboxControlError({ call: name, code: "UNEXPECTED_ANSWER", status, body, message: `${what} answered HTTP ${status} with an unexpected shape: ${issueText(parsed.error)}` });
+      throw new SandboxControlError({
+        call: name,
+        code: "UNEXPECTED_ANSWER",
+        status,
+        body,
+        message: `${what} answered HTTP ${status} with an unexpected shape: ${issueText(parsed.error)}`,
+      });
     }
     return parsed.data as SandboxControlAnswer<N>;
   }

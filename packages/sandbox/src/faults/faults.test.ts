@@ -60,7 +60,10 @@ describe("fault injection", () => {
 
   it("applies queued faults from the control API to the next N requests on a path", async () => {
     await withSandbox({}, async (sandbox) => {
-      const rule = await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.faults}`, { method: "POST", body: JSON.stringify({ path: "/pay/orderquery", faults: [{ kind: "http", status: 503 }], times: 2 }) });
+      const rule = await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.faults}`, {
+        method: "POST",
+        body: JSON.stringify({ path: "/pay/orderquery", faults: [{ kind: "http", status: 503 }], times: 2 }),
+      });
       expect(rule.status).toBe(201);
       expect((await callGateway(sandbox, "/pay/unifiedorder", orderFields())).status).toBe(200);
       expect((await callGateway(sandbox, "/pay/orderquery", query)).status).toBe(503);
@@ -78,7 +81,10 @@ describe("fault injection", () => {
       const header = await fetch(`${sandbox.url}/pay/orderquery`, { method: "POST", body: "<xml/>", headers: { "x-sandbox-fault": "explode" } });
       expect(header.status).toBe(400);
       expect(await header.text()).toContain("explode");
-      const rule = await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.faults}`, { method: "POST", body: JSON.stringify({ path: "/pay/orderquery", faults: [{ kind: "http", status: 200 }] }) });
+      const rule = await fetch(`${sandbox.url}${SANDBOX_CONTROL_PATHS.faults}`, {
+        method: "POST",
+        body: JSON.stringify({ path: "/pay/orderquery", faults: [{ kind: "http", status: 200 }] }),
+      });
       expect(rule.status).toBe(400);
       expect(await rule.text()).toContain("faults.0");
     });

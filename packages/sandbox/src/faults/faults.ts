@@ -13,7 +13,10 @@ export const FAULT_HEADER = "x-sandbox-fault";
  */
 export function parseFaultHeader(value: string): Fault[] | undefined {
   const faults: Fault[] = [];
-  for (const part of value.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, arg] = part.split("=", 2).map((s) => s.trim());
     let fault: unknown;
     if (name === "delay") fault = { kind: "delay", ms: Number(arg) };

@@ -45,7 +45,11 @@ describe("pay notify delivery", () => {
         await waitFor(() => log().length === 1 && clock.pending() === 1);
         await clock.advance(14_999);
         expect(log()).toHaveLength(1);
-        for (const [step, wait] of [[2, 1], [3, 15_000], [4, 30_000]] as const) {
+        for (const [step, wait] of [
+          [2, 1],
+          [3, 15_000],
+          [4, 30_000],
+        ] as const) {
           await clock.advance(wait);
           await waitFor(() => log().length === step && (step === 4 || clock.pending() === 1));
         }

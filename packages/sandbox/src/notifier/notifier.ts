@@ -5,9 +5,7 @@ import type { SandboxStore } from "../state/store.js";
 import type { DeliveryAttempt } from "../state/types.js";
 
 /** The official retry delays after the first attempt: 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h (24h4m). */
-export const NOTIFY_RETRY_SCHEDULE_MS: readonly number[] = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600].map(
-  (s) => s * 1000,
-);
+export const NOTIFY_RETRY_SCHEDULE_MS: readonly number[] = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600].map((s) => s * 1000);
 
 /** A notify to deliver until the receiver acknowledges it or the schedule runs out. */
 export interface NotifyJob {

@@ -15,7 +15,14 @@ describe("/pay/downloadbill", () => {
       const b = orderFields({ total_fee: 1 });
       await pay(sandbox, await placeOrder(sandbox, a));
       await pay(sandbox, await placeOrder(sandbox, b));
-      await callGateway(sandbox, "/secapi/pay/refund", { appid: DIRECT.appId, mch_id: DIRECT.mchId, out_trade_no: a.out_trade_no, out_refund_no: "R1", total_fee: 1234, refund_fee: 234 });
+      await callGateway(sandbox, "/secapi/pay/refund", {
+        appid: DIRECT.appId,
+        mch_id: DIRECT.mchId,
+        out_trade_no: a.out_trade_no,
+        out_refund_no: "R1",
+        total_fee: 1234,
+        refund_fee: 234,
+      });
       await clock.advance(0);
       expect((await callGateway(sandbox, "/pay/downloadbill", bill("20260101"))).fields).toMatchObject({ return_code: "FAIL", return_msg: "Bill Creating" });
 
@@ -36,9 +43,11 @@ describe("/pay/downloadbill", () => {
       const text = gunzipSync(gz.bytes).toString("utf8");
       expect(parseBill(text).ok).toBe(true);
       expect((await callGateway(sandbox, "/pay/downloadbill", bill("20251231"))).fields).toMatchObject({ return_code: "FAIL", return_msg: "No Bill Exist" });
-      expect((await callGateway(sandbox, "/pay/downloadbill", bill("20260101", { bill_type: "WRONG" }))).fields).toMatchObject({ return_code: "FAIL", return_msg: "invalid bill_type" });
+      expect((await callGateway(sandbox, "/pay/downloadbill", bill("20260101", { bill_type: "WRONG" }))).fields).toMatchObject({
+        return_code: "FAIL",
+        return_msg: "invalid bill_type",
+      });
       expect((await callGateway(sandbox, "/pay/downloadbill", bill("2026-01-01"))).fields).toMatchObject({ return_code: "FAIL", return_msg: "data format error" });
     });
   });
 });
-

@@ -29,8 +29,16 @@ describe("protocol checks every endpoint makes", () => {
     ["GET", async (url: string) => fetch(`${url}/pay/unifiedorder`), "请使用post方法"],
     ["an empty body", async (url: string) => fetch(`${url}/pay/unifiedorder`, { method: "POST", body: "" }), "post数据为空"],
     ["JSON", async (url: string) => fetch(`${url}/pay/orderquery`, { method: "POST", body: '{"a":1}' }), "XML格式错误"],
-    ["an XXE document", async (url: string) => fetch(`${url}/pay/orderquery`, { method: "POST", body: '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><a>&e;</a></xml>' }), "XML格式错误"],
-    ["invalid UTF-8", async (url: string) => fetch(`${url}/pay/orderquery`, { method: "POST", body: Buffer.from([0x3c, 0x78, 0x6d, 0x6c, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x78, 0x6d, 0x6c, 0x3e]) }), "UTF-8"],
+    [
+      "an XXE document",
+      async (url: string) => fetch(`${url}/pay/orderquery`, { method: "POST", body: '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><a>&e;</a></xml>' }),
+      "XML格式错误",
+    ],
+    [
+      "invalid UTF-8",
+      async (url: string) => fetch(`${url}/pay/orderquery`, { method: "POST", body: Buffer.from([0x3c, 0x78, 0x6d, 0x6c, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x78, 0x6d, 0x6c, 0x3e]) }),
+      "UTF-8",
+    ],
     ["an oversize body", async (url: string) => fetch(`${url}/pay/orderquery`, { method: "POST", body: `<xml><a>${"x".repeat(100_000)}</a></xml>` }), "XML格式错误"],
   ])("refuses %s with return_code FAIL and no sign", async (_what, send, message) => {
     await withSandbox({}, async (sandbox) => {

@@ -82,14 +82,17 @@ export function unifiedOrder(sandbox: SandboxContext, request: GatewayRequest): 
   replySigned(ctx, merchant, signType, { result_code: "SUCCESS", device_info: req.deviceInfo, trade_type: "JSAPI", prepay_id: order.prepayId });
 }
 
-export function findOrderFor(sandbox: SandboxContext, request: GatewayRequest, ids: { transactionId?: string | undefined; outTradeNo?: string | undefined }): SandboxOrder | undefined {
+export function findOrderFor(
+  sandbox: SandboxContext,
+  request: GatewayRequest,
+  ids: { transactionId?: string | undefined; outTradeNo?: string | undefined },
+): SandboxOrder | undefined {
   const { merchant } = request;
   // transaction_id takes priority when both are given.
   if (ids.transactionId !== undefined) return sandbox.store.findOrderByTransactionId(merchant.mchId, merchant.subMchId, ids.transactionId);
   if (ids.outTradeNo !== undefined) return sandbox.store.findOrder(merchant.mchId, merchant.subMchId, ids.outTradeNo);
   return undefined;
 }
-
 
 /** POST /pay/orderquery: the order's trade_state; paid orders carry the full payment fields. */
 export function orderQuery(sandbox: SandboxContext, request: GatewayRequest): void {

@@ -37,7 +37,9 @@ describe("refunds", () => {
         expect(answer.fields?.refund_id).toMatch(/^503\d{26}$/);
         const processing = await callGateway(sandbox, "/pay/refundquery", { appid: DIRECT.appId, mch_id: DIRECT.mchId, out_refund_no: "R1" });
         expect(processing.fields).toMatchObject({ refund_count: "1", refund_status_0: "PROCESSING", refund_fee_0: "300" });
-        expect((await callGateway(sandbox, "/pay/orderquery", { appid: DIRECT.appId, mch_id: DIRECT.mchId, out_trade_no: fields.out_trade_no })).fields?.trade_state).toBe("REFUND");
+        expect((await callGateway(sandbox, "/pay/orderquery", { appid: DIRECT.appId, mch_id: DIRECT.mchId, out_trade_no: fields.out_trade_no })).fields?.trade_state).toBe(
+          "REFUND",
+        );
 
         await clock.advance(1000);
         const body = await waitFor(() => receiver.bodies[0]);
@@ -92,7 +94,9 @@ describe("refunds", () => {
       const fields = await paidOrder(sandbox);
       expect((await callGateway(sandbox, "/secapi/pay/refund", refundFields(fields, "R1", 600))).fields).toMatchObject({ err_code: "NOTENOUGH" });
       expect((await callGateway(sandbox, "/secapi/pay/refund", refundFields(fields, "R1", 500))).fields).toMatchObject({ result_code: "SUCCESS" });
-      expect((await callGateway(sandbox, "/pay/refundquery", { appid: DIRECT.appId, mch_id: DIRECT.mchId, out_refund_no: "NOPE" })).fields).toMatchObject({ err_code: "REFUNDNOTEXIST" });
+      expect((await callGateway(sandbox, "/pay/refundquery", { appid: DIRECT.appId, mch_id: DIRECT.mchId, out_refund_no: "NOPE" })).fields).toMatchObject({
+        err_code: "REFUNDNOTEXIST",
+      });
     });
   });
 
@@ -107,7 +111,15 @@ describe("refunds", () => {
         { key: GLOBAL.key },
       );
       // Paid HK$10.00 at 0.91 -> ¥9.10; a quarter refunded -> ¥2.28 (half up).
-      expect(answer.fields).toMatchObject({ result_code: "SUCCESS", fee_type: "HKD", refund_fee_type: "HKD", cash_fee: "910", cash_refund_fee: "228", cash_fee_type: "CNY", rate: "91000000" });
+      expect(answer.fields).toMatchObject({
+        result_code: "SUCCESS",
+        fee_type: "HKD",
+        refund_fee_type: "HKD",
+        cash_fee: "910",
+        cash_refund_fee: "228",
+        cash_fee_type: "CNY",
+        rate: "91000000",
+      });
       const wrongCurrency = await callGateway(
         sandbox,
         "/secapi/pay/refund",

@@ -173,4 +173,3 @@ export function refundQuery(sandbox: SandboxContext, request: GatewayRequest): v
   });
   replySigned(ctx, merchant, signType, fields);
 }
-

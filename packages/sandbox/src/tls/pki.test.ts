@@ -145,16 +145,12 @@ interface Reply {
 function postRefund(url: string, tls: RequestOptions): Promise<Reply> {
   const body = `<xml><appid>wx0000sandbox0001</appid><mch_id>${MCH_ID}</mch_id><nonce_str>abc</nonce_str></xml>`;
   return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/secapi/pay/refund`,
-      { method: "POST", headers: { "content-type": "text/xml" }, agent: false, ca: pki.ca.cert, ...tls },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode, contentType: res.headers["content-type"], body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", reject);
-      },
-    );
+    const req = request(`${url}/secapi/pay/refund`, { method: "POST", headers: { "content-type": "text/xml" }, agent: false, ca: pki.ca.cert, ...tls }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode, contentType: res.headers["content-type"], body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
     req.on("error", reject);
     req.end(body);
   });

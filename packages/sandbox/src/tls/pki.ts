@@ -91,11 +91,7 @@ export function createSandboxPki(options: CreateSandboxPkiOptions): SandboxPki {
       { name: "commonName", value: "WeChat Pay sandbox CA" },
       { name: "organizationName", value: SANDBOX_ORGANIZATION },
     ],
-    extensions: [
-      { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
-      { name: "subjectKeyIdentifier" },
-    ],
+    extensions: [{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true }, { name: "subjectKeyIdentifier" }],
     validity,
   });
   const server = issue({

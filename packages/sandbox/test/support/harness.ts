@@ -128,7 +128,11 @@ export function controlOf(sandbox: RunningSandbox): SandboxControlClient {
 }
 
 /** Plays the payer through the control API. */
-export async function pay(sandbox: RunningSandbox, prepayId: string, outcome: "success" | "cancel" | "fail" = "success"): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function pay(
+  sandbox: RunningSandbox,
+  prepayId: string,
+  outcome: "success" | "cancel" | "fail" = "success",
+): Promise<{ status: number; body: Record<string, unknown> }> {
   try {
     return { status: SANDBOX_CONTROL_ROUTES.pay.status, body: await controlOf(sandbox).pay({ prepay_id: prepayId, outcome }) };
   } catch (error) {

@@ -57,10 +57,7 @@ export function findPostgresBinDir(): string | undefined {
         .filter((entry) => /^\d+$/.test(entry))
         .sort((a, b) => Number(b) - Number(a))
     : [];
-  const candidates = [
-    ...versions.map((version) => join(DEBIAN_POSTGRES_ROOT, version, "bin")),
-    ...(process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== ""),
-  ];
+  const candidates = [...versions.map((version) => join(DEBIAN_POSTGRES_ROOT, version, "bin")), ...(process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== "")];
   return candidates.find((dir) => isExecutable(join(dir, "initdb")) && isExecutable(join(dir, "pg_ctl")));
 }
 
@@ -105,9 +102,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       chownSync(root, uid, gid);
       chownSync(socketDir, uid, gid);
     }
-    await runAsOwner(files, join(binDir, "initdb"), [
-      "-D", files.dataDir, "-U", "app", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
-    ]);
+    await runAsOwner(files, join(binDir, "initdb"), ["-D", files.dataDir, "-U", "app", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"]);
     url = await startOnFreePort(files, [`-k ${socketDir}`, ...settingFlags].join(" "), logFile);
   } catch (error) {
     rmSync(root, { recursive: true, force: true });

@@ -18,7 +18,10 @@ const IMPOSTOR_KEY = "ffffffffffffffffffffffffffffffff";
 const NOTIFY_URL = "http://127.0.0.1:9/wxpay/notify";
 const OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
 
-function credentials(merchant: { appId: string; mchId: string; key: string; subAppId?: string; subMchId?: string }, signType: MerchantCredentials["signType"] = "MD5"): MerchantCredentials {
+function credentials(
+  merchant: { appId: string; mchId: string; key: string; subAppId?: string; subMchId?: string },
+  signType: MerchantCredentials["signType"] = "MD5",
+): MerchantCredentials {
   return { appId: merchant.appId, mchId: merchant.mchId, key: merchant.key, subAppId: merchant.subAppId, subMchId: merchant.subMchId, signType };
 }
 
@@ -68,7 +71,6 @@ function expectError<T>(outcome: GatewayOutcome<T>) {
   if (outcome.ok) throw new Error("expected a failure, got success");
   return outcome.error;
 }
-
 
 const plainDispatcher = new Agent();
 
@@ -323,18 +325,15 @@ describe("against the sandbox over HTTP", () => {
   it("answers kind invalid for an answer signed with a key other than ours", async () => {
     // The hop re-signs our request with the impostor's key, so the impostor gateway accepts it and
     // signs its (otherwise genuine-looking) answer with that key.
-    const proxy = await startProxy(
-      () => impostor.url,
-      {
-        request: (xml) => {
-          const parsed = parseXml(xml);
-          if (!parsed.ok) throw new Error("unparseable request");
-          const { sign: _sign, ...fields } = parsed.value;
-          const signType = isSignType(fields.sign_type) ? fields.sign_type : "MD5";
-          return buildXml({ ...fields, sign: signParams(fields, { key: IMPOSTOR_KEY, signType }) });
-        },
+    const proxy = await startProxy(() => impostor.url, {
+      request: (xml) => {
+        const parsed = parseXml(xml);
+        if (!parsed.ok) throw new Error("unparseable request");
+        const { sign: _sign, ...fields } = parsed.value;
+        const signType = isSignType(fields.sign_type) ? fields.sign_type : "MD5";
+        return buildXml({ ...fields, sign: signParams(fields, { key: IMPOSTOR_KEY, signType }) });
       },
-    );
+    });
     proxies.push(proxy);
     const logs = captureLogs();
     const g = gateway({ baseUrl: proxy.url, logger: logs.logger });
@@ -447,7 +446,11 @@ describe("against the sandbox over HTTP", () => {
 
     await queueFault(sandbox, { path: "/pay/orderquery", faults: [{ kind: "systemerror" }], times: 1 });
     expectOk(await g.orderQuery({ outTradeNo }));
-    expect(attempts(logs, "orderQuery").slice(2).map((e) => [e.host, e.outcome])).toEqual([
+    expect(
+      attempts(logs, "orderQuery")
+        .slice(2)
+        .map((e) => [e.host, e.outcome]),
+    ).toEqual([
       [sandbox.url, "business"],
       [sandbox.url, "ok"],
     ]);
@@ -586,7 +589,15 @@ describe("logging", () => {
   it("redacts secrets with the shared rules", () => {
     const logs = captureLogs();
     logs.logger.info(
-      { key: "k1", sign: "s1", paySign: "p1", session_key: "sk", merchant: { key: "k2", appSecret: "as" }, req: { headers: { authorization: "Bearer t", cookie: "c=1" }, body: "<xml/>" }, requestXml: "<xml/>" },
+      {
+        key: "k1",
+        sign: "s1",
+        paySign: "p1",
+        session_key: "sk",
+        merchant: { key: "k2", appSecret: "as" },
+        req: { headers: { authorization: "Bearer t", cookie: "c=1" }, body: "<xml/>" },
+        requestXml: "<xml/>",
+      },
       "probe",
     );
     const [entry] = logs.entries();

@@ -31,9 +31,7 @@ import { childLogger } from "../../logging.js";
 import type { BillInput, MerchantCredentials, OrderRef, RefundInput, RefundRef, UnifiedOrderInput, V2CallError, V2Client, V2Outcome } from "./types.js";
 
 /** The API client certificate for `/secapi/pay/refund`: a PEM pair, or apiclient_cert.p12 with its password (the mch_id by default on the platform). */
-export type ClientCertificate =
-  | { readonly certPem: string; readonly keyPem: string }
-  | { readonly pfx: Buffer; readonly passphrase: string };
+export type ClientCertificate = { readonly certPem: string; readonly keyPem: string } | { readonly pfx: Buffer; readonly passphrase: string };
 
 export interface V2ClientOptions {
   readonly merchant: MerchantCredentials;
@@ -337,10 +335,14 @@ export function createV2Client(options: V2ClientOptions): LiveV2Client {
 
   /** Reads a downloadbill answer: the bill's CSV (no sign: it travels over TLS only), or an XML refusal. */
   const billAnswer: AnswerReader<Bill> = (body, target) => {
-    const lead = Buffer.from(body.subarray(0, 64)).toString("utf8").replace(/^\uFEFF/, "").trimStart();
+    const lead = Buffer.from(body.subarray(0, 64))
+      .toString("utf8")
+      .replace(/^\uFEFF/, "")
+      .trimStart();
     if (lead.startsWith("<xml") || lead.startsWith("<?xml")) return xmlAnswer(NO_XML_ANSWER)(body, target);
     const bill = parseBill(body);
-    if (!bill.ok) return { outcome: { ok: false, error: { kind: "invalid", message: `Unusable bill from ${target}: ${bill.error.message}`, retryable: false } }, reason: bill.error.code };
+    if (!bill.ok)
+      return { outcome: { ok: false, error: { kind: "invalid", message: `Unusable bill from ${target}: ${bill.error.message}`, retryable: false } }, reason: bill.error.code };
     return { outcome: { ok: true, value: bill.value, raw: {} } };
   };
 

@@ -7,7 +7,14 @@ import type { PlaceOrderInput } from "../port.js";
 import { createV2Gateway, V2_PREPAY_TTL_MS, type V2Gateway } from "./gateway.js";
 import type { MerchantCredentials } from "./types.js";
 
-const MERCHANT: MerchantCredentials = { appId: "wx2421b1c4370ec43b", mchId: "10000100", key: "192006250b4c09247ec02edce69f6a2d", subAppId: undefined, subMchId: undefined, signType: "MD5" };
+const MERCHANT: MerchantCredentials = {
+  appId: "wx2421b1c4370ec43b",
+  mchId: "10000100",
+  key: "192006250b4c09247ec02edce69f6a2d",
+  subAppId: undefined,
+  subMchId: undefined,
+  signType: "MD5",
+};
 // 2026-01-01 12:00 Beijing.
 const START = Date.UTC(2026, 0, 1, 4, 0, 0);
 
@@ -166,7 +173,14 @@ describe("the v2 notify seam", () => {
     const body = buildRefundNotify({ appid: MERCHANT.appId, mch_id: MERCHANT.mchId }, refundPayload(), MERCHANT.key);
     expect(gateway.parseRefundNotify(Buffer.from(body), {})).toEqual({
       ok: true,
-      value: { refundId: "Rv2notify1", orderId: "v2notify1", gatewayRefundId: "50000000012026010100000001", amount: 200, status: "succeeded", succeededAt: "2026-01-01T04:00:05.000Z" },
+      value: {
+        refundId: "Rv2notify1",
+        orderId: "v2notify1",
+        gatewayRefundId: "50000000012026010100000001",
+        amount: 200,
+        status: "succeeded",
+        succeededAt: "2026-01-01T04:00:05.000Z",
+      },
     });
   });
 

@@ -40,9 +40,7 @@ export interface V2CallError {
   readonly errCodeDes?: string | undefined;
 }
 
-export type V2Outcome<T> =
-  | { readonly ok: true; readonly value: T; readonly raw: Readonly<XmlFields> }
-  | { readonly ok: false; readonly error: V2CallError };
+export type V2Outcome<T> = { readonly ok: true; readonly value: T; readonly raw: Readonly<XmlFields> } | { readonly ok: false; readonly error: V2CallError };
 
 /** Fields the client adds itself: merchant ids, nonce, sign type and sign. */
 export type ClientFilled = "appid" | "mchId" | "subAppid" | "subMchId" | "nonceStr" | "signType";

@@ -41,7 +41,9 @@ describe("checkout page", () => {
     const { rt, platform, api } = checkout;
     await rt.tap("pay");
     const [order] = [...api.orders.values()];
-    expect(platform.payments).toEqual([{ timeStamp: "1700000000", nonceStr: "fakenonce", package: `prepay_id=wx${order?.id ?? ""}`, signType: "HMAC-SHA256", paySign: "A".repeat(64) }]);
+    expect(platform.payments).toEqual([
+      { timeStamp: "1700000000", nonceStr: "fakenonce", package: `prepay_id=wx${order?.id ?? ""}`, signType: "HMAC-SHA256", paySign: "A".repeat(64) },
+    ]);
     expect(rt.navigations.at(-1)).toBe(`redirectTo /pages/result/index?id=${order?.id ?? ""}`);
     expect(rt.current().route).toBe("pages/result/index");
     expect(rt.stack().map((p) => p.route)).toEqual(["pages/products/index", "pages/result/index"]);
@@ -103,7 +105,11 @@ describe("checkout page", () => {
     ["a network error", { networkError: "request:fail timeout" }, "The server could not be reached (request:fail timeout). Check the connection and try again."],
     ["an API error", apiError(503, "GATEWAY_UNAVAILABLE", "WeChat Pay is not answering; try again in a moment."), "WeChat Pay is not answering; try again in a moment."],
     ["a proxy's error page", { status: 502, body: "<html><body>502 Bad Gateway</body></html>" }, "The server answered HTTP 502 instead of the app's data. Try again in a moment."],
-    ["an app too old for the server", apiError(426, "UPGRADE_REQUIRED", "This app speaks contract 0.1.0, but the server speaks 0.3.0: please update the app."), "please update the app."],
+    [
+      "an app too old for the server",
+      apiError(426, "UPGRADE_REQUIRED", "This app speaks contract 0.1.0, but the server speaks 0.3.0: please update the app."),
+      "please update the app.",
+    ],
   ])("says what happened on %s, and the retry places no second order", async (_case, answer, text) => {
     const checkout = await atCheckout();
     const { rt, api } = checkout;

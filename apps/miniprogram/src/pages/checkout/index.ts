@@ -80,7 +80,9 @@ Page<CheckoutData, CheckoutPage>({
 
   onIncrease(event) {
     if (this.data.busy) return;
-    const line = appServices().cart.lines().find((l) => l.product.id === event.currentTarget.dataset.id);
+    const line = appServices()
+      .cart.lines()
+      .find((l) => l.product.id === event.currentTarget.dataset.id);
     if (line === undefined) return;
     appServices().cart.setQuantity(line.product.id, line.quantity + 1);
     this.setData({ notice: "", noticeKind: "", payLabel: "Pay" });
@@ -89,7 +91,9 @@ Page<CheckoutData, CheckoutPage>({
 
   onDecrease(event) {
     if (this.data.busy) return;
-    const line = appServices().cart.lines().find((l) => l.product.id === event.currentTarget.dataset.id);
+    const line = appServices()
+      .cart.lines()
+      .find((l) => l.product.id === event.currentTarget.dataset.id);
     if (line === undefined) return;
     appServices().cart.setQuantity(line.product.id, line.quantity - 1);
     this.setData({ notice: "", noticeKind: "", payLabel: "Pay" });
