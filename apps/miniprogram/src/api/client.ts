@@ -1,4 +1,4 @@
-import type { ApiRequestBody, ApiResponseBody, ApiRouteName, ApiRoutes } from "@pay/core/contract";
+import type { ApiRequestBody, ApiResponseBody, ApiRouteName, ApiRoutes, PathParamNames } from "@pay/core/contract";
 import type { z } from "zod";
 import { API_ROUTES, CONTRACT_VERSION_HEADER } from "../lib/pay-core.js";
 import type { Clock } from "../utils/clock.js";
@@ -13,13 +13,6 @@ const LOGIN_TIMEOUT_MS = 10_000;
 export type ClientRouteName = { [N in ApiRouteName]: ApiRoutes[N]["auth"] extends "admin" ? never : N }[ApiRouteName];
 
 type RouteOf<N extends ClientRouteName> = ApiRoutes[N];
-
-/** The `:name` segments of a route path, as a union of names (never when there are none). */
-export type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
-  ? Name | PathParamNames<`/${Rest}`>
-  : P extends `${string}:${infer Name}`
-    ? Name
-    : never;
 
 /** Fills a route path's `:name` segments, URL-encoded. */
 export function fillPath(path: string, params: Readonly<Record<string, string>>): string {
@@ -36,7 +29,7 @@ export type CallInput<N extends ClientRouteName> = ([PathParamNames<RouteOf<N>["
   : { readonly params: Readonly<Record<PathParamNames<RouteOf<N>["path"]>, string>> }) &
   ([ApiRequestBody<N>] extends [undefined] ? { readonly body?: undefined } : { readonly body: ApiRequestBody<N> }) &
   (RouteOf<N>["query"] extends z.ZodType ? { readonly query?: Partial<z.output<RouteOf<N>["query"]>> } : { readonly query?: undefined }) &
-  (N extends "createOrder" ? { readonly idempotencyKey?: string } : { readonly idempotencyKey?: undefined });
+  (RouteOf<N>["idempotencyKey"] extends "none" ? { readonly idempotencyKey?: undefined } : { readonly idempotencyKey?: string });
 
 /** The API as the mini-program sees it: typed by the contract, promise-based, failures as values. */
 export interface ApiClient {
