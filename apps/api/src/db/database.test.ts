@@ -6,7 +6,7 @@ import type { Insertable, Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASES, openTestDatabase } from "../../test/support/databases.js";
 import type { TestDatabase } from "../../test/support/databases.js";
-import { FIXTURE_NOW as NOW, pendingOrderRow } from "../../test/support/rows.js";
+import { FIXTURE_NOW as NOW, pendingOrderRow, processingRefundRow } from "../../test/support/rows.js";
 import { DatabaseError, constraintViolationOf, openDatabase } from "./database.js";
 import type { ConstraintViolation } from "./database.js";
 import { migrateToLatest, seedProducts } from "./migrate.js";
@@ -106,23 +106,7 @@ async function insertOrder(db: Kysely<Database>, overrides: Partial<NewOrderRow>
 }
 
 function refundRow(orderId: string, overrides: Partial<NewRefundRow> = {}): NewRefundRow {
-  return {
-    id: uniqueId("refund"),
-    order_id: orderId,
-    request_key: uniqueId("key"),
-    refund_fee: 100,
-    currency: "CNY",
-    status: "processing",
-    reason: null,
-    submitted: 0,
-    refund_id: null,
-    last_error: null,
-    last_queried_at: null,
-    created_at: NOW,
-    updated_at: NOW,
-    succeeded_at: null,
-    ...overrides,
-  };
+  return processingRefundRow(uniqueId("refund"), orderId, { request_key: uniqueId("key"), ...overrides });
 }
 
 function paymentEvent(orderId: string): Insertable<PaymentEventsTable> {

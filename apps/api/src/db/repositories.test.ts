@@ -2,7 +2,7 @@
 // WHERE clause that makes a transition happen once is pinned here directly.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
-import { FIXTURE_NOW as NOW, pendingOrderRow } from "../../test/support/rows.js";
+import { FIXTURE_NOW as NOW, pendingOrderRow, processingRefundRow } from "../../test/support/rows.js";
 import { readOrder } from "./order-reads.js";
 import { claimOrderQuery, insertOrder, listOrdersOfUser, markOrderClosed, reserveRefundFee, setPrepay } from "./orders.js";
 import { listActiveProducts, findActiveProducts, hasProducts } from "./products.js";
@@ -26,26 +26,8 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
   const newId = (prefix: string): string => `${prefix}-${dialect}-${++sequence}`;
   const paidOrder = (totalFee = 1000) =>
     insertOrder(database.db, pendingOrderRow(newId("paid"), user, { status: "paid", total_fee: totalFee, transaction_id: newId("tx"), paid_at: NOW }));
-  const refundRow = (orderId: string, refundFee: number, overrides: Partial<NewRefundRow> = {}): NewRefundRow => {
-    const id = newId("refund");
-    return {
-      id,
-      order_id: orderId,
-      request_key: id,
-      refund_fee: refundFee,
-      currency: "CNY",
-      status: "processing",
-      reason: null,
-      submitted: 0,
-      refund_id: null,
-      last_error: null,
-      last_queried_at: null,
-      created_at: NOW,
-      updated_at: NOW,
-      succeeded_at: null,
-      ...overrides,
-    };
-  };
+  const refundRow = (orderId: string, refundFee: number, overrides: Partial<NewRefundRow> = {}): NewRefundRow =>
+    processingRefundRow(newId("refund"), orderId, { refund_fee: refundFee, ...overrides });
 
   it("insertOrder and setPrepay return the row as stored", async () => {
     const row = pendingOrderRow(newId("order"), user, { total_fee: 6800 });

@@ -1,4 +1,4 @@
-import type { NewOrderRow } from "../../src/db/schema.js";
+import type { NewOrderRow, NewRefundRow } from "../../src/db/schema.js";
 
 /** The time the fixture rows are created at. */
 export const FIXTURE_NOW = "2025-01-02T03:04:05.000Z";
@@ -35,6 +35,27 @@ export function pendingOrderRow(id: string, userId: string, overrides: Partial<N
     last_queried_at: null,
     created_at: FIXTURE_NOW,
     updated_at: FIXTURE_NOW,
+    ...overrides,
+  };
+}
+
+/** A processing CNY refund row of 1.00 (its request key is its id); override what a test is about. */
+export function processingRefundRow(id: string, orderId: string, overrides: Partial<NewRefundRow> = {}): NewRefundRow {
+  return {
+    id,
+    order_id: orderId,
+    request_key: id,
+    refund_fee: 100,
+    currency: "CNY",
+    status: "processing",
+    reason: null,
+    submitted: 0,
+    refund_id: null,
+    last_error: null,
+    last_queried_at: null,
+    created_at: FIXTURE_NOW,
+    updated_at: FIXTURE_NOW,
+    succeeded_at: null,
     ...overrides,
   };
 }
