@@ -89,4 +89,27 @@ lookups re-read most pages from the OS), and PostgreSQL notify p50 latency 1.22x
 moves by about a fifth from run to run; the CPU per request column is the steadier of the two.
 
 Memory: the larger page cache fills as the memory benchmark touches more orders, which is most of the RSS growth from 1,000 to
-100,000 requests (130 to 180 MiB, bounded by the 64 MiB cache); the heap stays flat.`;
+100,000 requests (130 to 180 MiB, bounded by the 64 MiB cache); the heap stays flat.
+### The seams restructuring (issue 13): before and after, and the baseline slot's bias
+
+Issue 13 moved the notify path behind a gateway port (the v2 adapter parses and types the notify; the route hands it raw bytes
+and headers), moved every query into \`db/\` (writes return their rows) and registered the JSON API from the contract. Same run,
+the tree before (\`--baseline\`, commit b75603e) beside the tree after, on a machine shared with other builds (3 rounds of 6 s,
+medians; \`node apps/bench/dist/main.js --only notify,orders --baseline <b75603e checkout>/apps/api/dist/index.js\`):
+
+| server CPU per notify | after | before (baseline slot) | after / before |
+|---|---:|---:|---:|
+| SQLite, distinct | 442 µs | 358 µs | 1.23x |
+| SQLite, duplicate | 252 µs | 206 µs | 1.22x |
+| PostgreSQL, distinct | 536 µs | 415 µs | 1.29x |
+| PostgreSQL, duplicate | 281 µs | 205 µs | 1.37x |
+
+The same comparison with the same build in both slots (an A/A run, \`--baseline\` pointing at this tree's own
+\`apps/api/dist/index.js\`, minutes later, with more load on the machine) showed the same gap for identical code: 572 / 486 µs
+(1.18x) and 317 / 267 µs (1.19x) on SQLite, 834 / 689 µs (1.21x) and 376 / 298 µs (1.26x) on PostgreSQL. The API in the
+baseline slot measures about a fifth cheaper than the same API in the workspace slot, so these runs show no regression that
+stands out of the slot's bias, and no improvement either. Two things follow: a before/after taken with \`--baseline\` needs an
+A/A run beside it (or the two builds swapped between runs), and the earlier rounds' \`--baseline\` gains were if anything
+understated. A clean before/after on a quiet machine, and the notify path's cost itself, are issue 20's work; a candidate seen
+while reading the new code: the v2 adapter encodes the verified fields as JSON for \`payment_events.raw\` for every notify,
+duplicates included, where the old code did so only for the write.`;
