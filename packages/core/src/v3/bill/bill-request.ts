@@ -36,6 +36,7 @@ export type V3TradeBillRequest = z.input<typeof V3TradeBillRequestSchema>;
 /** A fund-flow bill request. */
 export const V3FundFlowBillRequestSchema = z.object({
   billDate: V3BillDateSchema,
+  subMchid: v3Id(32).optional(),
   accountType: z.enum(V3_FUND_FLOW_ACCOUNT_TYPES).optional(),
   tarType: z.enum(V3_BILL_TAR_TYPES).optional(),
 });
@@ -53,11 +54,12 @@ export function buildV3TradeBill(request: V3TradeBillRequest): V3Request {
   return { method: "GET", host: V3_HOSTS.domestic, path: `/v3/bill/tradebill${query}`, body: "" };
 }
 
-/** Builds `GET /v3/bill/fundflowbill?bill_date=…[&account_type=][&tar_type=GZIP]` (throws INVALID_FIELD). */
+/** Builds `GET /v3/bill/fundflowbill?bill_date=…[&sub_mchid=][&account_type=][&tar_type=GZIP]` (throws INVALID_FIELD). */
 export function buildV3FundFlowBill(request: V3FundFlowBillRequest): V3Request {
   const r = checkV3Request(V3FundFlowBillRequestSchema, request);
   const query = v3QueryString([
     ["bill_date", r.billDate],
+    ["sub_mchid", r.subMchid],
     ["account_type", r.accountType],
     ["tar_type", r.tarType],
   ]);

@@ -21,6 +21,7 @@ describe("bill requests", () => {
   });
 
   it("builds the fund-flow bill query", () => {
+    expect(buildV3FundFlowBill({ billDate: "2019-06-11", subMchid: "1900000109" }).path).toBe("/v3/bill/fundflowbill?bill_date=2019-06-11&sub_mchid=1900000109");
     expect(buildV3FundFlowBill({ billDate: "2019-06-11", accountType: "BASIC", tarType: "GZIP" })).toEqual({
       method: "GET",
       host: "https://api.mch.weixin.qq.com",

@@ -27,3 +27,12 @@ export {
   type V3TradeBillRequest,
   type V3TradeBillType,
 } from "./bill-request.js";
+export {
+  parseV3FundFlowBill,
+  V3_FUND_FLOW_AMOUNT_COLUMNS,
+  V3_FUND_FLOW_SUMMARY_COLUMNS,
+  V3_FUND_FLOW_TEXT_COLUMNS,
+  type V3FundFlowBill,
+  type V3FundFlowRow,
+  type V3FundFlowSummary,
+} from "./fund-flow.js";
