@@ -27,6 +27,15 @@ export {
   type V3PartnerJsapiOrder,
 } from "./jsapi-order.js";
 export {
+  parseV3GlobalInstitutionJsapiOrderBody,
+  parseV3GlobalJsapiOrderBody,
+  parseV3JsapiOrderBody,
+  parseV3PartnerJsapiOrderBody,
+  parseV3RefundBody,
+  V3_REQUEST_PARSE_ERROR_CODES,
+  type V3RequestParseErrorCode,
+} from "./parse-request.js";
+export {
   buildV3GlobalQueryRefund,
   buildV3GlobalRefund,
   buildV3QueryRefund,
