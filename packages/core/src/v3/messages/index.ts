@@ -76,7 +76,7 @@ export {
 export {
   buildV3CloseOrder,
   buildV3QueryOrder,
-  V3_FINAL_TRADE_STATES,
+  parseV3CloseAnswer,
   V3_TRADE_STATES,
   V3CloseOrderSchema,
   V3GlobalTransactionSchema,

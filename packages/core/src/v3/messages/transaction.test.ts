@@ -2,7 +2,16 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PayCoreError } from "../../errors.js";
 import { parseV3Answer } from "./answer.js";
-import { buildV3CloseOrder, buildV3QueryOrder, V3_TRADE_STATES, V3GlobalTransactionSchema, V3PrepayAnswerSchema, V3TransactionSchema, type V3QueryOrder } from "./transaction.js";
+import {
+  buildV3CloseOrder,
+  buildV3QueryOrder,
+  parseV3CloseAnswer,
+  V3_TRADE_STATES,
+  V3GlobalTransactionSchema,
+  V3PrepayAnswerSchema,
+  V3TransactionSchema,
+  type V3QueryOrder,
+} from "./transaction.js";
 
 describe("order query and close requests", () => {
   it.each<[string, V3QueryOrder, string, string]>([
@@ -198,6 +207,14 @@ describe("transaction answer", () => {
         },
       ),
     );
+  });
+});
+
+describe("close answer", () => {
+  it("accepts only an empty 204", () => {
+    expect(parseV3CloseAnswer(204, "")).toEqual({ ok: true, value: null });
+    expect(parseV3CloseAnswer(200, "")).toMatchObject({ ok: false, error: { code: "UNEXPECTED_ANSWER" } });
+    expect(parseV3CloseAnswer(204, "{}")).toMatchObject({ ok: false, error: { code: "UNEXPECTED_ANSWER" } });
   });
 });
 

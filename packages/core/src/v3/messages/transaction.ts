@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Currency } from "../../money/currency.js";
+import { err, ok, type Result } from "../../result.js";
 import type { Money } from "../../money/money.js";
 import { checkV3Request, jsonBody, v3PathSegment, v3QueryString, V3_HOSTS, v3Id, V3OutTradeNoSchema, V3TransactionIdSchema, type V3Request } from "./request.js";
 import { moneyOf, WireCurrencySchema, WireExchangeRateSchema, WireMinorUnitsSchema, wireText, WireTimeSchema, type V3ExchangeRate } from "./wire.js";
@@ -80,9 +81,6 @@ export function buildV3CloseOrder(request: V3CloseOrder): V3Request {
 export const V3_TRADE_STATES = ["SUCCESS", "REFUND", "NOTPAY", "CLOSED", "REVOKED", "USERPAYING", "PAYERROR", "ACCEPT"] as const;
 export type V3TradeState = (typeof V3_TRADE_STATES)[number];
 export const V3TradeStateSchema = z.enum(V3_TRADE_STATES);
-
-/** States after which the order never changes again except by a refund. */
-export const V3_FINAL_TRADE_STATES = ["SUCCESS", "REFUND", "CLOSED", "REVOKED", "PAYERROR"] as const satisfies readonly V3TradeState[];
 
 /** The amount block: what the order was for, and what the payer paid in their currency. */
 export interface V3TransactionAmount {
@@ -205,3 +203,12 @@ export const V3PrepayAnswerSchema = z
   .object({ prepay_id: z.string().min(1, "must not be empty").max(64, "must be at most 64 characters") })
   .transform((w) => ({ prepayId: w.prepay_id }));
 export type V3PrepayAnswer = z.output<typeof V3PrepayAnswerSchema>;
+
+/**
+ * The close answer: `204 No Content` with an empty body (still signed; verify it with an empty third
+ * line). Any other 2xx, or a body, is UNEXPECTED_ANSWER; non-2xx answers go to parseV3Error.
+ */
+export function parseV3CloseAnswer(status: number, body: string): Result<null, "UNEXPECTED_ANSWER"> {
+  if (status === 204 && body === "") return ok(null);
+  return err("UNEXPECTED_ANSWER", `Expected 204 with an empty body, got ${status} with ${body.length} characters.`);
+}
