@@ -6,8 +6,8 @@ import { snakeCase } from "../../wire/fields.js";
 export const V3_ANSWER_ERROR_CODES = ["MALFORMED_ANSWER", "MISSING_FIELD", "INVALID_FIELD"] as const;
 export type V3AnswerErrorCode = (typeof V3_ANSWER_ERROR_CODES)[number];
 
-/** Bodies larger than this are refused before JSON.parse: no v3 answer we read comes near it. */
-export const V3_ANSWER_MAX_BYTES = 1024 * 1024;
+/** Answers longer than this many characters are refused before JSON.parse: no v3 answer we read comes near it. */
+export const V3_ANSWER_MAX_LENGTH = 1024 * 1024;
 
 function at(value: unknown, path: readonly PropertyKey[]): unknown {
   let here = value;
@@ -25,7 +25,7 @@ function at(value: unknown, path: readonly PropertyKey[]): unknown {
  * The message names the wire path (`amount.payer_total`). Never throws.
  */
 export function parseV3Answer<S extends z.ZodType>(schema: S, text: string): Result<z.output<S>, V3AnswerErrorCode> {
-  if (text.length > V3_ANSWER_MAX_BYTES) return err("MALFORMED_ANSWER", `The answer is larger than ${V3_ANSWER_MAX_BYTES} bytes.`);
+  if (text.length > V3_ANSWER_MAX_LENGTH) return err("MALFORMED_ANSWER", `The answer is longer than ${V3_ANSWER_MAX_LENGTH} characters.`);
   let json: unknown;
   try {
     json = JSON.parse(text);

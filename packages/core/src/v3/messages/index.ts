@@ -1,4 +1,4 @@
-export { parseV3Answer, V3_ANSWER_ERROR_CODES, V3_ANSWER_MAX_BYTES, type V3AnswerErrorCode } from "./answer.js";
+export { parseV3Answer, V3_ANSWER_ERROR_CODES, V3_ANSWER_MAX_LENGTH, type V3AnswerErrorCode } from "./answer.js";
 export { buildV3Certificates, V3CertificatesAnswerSchema, type V3CertificatesAnswer, type V3EncryptedCertificate } from "./certificates.js";
 export {
   isRetryableV3Error,

@@ -50,6 +50,7 @@ describe("received request bodies (the simulator's side)", () => {
   it.each<[string, () => ReturnType<typeof parseV3JsapiOrderBody> | ReturnType<typeof parseV3PartnerJsapiOrderBody>, string, string]>([
     ["not JSON", () => parseV3JsapiOrderBody("{"), "MALFORMED_BODY", "not JSON"],
     ["an array", () => parseV3JsapiOrderBody("[]"), "MALFORMED_BODY", "not a JSON object"],
+    ["an oversize body", () => parseV3JsapiOrderBody(" ".repeat(64 * 1024 + 1)), "MALFORMED_BODY", "longer than"],
     ["an undefined field", () => parseV3JsapiOrderBody(JSON.stringify({ ...sample, total_fee: 1 })), "UNKNOWN_FIELD", "Field total_fee:"],
     ["payer.openid in partner mode", () => parseV3PartnerJsapiOrderBody(JSON.stringify({ ...partner, payer: { openid: "o" } })), "UNKNOWN_FIELD", "Field payer.openid:"],
     ["no out_trade_no", () => parseV3JsapiOrderBody(JSON.stringify({ ...sample, out_trade_no: undefined })), "MISSING_FIELD", "Field out_trade_no: is required"],

@@ -65,7 +65,7 @@ function parseBody<S extends z.ZodType>(
   allowed: Allowed,
   money: { names: readonly string[]; currency: string | undefined },
 ): Result<z.output<S>, V3RequestParseErrorCode> {
-  if (text.length > MAX_BODY) return err("MALFORMED_BODY", `The body is larger than ${MAX_BODY} bytes.`);
+  if (text.length > MAX_BODY) return err("MALFORMED_BODY", `The body is longer than ${MAX_BODY} characters.`);
   let json: unknown;
   try {
     json = JSON.parse(text);

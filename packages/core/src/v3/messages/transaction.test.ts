@@ -161,6 +161,7 @@ describe("transaction answer", () => {
   it.each<[string, string, string, string]>([
     ["not JSON", "<html>", "MALFORMED_ANSWER", "not JSON"],
     ["a JSON array", "[]", "MALFORMED_ANSWER", "not a JSON object"],
+    ["an oversize answer", `{"attach":"${"x".repeat(1024 * 1024)}"}`, "MALFORMED_ANSWER", "longer than"],
     ["no trade_state", '{"out_trade_no":"1217752501","amount":{"total":1}}', "MISSING_FIELD", "Field trade_state: is required"],
     ["no amount", '{"out_trade_no":"1217752501","trade_state":"NOTPAY"}', "MISSING_FIELD", "Field amount: is required"],
     ["no amount.total", '{"out_trade_no":"1217752501","trade_state":"NOTPAY","amount":{}}', "MISSING_FIELD", "Field amount.total: is required"],
