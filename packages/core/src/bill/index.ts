@@ -9,6 +9,7 @@ export {
   BILL_SUMMARY_FEE_COLUMN,
   BILL_TEXT_COLUMNS,
   parseBill,
+  readTickedTable,
   type Bill,
   type BillError,
   type BillErrorCode,
@@ -17,4 +18,5 @@ export {
   type BillSummary,
   type ParseBillOptions,
   type ParseBillResult,
+  type TickedTable,
 } from "./parse-bill.js";

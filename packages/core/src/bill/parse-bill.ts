@@ -1,6 +1,6 @@
 import { isCurrency, type Currency } from "../money/currency.js";
 import { parseAmount, type Money } from "../money/money.js";
-import type { ResultError } from "../result.js";
+import { err, ok, type Result, type ResultError } from "../result.js";
 
 /**
  * Text columns of a downloadbill CSV (§5.5), by their Chinese header. Which columns appear depends
@@ -224,7 +224,21 @@ function parseSummary(columns: readonly string[], cells: readonly string[], line
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function readBill(text: string, fallback: Currency): Bill {
+interface TickedLine {
+  readonly content: string;
+  readonly line: number;
+}
+
+/** The sections of a backtick bill: the data header's columns, the data lines, the summary header and row. */
+interface TickedSections {
+  readonly columns: readonly string[];
+  readonly dataLines: readonly TickedLine[];
+  readonly summaryHeader: TickedLine;
+  readonly summaryRow: TickedLine;
+}
+
+/** Splits a bill into its sections; `first` names the data header's first column, `summaryFirst` the summary header's. */
+function tickedSections(text: string, first: string, summaryFirst: string): TickedSections {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   // Keep file line numbers: blank lines are skipped but still counted.
   const lines = body
@@ -234,11 +248,11 @@ function readBill(text: string, fallback: Currency): Bill {
   const header = lines[0];
   if (header === undefined) throw new BillFailure("MALFORMED_BILL", "The bill is empty.");
   const columns = splitHeader(header.content, header.line);
-  if (header.content.startsWith("`") || !columns.includes("交易时间")) {
-    throw new BillFailure("MALFORMED_BILL", `Line ${header.line}: expected the bill header (交易时间,…).`, header.line);
+  if (header.content.startsWith("`") || !columns.includes(first)) {
+    throw new BillFailure("MALFORMED_BILL", `Line ${header.line}: expected the bill header (${first},…).`, header.line);
   }
-  const summaryAt = lines.findIndex((l, i) => i > 0 && l.content.startsWith(BILL_SUMMARY_COUNT_COLUMN));
-  if (summaryAt < 0) throw new BillFailure("MALFORMED_BILL", `The bill has no summary header (${BILL_SUMMARY_COUNT_COLUMN},…).`);
+  const summaryAt = lines.findIndex((l, i) => i > 0 && l.content.startsWith(summaryFirst));
+  if (summaryAt < 0) throw new BillFailure("MALFORMED_BILL", `The bill has no summary header (${summaryFirst},…).`);
   const summaryHeader = lines[summaryAt];
   const summaryRow = lines[summaryAt + 1];
   if (summaryHeader === undefined || summaryRow === undefined) {
@@ -246,8 +260,12 @@ function readBill(text: string, fallback: Currency): Bill {
   }
   const trailing = lines[summaryAt + 2];
   if (trailing !== undefined) throw new BillFailure("MALFORMED_BILL", `Line ${trailing.line}: content after the summary row.`, trailing.line);
+  return { columns, dataLines: lines.slice(1, summaryAt), summaryHeader, summaryRow };
+}
 
-  const rows = lines.slice(1, summaryAt).map((l) => parseRow(columns, splitTicked(l.content, l.line), l.line, fallback));
+function readBill(text: string, fallback: Currency): Bill {
+  const { columns, dataLines, summaryHeader, summaryRow } = tickedSections(text, "交易时间", BILL_SUMMARY_COUNT_COLUMN);
+  const rows = dataLines.map((l) => parseRow(columns, splitTicked(l.content, l.line), l.line, fallback));
   const currencies = new Set(rows.map((r) => r.currency));
   if (currencies.size > 1) {
     throw new BillFailure("MIXED_CURRENCIES", `The rows are in ${[...currencies].join(", ")}; the summary totals cannot be read in one currency.`);
@@ -278,6 +296,46 @@ export function parseBill(input: string | Uint8Array, options: ParseBillOptions 
     if (cause instanceof BillFailure) {
       return { ok: false, error: { code: cause.code, message: cause.message, ...(cause.line === undefined ? {} : { line: cause.line }) } };
     }
+    throw cause;
+  }
+}
+
+/** A backtick CSV's cells, for bills whose columns parseBill does not know (the v3 fund-flow bill). */
+export interface TickedTable {
+  readonly columns: readonly string[];
+  readonly rows: ReadonlyArray<{ readonly cells: readonly string[]; readonly line: number }>;
+  readonly summaryColumns: readonly string[];
+  readonly summary: { readonly cells: readonly string[]; readonly line: number };
+}
+
+/**
+ * Reads a bill in the downloadbill layout (BOM, header, backtick rows, summary header and row) into
+ * cells, with the same rules as parseBill: `first` and `summaryFirst` are the first columns of the two
+ * headers. Cells are trimmed text; a row whose field count differs from its header is MALFORMED_BILL.
+ */
+export function readTickedTable(input: string | Uint8Array, marks: { readonly first: string; readonly summaryFirst: string }): Result<TickedTable, BillErrorCode> {
+  try {
+    let text: string;
+    try {
+      text = typeof input === "string" ? input : utf8.decode(input);
+    } catch {
+      throw new BillFailure("MALFORMED_BILL", "The bill is not valid UTF-8.");
+    }
+    const sections = tickedSections(text, marks.first, marks.summaryFirst);
+    const cellsOf = (l: TickedLine, columns: readonly string[]) => {
+      const cells = splitTicked(l.content, l.line).map((c) => c.trim());
+      if (cells.length !== columns.length) throw new BillFailure("MALFORMED_BILL", `Line ${l.line}: expected ${columns.length} fields, found ${cells.length}.`, l.line);
+      return { cells, line: l.line };
+    };
+    const summaryColumns = splitHeader(sections.summaryHeader.content, sections.summaryHeader.line);
+    return ok({
+      columns: sections.columns,
+      rows: sections.dataLines.map((l) => cellsOf(l, sections.columns)),
+      summaryColumns,
+      summary: cellsOf(sections.summaryRow, summaryColumns),
+    });
+  } catch (cause) {
+    if (cause instanceof BillFailure) return err(cause.code, cause.message);
     throw cause;
   }
 }

@@ -47,3 +47,25 @@ export function referenceDir(): string {
 export function loadVectors(): ReferenceVectors {
   return JSON.parse(readFileSync(join(referenceDir(), "vectors.json"), "utf8")) as ReferenceVectors;
 }
+
+/** The parts of shared/reference/vectors-v3.json the tests read; the rest stays `unknown` until a test needs it. */
+export interface ReferenceVectorsV3 {
+  readonly merchantSampleKey: { readonly privateKeyPem: string; readonly publicKeyPem: string; readonly mchid: string; readonly serialNo: string };
+  readonly requestSignature: {
+    readonly method: string;
+    readonly urlPath: string;
+    readonly timestamp: string;
+    readonly nonce: string;
+    readonly body: string;
+    readonly message: string;
+    readonly signature: string;
+    readonly authorization: string;
+  };
+  readonly platformCertificates: { readonly apiV3Key: string; readonly response: unknown; readonly decryptedSerial: string };
+  readonly [key: string]: unknown;
+}
+
+/** The APIv3 known answers in shared/reference/vectors-v3.json, read from disk (never copied into the repo). */
+export function loadVectorsV3(): ReferenceVectorsV3 {
+  return JSON.parse(readFileSync(join(referenceDir(), "vectors-v3.json"), "utf8")) as ReferenceVectorsV3;
+}
