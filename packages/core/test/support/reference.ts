@@ -47,3 +47,35 @@ export function referenceDir(): string {
 export function loadVectors(): ReferenceVectors {
   return JSON.parse(readFileSync(join(referenceDir(), "vectors.json"), "utf8")) as ReferenceVectors;
 }
+
+/** The APIv3 known answers in shared/reference/vectors-v3.json (only the parts the tests read are typed). */
+export interface ReferenceVectorsV3 {
+  readonly merchantSampleKey: { readonly privateKeyPem: string; readonly publicKeyPem: string; readonly mchid: string; readonly serialNo: string };
+  readonly paySign: {
+    readonly appId: string;
+    readonly timeStamp: string;
+    readonly nonceStr: string;
+    readonly package: string;
+    readonly signType: "RSA";
+    readonly message: string;
+    readonly paySign: string;
+  };
+  readonly appSign: { readonly message: string; readonly signature: string };
+  readonly requestSignature: {
+    readonly method: string;
+    readonly urlPath: string;
+    readonly timestamp: string;
+    readonly nonce: string;
+    readonly body: string;
+    readonly message: string;
+    readonly signature: string;
+    readonly authorization: string;
+  };
+  readonly goSigner: { readonly privateKeyPem: string; readonly message: string; readonly signature: string };
+  readonly [section: string]: unknown;
+}
+
+/** The known answers in shared/reference/vectors-v3.json, read from disk (never copied into the repo). */
+export function loadVectorsV3(): ReferenceVectorsV3 {
+  return JSON.parse(readFileSync(join(referenceDir(), "vectors-v3.json"), "utf8")) as ReferenceVectorsV3;
+}
