@@ -142,7 +142,9 @@ describe("every answer is checked against the route's response schema", () => {
       "order.totalFee: Invalid input: expected int, received number",
     ],
     ["an extra payment field", /^\/api\/orders$/, (body: Json) => void (field(body, "payment").appId = "wx8888888888888888"), 'payment: Unrecognized key: "appId"'],
-    ["a payment field of the wrong shape", /^\/api\/orders$/, (body: Json) => void (field(body, "payment").signType = "RSA"), "payment.signType: Invalid option"],
+    // "RSA" became a valid signType with APIv3 (issue 14); "SHA1" never was one.
+    ["a payment field of the wrong shape", /^\/api\/orders$/, (body: Json) => void (field(body, "payment").signType = "SHA1"), "payment.signType: Invalid option"],
+    ["an RSA signType with a hex paySign", /^\/api\/orders$/, (body: Json) => void (field(body, "payment").signType = "RSA"), "payment.paySign: "],
     ["a currency the contract does not know", /^\/api\/orders$/, (body: Json) => void (field(body, "order").feeType = "XYZ"), "order.feeType: "],
     ["a body that is not an object", /^\/api\/orders$/, () => "not an object", "(body): Invalid input: expected object, received string"],
   ])("%s becomes an error value (INVALID_RESPONSE), never the page's data", async (_case, path, change, detail) => {

@@ -23,7 +23,7 @@ export interface WxRequestPaymentOption {
   readonly timeStamp: string;
   readonly nonceStr: string;
   readonly package: string;
-  readonly signType: "MD5" | "HMAC-SHA256";
+  readonly signType: "MD5" | "HMAC-SHA256" | "RSA";
   readonly paySign: string;
   success(result: WxCallbackResult): void;
   fail(result: WxCallbackResult): void;

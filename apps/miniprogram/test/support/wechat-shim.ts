@@ -99,6 +99,8 @@ export function createWeChatShim(options: WeChatShimOptions): WeChatShim {
       if (names.join() !== PAYMENT_FIELDS.join()) return refuse(option, `parameter error: expected exactly ${PAYMENT_FIELDS.join(", ")}, got ${names.join(", ")}`);
       const wrongType = names.find((name) => typeof fields[name] !== "string");
       if (wrongType !== undefined) return refuse(option, `parameter error: parameter.${wrongType} should be String`);
+      // The shim holds only the v2 key; a v3 (RSA) paySign is checked by the sandbox's payer side, not here.
+      if (option.signType === "RSA") return refuse(option, "支付验证签名失败");
       const signed = verifySign(
         { appId: options.appId, timeStamp: option.timeStamp, nonceStr: option.nonceStr, package: option.package, signType: option.signType, sign: option.paySign },
         { key: options.key, signType: option.signType, inferSignType: true },

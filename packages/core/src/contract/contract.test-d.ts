@@ -8,7 +8,7 @@ test("the payment params are exactly the five wx.requestPayment strings", () => 
     timeStamp: string;
     nonceStr: string;
     package: string;
-    signType: "MD5" | "HMAC-SHA256";
+    signType: "MD5" | "HMAC-SHA256" | "RSA";
     paySign: string;
   }>();
   // The payment object must be assignable to what miniprogram-api-typings' wx.requestPayment takes.

@@ -3,6 +3,7 @@ import { API_ERROR_CODES, API_ERROR_STATUS, ApiErrorBodySchema } from "./errors.
 import { CreateOrderRequestSchema, OrderSchema } from "./order.js";
 import { RequestPaymentParamsSchema } from "./payment.js";
 import { API_ROUTES } from "./routes.js";
+import { loadVectorsV3 } from "../../test/support/reference.js";
 
 describe("contract schemas", () => {
   it("gives every API error code an HTTP status of 4xx or 5xx", () => {
@@ -17,6 +18,34 @@ describe("contract schemas", () => {
     expect(RequestPaymentParamsSchema.safeParse({ ...payment, appId: "wx1" }).success).toBe(false);
     expect(RequestPaymentParamsSchema.safeParse({ ...payment, timeStamp: 1490840662 }).success).toBe(false);
     expect(CreateOrderRequestSchema.safeParse({ items: [{ productId: "p1", quantity: 1 }], totalFee: 1 }).success).toBe(false);
+  });
+
+  it("pairs paySign with signType: uppercase hex (32 or 64, as before) for MD5 / HMAC-SHA256, base64 RSA signature for RSA", () => {
+    const base = { timeStamp: "1554208460", nonceStr: "593BEC0C930BF1AFEB40B4A08C8FB242", package: "prepay_id=wx201410272009395522657a690389285100" };
+    const rsa = loadVectorsV3().paySign.paySign;
+    expect(rsa).toHaveLength(344);
+    const accepted = [
+      { signType: "MD5", paySign: "A".repeat(32) },
+      { signType: "HMAC-SHA256", paySign: "0".repeat(64) },
+      { signType: "RSA", paySign: rsa },
+      { signType: "RSA", paySign: `${"A".repeat(683)}=` },
+    ];
+    for (const pair of accepted) expect(RequestPaymentParamsSchema.safeParse({ ...base, ...pair }).success, JSON.stringify(pair)).toBe(true);
+    const refused = [
+      { signType: "RSA", paySign: "A".repeat(64) },
+      { signType: "RSA", paySign: rsa.slice(0, -1) },
+      { signType: "RSA", paySign: `WECHATPAY/SIGNTEST/${rsa}` },
+      { signType: "RSA", paySign: rsa.replace(/\+/g, "-") },
+      { signType: "RSA", paySign: `${"A".repeat(684)}====` },
+      { signType: "MD5", paySign: rsa },
+      { signType: "HMAC-SHA256", paySign: "a".repeat(64) },
+      { signType: "SHA256withRSA", paySign: rsa },
+    ];
+    for (const pair of refused) {
+      const parsed = RequestPaymentParamsSchema.safeParse({ ...base, ...pair });
+      expect(parsed.success, JSON.stringify(pair)).toBe(false);
+      expect(parsed.error?.issues[0]?.path.join("."), JSON.stringify(pair)).toMatch(/^(paySign|signType)$/);
+    }
   });
 
   it.each([

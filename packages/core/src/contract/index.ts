@@ -22,7 +22,7 @@ export {
   type OrderResponse,
   type OrderStatus,
 } from "./order.js";
-export { RequestPaymentParamsSchema, type RequestPaymentParams } from "./payment.js";
+export { PAY_SIGN_TYPES, RequestPaymentParamsSchema, type RequestPaymentParams } from "./payment.js";
 export { ProductListResponseSchema, ProductSchema, type Product, type ProductListResponse } from "./product.js";
 export {
   CreateRefundRequestSchema,

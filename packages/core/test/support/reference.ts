@@ -48,9 +48,19 @@ export function loadVectors(): ReferenceVectors {
   return JSON.parse(readFileSync(join(referenceDir(), "vectors.json"), "utf8")) as ReferenceVectors;
 }
 
-/** The parts of shared/reference/vectors-v3.json the tests read; the rest stays `unknown` until a test needs it. */
+/** The APIv3 known answers in shared/reference/vectors-v3.json (only the parts the tests read are typed). */
 export interface ReferenceVectorsV3 {
   readonly merchantSampleKey: { readonly privateKeyPem: string; readonly publicKeyPem: string; readonly mchid: string; readonly serialNo: string };
+  readonly paySign: {
+    readonly appId: string;
+    readonly timeStamp: string;
+    readonly nonceStr: string;
+    readonly package: string;
+    readonly signType: "RSA";
+    readonly message: string;
+    readonly paySign: string;
+  };
+  readonly appSign: { readonly message: string; readonly signature: string };
   readonly requestSignature: {
     readonly method: string;
     readonly urlPath: string;
@@ -61,8 +71,9 @@ export interface ReferenceVectorsV3 {
     readonly signature: string;
     readonly authorization: string;
   };
+  readonly goSigner: { readonly privateKeyPem: string; readonly message: string; readonly signature: string };
   readonly platformCertificates: { readonly apiV3Key: string; readonly response: unknown; readonly decryptedSerial: string };
-  readonly [key: string]: unknown;
+  readonly [section: string]: unknown;
 }
 
 /** The APIv3 known answers in shared/reference/vectors-v3.json, read from disk (never copied into the repo). */
