@@ -10,3 +10,4 @@ export * from "./xml/index.js";
 export * from "./messages/index.js";
 export * from "./notify/index.js";
 export * from "./bill/index.js";
+export * from "./v3/index.js";

@@ -47,3 +47,34 @@ export function referenceDir(): string {
 export function loadVectors(): ReferenceVectors {
   return JSON.parse(readFileSync(join(referenceDir(), "vectors.json"), "utf8")) as ReferenceVectors;
 }
+
+export interface AesGcmVectorV3 {
+  readonly key: string;
+  readonly nonce: string;
+  readonly associatedData: string;
+  readonly plaintext: string;
+  readonly ciphertext: string;
+  readonly aes: 128 | 256;
+}
+
+/** The APIv3 known answers (only the parts tests read; the file holds more). */
+export interface ReferenceVectorsV3 {
+  readonly merchantSampleKey: { readonly privateKeyPem: string; readonly publicKeyPem: string; readonly mchid: string; readonly serialNo: string };
+  readonly publicKeyVerify: { readonly publicKeyPem: string; readonly timestamp: string; readonly nonce: string; readonly body: string; readonly signature: string };
+  readonly notifyWithPlatformCert: {
+    readonly certificatePem: string;
+    readonly serial: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly body: string;
+    readonly apiV3Key: string;
+    readonly plaintext: string;
+  };
+  readonly aesGcm: readonly AesGcmVectorV3[];
+  readonly platformCertificates: { readonly apiV3Key: string; readonly response: unknown; readonly decryptedSerial: string };
+  readonly [name: string]: unknown;
+}
+
+/** The APIv3 known answers in shared/reference/vectors-v3.json, read from disk (never copied into the repo). */
+export function loadVectorsV3(): ReferenceVectorsV3 {
+  return JSON.parse(readFileSync(join(referenceDir(), "vectors-v3.json"), "utf8")) as ReferenceVectorsV3;
+}
