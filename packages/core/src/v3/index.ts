@@ -1,2 +1,3 @@
 export * from "./crypto/index.js";
 export * from "./keys/index.js";
+export * from "./verify/index.js";

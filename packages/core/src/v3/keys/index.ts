@@ -4,6 +4,7 @@ export {
   createV3KeyStore,
   parseV3PlatformCertificate,
   type V3KeyErrorCode,
+  type V3KeyLookupErrorCode,
   type V3KeyStore,
   type V3KeyStoreOptions,
   type V3PlatformCertificate,

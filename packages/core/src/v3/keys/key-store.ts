@@ -3,7 +3,10 @@ import { PayCoreError } from "../../errors.js";
 import { err, ok, type Result } from "../../result.js";
 import type { V3EncryptionKey } from "../crypto/rsa-oaep.js";
 
-export type V3KeyErrorCode = "UNKNOWN_SERIAL" | "CERTIFICATE_NOT_YET_VALID" | "CERTIFICATE_EXPIRED" | "NO_ENCRYPTION_KEY";
+/** Why a `Wechatpay-Serial` names no usable key. */
+export type V3KeyLookupErrorCode = "UNKNOWN_SERIAL" | "CERTIFICATE_NOT_YET_VALID" | "CERTIFICATE_EXPIRED";
+
+export type V3KeyErrorCode = V3KeyLookupErrorCode | "NO_ENCRYPTION_KEY";
 
 /** A WeChat Pay platform certificate, parsed once: its serial, validity window and cached public key. */
 export interface V3PlatformCertificate {
@@ -40,7 +43,7 @@ export interface V3KeyStoreOptions {
  */
 export interface V3KeyStore {
   /** The key named by a `Wechatpay-Serial` header; certificates must be valid at `now`. */
-  verificationKey(serial: string, now: Date): Result<V3VerificationKey, V3KeyErrorCode>;
+  verificationKey(serial: string, now: Date): Result<V3VerificationKey, V3KeyLookupErrorCode>;
   /**
    * The key to encrypt sensitive fields with, and the serial to send as `Wechatpay-Serial`: the WeChat
    * Pay public key when there is one (it never expires and is where WeChat Pay is moving merchants),
