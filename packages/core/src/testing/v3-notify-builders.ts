@@ -85,7 +85,7 @@ export interface SignedV3Notify {
  * WeChat Pay public key pair. Tests and the sandbox only; never to accept money.
  */
 export function buildSignedV3Notify(options: BuildSignedV3NotifyOptions): SignedV3Notify {
-  if (!/^[A-Z_]+\.[A-Z_]+$/.test(options.eventType)) throw new PayCoreError("INVALID_OPTION", `"${options.eventType}" is not an event type like TRANSACTION.SUCCESS.`);
+  if (!/^[A-Z0-9_]+(?:\.[A-Z0-9_]+)+$/.test(options.eventType)) throw new PayCoreError("INVALID_OPTION", `"${options.eventType}" is not an event type like TRANSACTION.SUCCESS.`);
   const originalType = resourceTypeOf(options.eventType);
   const plaintext = typeof options.resource === "string" ? options.resource : JSON.stringify(options.resource);
   const resource = encryptV3Resource(plaintext, {
