@@ -16,6 +16,8 @@ export interface V3EncryptedResource {
 }
 
 const TAG_BYTES = 16;
+// One decoder for every call: constructing a TextDecoder costs more than decoding a notify with it.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 const NONCE_BYTES = 12;
 
 /**
@@ -63,7 +65,7 @@ export function decryptV3ResourceText(resource: V3EncryptedResource, apiV3Key: s
   const plain = decryptV3Resource(resource, apiV3Key);
   if (!plain.ok) return plain;
   try {
-    return ok(new TextDecoder("utf-8", { fatal: true }).decode(plain.value));
+    return ok(UTF8.decode(plain.value));
   } catch {
     return err("DECRYPT_FAILED", "The decrypted resource is not UTF-8 text.");
   }

@@ -12,6 +12,7 @@ const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const DEFAULT_MAX_DEPTH = 16;
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 function stringEnd(text: string, start: number): number {
   let from = start + 1;
@@ -39,7 +40,7 @@ export function parseStrictJson(input: string | Uint8Array, options: StrictJsonO
   if (typeof input === "string") text = input;
   else {
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(input);
+      text = UTF8.decode(input);
     } catch {
       return err("NOT_JSON", "The body is not UTF-8 text.");
     }
