@@ -12,6 +12,7 @@ import { benchOrders } from "./orders.js";
 import type { RunOptions } from "./run-options.js";
 import { benchScale, SCALE_SIZES } from "./scale.js";
 import { benchSigning } from "./signing.js";
+import { benchV3Notify } from "./v3-notify.js";
 import { benchXml } from "./xml.js";
 
 const DOCS_PATH = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
@@ -25,6 +26,7 @@ const BENCHMARKS = {
   orders: benchOrders,
   scale: benchScale,
   memory: benchMemory,
+  v3notify: (run: RunOptions) => benchV3Notify(run.quick),
 } satisfies Record<string, (run: RunOptions) => Promise<Section>>;
 type BenchmarkName = keyof typeof BENCHMARKS;
 const NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];

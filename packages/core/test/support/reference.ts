@@ -48,6 +48,15 @@ export function loadVectors(): ReferenceVectors {
   return JSON.parse(readFileSync(join(referenceDir(), "vectors.json"), "utf8")) as ReferenceVectors;
 }
 
+export interface AesGcmVectorV3 {
+  readonly key: string;
+  readonly nonce: string;
+  readonly associatedData: string;
+  readonly plaintext: string;
+  readonly ciphertext: string;
+  readonly aes: 128 | 256;
+}
+
 /** The APIv3 known answers in shared/reference/vectors-v3.json (only the parts the tests read are typed). */
 export interface ReferenceVectorsV3 {
   readonly merchantSampleKey: { readonly privateKeyPem: string; readonly publicKeyPem: string; readonly mchid: string; readonly serialNo: string };
@@ -73,6 +82,16 @@ export interface ReferenceVectorsV3 {
   };
   readonly goSigner: { readonly privateKeyPem: string; readonly message: string; readonly signature: string };
   readonly platformCertificates: { readonly apiV3Key: string; readonly response: unknown; readonly decryptedSerial: string };
+  readonly publicKeyVerify: { readonly publicKeyPem: string; readonly timestamp: string; readonly nonce: string; readonly body: string; readonly signature: string };
+  readonly notifyWithPlatformCert: {
+    readonly certificatePem: string;
+    readonly serial: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly body: string;
+    readonly apiV3Key: string;
+    readonly plaintext: string;
+  };
+  readonly aesGcm: readonly AesGcmVectorV3[];
   readonly [section: string]: unknown;
 }
 
