@@ -11,3 +11,4 @@ export * from "./messages/index.js";
 export * from "./notify/index.js";
 export * from "./bill/index.js";
 export * from "./v3/index.js";
+export { epochMs, unixSeconds, type Instant } from "./time.js";

@@ -70,7 +70,7 @@ export function bareV3(name: string, message: string, key: KeyObject): Contender
 
 /** @pay/core `buildV3RequestPaymentParams` from the PEM (KeyObject cached per PEM), as the API would call it. */
 export function payCorePaySign(f: V3Fixture): Contender {
-  const input = { app: { mode: "direct", appId: f.appId } as const, prepayId: f.prepayId, privateKey: f.privateKeyPem, now: f.timeStamp, nonceStr: f.nonce };
+  const input = { app: { mode: "direct", appId: f.appId } as const, prepayId: f.prepayId, privateKey: f.privateKeyPem, now: f.timeStamp * 1000, nonceStr: f.nonce };
   return {
     name: "@pay/core buildV3RequestPaymentParams",
     sign: () => buildV3RequestPaymentParams(input).paySign,
@@ -85,7 +85,7 @@ export function payCorePaySign(f: V3Fixture): Contender {
 /** @pay/core `createV3Signer(...).signRequest`: message, signature and Authorization header. */
 export function payCoreRequest(f: V3Fixture): Contender {
   const signer = createV3Signer({ mchId: f.mchId, serialNo: f.serialNo, privateKey: f.privateKeyPem });
-  const request = { method: "POST", urlPath: f.urlPath, body: f.body, now: f.timeStamp, nonce: f.nonce };
+  const request = { method: "POST", urlPath: f.urlPath, body: f.body, now: f.timeStamp * 1000, nonce: f.nonce };
   return {
     name: "@pay/core createV3Signer().signRequest",
     sign: () => signer.signRequest(request).signature,
@@ -196,7 +196,7 @@ export function assertV3Headers(f: V3Fixture): void {
     method: "POST",
     urlPath: f.urlPath,
     body: f.body,
-    now: f.timeStamp,
+    now: f.timeStamp * 1000,
     nonce: f.nonce,
   });
   const key = Rsa.from(f.privateKeyPem, "private");

@@ -3,6 +3,7 @@ import { generateNonceStr } from "../crypto/nonce.js";
 import { PayCoreError } from "../errors.js";
 import { signParams } from "../sign/sign.js";
 import type { SignType } from "../sign/sign-type.js";
+import { unixSeconds, type Instant } from "../time.js";
 
 /** What the server needs to sign the five `wx.requestPayment` fields. */
 export interface RequestPaymentInput {
@@ -17,7 +18,7 @@ export interface RequestPaymentInput {
   /** The v2 API key (the institution's key in institutional mode). */
   readonly key: string;
   /** The current time; only whole seconds are used. */
-  readonly now: Date | number;
+  readonly now: Instant;
   /** Fixed nonce for known-answer tests; by default a fresh CSPRNG nonce. */
   readonly nonceStr?: string;
 }
@@ -34,12 +35,10 @@ export function buildRequestPaymentParams(input: RequestPaymentInput): RequestPa
   if (typeof input.prepayId !== "string" || !PREPAY_ID.test(input.prepayId)) {
     throw new PayCoreError("INVALID_OPTION", "prepayId must be 1-64 printable ASCII characters.");
   }
-  const ms = typeof input.now === "number" ? input.now : input.now.getTime();
-  if (!Number.isFinite(ms) || ms < 0) throw new PayCoreError("INVALID_OPTION", "now is not a valid time.");
+  const timeStamp = String(unixSeconds(input.now));
   const nonceStr = input.nonceStr ?? generateNonceStr();
   if (nonceStr === "" || nonceStr.length > 32) throw new PayCoreError("INVALID_OPTION", "nonceStr must be 1-32 characters.");
 
-  const timeStamp = String(Math.floor(ms / 1000));
   const pkg = `prepay_id=${input.prepayId}`;
   const paySign = signParams(
     [

@@ -2,6 +2,7 @@ import { randomBytes, sign as rsaSign, type KeyObject } from "node:crypto";
 import { PayCoreError } from "../errors.js";
 import { encryptV3Resource } from "../v3/crypto/aes-gcm.js";
 import { buildV3VerifyMessage, V3_SIGNATURE_TYPE } from "../v3/verify/verify.js";
+import { epochMs, unixSeconds, type Instant } from "../time.js";
 
 /** The gateway's signing identity: a platform certificate's key and serial, or a WeChat Pay public key pair and its `PUB_KEY_ID_...`. */
 export interface V3GatewaySigner {
@@ -11,7 +12,7 @@ export interface V3GatewaySigner {
 
 export interface SignV3AnswerOptions {
   readonly signer: V3GatewaySigner;
-  readonly now: Date;
+  readonly now: Instant;
   /** Default: 32 random lower-case hex characters, like the gateway's. */
   readonly nonce?: string;
   /** Override the signature (e.g. a `WECHATPAY/SIGNTEST/...` probe). */
@@ -26,7 +27,7 @@ export type V3SignedHeaders = Readonly<Record<"Wechatpay-Timestamp" | "Wechatpay
  * the `Wechatpay-*` headers. It ships beside verifyV3Signature so the two cannot drift. Tests and the sandbox only.
  */
 export function signV3Answer(body: string | Uint8Array, options: SignV3AnswerOptions): V3SignedHeaders {
-  const timestamp = String(Math.floor(options.now.getTime() / 1000));
+  const timestamp = String(unixSeconds(options.now));
   const nonce = options.nonce ?? randomBytes(16).toString("hex");
   const signature = options.signature ?? rsaSign("sha256", buildV3VerifyMessage(timestamp, nonce, body), options.signer.privateKey).toString("base64");
   return {
@@ -61,7 +62,7 @@ export interface BuildSignedV3NotifyOptions {
   readonly resource: object | string;
   readonly apiV3Key: string;
   readonly signer: V3GatewaySigner;
-  readonly now: Date;
+  readonly now: Instant;
   /** Default: a random UUID-like id. */
   readonly id?: string;
   readonly summary?: string;
@@ -94,7 +95,7 @@ export function buildSignedV3Notify(options: BuildSignedV3NotifyOptions): Signed
     associatedData: options.associatedData ?? originalType,
   });
   const id = options.id ?? [8, 4, 4, 4, 12].map((n) => randomBytes(n).toString("hex").slice(0, n)).join("-");
-  const createTime = new Date(options.now.getTime() + 8 * 3600_000).toISOString().replace(/\.\d{3}Z$/, "+08:00");
+  const createTime = new Date(epochMs(options.now) + 8 * 3600_000).toISOString().replace(/\.\d{3}Z$/, "+08:00");
   const body = JSON.stringify({
     id,
     create_time: createTime,

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { PayCoreError } from "../../errors.js";
 import { err, ok, type Result } from "../../result.js";
 import { decryptV3ResourceText, type AesGcmErrorCode } from "../crypto/aes-gcm.js";
 import { parseStrictJson, type StrictJsonErrorCode } from "../notify/strict-json.js";
 import { certificateStanding, parseV3PlatformCertificate, type V3PlatformCertificate } from "./key-store.js";
+import { epochMs, type Instant } from "../../time.js";
 
 export type V3CertificatesErrorCode = StrictJsonErrorCode | AesGcmErrorCode | "INVALID_ANSWER" | "INVALID_CERTIFICATE" | "SERIAL_MISMATCH" | "NO_VALID_CERTIFICATE";
 
@@ -37,7 +37,7 @@ export interface V3CertificateList {
 export interface DecryptV3CertificatesOptions {
   /** The merchant's APIv3 key (32 ASCII bytes). */
   readonly apiV3Key: string;
-  readonly now: Date;
+  readonly now: Instant;
 }
 
 /**
@@ -47,7 +47,7 @@ export interface DecryptV3CertificatesOptions {
  * already proves the certificates came from someone who knows the APIv3 key).
  */
 export function decryptV3Certificates(answer: string | Uint8Array | object, options: DecryptV3CertificatesOptions): Result<V3CertificateList, V3CertificatesErrorCode> {
-  if (!(options.now instanceof Date) || Number.isNaN(options.now.getTime())) throw new PayCoreError("INVALID_OPTION", "now must be a valid Date.");
+  const nowMs = epochMs(options.now);
   let json: unknown = answer;
   if (typeof answer === "string" || answer instanceof Uint8Array) {
     const parsed = parseStrictJson(answer);
@@ -76,6 +76,6 @@ export function decryptV3Certificates(answer: string | Uint8Array | object, opti
   }
   certificates.sort((a, b) => b.notAfter.getTime() - a.notAfter.getTime());
   const valid = certificates.filter((c) => certificateStanding(c, options.now) === "valid");
-  if (valid.length === 0) return err("NO_VALID_CERTIFICATE", `None of the ${certificates.length} platform certificates is valid at ${options.now.toISOString()}.`);
+  if (valid.length === 0) return err("NO_VALID_CERTIFICATE", `None of the ${certificates.length} platform certificates is valid at ${new Date(nowMs).toISOString()}.`);
   return ok({ certificates, valid });
 }

@@ -2,6 +2,7 @@ import { createPublicKey, X509Certificate, type KeyObject } from "node:crypto";
 import { PayCoreError } from "../../errors.js";
 import { err, ok, type Result } from "../../result.js";
 import type { V3EncryptionKey } from "../crypto/rsa-oaep.js";
+import { epochMs, type Instant } from "../../time.js";
 
 /** Why a `Wechatpay-Serial` names no usable key. */
 export type V3KeyLookupErrorCode = "UNKNOWN_SERIAL" | "CERTIFICATE_NOT_YET_VALID" | "CERTIFICATE_EXPIRED";
@@ -43,13 +44,13 @@ export interface V3KeyStoreOptions {
  */
 export interface V3KeyStore {
   /** The key named by a `Wechatpay-Serial` header; certificates must be valid at `now`. */
-  verificationKey(serial: string, now: Date): Result<V3VerificationKey, V3KeyLookupErrorCode>;
+  verificationKey(serial: string, now: Instant): Result<V3VerificationKey, V3KeyLookupErrorCode>;
   /**
    * The key to encrypt sensitive fields with, and the serial to send as `Wechatpay-Serial`: the WeChat
    * Pay public key when there is one (it never expires and is where WeChat Pay is moving merchants),
    * else the valid certificate that expires last (wechatpay-java's choice; wechatpay-go's is the same).
    */
-  encryptionKey(now: Date): Result<V3EncryptionKey, V3KeyErrorCode>;
+  encryptionKey(now: Instant): Result<V3EncryptionKey, V3KeyErrorCode>;
   /** A new store with these certificates added (a certificate with a known serial replaces the old one). */
   withCertificates(certificates: readonly (string | V3PlatformCertificate)[]): V3KeyStore;
   /** Every serial and key ID held, certificates first. */
@@ -88,8 +89,8 @@ function toPublicKey(id: string, key: string | KeyObject): V3WechatPayPublicKey 
 }
 
 /** The certificate's standing at `now`: usable, or why not. */
-export function certificateStanding(certificate: V3PlatformCertificate, now: Date): "valid" | "notYetValid" | "expired" {
-  const t = now.getTime();
+export function certificateStanding(certificate: V3PlatformCertificate, now: Instant): "valid" | "notYetValid" | "expired" {
+  const t = epochMs(now);
   if (t < certificate.notBefore.getTime()) return "notYetValid";
   if (t > certificate.notAfter.getTime()) return "expired";
   return "valid";

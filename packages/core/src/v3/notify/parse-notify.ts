@@ -7,6 +7,7 @@ import type { V3Headers } from "../verify/headers.js";
 import { verifyV3Signature, type V3VerifiedSignature, type V3VerifyErrorCode } from "../verify/verify.js";
 import { V3RefundNotifySchema, V3TimeSchema, V3TransactionNotifySchema, type V3RefundNotify, type V3TransactionNotify } from "./payloads.js";
 import { parseStrictJson, type StrictJsonErrorCode } from "./strict-json.js";
+import type { Instant } from "../../time.js";
 
 export type V3NotifyErrorCode = "TOO_LARGE" | V3VerifyErrorCode | StrictJsonErrorCode | AesGcmErrorCode | "INVALID_FIELD";
 
@@ -14,7 +15,7 @@ export interface ParseV3NotifyOptions {
   readonly keys: V3KeyStore;
   /** The merchant's APIv3 key (32 ASCII bytes). */
   readonly apiV3Key: string;
-  readonly now: Date;
+  readonly now: Instant;
   /** Bodies larger than this are refused before anything else (default 64 KiB; a notify is under 2 KiB). */
   readonly maxBytes?: number;
 }

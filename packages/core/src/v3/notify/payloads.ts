@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { isCurrency, type Currency } from "../../money/currency.js";
 import type { Money } from "../../money/money.js";
+import { V3_REFUND_STATUSES, type V3RefundStatus } from "../messages/refund.js";
+import { V3_TRADE_STATES, type V3TradeState } from "../messages/transaction.js";
+import type { V3ExchangeRate } from "../messages/wire.js";
 
 const text = (max: number) => z.string().max(max);
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -25,13 +28,6 @@ const currency = z
 const ExchangeRateSchema = z.object({ type: text(32), rate: minor });
 
 /** Global's exchange rate: `rate` is the rate x 10^8 (80000000 = 0.8), as sent. */
-export interface V3ExchangeRate {
-  readonly type: string;
-  readonly rate: number;
-}
-
-export const TRADE_STATES = ["SUCCESS", "REFUND", "NOTPAY", "CLOSED", "REVOKED", "USERPAYING", "PAYERROR", "ACCEPT"] as const;
-export const REFUND_STATUSES = ["SUCCESS", "CLOSED", "PROCESSING", "ABNORMAL"] as const;
 
 const TransactionWireSchema = z.object({
   appid: text(32).optional(),
@@ -45,7 +41,7 @@ const TransactionWireSchema = z.object({
   // Global: OAPI names the WeChat order number `id`; GSKILLS' notify plaintext says `transaction_id`.
   id: text(64).optional(),
   trade_type: text(32),
-  trade_state: z.enum(TRADE_STATES),
+  trade_state: z.enum(V3_TRADE_STATES),
   trade_state_desc: text(256).optional(),
   bank_type: text(64).optional(),
   attach: text(256).optional(),
@@ -71,7 +67,7 @@ export interface V3TransactionNotify {
   readonly outTradeNo: string;
   readonly transactionId: string;
   readonly tradeType: string;
-  readonly tradeState: (typeof TRADE_STATES)[number];
+  readonly tradeState: V3TradeState;
   readonly tradeStateDesc: string | undefined;
   readonly bankType: string | undefined;
   readonly attach: string | undefined;
@@ -153,7 +149,7 @@ const RefundWireSchema = z.object({
   // Global: OAPI names the refund number `id`.
   id: text(64).optional(),
   out_refund_no: text(64),
-  refund_status: z.enum(REFUND_STATUSES),
+  refund_status: z.enum(V3_REFUND_STATUSES),
   success_time: V3TimeSchema.optional(),
   create_time: V3TimeSchema.optional(),
   user_received_account: text(256).optional(),
@@ -180,7 +176,7 @@ export interface V3RefundNotify {
   readonly outTradeNo: string;
   readonly refundId: string;
   readonly outRefundNo: string;
-  readonly refundStatus: (typeof REFUND_STATUSES)[number];
+  readonly refundStatus: V3RefundStatus;
   readonly successTime: Date | undefined;
   readonly createTime: Date | undefined;
   readonly userReceivedAccount: string | undefined;

@@ -12,7 +12,7 @@ const v = loadVectorsV3();
 const sample = v.merchantSampleKey;
 const p = v.paySign;
 const prepayId = p.package.replace(/^prepay_id=/, "");
-const documented = { app: { mode: "direct", appId: p.appId } as const, prepayId, privateKey: sample.privateKeyPem, now: Number(p.timeStamp), nonceStr: p.nonceStr };
+const documented = { app: { mode: "direct", appId: p.appId } as const, prepayId, privateKey: sample.privateKeyPem, now: Number(p.timeStamp) * 1000, nonceStr: p.nonceStr };
 
 describe("buildV3RequestPaymentParams", () => {
   it("reproduces the documented mini-program paySign (vectors-v3 paySign)", () => {
@@ -41,7 +41,7 @@ describe("buildV3RequestPaymentParams", () => {
   });
 
   describe("service-provider mode signs the appId that matches the payer", () => {
-    const base = { prepayId, privateKey: sample.privateKeyPem, now: 1_700_000_000, nonceStr: "n0nce" };
+    const base = { prepayId, privateKey: sample.privateKeyPem, now: 1_700_000_000_000, nonceStr: "n0nce" };
     const spAppId = "wxsp0000000000000a";
     const subAppId = "wxsub000000000000b";
     it.each([
@@ -63,7 +63,8 @@ describe("buildV3RequestPaymentParams", () => {
   it.each([
     ["no appId", { app: { mode: "direct", appId: "" } as const }],
     ["a bad prepay_id", { prepayId: "wx 1" }],
-    ["a millisecond clock that is not a number", { now: Number.NaN }],
+    ["a clock that is not a number", { now: Number.NaN }],
+    ["a negative clock", { now: -1 }],
     ["a nonce over 32 characters", { nonceStr: "n".repeat(33) }],
     ["a bad key", { privateKey: "nope" }],
   ])("throws PayCoreError for %s", (_name, change) => {
@@ -71,7 +72,7 @@ describe("buildV3RequestPaymentParams", () => {
   });
 
   it("uses whole seconds and a fresh 32-character nonce by default", () => {
-    const params = buildV3RequestPaymentParams({ ...documented, now: 1_700_000_000.999, nonceStr: undefined as unknown as string });
+    const params = buildV3RequestPaymentParams({ ...documented, now: 1_700_000_000_999, nonceStr: undefined as unknown as string });
     expect(params.timeStamp).toBe("1700000000");
     expect(params.nonceStr).toMatch(/^[0-9A-Za-z]{32}$/);
   });
@@ -119,7 +120,7 @@ describe("verifyV3PaySign", () => {
     fc.assert(
       fc.property(printable(32), printable(64), fc.integer({ min: 0, max: 4_102_444_800 }), printable(32), (appId, id, now, nonceStr) => {
         fc.pre(!id.startsWith("prepay_id="));
-        const built = buildV3RequestPaymentParams({ app: { mode: "direct", appId }, prepayId: id, privateKey: sample.privateKeyPem, now, nonceStr });
+        const built = buildV3RequestPaymentParams({ app: { mode: "direct", appId }, prepayId: id, privateKey: sample.privateKeyPem, now: now * 1000, nonceStr });
         expect(RequestPaymentParamsSchema.safeParse(built).success).toBe(true);
         expect(verifyV3PaySign({ appId, params: built, publicKey: sample.publicKeyPem })).toEqual({ ok: true, value: built });
       }),

@@ -5,6 +5,7 @@ import { err, ok, type Result } from "../../result.js";
 import { loadV3MerchantPrivateKey, loadV3MerchantPublicKey } from "../sign/keys.js";
 import { isV3SignatureBase64, signV3Message, verifyV3Message } from "../sign/rsa.js";
 import { generateV3Nonce } from "../sign/signer.js";
+import { unixSeconds, type Instant } from "../../time.js";
 
 /**
  * Which Mini Program appId paySign covers; the caller must say, because WeChat checks it against the order.
@@ -23,8 +24,8 @@ export interface V3RequestPaymentInput {
   readonly prepayId: string;
   /** The merchant API private key that signed the order (the service provider's in partner mode). */
   readonly privateKey: string | KeyObject;
-  /** The current time in Unix seconds (whole seconds are used). */
-  readonly now: number;
+  /** The current time: a Date or epoch milliseconds (whole seconds are used). */
+  readonly now: Instant;
   /** Fixed nonce for known-answer tests; by default 32 CSPRNG alphanumerics. */
   readonly nonceStr?: string;
 }
@@ -62,12 +63,11 @@ export function buildV3RequestPaymentParams(input: V3RequestPaymentInput): V3Req
   if (typeof input.prepayId !== "string" || !PREPAY_ID.test(input.prepayId) || input.prepayId.startsWith("prepay_id=")) {
     throw new PayCoreError("INVALID_OPTION", "prepayId must be the bare prepay_id (1-64 printable ASCII characters).");
   }
-  if (typeof input.now !== "number" || !Number.isFinite(input.now) || input.now < 0) throw new PayCoreError("INVALID_OPTION", "now must be Unix seconds.");
+  const timeStamp = String(unixSeconds(input.now));
   const nonceStr = input.nonceStr ?? generateV3Nonce();
   if (typeof nonceStr !== "string" || !NONCE_STR.test(nonceStr)) throw new PayCoreError("INVALID_OPTION", "nonceStr must be 1-32 printable ASCII characters.");
   const key = loadV3MerchantPrivateKey(input.privateKey);
 
-  const timeStamp = String(Math.floor(input.now));
   const pkg = `prepay_id=${input.prepayId}`;
   const paySign = signV3Message(buildV3PaySignMessage({ appId, timeStamp, nonceStr, package: pkg }), key);
   return { timeStamp, nonceStr, package: pkg, signType: "RSA", paySign };

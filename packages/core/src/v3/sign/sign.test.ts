@@ -111,15 +111,15 @@ describe("createV3Signer", () => {
 
   it("signs the documented request into the documented Authorization header", () => {
     const r = v.requestSignature;
-    const signed = signer.signRequest({ method: r.method, urlPath: r.urlPath, body: r.body, now: Number(r.timestamp) + 0.9, nonce: r.nonce });
+    const signed = signer.signRequest({ method: r.method, urlPath: r.urlPath, body: r.body, now: Number(r.timestamp) * 1000 + 900, nonce: r.nonce });
     expect(signed).toEqual({ authorization: r.authorization, message: r.message, signature: r.signature, timestamp: Number(r.timestamp), nonce: r.nonce });
   });
 
   it("takes nonces from the injected source, and by default 32 CSPRNG alphanumerics", () => {
     const fixed = createV3Signer({ mchId: "1900007291", serialNo: "ABCDEF", privateKey: pkcs1Pem, nonce: () => "fixednonce" });
-    expect(fixed.signRequest({ method: "GET", urlPath: "/v3/certificates", now: 1 }).message).toBe("GET\n/v3/certificates\n1\nfixednonce\n\n");
-    const a = signer.signRequest({ method: "GET", urlPath: "/v3/certificates", now: 1 });
-    const b = signer.signRequest({ method: "GET", urlPath: "/v3/certificates", now: 1 });
+    expect(fixed.signRequest({ method: "GET", urlPath: "/v3/certificates", now: 1_000 }).message).toBe("GET\n/v3/certificates\n1\nfixednonce\n\n");
+    const a = signer.signRequest({ method: "GET", urlPath: "/v3/certificates", now: 1_000 });
+    const b = signer.signRequest({ method: "GET", urlPath: "/v3/certificates", now: new Date(1_000) });
     expect(a.nonce).toMatch(/^[0-9A-Za-z]{32}$/);
     expect(a.nonce).not.toBe(b.nonce);
     expect(generateV3Nonce()).toMatch(/^[0-9A-Za-z]{32}$/);
@@ -136,7 +136,7 @@ describe("createV3Signer", () => {
         token,
         (method, urlPath, rawBody, now, nonce) => {
           const body = method === "GET" ? "" : rawBody;
-          const signed = signer.signRequest({ method, urlPath, body, now, nonce });
+          const signed = signer.signRequest({ method, urlPath, body, now: now * 1000, nonce });
           const parsed = parseV3Authorization(signed.authorization);
           expect(parsed).toEqual({ ok: true, value: { mchId: sample.mchid, nonce, timestamp: now, serialNo: sample.serialNo, signature: signed.signature } });
           if (!parsed.ok) return;
@@ -156,7 +156,7 @@ describe("createV3Signer", () => {
     expect(() => createV3Signer({ mchId: "1900007291", serialNo: "ABCDEF", privateKey: sample.privateKeyPem, ...change })).toThrow(PayCoreError);
   });
 
-  it("throws for a clock that is not Unix seconds", () => {
+  it("throws for a clock that is not a valid time", () => {
     expect(() => signer.signRequest({ method: "GET", urlPath: "/v3/x", now: Number.NaN })).toThrow(PayCoreError);
     expect(() => signer.signRequest({ method: "GET", urlPath: "/v3/x", now: -1 })).toThrow(PayCoreError);
   });

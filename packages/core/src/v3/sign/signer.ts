@@ -4,6 +4,7 @@ import { buildV3Authorization } from "./authorization.js";
 import { loadV3MerchantPrivateKey } from "./keys.js";
 import { buildV3RequestMessage } from "./message.js";
 import { signV3Message } from "./rsa.js";
+import { unixSeconds, type Instant } from "../../time.js";
 
 /** Who signs: the merchant (the service provider in partner mode), its API certificate serial and private key. */
 export interface V3SignerOptions {
@@ -24,8 +25,8 @@ export interface V3SignRequest {
   readonly urlPath: string;
   /** The exact body bytes as a string; omit for GET. */
   readonly body?: string | undefined;
-  /** The current time in Unix seconds (whole seconds are used). */
-  readonly now: number;
+  /** The current time: a Date or epoch milliseconds (whole seconds are used). */
+  readonly now: Instant;
   /** A fixed nonce for this request (known-answer tests); otherwise the signer's nonce source. */
   readonly nonce?: string;
 }
@@ -76,10 +77,7 @@ export function createV3Signer(options: V3SignerOptions): V3Signer {
     mchId,
     serialNo,
     signRequest(request: V3SignRequest): V3SignedRequest {
-      if (typeof request.now !== "number" || !Number.isFinite(request.now) || request.now < 0) {
-        throw new PayCoreError("INVALID_OPTION", "now must be Unix seconds.");
-      }
-      const timestamp = Math.floor(request.now);
+      const timestamp = unixSeconds(request.now);
       const nonce = request.nonce ?? nextNonce();
       const message = buildV3RequestMessage({ method: request.method, urlPath: request.urlPath, timestamp, nonce, body: request.body });
       const signature = signV3Message(message, key);

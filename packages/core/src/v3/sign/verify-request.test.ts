@@ -8,20 +8,21 @@ import { verifyV3RequestSignature, type V3RequestVerifyErrorCode } from "./verif
 const v = loadVectorsV3();
 const r = v.requestSignature;
 const sample = v.merchantSampleKey;
-const now = Number(r.timestamp);
-const documented = { authorization: r.authorization, method: r.method, urlPath: r.urlPath, body: r.body, publicKey: sample.publicKeyPem, now };
+const timestamp = Number(r.timestamp);
+const documented = { authorization: r.authorization, method: r.method, urlPath: r.urlPath, body: r.body, publicKey: sample.publicKeyPem, now: timestamp * 1000 };
 
 describe("verifyV3RequestSignature", () => {
   it("accepts the documented request and header", () => {
     expect(verifyV3RequestSignature(documented)).toEqual({
       ok: true,
-      value: { mchId: sample.mchid, nonce: r.nonce, timestamp: now, serialNo: sample.serialNo, signature: r.signature },
+      value: { mchId: sample.mchid, nonce: r.nonce, timestamp, serialNo: sample.serialNo, signature: r.signature },
     });
   });
 
   it("accepts 299 s and 300 s of skew either way, refuses 301 s", () => {
-    for (const skew of [-300, -299, 299, 300]) expect(verifyV3RequestSignature({ ...documented, now: now + skew }).ok).toBe(true);
-    for (const skew of [-301, 301]) expect(verifyV3RequestSignature({ ...documented, now: now + skew })).toMatchObject({ ok: false, error: { code: "REQUEST_TIMESTAMP_SKEW" } });
+    for (const skew of [-300, -299, 299, 300]) expect(verifyV3RequestSignature({ ...documented, now: (timestamp + skew) * 1000 }).ok).toBe(true);
+    for (const skew of [-301, 301])
+      expect(verifyV3RequestSignature({ ...documented, now: (timestamp + skew) * 1000 })).toMatchObject({ ok: false, error: { code: "REQUEST_TIMESTAMP_SKEW" } });
   });
 
   const refusals: [string, Partial<typeof documented>, V3RequestVerifyErrorCode][] = [
@@ -52,8 +53,8 @@ describe("verifyV3RequestSignature", () => {
         fc.integer({ min: 0, max: 4_102_444_800 }),
         (method, urlPath, raw, at) => {
           const body = method === "GET" ? "" : raw;
-          const { authorization } = signer.signRequest({ method, urlPath, body, now: at });
-          expect(verifyV3RequestSignature({ authorization, method, urlPath, body, publicKey: sample.publicKeyPem, now: at }).ok).toBe(true);
+          const { authorization } = signer.signRequest({ method, urlPath, body, now: at * 1000 });
+          expect(verifyV3RequestSignature({ authorization, method, urlPath, body, publicKey: sample.publicKeyPem, now: at * 1000 }).ok).toBe(true);
         },
       ),
       { numRuns: 40 },

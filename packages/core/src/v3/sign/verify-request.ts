@@ -4,6 +4,7 @@ import { err, ok, type Result } from "../../result.js";
 import { parseV3Authorization, type V3Authorization, type V3AuthorizationErrorCode } from "./authorization.js";
 import { loadV3MerchantPublicKey } from "./keys.js";
 import { verifyV3Message } from "./rsa.js";
+import { epochMs, type Instant } from "../../time.js";
 
 /** Why a signed v3 request was refused: its header, its clock, or its signature. */
 export type V3RequestVerifyErrorCode = V3AuthorizationErrorCode | "REQUEST_TIMESTAMP_SKEW" | "REQUEST_TARGET_INVALID" | "REQUEST_SIGNATURE_MISMATCH";
@@ -19,8 +20,8 @@ export interface V3RequestVerifyInput {
   readonly body: string;
   /** The merchant's public key (SPKI / PKCS#1 PEM, its API certificate, or a KeyObject), chosen by the caller from mchid + serial_no. */
   readonly publicKey: string | KeyObject;
-  /** The current time in Unix seconds. */
-  readonly now: number;
+  /** The current time: a Date or epoch milliseconds. */
+  readonly now: Instant;
   /** Largest allowed |now - timestamp| in seconds; 300 by default (the documented five minutes). */
   readonly maxSkewSeconds?: number;
 }
@@ -35,12 +36,13 @@ const URL_PATH = /^\/[\x21-\x7e]*$/;
  */
 export function verifyV3RequestSignature(input: V3RequestVerifyInput): Result<V3Authorization, V3RequestVerifyErrorCode> {
   const maxSkew = input.maxSkewSeconds ?? 300;
-  if (!Number.isFinite(input.now) || !Number.isFinite(maxSkew) || maxSkew < 0) throw new PayCoreError("INVALID_OPTION", "now and maxSkewSeconds must be seconds.");
+  if (!Number.isFinite(maxSkew) || maxSkew < 0) throw new PayCoreError("INVALID_OPTION", "maxSkewSeconds must be a number of seconds.");
+  const nowSeconds = epochMs(input.now) / 1000;
   const key = loadV3MerchantPublicKey(input.publicKey);
   const parsed = parseV3Authorization(input.authorization);
   if (!parsed.ok) return parsed;
   const auth = parsed.value;
-  if (Math.abs(input.now - auth.timestamp) > maxSkew) return err("REQUEST_TIMESTAMP_SKEW", `The request timestamp is more than ${maxSkew} seconds from the gateway's clock.`);
+  if (Math.abs(nowSeconds - auth.timestamp) > maxSkew) return err("REQUEST_TIMESTAMP_SKEW", `The request timestamp is more than ${maxSkew} seconds from the gateway's clock.`);
   if (typeof input.method !== "string" || !METHOD.test(input.method) || typeof input.urlPath !== "string" || !URL_PATH.test(input.urlPath) || typeof input.body !== "string") {
     return err("REQUEST_TARGET_INVALID", "The request's method or target cannot have been signed.");
   }

@@ -4,6 +4,7 @@ import { err, ok, type Result } from "../../result.js";
 import { decodeBase64Strict } from "../crypto/base64.js";
 import type { V3KeyLookupErrorCode, V3KeyStore, V3VerificationKey } from "../keys/key-store.js";
 import { readHeader, WECHATPAY_HEADERS, type V3Headers } from "./headers.js";
+import { epochMs, type Instant } from "../../time.js";
 
 export type V3VerifyErrorCode =
   | V3KeyLookupErrorCode
@@ -33,7 +34,7 @@ export interface VerifyV3SignatureOptions {
    */
   readonly body: string | Uint8Array;
   readonly keys: V3KeyStore;
-  readonly now: Date;
+  readonly now: Instant;
 }
 
 /** What a good signature proves: who signed (the key named by Wechatpay-Serial), when, with which nonce. */
@@ -75,7 +76,7 @@ export function verifyV3Signature(options: VerifyV3SignatureOptions): Result<V3V
   if (typeof body !== "string" && !(body instanceof Uint8Array)) {
     throw new PayCoreError("INVALID_OPTION", "verifyV3Signature needs the raw body (string or bytes) as received, not a parsed object: re-serialised JSON never verifies.");
   }
-  if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new PayCoreError("INVALID_OPTION", "now must be a valid Date.");
+  const nowMs = epochMs(now);
 
   const ts = requiredHeader(headers, WECHATPAY_HEADERS.timestamp);
   if (!ts.ok) return ts;
@@ -93,7 +94,7 @@ export function verifyV3Signature(options: VerifyV3SignatureOptions): Result<V3V
   }
   if (!TIMESTAMP.test(ts.value)) return err("INVALID_TIMESTAMP", "Wechatpay-Timestamp is not Unix seconds.");
   const seconds = Number(ts.value);
-  const skewMs = now.getTime() - seconds * 1000;
+  const skewMs = nowMs - seconds * 1000;
   if (Math.abs(skewMs) > V3_MAX_SKEW_SECONDS * 1000) {
     return err("TIMESTAMP_SKEW", `Wechatpay-Timestamp is ${Math.round(skewMs / 1000)} s from now; more than ${V3_MAX_SKEW_SECONDS} s is refused (replay or clock skew).`);
   }
