@@ -110,6 +110,7 @@ The same comparison with the same build in both slots (an A/A run, \`--baseline\
 baseline slot measures about a fifth cheaper than the same API in the workspace slot, so these runs show no regression that
 stands out of the slot's bias, and no improvement either. Two things follow: a before/after taken with \`--baseline\` needs an
 A/A run beside it (or the two builds swapped between runs), and the earlier rounds' \`--baseline\` gains were if anything
-understated. A clean before/after on a quiet machine, and the notify path's cost itself, are issue 20's work; a candidate seen
-while reading the new code: the v2 adapter encodes the verified fields as JSON for \`payment_events.raw\` for every notify,
-duplicates included, where the old code did so only for the write.`;
+understated. A clean before/after on a quiet machine, and the notify path's cost itself, are issue 20's work. One cost the restructuring had added was found while reading the new code and mended in
+the same stop, unmeasured on its own (a few µs, below this bench's resolution): the v2 adapter encoded the verified fields
+as JSON for \`payment_events.raw\` for every notify, duplicates included; \`PaidReport.rawJson()\` now encodes them only when a
+payment is stored, as the code before the restructuring did.`;

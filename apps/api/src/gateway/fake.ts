@@ -42,7 +42,7 @@ export interface FakeRefund {
 }
 
 /** Overrides for a payment report, to play a mismatching or forged-looking one. */
-export type PaymentPatch = Partial<Omit<PaidReport, "source" | "raw">>;
+export type PaymentPatch = Partial<Omit<PaidReport, "source" | "rawJson">>;
 
 /**
  * The in-memory PaymentGateway (wechatpay-go's null implementations): service tests drive it without
@@ -124,7 +124,7 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       payerCurrency: order.input.currency,
     };
     const merged = { ...base, ...patch };
-    return { ...merged, raw: JSON.stringify({ fake: true, ...merged }) };
+    return { ...merged, rawJson: () => JSON.stringify({ fake: true, ...merged }) };
   }
 
   function refundReport(refund: FakeRefund): RefundReport {
@@ -211,7 +211,10 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
     parsePayNotify(body): NotifyParse<PayNotifyReport> {
       const value = parseJson(body);
       if (!isRecord(value) || (value.kind !== "paid" && value.kind !== "failed")) return { ok: false, error: { code: "INVALID_FIELD", message: "not a fake pay notify" } };
-      return { ok: true, value: value as unknown as PayNotifyReport };
+      if (value.kind === "failed" || !isRecord(value.report)) return { ok: true, value: value as unknown as PayNotifyReport };
+      // The body carries the report's fields; its raw JSON is those fields as received, like a real adapter's.
+      const received = value.report;
+      return { ok: true, value: { kind: "paid", report: { ...(received as unknown as PaidReport), rawJson: () => JSON.stringify(received) } } };
     },
     parseRefundNotify(body): NotifyParse<RefundReport> {
       const value = parseJson(body);

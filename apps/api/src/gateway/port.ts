@@ -107,8 +107,11 @@ export interface PaidReport {
   /** What the payer paid (before coupons), when reported. */
   readonly payerAmount: number | undefined;
   readonly payerCurrency: Currency | undefined;
-  /** Every verified field as received, as JSON (opaque above the adapter; stored for reconciliation). */
-  readonly raw: string;
+  /**
+   * Every verified field as received, as JSON (opaque above the adapter; stored for reconciliation). Encoded on
+   * demand: only a report that pays an order is stored, and duplicates are the common case under retries.
+   */
+  rawJson(): string;
 }
 
 /** What the gateway knows about an order. */

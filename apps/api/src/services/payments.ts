@@ -52,7 +52,7 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
     feeType: report.currency,
     cashFee: report.payerAmount ?? null,
     cashFeeType: report.payerCurrency ?? null,
-    raw: report.raw,
+    raw: report.rawJson(),
     at: now,
   });
   if (applied) {

@@ -79,7 +79,7 @@ describe("the v2 adapter behind the PaymentGateway port (against the sandbox)", 
     });
     if (known.ok && known.value.state === "paid") {
       expect(known.value.report.transactionId).not.toBe("");
-      expect(JSON.parse(known.value.report.raw)).toMatchObject({ out_trade_no: input.orderId, trade_state: "SUCCESS" });
+      expect(JSON.parse(known.value.report.rawJson())).toMatchObject({ out_trade_no: input.orderId, trade_state: "SUCCESS" });
     }
     expect(await gateway.closeOrder(input.orderId)).toMatchObject({ ok: false, error: { kind: "business", reason: "ORDER_PAID", code: "ORDERPAID" } });
     expect(await gateway.placeOrder(input)).toMatchObject({ ok: false, error: { kind: "business", reason: "ORDER_PAID" } });
@@ -144,7 +144,7 @@ describe("the v2 notify seam", () => {
   it("turns a signed pay notify into a paid report with every verified field as JSON", () => {
     const parsed = gateway.parsePayNotify(Buffer.from(buildSignedPayNotify(payFields(), { key: MERCHANT.key, signType: "MD5" })), {});
     expect(parsed).toMatchObject({ ok: true, value: { kind: "paid", report: { source: "notify", orderId: "v2notify1", amount: 1234, currency: "CNY", payerAmount: 1234 } } });
-    if (parsed.ok && parsed.value.kind === "paid") expect(JSON.parse(parsed.value.report.raw)).toMatchObject({ out_trade_no: "v2notify1", total_fee: "1234" });
+    if (parsed.ok && parsed.value.kind === "paid") expect(JSON.parse(parsed.value.report.rawJson())).toMatchObject({ out_trade_no: "v2notify1", total_fee: "1234" });
   });
 
   it("reports a verified result_code=FAIL notify as a failed payment with its code", () => {

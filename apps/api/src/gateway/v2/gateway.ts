@@ -97,7 +97,7 @@ function queryReport(answer: OrderQueryResponse, raw: Readonly<XmlFields>): Paid
     currency: answer.feeType ?? "CNY",
     payerAmount: answer.cashFee,
     payerCurrency: answer.cashFeeType,
-    raw: JSON.stringify(raw),
+    rawJson: () => JSON.stringify(raw),
   };
 }
 
@@ -184,7 +184,7 @@ export function createV2Adapter(client: V2Client, merchant: MerchantCredentials 
             currency,
             payerAmount: notify.cashFee,
             payerCurrency: notify.cashFeeType,
-            raw: JSON.stringify(raw),
+            rawJson: () => JSON.stringify(raw),
           },
         },
       };
