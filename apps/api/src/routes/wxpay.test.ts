@@ -4,6 +4,7 @@ import type { OrderPaymentResponse } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, MERCHANT, startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
 import { DATABASES } from "../../test/support/databases.js";
+import { payNotifyFields } from "../../test/reliability/fixtures.js";
 
 const FAIL = "<return_code><![CDATA[FAIL]]></return_code>";
 
@@ -23,25 +24,6 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
     return answer.body as unknown as OrderPaymentResponse;
   }
 
-  function notifyFor(order: OrderPaymentResponse["order"], overrides: Record<string, string | number | undefined> = {}) {
-    return {
-      return_code: "SUCCESS",
-      result_code: "SUCCESS",
-      appid: MERCHANT.appId,
-      mch_id: MERCHANT.mchId,
-      openid: "oUser",
-      trade_type: "JSAPI",
-      bank_type: "OTHERS",
-      total_fee: order.totalFee,
-      fee_type: "CNY",
-      cash_fee: order.totalFee,
-      transaction_id: `4200000${Date.now()}`.padEnd(28, "7"),
-      out_trade_no: order.id,
-      time_end: "20260101120000",
-      ...overrides,
-    };
-  }
-
   async function post(body: string, contentType = "text/xml"): Promise<string> {
     const response = await fetch(`${h.url}/wxpay/notify`, { method: "POST", body, headers: { "content-type": contentType } });
     expect(response.status).toBe(200);
@@ -54,14 +36,14 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
 
   it("accepts a genuine HMAC-SHA256 notify without sign_type, and replies SUCCESS exactly", async () => {
     const { order } = await pendingOrder();
-    const reply = await post(buildSignedPayNotify(notifyFor(order), { key: MERCHANT.key, signType: "HMAC-SHA256", omitSignType: true }));
+    const reply = await post(buildSignedPayNotify(payNotifyFields(order), { key: MERCHANT.key, signType: "HMAC-SHA256", omitSignType: true }));
     expect(reply).toBe(NOTIFY_SUCCESS_REPLY);
     expect(await statusOf(order.id)).toBe("paid");
   });
 
   it("200 concurrent duplicates make exactly one transition and one paid event, each answered SUCCESS", async () => {
     const { order } = await pendingOrder();
-    const body = buildSignedPayNotify(notifyFor(order), { key: MERCHANT.key, signType: "HMAC-SHA256", omitSignType: true });
+    const body = buildSignedPayNotify(payNotifyFields(order), { key: MERCHANT.key, signType: "HMAC-SHA256", omitSignType: true });
     const replies = await Promise.all(Array.from({ length: 200 }, () => post(body)));
     expect(new Set(replies)).toEqual(new Set([NOTIFY_SUCCESS_REPLY]));
     const events = await h.database.db.selectFrom("payment_events").selectAll().where("order_id", "=", order.id).execute();
@@ -72,7 +54,7 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
   it("a result_code=FAIL notify is acknowledged but changes nothing", async () => {
     const { order } = await pendingOrder();
     const reply = await post(
-      buildSignedPayNotify(notifyFor(order, { result_code: "FAIL", err_code: "NOTENOUGH", transaction_id: undefined }), { key: MERCHANT.key, signType: "HMAC-SHA256" }),
+      buildSignedPayNotify(payNotifyFields(order, { result_code: "FAIL", err_code: "NOTENOUGH", transaction_id: undefined }), { key: MERCHANT.key, signType: "HMAC-SHA256" }),
     );
     // A FAIL notify may omit transaction_id; either way nothing is paid.
     expect([NOTIFY_SUCCESS_REPLY, expect.stringContaining(FAIL)]).toContainEqual(reply);
@@ -80,15 +62,18 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
   });
 
   const forgeries: Array<[string, (order: OrderPaymentResponse["order"]) => string]> = [
-    ["a bad signature", (o) => buildSignedPayNotify(notifyFor(o), { key: MERCHANT.key, signType: "HMAC-SHA256" }).replace(/<sign><!\[CDATA\[.{8}/, "<sign><![CDATA[00000000")],
-    ["a signature made with another key", (o) => buildSignedPayNotify(notifyFor(o), { key: "another-key-another-key-another-k", signType: "HMAC-SHA256" })],
-    ["an MD5 signature for this HMAC-SHA256 merchant", (o) => buildSignedPayNotify(notifyFor(o), { key: MERCHANT.key, signType: "MD5" })],
-    ["another appid", (o) => buildSignedPayNotify(notifyFor(o, { appid: "wx_other_app_000001" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
-    ["another mch_id", (o) => buildSignedPayNotify(notifyFor(o, { mch_id: "1999999999" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
-    ["a sub_mch_id this merchant does not have", (o) => buildSignedPayNotify(notifyFor(o, { sub_mch_id: "1900000109" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
-    ["a smaller amount", (o) => buildSignedPayNotify(notifyFor(o, { total_fee: 1, cash_fee: 1 }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
-    ["another currency", (o) => buildSignedPayNotify(notifyFor(o, { fee_type: "HKD" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
-    ["an unknown out_trade_no", (o) => buildSignedPayNotify(notifyFor(o, { out_trade_no: "P20990101000000NOPE" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
+    [
+      "a bad signature",
+      (o) => buildSignedPayNotify(payNotifyFields(o), { key: MERCHANT.key, signType: "HMAC-SHA256" }).replace(/<sign><!\[CDATA\[.{8}/, "<sign><![CDATA[00000000"),
+    ],
+    ["a signature made with another key", (o) => buildSignedPayNotify(payNotifyFields(o), { key: "another-key-another-key-another-k", signType: "HMAC-SHA256" })],
+    ["an MD5 signature for this HMAC-SHA256 merchant", (o) => buildSignedPayNotify(payNotifyFields(o), { key: MERCHANT.key, signType: "MD5" })],
+    ["another appid", (o) => buildSignedPayNotify(payNotifyFields(o, { appid: "wx_other_app_000001" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
+    ["another mch_id", (o) => buildSignedPayNotify(payNotifyFields(o, { mch_id: "1999999999" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
+    ["a sub_mch_id this merchant does not have", (o) => buildSignedPayNotify(payNotifyFields(o, { sub_mch_id: "1900000109" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
+    ["a smaller amount", (o) => buildSignedPayNotify(payNotifyFields(o, { total_fee: 1, cash_fee: 1 }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
+    ["another currency", (o) => buildSignedPayNotify(payNotifyFields(o, { fee_type: "HKD" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
+    ["an unknown out_trade_no", (o) => buildSignedPayNotify(payNotifyFields(o, { out_trade_no: "P20990101000000NOPE" }), { key: MERCHANT.key, signType: "HMAC-SHA256" })],
     ["no sign at all", (o) => `<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code><out_trade_no>${o.id}</out_trade_no></xml>`],
   ];
 
@@ -102,12 +87,12 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
   it("refuses a notify for a closed order, and a replay after a refund changes nothing", async () => {
     const { order } = await pendingOrder();
     await h.database.db.updateTable("orders").set({ status: "closed" }).where("id", "=", order.id).execute();
-    const body = buildSignedPayNotify(notifyFor(order), { key: MERCHANT.key, signType: "HMAC-SHA256" });
+    const body = buildSignedPayNotify(payNotifyFields(order), { key: MERCHANT.key, signType: "HMAC-SHA256" });
     expect(await post(body)).toContain(FAIL);
     expect(await statusOf(order.id)).toBe("closed");
 
     const paid = await pendingOrder();
-    const paidNotify = buildSignedPayNotify(notifyFor(paid.order), { key: MERCHANT.key, signType: "HMAC-SHA256" });
+    const paidNotify = buildSignedPayNotify(payNotifyFields(paid.order), { key: MERCHANT.key, signType: "HMAC-SHA256" });
     expect(await post(paidNotify)).toBe(NOTIFY_SUCCESS_REPLY);
     await h.database.db
       .updateTable("orders")
@@ -131,7 +116,7 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
 
   it("logs every refusal with its reason, and never the key or a signature", async () => {
     const { order } = await pendingOrder();
-    const body = buildSignedPayNotify(notifyFor(order, { total_fee: 1 }), { key: MERCHANT.key, signType: "HMAC-SHA256" });
+    const body = buildSignedPayNotify(payNotifyFields(order, { total_fee: 1 }), { key: MERCHANT.key, signType: "HMAC-SHA256" });
     await post(body);
     const line = await eventually(async () => Promise.resolve(h.logs.find((l) => l.includes('"reason":"AMOUNT_MISMATCH"'))));
     expect(line).toContain('"acknowledged":false');
@@ -143,7 +128,7 @@ describe.each(DATABASES)("WeChat Pay notifies on %s", (kind) => {
   describe("refund notifies", () => {
     async function paidOrderWithRefund(signType: SignType = "HMAC-SHA256") {
       const { order } = await pendingOrder();
-      await post(buildSignedPayNotify(notifyFor(order), { key: MERCHANT.key, signType }));
+      await post(buildSignedPayNotify(payNotifyFields(order), { key: MERCHANT.key, signType }));
       const refundId = `R${Date.now()}${Math.floor(Math.random() * 1e6)}`;
       await h.database.db.updateTable("orders").set({ reserved_refund_fee: 500 }).where("id", "=", order.id).execute();
       await h.database.db
