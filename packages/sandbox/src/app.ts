@@ -5,7 +5,7 @@ import type { SandboxContext } from "./context.js";
 import { SANDBOX_CONTROL_PATHS } from "./control/routes.js";
 import { createFaultMiddleware, FaultInjector } from "./faults/faults.js";
 import { Notifier } from "./notifier/notifier.js";
-import { resolveOptions, type SandboxOptionsInput } from "./options.js";
+import { isV2Merchant, resolveOptions, type SandboxOptionsInput, type V2Merchant } from "./options.js";
 import { createControlRouter } from "./routes/control.js";
 import { downloadBill } from "./routes/download-bill.js";
 import { acceptGatewayRequest, type GatewayRequest } from "./routes/gateway-request.js";
@@ -13,6 +13,8 @@ import { closeOrder, orderQuery, unifiedOrder } from "./routes/orders.js";
 import { applyRefund, refundCertificateGate, refundQuery } from "./routes/refunds.js";
 import { jscode2session } from "./routes/sns.js";
 import { SandboxStore } from "./state/store.js";
+import { createV3Identities } from "./v3/identity.js";
+import { createV3NotFound, createV3Router } from "./v3/router.js";
 
 /** A sandbox gateway, not yet listening: the Koa app and the state behind it. */
 export interface Sandbox {
@@ -39,12 +41,15 @@ export function createSandbox(input: SandboxOptionsInput): Sandbox {
   const options = resolveOptions(input);
   const store = new SandboxStore(options.openidSeed);
   const notifier = new Notifier(options.clock, store, options.notify);
+  const v3 = createV3Identities(options);
   const context: SandboxContext = {
     options,
     clock: options.clock,
     store,
     notifier,
+    v3,
     findMerchant: (mchId, subMchId) => options.merchants.find((m) => m.mchId === mchId && m.subMchId === subMchId),
+    findV2Merchant: (mchId, subMchId) => options.merchants.find((m): m is V2Merchant => m.mchId === mchId && m.subMchId === subMchId && isV2Merchant(m)),
   };
   const faults = new FaultInjector();
   const app = new Koa();
@@ -75,7 +80,9 @@ export function createSandbox(input: SandboxOptionsInput): Sandbox {
     if (ctx.path.startsWith(SANDBOX_CONTROL_PATHS.prefix)) await next();
     else await faultMiddleware(ctx, next);
   });
+  app.use(createV3NotFound(context));
   app.use(gateway.routes());
+  app.use(createV3Router(context).routes());
   const control = createControlRouter(context, faults);
   app.use(control.routes());
   app.use(control.allowedMethods());

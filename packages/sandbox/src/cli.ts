@@ -32,13 +32,15 @@ export interface CliIo {
 const CONTROL_HINTS: Record<SandboxControlCall, string> = {
   listMerchants: "",
   createLoginCode: "{appid, user?}",
-  pay: "{prepay_id, outcome: success|cancel|fail}",
+  pay: "{prepay_id, outcome: success|cancel|fail, payment? (v3)}",
   listOrders: "?out_trade_no=&mch_id=",
   listDeliveries: "?out_trade_no=&kind=pay|refund",
   settleRefund: "{mch_id, sub_mch_id?, out_refund_no, status}",
   listFaults: "",
   addFault: "",
   clearFaults: "",
+  v3Keys: "?mch_id=",
+  rotateV3Certificate: "{mch_id, overlap_ms?}",
 };
 
 /** The control API (SANDBOX_CONTROL_ROUTES), one line per path, listed in the startup banner. */

@@ -2,7 +2,7 @@ import { buildXml, signParams, type SignType } from "@pay/core";
 import type { Context } from "koa";
 import getRawBody from "raw-body";
 import { newNonce } from "./ids.js";
-import type { Merchant } from "./options.js";
+import type { V2Merchant } from "./options.js";
 
 export type BodyResult = { readonly ok: true; readonly body: Buffer } | { readonly ok: false; readonly reason: "too-large" | "aborted" };
 
@@ -29,12 +29,12 @@ export function replyProtocolFail(ctx: Context, returnMsg: string): void {
 }
 
 /** The merchant ids the gateway echoes in every signed answer. */
-function merchantEcho(merchant: Merchant): Record<string, string | undefined> {
+function merchantEcho(merchant: V2Merchant): Record<string, string | undefined> {
   return { appid: merchant.appId, mch_id: merchant.mchId, sub_appid: merchant.subAppId, sub_mch_id: merchant.subMchId };
 }
 
 /** A signed answer (return_code=SUCCESS) with a fresh gateway nonce, signed with the request's sign type. */
-export function replySigned(ctx: Context, merchant: Merchant, signType: SignType, fields: Record<string, string | number | undefined>): void {
+export function replySigned(ctx: Context, merchant: V2Merchant, signType: SignType, fields: Record<string, string | number | undefined>): void {
   const message: Record<string, string | number | undefined> = {
     return_code: "SUCCESS",
     return_msg: "OK",
@@ -47,7 +47,7 @@ export function replySigned(ctx: Context, merchant: Merchant, signType: SignType
 }
 
 /** A business failure: signed, result_code=FAIL with the documented err_code. */
-export function replyBusinessFail(ctx: Context, merchant: Merchant, signType: SignType, errCode: string, errCodeDes: string): void {
+export function replyBusinessFail(ctx: Context, merchant: V2Merchant, signType: SignType, errCode: string, errCodeDes: string): void {
   replySigned(ctx, merchant, signType, { result_code: "FAIL", err_code: errCode, err_code_des: errCodeDes });
 }
 

@@ -30,8 +30,8 @@ describe("createSandboxControlClient against a real sandbox over HTTP", () => {
       const { merchants } = await control.listMerchants();
       expect(merchants).toEqual(
         expect.arrayContaining([
-          { appid: DIRECT.appId, mch_id: DIRECT.mchId, sub_appid: null, sub_mch_id: null, profile: "domestic" },
-          { appid: GLOBAL.appId, mch_id: GLOBAL.mchId, sub_appid: null, sub_mch_id: null, profile: "global" },
+          { appid: DIRECT.appId, mch_id: DIRECT.mchId, sub_appid: null, sub_mch_id: null, profile: "domestic", protocols: ["v2"], v3: null },
+          { appid: GLOBAL.appId, mch_id: GLOBAL.mchId, sub_appid: null, sub_mch_id: null, profile: "global", protocols: ["v2"], v3: null },
         ]),
       );
       const issued = await control.createLoginCode({ appid: DIRECT.appId, user: "alice" });
@@ -135,6 +135,7 @@ describe("createSandboxControlClient on answers that break the contract", () => 
 
   it("refuses a trade state or currency the contract does not know", async () => {
     const order = {
+      protocol: "v2",
       mch_id: "1",
       sub_mch_id: null,
       out_trade_no: "T1",

@@ -12,6 +12,10 @@ import {
   OrdersQuerySchema,
   PayAnswerSchema,
   PayRequestSchema,
+  RotateCertificateAnswerSchema,
+  RotateCertificateRequestSchema,
+  V3KeysAnswerSchema,
+  V3KeysQuerySchema,
   SettleRefundAnswerSchema,
   SettleRefundRequestSchema,
 } from "./schemas.js";
@@ -26,6 +30,8 @@ export const SANDBOX_CONTROL_PATHS = {
   deliveries: "/sandbox/deliveries",
   settleRefund: "/sandbox/refunds/settle",
   faults: "/sandbox/faults",
+  v3Keys: "/sandbox/v3/keys",
+  rotateV3Certificate: "/sandbox/v3/certificates/rotate",
   /** The payer's payment sheet (HTML): `?prepay_id=…`. */
   cashier: "/sandbox/cashier",
 } as const;
@@ -46,6 +52,8 @@ export const SANDBOX_CONTROL_ROUTES = {
   listFaults: { method: "GET", path: P.faults, body: null, query: null, answer: FaultsAnswerSchema, status: 200 },
   addFault: { method: "POST", path: P.faults, body: FaultRuleSchema, query: null, answer: FaultAnswerSchema, status: 201 },
   clearFaults: { method: "DELETE", path: P.faults, body: null, query: null, answer: null, status: 204 },
+  v3Keys: { method: "GET", path: P.v3Keys, body: null, query: V3KeysQuerySchema, answer: V3KeysAnswerSchema, status: 200 },
+  rotateV3Certificate: { method: "POST", path: P.rotateV3Certificate, body: RotateCertificateRequestSchema, query: null, answer: RotateCertificateAnswerSchema, status: 200 },
 } as const;
 
 export type SandboxControlRoutes = typeof SANDBOX_CONTROL_ROUTES;

@@ -19,8 +19,25 @@ export const PAY_OUTCOMES = ["success", "cancel", "fail"] as const;
 export const PayOutcomeSchema = z.enum(PAY_OUTCOMES);
 export type PayOutcome = z.infer<typeof PayOutcomeSchema>;
 
+/** The API version an order was made with. */
+export const SandboxProtocolSchema = z.enum(["v2", "v3"]);
+
+/** The v3 refund states, as v3 answers and notifies name them. */
+export const SANDBOX_V3_REFUND_STATUSES = ["PROCESSING", "SUCCESS", "ABNORMAL", "CLOSED"] as const;
+
 /** The codes of the control API's error answers. */
-export const SANDBOX_CONTROL_ERROR_CODES = ["BAD_REQUEST", "PREPAY_NOT_FOUND", "PREPAY_EXPIRED", "ORDER_PAID", "ORDER_CLOSED", "REFUND_NOT_FOUND", "REFUND_SETTLED"] as const;
+export const SANDBOX_CONTROL_ERROR_CODES = [
+  "BAD_REQUEST",
+  "PREPAY_NOT_FOUND",
+  "PREPAY_EXPIRED",
+  "ORDER_PAID",
+  "ORDER_CLOSED",
+  "REFUND_NOT_FOUND",
+  "REFUND_SETTLED",
+  "PAY_SIGN_INVALID",
+  "MERCHANT_NOT_FOUND",
+  "NOT_ROTATABLE",
+] as const;
 export type SandboxControlErrorCode = (typeof SANDBOX_CONTROL_ERROR_CODES)[number];
 
 /** The HTTP status of each error code; a code without one fails to compile. */
@@ -32,6 +49,9 @@ export const SANDBOX_CONTROL_ERROR_STATUS = {
   ORDER_CLOSED: 409,
   REFUND_NOT_FOUND: 404,
   REFUND_SETTLED: 409,
+  PAY_SIGN_INVALID: 400,
+  MERCHANT_NOT_FOUND: 404,
+  NOT_ROTATABLE: 409,
 } as const satisfies Record<SandboxControlErrorCode, number>;
 
 /** Every error answer; a refused payment also carries the errMsg wx.requestPayment would give. */
@@ -43,24 +63,61 @@ export type ControlErrorAnswer = z.infer<typeof ControlErrorAnswerSchema>;
 
 // --- requests ---
 
-/** POST /sandbox/pay: play the payer on the payment sheet behind a prepay_id. */
-export const PayRequestSchema = z.object({ prepay_id: z.string().min(1).max(64), outcome: PayOutcomeSchema }).strict();
+/**
+ * The fields the mini-program passes to wx.requestPayment for a v3 order (plus the Mini Program's AppID,
+ * which the client knows): the payer side verifies paySign over appId, timeStamp, nonceStr and package
+ * with the merchant's public key, as the WeChat client does.
+ */
+export const RequestPaymentFieldsSchema = z
+  .object({
+    /** The Mini Program the payer is in; the order's AppID (sub_appid with a sub_openid) when absent. */
+    appId: z.string().min(1).max(32).optional(),
+    timeStamp: z.string().min(1).max(32),
+    nonceStr: z.string().min(1).max(64),
+    package: z.string().min(1).max(128),
+    signType: z.string().min(1).max(16),
+    paySign: z.string().min(1).max(2048),
+  })
+  .strict();
+export type RequestPaymentFields = z.infer<typeof RequestPaymentFieldsSchema>;
+
+/** POST /sandbox/pay: play the payer on the payment sheet behind a prepay_id. A v3 order needs `payment`. */
+export const PayRequestSchema = z.object({ prepay_id: z.string().min(1).max(64), outcome: PayOutcomeSchema, payment: RequestPaymentFieldsSchema.optional() }).strict();
 export type PayRequest = z.infer<typeof PayRequestSchema>;
 
 /** POST /sandbox/login-codes: what wx.login would hand `user` of the Mini Program `appid`. */
 export const LoginCodeRequestSchema = z.object({ appid: z.string().min(1), user: z.string().min(1).max(64).default("demo-user") }).strict();
 export type LoginCodeRequest = z.input<typeof LoginCodeRequestSchema>;
 
-/** POST /sandbox/refunds/settle: settle a PROCESSING refund now. */
+/** POST /sandbox/refunds/settle: settle a PROCESSING refund now. v3 names (ABNORMAL, CLOSED) are accepted as CHANGE and REFUNDCLOSE. */
 export const SettleRefundRequestSchema = z
   .object({
     mch_id: z.string().min(1),
     sub_mch_id: z.string().optional(),
     out_refund_no: z.string().min(1),
-    status: SandboxRefundStatusSchema.exclude(["PROCESSING"]),
+    status: z
+      .enum(["SUCCESS", "CHANGE", "REFUNDCLOSE", "ABNORMAL", "CLOSED"])
+      .transform((s): Exclude<SandboxRefundStatus, "PROCESSING"> => (s === "ABNORMAL" ? "CHANGE" : s === "CLOSED" ? "REFUNDCLOSE" : s)),
   })
   .strict();
-export type SettleRefundRequest = z.infer<typeof SettleRefundRequestSchema>;
+export type SettleRefundRequest = z.output<typeof SettleRefundRequestSchema>;
+
+/** POST /sandbox/v3/certificates/rotate: issue a new platform certificate; the old ones stay valid for `overlap_ms`. */
+export const RotateCertificateRequestSchema = z
+  .object({
+    mch_id: z.string().min(1),
+    overlap_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(365 * 24 * 3600 * 1000)
+      .optional(),
+  })
+  .strict();
+export type RotateCertificateRequest = z.input<typeof RotateCertificateRequestSchema>;
+
+/** GET /sandbox/v3/keys: the public keys and certificates of a v3 merchant. */
+export const V3KeysQuerySchema = z.object({ mch_id: z.string().min(1) });
 
 /** GET /sandbox/orders: optional filters. */
 export const OrdersQuerySchema = z.object({ out_trade_no: z.string().optional(), mch_id: z.string().optional() });
@@ -81,6 +138,14 @@ export const FaultSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("http"), status: z.number().int().min(500).max(599) }),
   z.object({ kind: z.literal("garbage") }),
   z.object({ kind: z.literal("systemerror") }),
+  // v3 only: a signed answer with a signature that does not verify, an unknown Wechatpay-Serial, a timestamp
+  // six minutes ahead, or a WECHATPAY/SIGNTEST/ probe signature; `rotate` rotates the merchant's platform
+  // certificate before answering (a rotation in the middle of a run).
+  z.object({ kind: z.literal("badsignature") }),
+  z.object({ kind: z.literal("unknownserial") }),
+  z.object({ kind: z.literal("skew") }),
+  z.object({ kind: z.literal("signtest") }),
+  z.object({ kind: z.literal("rotate") }),
 ]);
 export type Fault = z.infer<typeof FaultSchema>;
 
@@ -106,6 +171,7 @@ export type SandboxRefundView = z.infer<typeof SandboxRefundViewSchema>;
 
 /** An order as the control API shows it: the gateway's view, snake_case like the protocol. */
 export const SandboxOrderViewSchema = z.object({
+  protocol: SandboxProtocolSchema,
   mch_id: z.string(),
   sub_mch_id: z.string().nullable(),
   out_trade_no: z.string(),
@@ -125,10 +191,33 @@ export const SandboxOrderViewSchema = z.object({
 });
 export type SandboxOrderView = z.infer<typeof SandboxOrderViewSchema>;
 
+export const V3KeyModeSchema = z.enum(["platform-certificate", "public-key", "migration"]);
+
+/** A v3 merchant's identity as the control API shows it: serials and IDs, never a private key. */
+export const V3MerchantViewSchema = z.object({
+  key_mode: V3KeyModeSchema,
+  /** The merchant API certificate's serial: the Authorization header's serial_no. */
+  merchant_serial: z.string(),
+  /** The WeChat Pay public key's ID (public-key and migration modes). */
+  public_key_id: z.string().nullable(),
+  /** Serials of the platform certificates in use, oldest first. */
+  platform_serials: z.array(z.string()),
+});
+export type V3MerchantView = z.infer<typeof V3MerchantViewSchema>;
+
 /** GET /sandbox/merchants. */
 export const MerchantsAnswerSchema = z.object({
   merchants: z.array(
-    z.object({ appid: z.string(), mch_id: z.string(), sub_appid: z.string().nullable(), sub_mch_id: z.string().nullable(), profile: z.enum(["domestic", "global"]) }),
+    z.object({
+      appid: z.string(),
+      mch_id: z.string(),
+      sub_appid: z.string().nullable(),
+      sub_mch_id: z.string().nullable(),
+      profile: z.enum(["domestic", "global"]),
+      /** The API versions the merchant is configured for. */
+      protocols: z.array(SandboxProtocolSchema),
+      v3: V3MerchantViewSchema.nullable(),
+    }),
   ),
 });
 export type MerchantsAnswer = z.infer<typeof MerchantsAnswerSchema>;
@@ -148,17 +237,25 @@ export type OrdersAnswer = z.infer<typeof OrdersAnswerSchema>;
 /** One attempt to deliver a notify. */
 export const DeliveryAttemptSchema = z.object({
   id: z.number().int(),
+  /** The order's API version: v2 XML notifies or v3 signed JSON ones. */
+  protocol: z.enum(["v2", "v3"]),
   kind: DeliveryKindSchema,
+  /** v3 only: TRANSACTION.SUCCESS, REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED. */
+  eventType: z.string().optional(),
   outTradeNo: z.string(),
   outRefundNo: z.string().optional(),
   url: z.string(),
-  /** 1 for the first delivery, counting up through the retries. */
+  /** 1 for the first delivery, counting up through the retries; 0 for a v3 signature probe. */
   attempt: z.number().int(),
   /** True for a duplicate or concurrent copy, false for a scheduled attempt. */
   copy: z.boolean(),
   /** Epoch milliseconds on the sandbox's clock. */
   at: z.number(),
-  outcome: z.enum(["acknowledged", "rejected", "http-error", "network-error", "timeout"]),
+  /**
+   * `probe-refused`: the receiver refused a `WECHATPAY/SIGNTEST/` probe, as it must; `probe-accepted`: it
+   * acknowledged one, so it does not verify signatures.
+   */
+  outcome: z.enum(["acknowledged", "rejected", "http-error", "network-error", "timeout", "probe-refused", "probe-accepted"]),
   httpStatus: z.number().int().optional(),
   /** The first 200 characters of the receiver's reply. */
   reply: z.string(),
@@ -173,6 +270,27 @@ export type DeliveriesAnswer = z.infer<typeof DeliveriesAnswerSchema>;
 /** POST /sandbox/refunds/settle. */
 export const SettleRefundAnswerSchema = z.object({ out_refund_no: z.string(), refund_status: SandboxRefundStatusSchema });
 export type SettleRefundAnswer = z.infer<typeof SettleRefundAnswerSchema>;
+
+/** POST /sandbox/v3/certificates/rotate: the new certificate and the ones retiring. */
+export const RotateCertificateAnswerSchema = z.object({
+  mch_id: z.string(),
+  serial_no: z.string(),
+  retiring: z.array(z.object({ serial_no: z.string(), retires_at: z.iso.datetime() })),
+});
+export type RotateCertificateAnswer = z.infer<typeof RotateCertificateAnswerSchema>;
+
+/** GET /sandbox/v3/keys: what a merchant downloads from the platform, minus the private key (that one is written to v3KeysDir). */
+export const V3KeysAnswerSchema = z.object({
+  mch_id: z.string(),
+  key_mode: V3KeyModeSchema,
+  merchant_serial: z.string(),
+  /** The merchant API certificate (apiclient_cert.pem); null when only a public key was configured. */
+  merchant_certificate_pem: z.string().nullable(),
+  /** The WeChat Pay public key (wxp_pub.pem) and its ID. */
+  public_key: z.object({ id: z.string(), pem: z.string() }).nullable(),
+  platform_certificates: z.array(z.object({ serial_no: z.string(), pem: z.string(), effective_time: z.iso.datetime(), expire_time: z.iso.datetime() })),
+});
+export type V3KeysAnswer = z.infer<typeof V3KeysAnswerSchema>;
 
 /** A queued fault rule with the uses it has left. */
 export const FaultRuleViewSchema = z.object({ path: z.string(), faults: z.array(FaultSchema), times: z.number().int(), remaining: z.number().int() });

@@ -8,7 +8,8 @@ export type FaultRule = z.output<typeof FaultRuleSchema> & { remaining: number }
 export const FAULT_HEADER = "x-sandbox-fault";
 
 /**
- * Parses the per-request header, e.g. `delay=300`, `timeout`, `http=503`, `garbage`, `systemerror`,
+ * Parses the per-request header, e.g. `delay=300`, `timeout`, `http=503`, `garbage`, `systemerror`
+ * (v3 answers also `badsignature`, `unknownserial`, `skew`, `signtest`, `rotate`),
  * or several joined by commas (`delay=200,http=502`). Returns undefined for an unknown fault.
  */
 export function parseFaultHeader(value: string): Fault[] | undefined {
@@ -93,7 +94,7 @@ export function createFaultMiddleware(injector: FaultInjector): Middleware {
       if (parsed === undefined) {
         ctx.status = 400;
         ctx.type = "text/plain";
-        ctx.body = `Unknown ${FAULT_HEADER} value "${header}". Use delay=MS, timeout, http=5xx, garbage or systemerror.`;
+        ctx.body = `Unknown ${FAULT_HEADER} value "${header}". Use delay=MS, timeout, http=5xx, garbage, systemerror, or for v3 badsignature, unknownserial, skew, signtest, rotate.`;
         return;
       }
       faults = [...faults, ...parsed];
@@ -119,6 +120,15 @@ export function createFaultMiddleware(injector: FaultInjector): Middleware {
           return;
         case "systemerror":
           ctx.state.fault = "systemerror";
+          break;
+        case "badsignature":
+        case "unknownserial":
+        case "skew":
+        case "signtest":
+          ctx.state.v3AnswerFaults = [...((ctx.state.v3AnswerFaults as string[] | undefined) ?? []), fault.kind];
+          break;
+        case "rotate":
+          ctx.state.v3Rotate = true;
           break;
       }
     }

@@ -8,6 +8,7 @@ import type { FaultInjector } from "../faults/faults.js";
 import { readRawBody, replyJson } from "../http.js";
 import { payByPrepayId, settleRefund } from "../state/payments.js";
 import type { SandboxOrder } from "../state/types.js";
+import { checkV3Payment } from "../v3/pay.js";
 
 const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 
@@ -64,6 +65,7 @@ function readQuery<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> | 
 /** An order as the control API shows it (the gateway's view, snake_case like the protocol). */
 export function orderView(order: SandboxOrder): SandboxOrderView {
   return {
+    protocol: order.protocol,
     mch_id: order.mchId,
     sub_mch_id: order.subMchId ?? null,
     out_trade_no: order.outTradeNo,
@@ -92,8 +94,28 @@ export function createControlRouter(sandbox: SandboxContext, faults: FaultInject
   const R = SANDBOX_CONTROL_ROUTES;
 
   router.get(R.listMerchants.path, (ctx) => {
+    const now = sandbox.clock.now();
     reply(ctx, "listMerchants", {
-      merchants: sandbox.options.merchants.map((m) => ({ appid: m.appId, mch_id: m.mchId, sub_appid: m.subAppId ?? null, sub_mch_id: m.subMchId ?? null, profile: m.profile })),
+      merchants: sandbox.options.merchants.map((m) => {
+        const identity = sandbox.v3.get(m.mchId);
+        return {
+          appid: m.appId,
+          mch_id: m.mchId,
+          sub_appid: m.subAppId ?? null,
+          sub_mch_id: m.subMchId ?? null,
+          profile: m.profile,
+          protocols: [...(m.key === undefined ? [] : ["v2" as const]), ...(identity === undefined ? [] : ["v3" as const])],
+          v3:
+            identity === undefined
+              ? null
+              : {
+                  key_mode: identity.keyMode,
+                  merchant_serial: identity.merchantCertificate.serial,
+                  public_key_id: identity.publicKey?.id ?? null,
+                  platform_serials: sandbox.v3.liveCertificates(identity, now).map((c) => c.serial),
+                },
+        };
+      }),
     });
   });
 
@@ -110,6 +132,12 @@ export function createControlRouter(sandbox: SandboxContext, faults: FaultInject
   router.post(R.pay.path, async (ctx) => {
     const req = await readBody(ctx, R.pay.body);
     if (req === undefined) return;
+    const order = sandbox.store.findOrderByPrepayId(req.prepay_id);
+    if (order?.protocol === "v3") {
+      // The WeChat client checks a v3 paySign before it shows the sheet; a wrong one never reaches the payer.
+      const check = checkV3Payment(sandbox, order, req.payment);
+      if (!check.ok) return replyError(ctx, "PAY_SIGN_INVALID", check.message, { errMsg: check.errMsg });
+    }
     const result = payByPrepayId(sandbox, req.prepay_id, req.outcome);
     if (!result.ok) return replyError(ctx, result.code, result.errMsg, { errMsg: result.errMsg });
     reply(ctx, "pay", { outcome: result.outcome, errMsg: result.errMsg, order: orderView(result.order) });
@@ -137,6 +165,38 @@ export function createControlRouter(sandbox: SandboxContext, faults: FaultInject
     if (refund === undefined) return replyError(ctx, "REFUND_NOT_FOUND", `No refund ${req.out_refund_no}.`);
     if (!settleRefund(sandbox, refund, req.status)) return replyError(ctx, "REFUND_SETTLED", `Refund ${req.out_refund_no} is already ${refund.status}.`);
     reply(ctx, "settleRefund", { out_refund_no: refund.outRefundNo, refund_status: refund.status });
+  });
+
+  router.get(R.v3Keys.path, (ctx) => {
+    const query = readQuery(ctx, R.v3Keys.query);
+    if (query === undefined) return;
+    const identity = sandbox.v3.get(query.mch_id);
+    if (identity === undefined) return replyError(ctx, "MERCHANT_NOT_FOUND", `No merchant ${query.mch_id} is configured for v3.`);
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    reply(ctx, "v3Keys", {
+      mch_id: identity.mchId,
+      key_mode: identity.keyMode,
+      merchant_serial: identity.merchantCertificate.serial,
+      merchant_certificate_pem: identity.merchantCertificate.certificatePem ?? null,
+      public_key: identity.publicKey === undefined ? null : { id: identity.publicKey.id, pem: identity.publicKey.publicKeyPem },
+      platform_certificates: sandbox.v3
+        .liveCertificates(identity, sandbox.clock.now())
+        .map((c) => ({ serial_no: c.serial, pem: c.certificatePem, effective_time: iso(c.effectiveAt), expire_time: iso(c.expiresAt) })),
+    });
+  });
+
+  router.post(R.rotateV3Certificate.path, async (ctx) => {
+    const req = await readBody(ctx, R.rotateV3Certificate.body);
+    if (req === undefined) return;
+    const identity = sandbox.v3.get(req.mch_id);
+    if (identity === undefined) return replyError(ctx, "MERCHANT_NOT_FOUND", `No merchant ${req.mch_id} is configured for v3.`);
+    const rotated = sandbox.v3.rotate(identity, sandbox.clock.now(), req.overlap_ms);
+    if (rotated === undefined) return replyError(ctx, "NOT_ROTATABLE", `Merchant ${req.mch_id} signs with a WeChat Pay public key only; it has no platform certificate to rotate.`);
+    reply(ctx, "rotateV3Certificate", {
+      mch_id: identity.mchId,
+      serial_no: rotated.current.serial,
+      retiring: rotated.retiring.map((c) => ({ serial_no: c.serial, retires_at: new Date(c.retiresAt ?? c.expiresAt).toISOString() })),
+    });
   });
 
   router.get(R.listFaults.path, (ctx) => reply(ctx, "listFaults", { faults: [...faults.list()] }));

@@ -2,12 +2,12 @@ import { isSignType, parseXml, verifySign, type ParseRequestErrorCode, type Resu
 import type { Context } from "koa";
 import type { SandboxContext } from "../context.js";
 import { readRawBody, replyBusinessFail, replyProtocolFail } from "../http.js";
-import type { Merchant } from "../options.js";
+import type { V2Merchant } from "../options.js";
 
 /** A request that passed the gateway's protocol checks: POST, safe XML, known merchant, valid signature. */
 export interface GatewayRequest {
   readonly ctx: Context;
-  readonly merchant: Merchant;
+  readonly merchant: V2Merchant;
   readonly signType: SignType;
   readonly raw: Readonly<XmlFields>;
 }
@@ -37,7 +37,7 @@ export async function acceptGatewayRequest(sandbox: SandboxContext, ctx: Context
     return undefined;
   }
   const raw = xml.value;
-  const merchant = sandbox.findMerchant(raw.mch_id, raw.sub_mch_id || undefined);
+  const merchant = sandbox.findV2Merchant(raw.mch_id, raw.sub_mch_id || undefined);
   if (raw.mch_id === undefined || raw.mch_id === "") {
     replyProtocolFail(ctx, "缺少参数mch_id");
     return undefined;

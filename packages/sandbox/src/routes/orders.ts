@@ -50,6 +50,8 @@ export function unifiedOrder(sandbox: SandboxContext, request: GatewayRequest): 
     if (expiresAt - now < 60_000) return fail("PARAM_ERROR", "time_expire时间过短，最短失效时间间隔必须大于1分钟");
   }
   const order: SandboxOrder = {
+    protocol: "v2",
+    payAppId: req.subAppid ?? merchant.appId,
     mchId: merchant.mchId,
     subMchId: merchant.subMchId,
     appId: merchant.appId,

@@ -94,6 +94,7 @@ export function applyRefund(sandbox: SandboxContext, request: GatewayRequest): v
       ? Number((BigInt(order.cashFee) * BigInt(req.refundFee) * 2n + BigInt(order.totalFee)) / (BigInt(order.totalFee) * 2n))
       : req.refundFee;
   const refund: SandboxRefund = {
+    protocol: "v2",
     mchId: merchant.mchId,
     subMchId: merchant.subMchId,
     outTradeNo: order.outTradeNo,

@@ -4,9 +4,15 @@ import type { PayOutcome, SettleRefundRequest } from "../control/schemas.js";
 import type { SandboxContext } from "../context.js";
 import { newTransactionId } from "../ids.js";
 import { DEFAULT_RATES, type Merchant } from "../options.js";
+import type { NotifyMessage } from "../notifier/notifier.js";
+import { v3PayNotifyJob, v3RefundNotifyJob } from "../v3/notify.js";
 import type { SandboxOrder, SandboxRefund } from "./types.js";
 
 export type { PayOutcome };
+
+function xmlMessage(body: string): NotifyMessage {
+  return { body, headers: { "content-type": "text/xml; charset=utf-8" } };
+}
 
 export type PayResult =
   | { readonly ok: true; readonly outcome: PayOutcome; readonly errMsg: string; readonly order: SandboxOrder }
@@ -66,12 +72,12 @@ export function paidOrderFields(ctx: SandboxContext, order: SandboxOrder): Recor
 }
 
 function payNotifyBody(ctx: SandboxContext, order: SandboxOrder): string {
-  const merchant = ctx.findMerchant(order.mchId, order.subMchId);
+  const merchant = ctx.findV2Merchant(order.mchId, order.subMchId);
   if (merchant === undefined) throw new Error(`No merchant ${order.mchId} for order ${order.outTradeNo}.`);
   const omitSignType = order.signType === "HMAC-SHA256" && ctx.options.notify.omitSignTypeForHmac;
   return buildSignedPayNotify(
     { return_code: "SUCCESS", return_msg: "OK", result_code: "SUCCESS", ...paidOrderFields(ctx, order) },
-    { key: merchant.key, signType: order.signType, omitSignType },
+    { key: merchant.key, signType: order.signType ?? "MD5", omitSignType },
   );
 }
 
@@ -102,7 +108,11 @@ export function payByPrepayId(ctx: SandboxContext, prepayId: string, outcome: Pa
     order.rate = merchant?.profile === "global" ? 100_000_000 : undefined;
   }
   ctx.store.markPaid(order, newTransactionId(now));
-  ctx.notifier.enqueue({ kind: "pay", outTradeNo: order.outTradeNo, url: order.notifyUrl, body: () => payNotifyBody(ctx, order) });
+  ctx.notifier.enqueue(
+    order.protocol === "v3"
+      ? v3PayNotifyJob(ctx, order)
+      : { protocol: "v2", kind: "pay", outTradeNo: order.outTradeNo, url: order.notifyUrl, message: () => xmlMessage(payNotifyBody(ctx, order)) },
+  );
   return { ok: true, outcome, errMsg: "requestPayment:ok", order };
 }
 
@@ -112,7 +122,7 @@ export function committedRefundTotal(order: SandboxOrder): number {
 }
 
 function refundNotifyBody(ctx: SandboxContext, order: SandboxOrder, refund: SandboxRefund): string {
-  const merchant = ctx.findMerchant(order.mchId, order.subMchId);
+  const merchant = ctx.findV2Merchant(order.mchId, order.subMchId);
   if (merchant === undefined) throw new Error(`No merchant ${order.mchId} for refund ${refund.outRefundNo}.`);
   return buildRefundNotify(
     { return_code: "SUCCESS", appid: order.appId, mch_id: order.mchId, sub_appid: order.subAppId, sub_mch_id: order.subMchId },
@@ -146,7 +156,18 @@ export function settleRefund(ctx: SandboxContext, refund: SandboxRefund, status:
   if (order === undefined) return true;
   const url = refund.notifyUrl ?? ctx.findMerchant(order.mchId, order.subMchId)?.refundNotifyUrl;
   if (url !== undefined) {
-    ctx.notifier.enqueue({ kind: "refund", outTradeNo: order.outTradeNo, outRefundNo: refund.outRefundNo, url, body: () => refundNotifyBody(ctx, order, refund) });
+    ctx.notifier.enqueue(
+      refund.protocol === "v3"
+        ? v3RefundNotifyJob(ctx, order, refund, url)
+        : {
+            protocol: "v2",
+            kind: "refund",
+            outTradeNo: order.outTradeNo,
+            outRefundNo: refund.outRefundNo,
+            url,
+            message: () => xmlMessage(refundNotifyBody(ctx, order, refund)),
+          },
+    );
   }
   return true;
 }

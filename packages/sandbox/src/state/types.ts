@@ -3,8 +3,12 @@ import type { DeliveryAttemptView, SandboxRefundStatus, SandboxTradeState } from
 
 export type { SandboxTradeState };
 
+/** The API version an order or refund was made with; its notifies follow it (XML for v2, signed JSON for v3). */
+export type SandboxProtocol = "v2" | "v3";
+
 /** An order as the gateway keeps it. */
 export interface SandboxOrder {
+  readonly protocol: SandboxProtocol;
   readonly mchId: string;
   readonly subMchId: string | undefined;
   readonly appId: string;
@@ -14,7 +18,15 @@ export interface SandboxOrder {
   readonly attach: string | undefined;
   readonly totalFee: number;
   readonly feeType: Currency;
-  readonly signType: SignType;
+  /** v2: the order request's sign type (its notify is signed the same way); undefined for a v3 order. */
+  readonly signType: SignType | undefined;
+  /**
+   * v3: the AppID the wx.requestPayment paySign is over: `sub_appid` when the payer is a `sub_openid`,
+   * the order's `appid` / `sp_appid` otherwise. The v2 order's appid for v2.
+   */
+  readonly payAppId: string;
+  /** v3 Global: the merchant category code of the order. */
+  readonly merchantCategoryCode?: string | undefined;
   readonly notifyUrl: string;
   readonly openid: string | undefined;
   readonly subOpenid: string | undefined;
@@ -37,6 +49,7 @@ export interface SandboxOrder {
 
 /** A refund as the gateway keeps it. */
 export interface SandboxRefund {
+  readonly protocol: SandboxProtocol;
   readonly mchId: string;
   readonly subMchId: string | undefined;
   readonly outTradeNo: string;
