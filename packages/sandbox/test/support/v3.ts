@@ -3,7 +3,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createV3KeyStore, createV3Signer, verifyV3Signature, type Result, type V3KeyStore, type V3Signer, type V3VerifiedSignature, type V3VerifyErrorCode } from "@pay/core";
 import { V3_CERTIFICATE, V3_DIRECT, V3_GLOBAL, V3_INSTITUTION, V3_MIGRATING, V3_PARTNER } from "@pay/test-kit/merchants";
+import { newPrepayId } from "../../src/ids.js";
 import type { RunningSandbox } from "../../src/server.js";
+import { payByPrepayId } from "../../src/state/payments.js";
+import type { SandboxOrder } from "../../src/state/types.js";
 import type { V3Identity } from "../../src/v3/identity.js";
 
 export { V3_CERTIFICATE, V3_DIRECT, V3_GLOBAL, V3_INSTITUTION, V3_MIGRATING, V3_PARTNER };
@@ -144,4 +147,69 @@ export async function startV3Receiver(): Promise<V3Receiver> {
         server.close(() => resolve());
       }),
   });
+}
+
+/** What seedV3Order needs; the rest defaults to a direct CNY order of 100 fen. */
+export interface SeedV3Order {
+  readonly outTradeNo: string;
+  readonly notifyUrl: string;
+  readonly total?: number;
+  readonly currency?: SandboxOrder["feeType"];
+  /** The merchant entry's mchid (and subMchId for a partner / institution). */
+  readonly mchId: string;
+  readonly subMchId?: string;
+  readonly openid?: string;
+  readonly subOpenid?: string;
+  readonly attach?: string;
+}
+
+/**
+ * Puts an unpaid v3 order straight into the sandbox's store, as `POST .../jsapi` would, for suites that
+ * test what happens after ordering (refunds, bills, notifies) without depending on the order endpoint.
+ */
+export function seedV3Order(sandbox: RunningSandbox, seed: SeedV3Order): SandboxOrder {
+  const merchant = sandbox.context.findMerchant(seed.mchId, seed.subMchId);
+  if (merchant === undefined) throw new Error(`No merchant ${seed.mchId}/${seed.subMchId ?? ""}.`);
+  const now = sandbox.context.clock.now();
+  const order: SandboxOrder = {
+    protocol: "v3",
+    mchId: merchant.mchId,
+    subMchId: merchant.subMchId,
+    appId: merchant.appId,
+    subAppId: seed.subOpenid === undefined ? undefined : merchant.subAppId,
+    payAppId: seed.subOpenid === undefined ? merchant.appId : (merchant.subAppId ?? merchant.appId),
+    outTradeNo: seed.outTradeNo,
+    body: "Seeded v3 order",
+    attach: seed.attach,
+    totalFee: seed.total ?? 100,
+    feeType: seed.currency ?? "CNY",
+    signType: undefined,
+    notifyUrl: seed.notifyUrl,
+    openid: seed.subOpenid === undefined ? (seed.openid ?? "oSeededV3Payer0000000000001") : seed.openid,
+    subOpenid: seed.subOpenid,
+    fingerprint: `seeded:${seed.outTradeNo}`,
+    createdAt: now,
+    expiresAt: now + sandbox.context.options.orderTtlMs,
+    prepayId: newPrepayId(now),
+    prepayExpiresAt: now + sandbox.context.options.prepayTtlMs,
+    tradeState: "NOTPAY",
+    tradeStateDesc: "订单未支付",
+    transactionId: undefined,
+    timeEnd: undefined,
+    paidAt: undefined,
+    cashFee: undefined,
+    cashFeeType: undefined,
+    rate: undefined,
+    refunds: [],
+  };
+  sandbox.context.store.addOrder(order);
+  return order;
+}
+
+/** Seeds a v3 order and pays it (the payer taps Pay): TRANSACTION.SUCCESS is queued to its notify URL. */
+export function seedPaidV3Order(sandbox: RunningSandbox, seed: SeedV3Order): SandboxOrder {
+  const order = seedV3Order(sandbox, seed);
+  const paid = payByPrepayId(sandbox.context, order.prepayId, "success");
+  if (!paid.ok) throw new Error(paid.errMsg);
+  return order;
 }
