@@ -153,6 +153,7 @@ body {
   color: var(--red);
   font-size: 14px;
 }
+.message.notice { background: rgba(250, 157, 59, 0.12); color: var(--text); }
 .result { margin: 0 20px; padding: 22px 0 24px; border-top: 1px solid var(--faint); text-align: center; }
 .card > .result:first-child { border-top: 0; }
 .result-icon {
@@ -177,7 +178,8 @@ body {
 
 /**
  * Drives the Pay and Cancel buttons: one POST to the page's data-pay-path at a time (both buttons disabled while it
- * runs, so a double click pays once), then the paid or cancelled panel, or a message chosen by error code.
+ * runs, so a double click pays once), then the paid or cancelled panel, or a message chosen by error code. A v3
+ * order's signed wx.requestPayment fields (data-payment) go along as `payment`.
  * All text goes in through textContent.
  */
 export const CASHIER_SCRIPT = `
@@ -194,7 +196,10 @@ export const CASHIER_SCRIPT = `
     ORDER_CLOSED: "This order is closed and can no longer be paid.",
     PREPAY_EXPIRED: "This payment request has expired. Ask the merchant to place the order again.",
     PREPAY_NOT_FOUND: "This payment no longer exists in the sandbox (unknown prepay_id).",
+    PAY_SIGN_INVALID: "WeChat refused to open the payment: requestPayment:fail 支付验证签名失败.",
   };
+  // A v3 order's wx.requestPayment fields, signed by the merchant server (from the page's URL).
+  const payment = root.dataset.payment === undefined ? undefined : JSON.parse(root.dataset.payment);
   let busy = false;
 
   const show = (state) => {
@@ -220,7 +225,7 @@ export const CASHIER_SCRIPT = `
       const response = await fetch(payPath, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ prepay_id: prepayId, outcome }),
+        body: JSON.stringify(payment === undefined ? { prepay_id: prepayId, outcome } : { prepay_id: prepayId, outcome, payment }),
         cache: "no-store",
       });
       const data = await response.json().catch(() => null);
@@ -239,7 +244,7 @@ export const CASHIER_SCRIPT = `
       // These answers are final: paying again cannot succeed, so the buttons stay disabled.
       settled = Object.hasOwn(MESSAGES, code);
       message.textContent = settled
-        ? MESSAGES[code]
+        ? MESSAGES[code] + (code === "PAY_SIGN_INVALID" && data?.error?.message ? " " + data.error.message : "")
         : "The sandbox answered HTTP " + response.status + (data?.error?.message ? ": " + data.error.message : "") + ". Try again.";
       message.hidden = false;
     } catch {

@@ -118,9 +118,15 @@ function statusPanel(view: CashierView, status: Exclude<CashierStatus, "open" | 
   }
 }
 
+/** A v3 order opened without the merchant's signed fields: say what the sheet needs (Pay then answers WeChat's refusal). */
+function v3Notice(view: CashierView): string {
+  if (view.v3 === undefined || view.v3.payment !== undefined) return "";
+  return `<p class="message notice" id="cashier-v3-notice">This is an APIv3 order. WeChat opens its payment only with the wx.requestPayment fields the merchant server signed (timeStamp, nonceStr, package, signType, paySign with the merchant key). Open this page with them in the link (cashierUrl(prepayId, fields)); without them WeChat answers ${escapeHtml("requestPayment:fail 支付验证签名失败")}.</p>\n`;
+}
+
 function actionPanels(view: CashierView): string {
   return `<section class="actions" data-panel="open">
-<p class="message" id="cashier-message" role="alert" hidden></p>
+${v3Notice(view)}<p class="message" id="cashier-message" role="alert" hidden></p>
 <button type="button" class="button primary" data-outcome="success">Pay ${escapeHtml(view.amount)}</button>
 <button type="button" class="button secondary" data-outcome="cancel">Cancel</button>
 </section>
@@ -135,7 +141,9 @@ export function renderCashierPage(view: CashierView, nonce: string): string {
   if (view.status === "open") panels = actionPanels(view);
   else if (view.status === "paid") panels = paidPanel(view, false);
   else panels = statusPanel(view, view.status);
-  const body = `<main class="card" id="cashier" data-state="${escapeHtml(view.status)}" data-prepay-id="${escapeHtml(view.prepayId)}" data-pay-path="${escapeHtml(SANDBOX_CONTROL_PATHS.pay)}">
+  // A v3 order's signed fields ride along in the markup for the script to send with Pay and Cancel.
+  const payment = view.status === "open" && view.v3?.payment !== undefined ? ` data-payment="${escapeHtml(JSON.stringify(view.v3.payment))}"` : "";
+  const body = `<main class="card" id="cashier" data-state="${escapeHtml(view.status)}" data-prepay-id="${escapeHtml(view.prepayId)}" data-pay-path="${escapeHtml(SANDBOX_CONTROL_PATHS.pay)}"${payment}>
 <header class="merchant">
 <div class="avatar">${ICONS.shop}</div>
 <div class="merchant-text">

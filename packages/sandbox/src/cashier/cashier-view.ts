@@ -1,5 +1,6 @@
 import { formatDashedBeijingTime, formatMoney, type Currency } from "@pay/core";
 import type { SandboxContext } from "../context.js";
+import type { RequestPaymentFields } from "../control/schemas.js";
 import { expireIfDue } from "../state/payments.js";
 import type { SandboxOrder } from "../state/types.js";
 
@@ -24,6 +25,11 @@ export interface CashierView {
   readonly paidAt: string | undefined;
   /** Global: what the payer's CNY balance was charged, when that differs from the order currency. */
   readonly charged: string | undefined;
+  /**
+   * Present for a v3 order: the wx.requestPayment fields from the page's URL, which Pay and Cancel send, as the
+   * WeChat client checks the merchant's paySign before the sheet opens; undefined when the link carries none.
+   */
+  readonly v3?: { readonly payment: RequestPaymentFields | undefined };
 }
 
 function statusOf(sandbox: SandboxContext, order: SandboxOrder): CashierStatus {
@@ -43,8 +49,8 @@ function statusOf(sandbox: SandboxContext, order: SandboxOrder): CashierStatus {
   }
 }
 
-/** The sheet's view of the order behind a prepay_id, as of the sandbox clock's now. */
-export function cashierViewOf(sandbox: SandboxContext, order: SandboxOrder): CashierView {
+/** The sheet's view of the order behind a prepay_id, as of the sandbox clock's now; `payment` is a v3 order's signed fields. */
+export function cashierViewOf(sandbox: SandboxContext, order: SandboxOrder, payment?: RequestPaymentFields): CashierView {
   const charged =
     order.cashFee !== undefined && order.cashFeeType !== undefined && order.cashFeeType !== order.feeType
       ? `${formatMoney({ amount: order.cashFee, currency: order.cashFeeType })} ${order.cashFeeType}`
@@ -63,5 +69,6 @@ export function cashierViewOf(sandbox: SandboxContext, order: SandboxOrder): Cas
     transactionId: order.transactionId,
     paidAt: order.paidAt === undefined ? undefined : formatDashedBeijingTime(order.paidAt),
     charged,
+    ...(order.protocol === "v3" ? { v3: { payment } } : {}),
   };
 }

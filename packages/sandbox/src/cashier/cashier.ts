@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import Router from "@koa/router";
 import type { Context } from "koa";
 import type { SandboxContext } from "../context.js";
-import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
+import { CASHIER_PAYMENT_PARAMS, SANDBOX_CONTROL_PATHS } from "../control/routes.js";
+import { RequestPaymentFieldsSchema, type RequestPaymentFields } from "../control/schemas.js";
 import { renderCashierPage, renderNotFoundPage } from "./cashier-page.js";
 import { cashierViewOf } from "./cashier-view.js";
 
@@ -34,7 +35,17 @@ function replyHtml(ctx: Context, status: number, render: (nonce: string) => stri
   ctx.body = render(nonce);
 }
 
-/** GET /sandbox/cashier?prepay_id=…: the payer's payment sheet for the order behind a prepay_id. */
+/**
+ * The wx.requestPayment fields a v3 order's cashier URL carries (see cashierUrl); undefined when they are
+ * absent or not well-formed, and the sheet then says they are needed. Their signature is checked on Pay.
+ */
+function paymentFieldsOf(query: Context["query"]): RequestPaymentFields | undefined {
+  const given = Object.fromEntries(CASHIER_PAYMENT_PARAMS.flatMap((name) => (typeof query[name] === "string" ? [[name, query[name]]] : [])));
+  const parsed = RequestPaymentFieldsSchema.safeParse(given);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** GET /sandbox/cashier?prepay_id=…: the payer's payment sheet for the order behind a prepay_id (a v3 order's with its signed fields). */
 export function createCashierRouter(sandbox: SandboxContext): Router {
   const router = new Router();
 
@@ -43,7 +54,7 @@ export function createCashierRouter(sandbox: SandboxContext): Router {
     const prepayId = typeof query === "string" && query !== "" ? query : undefined;
     const order = prepayId !== undefined && prepayId.length <= MAX_PREPAY_ID_LENGTH ? sandbox.store.findOrderByPrepayId(prepayId) : undefined;
     if (order === undefined) return replyHtml(ctx, 404, (nonce) => renderNotFoundPage(prepayId?.slice(0, MAX_PREPAY_ID_LENGTH), nonce));
-    const view = cashierViewOf(sandbox, order);
+    const view = cashierViewOf(sandbox, order, order.protocol === "v3" ? paymentFieldsOf(ctx.query) : undefined);
     replyHtml(ctx, 200, (nonce) => renderCashierPage(view, nonce));
   });
 

@@ -8,7 +8,7 @@ import {
   type SandboxControlCall,
   type SandboxControlQuery,
 } from "./routes.js";
-import { ControlErrorAnswerSchema, type ControlErrorAnswer, type SandboxControlErrorCode } from "./schemas.js";
+import { ControlErrorAnswerSchema, type ControlErrorAnswer, type RequestPaymentFields, type SandboxControlErrorCode } from "./schemas.js";
 
 /** The part of `fetch` the client uses, so the global one, undici's (say, with a CA to trust) or a test's will do. */
 export type SandboxControlFetch = (
@@ -81,8 +81,8 @@ export interface SandboxControlClient {
   addFault(rule: SandboxControlBody<"addFault">): Promise<SandboxControlAnswer<"addFault">>;
   /** DELETE /sandbox/faults: drops every queued fault. */
   clearFaults(): Promise<void>;
-  /** The cashier page for a prepay_id (no request is made). */
-  cashierUrl(prepayId: string): string;
+  /** The cashier page for a prepay_id (no request is made); a v3 order's also carries the signed wx.requestPayment fields. */
+  cashierUrl(prepayId: string, payment?: RequestPaymentFields): string;
 }
 
 function parseBody(text: string): unknown {
@@ -159,6 +159,6 @@ export function createSandboxControlClient(options: SandboxControlClientOptions)
     listFaults: () => call("listFaults"),
     addFault: (rule) => call("addFault", { body: rule }),
     clearFaults: () => call("clearFaults"),
-    cashierUrl: (prepayId) => cashierUrl(baseUrl, prepayId),
+    cashierUrl: (prepayId, payment) => cashierUrl(baseUrl, prepayId, payment),
   };
 }

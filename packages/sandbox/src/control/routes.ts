@@ -18,6 +18,7 @@ import {
   V3KeysQuerySchema,
   SettleRefundAnswerSchema,
   SettleRefundRequestSchema,
+  type RequestPaymentFields,
 } from "./schemas.js";
 
 /** Every path under the control prefix; the gateway paths are the real hosts' and live elsewhere. */
@@ -91,7 +92,19 @@ export function buildControlRequest<N extends SandboxControlCall>(
   return { method: route.method, path: search === "" ? route.path : `${route.path}?${search}`, body: input.body };
 }
 
-/** The cashier page's URL for a prepay_id, where a person plays the payer in a browser. */
-export function cashierUrl(baseUrl: string, prepayId: string): string {
-  return `${baseUrl}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=${encodeURIComponent(prepayId)}`;
+/** The wx.requestPayment fields in the cashier URL's query, in this order (appId only when given). */
+export const CASHIER_PAYMENT_PARAMS = ["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"] as const satisfies readonly (keyof RequestPaymentFields)[];
+
+/**
+ * The cashier page's URL for a prepay_id, where a person plays the payer in a browser. A v3 order also needs
+ * `payment`, the wx.requestPayment fields the merchant server signed: the page cannot compute a paySign.
+ */
+export function cashierUrl(baseUrl: string, prepayId: string, payment?: RequestPaymentFields): string {
+  const url = `${baseUrl}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=${encodeURIComponent(prepayId)}`;
+  if (payment === undefined) return url;
+  const fields = CASHIER_PAYMENT_PARAMS.flatMap((name) => {
+    const value = payment[name];
+    return value === undefined ? [] : [`${name}=${encodeURIComponent(value)}`];
+  });
+  return `${url}&${fields.join("&")}`;
 }
