@@ -1,6 +1,10 @@
 import { randomBytes } from "node:crypto";
 import {
   buildV3RequestPaymentParams,
+  buildXml,
+  generateNonceStr,
+  parseXml,
+  signParams,
   parseV3Answer,
   parseV3CloseAnswer,
   V3GlobalTransactionSchema,
@@ -15,7 +19,18 @@ import { SANDBOX_CONTROL_PATHS } from "../../control/routes.js";
 import { startSandbox, type RunningSandbox } from "../../server.js";
 import { cashFeeFor } from "../../state/payments.js";
 import { rfc3339Beijing as rfc3339 } from "../views.js";
-import { startV3Receiver, V3_DIRECT, V3_GLOBAL, V3_INSTITUTION, V3_PARTNER, v3Client, type V3Answer, type V3Receiver, type V3TestClient } from "../../../test/support/v3.js";
+import {
+  startV3Receiver,
+  V3_DIRECT,
+  V3_GLOBAL,
+  V3_INSTITUTION,
+  V3_MIGRATING,
+  V3_PARTNER,
+  v3Client,
+  type V3Answer,
+  type V3Receiver,
+  type V3TestClient,
+} from "../../../test/support/v3.js";
 
 const OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
 const SUB_OPENID = "oSubOpenidOfTheSubMerchant00001";
@@ -66,7 +81,7 @@ describe("v3 JSAPI orders, query and close", () => {
   beforeAll(async () => {
     clock = createManualClock();
     receiver = await startV3Receiver();
-    sandbox = await startSandbox({ merchants: [V3_DIRECT, V3_PARTNER, V3_GLOBAL, V3_INSTITUTION], clock, allowHttpNotifyUrl: true });
+    sandbox = await startSandbox({ merchants: [V3_DIRECT, V3_PARTNER, V3_GLOBAL, V3_INSTITUTION, V3_MIGRATING], clock, allowHttpNotifyUrl: true });
     direct = v3Client(sandbox, V3_DIRECT.mchId);
     partner = v3Client(sandbox, V3_PARTNER.mchId);
     global = v3Client(sandbox, V3_GLOBAL.mchId);
@@ -302,6 +317,47 @@ describe("v3 JSAPI orders, query and close", () => {
       prepayIdOf(direct, await direct.send({ target: "/v3/pay/transactions/jsapi", body: directBody(outTradeNo) }));
       const other = await partner.send({ target: `/v3/pay/partner/transactions/out-trade-no/${outTradeNo}?sp_mchid=${V3_PARTNER.mchId}&sub_mchid=${V3_PARTNER.subMchId}` });
       expectRefusal(other, 404, "ORDER_NOT_EXIST");
+    });
+  });
+
+  describe("a merchant on both protocols", () => {
+    it("shares one out_trade_no space: a v2 order is found by the v3 query, and a v3 order of its number is not re-entry", async () => {
+      const migrating = v3Client(sandbox, V3_MIGRATING.mchId);
+      const outTradeNo = newOutTradeNo();
+      const fields = {
+        appid: V3_MIGRATING.appId,
+        mch_id: V3_MIGRATING.mchId,
+        nonce_str: generateNonceStr(),
+        body: "Ordered over v2",
+        out_trade_no: outTradeNo,
+        total_fee: 100,
+        spbill_create_ip: "127.0.0.1",
+        notify_url: "https://merchant.example/v2/notify",
+        trade_type: "JSAPI",
+        openid: OPENID,
+      };
+      const v2 = await fetch(`${sandbox.url}/pay/unifiedorder`, {
+        method: "POST",
+        body: buildXml({ ...fields, sign: signParams(fields, { key: V3_MIGRATING.key, signType: "MD5" }) }),
+      });
+      const reply = parseXml(await v2.text());
+      expect(reply.ok && reply.value.result_code).toBe("SUCCESS");
+
+      const queried = transactionOf(migrating, await migrating.send({ target: `/v3/pay/transactions/out-trade-no/${outTradeNo}?mchid=${V3_MIGRATING.mchId}` }));
+      expect(queried).toMatchObject({ outTradeNo, tradeState: "NOTPAY", amount: { total: { amount: 100, currency: "CNY" } } });
+      const v3 = await migrating.send({
+        target: "/v3/pay/transactions/jsapi",
+        body: {
+          appid: V3_MIGRATING.appId,
+          mchid: V3_MIGRATING.mchId,
+          description: "Ordered over v2",
+          out_trade_no: outTradeNo,
+          notify_url: receiver.url,
+          amount: { total: 100 },
+          payer: { openid: OPENID },
+        },
+      });
+      expectRefusal(v3, 400, "INVALID_REQUEST");
     });
   });
 

@@ -106,7 +106,7 @@ function placeOrder(sandbox: SandboxContext, call: V3Call, received: ReceivedOrd
   if (merchant === undefined) return;
   if (!appIdsMatch(call, merchant, received)) {
     const field = received.ids.spMchid === undefined ? "appid" : received.appId !== merchant.appId ? "sp_appid" : "sub_appid";
-    return replyV3Error(sandbox, call.ctx, 400, { code: "APPID_MCHID_NOT_MATCH", message: "appid和mch_id不匹配", detail: { location: "body", value: field } });
+    return replyV3Error(sandbox, call.ctx, 400, { code: "APPID_MCHID_NOT_MATCH", message: "appid和mchid不匹配", detail: { location: "body", value: field } });
   }
   const now = sandbox.clock.now();
   const existing = sandbox.store.findOrder(merchant.mchId, merchant.subMchId, received.outTradeNo);
