@@ -1,7 +1,7 @@
 import { parseV3Answer, parseV3Notify, V3GlobalRefundAnswerSchema, V3RefundAnswerSchema, type V3Notify } from "@pay/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createManualClock } from "../../clock.js";
-import { controlOf, orderFields, pay, placeOrder, waitFor } from "../../../test/support/harness.js";
+import { callGateway, controlOf, orderFields, pay, placeOrder, waitFor } from "../../../test/support/harness.js";
 import {
   seedPaidV3Order,
   seedV3Order,
@@ -352,6 +352,23 @@ describe("v3 refunds", () => {
         404,
         "RESOURCE_NOT_EXISTS",
       );
+    });
+
+    it("keeps out_refund_no unique across protocols: a v2 refund's number is refused for a v3 order and not found by the v3 query", async () => {
+      const fields = orderFields({ appid: V3_MIGRATING.appId, mch_id: V3_MIGRATING.mchId, notify_url: payReceiver.url });
+      expect((await pay(sandbox, await placeOrder(sandbox, fields, V3_MIGRATING.key))).status).toBe(200);
+      const outRefundNo = no("R2");
+      const v2 = await callGateway(
+        sandbox,
+        "/secapi/pay/refund",
+        { appid: V3_MIGRATING.appId, mch_id: V3_MIGRATING.mchId, out_trade_no: fields.out_trade_no, out_refund_no: outRefundNo, total_fee: 100, refund_fee: 10 },
+        { key: V3_MIGRATING.key },
+      );
+      expect(v2.fields?.result_code).toBe("SUCCESS");
+      const order = paid({ mchId: V3_MIGRATING.mchId });
+      expectRefusal(await migrating.send({ target: REFUNDS, body: { out_trade_no: order.outTradeNo, out_refund_no: outRefundNo, amount: cny(10, 100) } }), 400, "INVALID_REQUEST");
+      expectRefusal(await migrating.send({ target: `${REFUNDS}/${outRefundNo}` }), 404, "RESOURCE_NOT_EXISTS");
+      expect(order.refunds).toHaveLength(0);
     });
 
     it("refuses an order paid more than a year ago (400 INVALID_REQUEST) and accepts one inside the year", async () => {
