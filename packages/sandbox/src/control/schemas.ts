@@ -166,6 +166,8 @@ export const SandboxRefundViewSchema = z.object({
   refund_id: z.string(),
   refund_fee: z.number().int(),
   refund_status: SandboxRefundStatusSchema,
+  /** A v3 refund's status as v3 answers and notifies name it (CHANGE is ABNORMAL, REFUNDCLOSE is CLOSED); absent for a v2 refund. */
+  v3_refund_status: z.enum(SANDBOX_V3_REFUND_STATUSES).optional(),
 });
 export type SandboxRefundView = z.infer<typeof SandboxRefundViewSchema>;
 
@@ -268,7 +270,12 @@ export const DeliveriesAnswerSchema = z.object({ deliveries: z.array(DeliveryAtt
 export type DeliveriesAnswer = z.infer<typeof DeliveriesAnswerSchema>;
 
 /** POST /sandbox/refunds/settle. */
-export const SettleRefundAnswerSchema = z.object({ out_refund_no: z.string(), refund_status: SandboxRefundStatusSchema });
+export const SettleRefundAnswerSchema = z.object({
+  out_refund_no: z.string(),
+  refund_status: SandboxRefundStatusSchema,
+  /** A v3 refund's status in v3 names; absent for a v2 refund. */
+  v3_refund_status: z.enum(SANDBOX_V3_REFUND_STATUSES).optional(),
+});
 export type SettleRefundAnswer = z.infer<typeof SettleRefundAnswerSchema>;
 
 /** POST /sandbox/v3/certificates/rotate: the new certificate and the ones retiring. */

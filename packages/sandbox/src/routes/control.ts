@@ -7,8 +7,9 @@ import { SANDBOX_CONTROL_ERROR_STATUS, type ControlErrorAnswer, type SandboxCont
 import type { FaultInjector } from "../faults/faults.js";
 import { readRawBody, replyJson } from "../http.js";
 import { payByPrepayId, settleRefund } from "../state/payments.js";
-import type { SandboxOrder } from "../state/types.js";
+import type { SandboxOrder, SandboxRefund } from "../state/types.js";
 import { checkV3Payment } from "../v3/pay.js";
+import { V3_REFUND_STATUS_OF } from "../v3/views.js";
 
 const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 
@@ -81,8 +82,13 @@ export function orderView(order: SandboxOrder): SandboxOrderView {
     cash_fee: order.cashFee ?? null,
     cash_fee_type: order.cashFeeType ?? null,
     rate: order.rate ?? null,
-    refunds: order.refunds.map((r) => ({ out_refund_no: r.outRefundNo, refund_id: r.refundId, refund_fee: r.refundFee, refund_status: r.status })),
+    refunds: order.refunds.map((r) => ({ out_refund_no: r.outRefundNo, refund_id: r.refundId, refund_fee: r.refundFee, refund_status: r.status, ...v3RefundStatus(r) })),
   };
+}
+
+/** The v3 name of a v3 refund's status, for the control views; nothing for a v2 refund (whose views stay as they were). */
+function v3RefundStatus(refund: SandboxRefund): { v3_refund_status?: (typeof V3_REFUND_STATUS_OF)[SandboxRefund["status"]] } {
+  return refund.protocol === "v3" ? { v3_refund_status: V3_REFUND_STATUS_OF[refund.status] } : {};
 }
 
 /**
@@ -164,7 +170,7 @@ export function createControlRouter(sandbox: SandboxContext, faults: FaultInject
     const refund = sandbox.store.findRefund(req.mch_id, req.sub_mch_id, req.out_refund_no);
     if (refund === undefined) return replyError(ctx, "REFUND_NOT_FOUND", `No refund ${req.out_refund_no}.`);
     if (!settleRefund(sandbox, refund, req.status)) return replyError(ctx, "REFUND_SETTLED", `Refund ${req.out_refund_no} is already ${refund.status}.`);
-    reply(ctx, "settleRefund", { out_refund_no: refund.outRefundNo, refund_status: refund.status });
+    reply(ctx, "settleRefund", { out_refund_no: refund.outRefundNo, refund_status: refund.status, ...v3RefundStatus(refund) });
   });
 
   router.get(R.v3Keys.path, (ctx) => {

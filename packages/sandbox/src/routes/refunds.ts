@@ -4,13 +4,11 @@ import type { Context } from "koa";
 import type { SandboxContext } from "../context.js";
 import { replyBusinessFail, replySigned } from "../http.js";
 import { newRefundId } from "../ids.js";
-import { committedRefundTotal, settleRefund } from "../state/payments.js";
+import { cashRefundFeeFor, committedRefundTotal, MAX_REFUNDS_PER_ORDER, REFUND_WINDOW_MS, settleRefund } from "../state/payments.js";
 import type { SandboxOrder, SandboxRefund } from "../state/types.js";
 import { replyParseFailure, type GatewayRequest } from "./gateway-request.js";
 import { findOrderFor } from "./orders.js";
 
-const MAX_REFUNDS_PER_ORDER = 50;
-const REFUND_WINDOW_MS = 365 * 24 * 3600 * 1000;
 /** What nginx in front of the real host answers when no client certificate was presented. */
 const NO_CERT_PAGE =
   "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>No required SSL certificate was sent</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
@@ -89,10 +87,7 @@ export function applyRefund(sandbox: SandboxContext, request: GatewayRequest): v
   if (merchant.refundableBalance !== undefined && req.refundFee > merchant.refundableBalance) return fail("NOTENOUGH", "基本账户余额不足，请充值后重新发起");
 
   if (merchant.refundableBalance !== undefined) merchant.refundableBalance -= req.refundFee;
-  const cashRefundFee =
-    order.cashFee !== undefined && order.cashFee !== order.totalFee
-      ? Number((BigInt(order.cashFee) * BigInt(req.refundFee) * 2n + BigInt(order.totalFee)) / (BigInt(order.totalFee) * 2n))
-      : req.refundFee;
+  const cashRefundFee = cashRefundFeeFor(order, req.refundFee);
   const refund: SandboxRefund = {
     protocol: "v2",
     mchId: merchant.mchId,

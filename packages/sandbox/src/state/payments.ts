@@ -116,6 +116,20 @@ export function payByPrepayId(ctx: SandboxContext, prepayId: string, outcome: Pa
   return { ok: true, outcome, errMsg: "requestPayment:ok", order };
 }
 
+/** At most this many refunds per order (v2 and v3). */
+export const MAX_REFUNDS_PER_ORDER = 50;
+/** An order can be refunded for a year after payment (v2 and v3). */
+export const REFUND_WINDOW_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * The payer's share of a refund in the payer's currency (Global: CNY): the paid cash amount pro rata,
+ * half up, integer arithmetic; the refund itself when the payer paid in the order's currency.
+ */
+export function cashRefundFeeFor(order: SandboxOrder, refundFee: number): number {
+  if (order.cashFee === undefined || order.cashFee === order.totalFee) return refundFee;
+  return Number((BigInt(order.cashFee) * BigInt(refundFee) * 2n + BigInt(order.totalFee)) / (BigInt(order.totalFee) * 2n));
+}
+
 /** Refunded amount that still counts against the order: everything not closed. */
 export function committedRefundTotal(order: SandboxOrder): number {
   return order.refunds.filter((r) => r.status !== "REFUNDCLOSE").reduce((sum, r) => sum + r.refundFee, 0);

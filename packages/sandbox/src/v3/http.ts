@@ -261,7 +261,8 @@ export function merchantFor(sandbox: SandboxContext, call: V3Call, ids: V3Mercha
   const merchant = sandbox.findMerchant(acting, ids.spMchid === undefined ? undefined : ids.subMchid);
   if (merchant === undefined) {
     const message = ids.spMchid === undefined ? "商户号不存在" : "子商户号sub_mchid与服务商商户号sp_mchid不存在受理关系";
-    replyV3Error(sandbox, call.ctx, 400, { code: ids.spMchid === undefined ? "MCH_NOT_EXISTS" : "PARAM_ERROR", message });
+    const detail = { location: "body", value: ids.spMchid === undefined ? "mchid" : "sub_mchid" };
+    replyV3Error(sandbox, call.ctx, 400, { code: ids.spMchid === undefined ? "MCH_NOT_EXISTS" : "PARAM_ERROR", message, detail });
     return undefined;
   }
   return merchant;

@@ -29,6 +29,7 @@ export {
 export {
   parseV3GlobalInstitutionJsapiOrderBody,
   parseV3GlobalJsapiOrderBody,
+  parseV3GlobalRefundBody,
   parseV3JsapiOrderBody,
   parseV3PartnerJsapiOrderBody,
   parseV3RefundBody,

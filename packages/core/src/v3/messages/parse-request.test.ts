@@ -9,8 +9,15 @@ import {
   V3PartnerJsapiOrderSchema,
   type V3JsapiOrder,
 } from "./jsapi-order.js";
-import { parseV3GlobalInstitutionJsapiOrderBody, parseV3GlobalJsapiOrderBody, parseV3JsapiOrderBody, parseV3PartnerJsapiOrderBody, parseV3RefundBody } from "./parse-request.js";
-import { buildV3Refund, V3RefundSchema } from "./refund.js";
+import {
+  parseV3GlobalInstitutionJsapiOrderBody,
+  parseV3GlobalJsapiOrderBody,
+  parseV3JsapiOrderBody,
+  parseV3GlobalRefundBody,
+  parseV3PartnerJsapiOrderBody,
+  parseV3RefundBody,
+} from "./parse-request.js";
+import { buildV3GlobalRefund, buildV3Refund, V3RefundSchema } from "./refund.js";
 
 const vectors = loadVectorsV3();
 
@@ -95,6 +102,38 @@ describe("received request bodies (the simulator's side)", () => {
       ok: false,
       error: { code: "INVALID_FIELD", message: "Field amount.refund: must not exceed the total" },
     });
+  });
+
+  it("reads a Global refund body as buildV3GlobalRefund wrote it, for a direct merchant and an institution", () => {
+    const amount = { refund: { amount: 50, currency: "HKD" as const }, total: { amount: 100, currency: "HKD" as const } };
+    const direct = { mchid: "2900300020", outTradeNo: "G123456", outRefundNo: "GR1", reason: "r", notifyUrl: "https://a.example/n", amount };
+    expect(parseV3GlobalRefundBody(buildV3GlobalRefund(direct).body)).toEqual({ ok: true, value: direct });
+    const institution = { spMchid: "3900300030", subMchid: "3900300031", transactionId: "4200002346202407227299244938", outRefundNo: "GR2", amount };
+    expect(parseV3GlobalRefundBody(buildV3GlobalRefund(institution).body)).toEqual({ ok: true, value: institution });
+  });
+
+  it.each([
+    ["no currency", { mchid: "1", out_trade_no: "G123456", out_refund_no: "R", amount: { refund: 1, total: 1 } }, "MISSING_FIELD", "Field amount.currency: is required"],
+    [
+      "mchid with sp_mchid",
+      { mchid: "1", sp_mchid: "2", sub_mchid: "3", out_trade_no: "G123456", out_refund_no: "R", amount: { refund: 1, total: 1, currency: "HKD" } },
+      "INVALID_FIELD",
+      "Field mchid: must not be given with sp_mchid / sub_mchid",
+    ],
+    ["no merchant", { out_trade_no: "G123456", out_refund_no: "R", amount: { refund: 1, total: 1, currency: "HKD" } }, "MISSING_FIELD", "Field mchid: is required"],
+    [
+      "funds_account (domestic only)",
+      { mchid: "1", out_trade_no: "G123456", out_refund_no: "R", funds_account: "AVAILABLE", amount: { refund: 1, total: 1, currency: "HKD" } },
+      "UNKNOWN_FIELD",
+      "Field funds_account: is not defined",
+    ],
+  ])("refuses a Global refund body with %s", (_name, body, code, message) => {
+    const parsed = parseV3GlobalRefundBody(JSON.stringify(body));
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.error.code).toBe(code);
+      expect(parsed.error.message).toContain(message);
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { err, ok, type Result } from "../../result.js";
 import { camelCase, snakeCase } from "../../wire/fields.js";
 import { V3GlobalInstitutionJsapiOrderSchema, V3GlobalJsapiOrderSchema, V3JsapiOrderSchema, V3PartnerJsapiOrderSchema } from "./jsapi-order.js";
-import { V3RefundSchema } from "./refund.js";
+import { V3GlobalRefundSchema, V3RefundSchema } from "./refund.js";
 
 /** Why a received v3 request body (the simulator's side) is refused; the gateway answers each with 400 PARAM_ERROR. */
 export const V3_REQUEST_PARSE_ERROR_CODES = ["MALFORMED_BODY", "UNKNOWN_FIELD", "MISSING_FIELD", "INVALID_FIELD"] as const;
@@ -149,6 +149,16 @@ export function parseV3RefundBody(text: string): Result<z.output<typeof V3Refund
     V3RefundSchema,
     text,
     ["sub_mchid", "transaction_id", "out_trade_no", "out_refund_no", "reason", "notify_url", "funds_account", "amount", "amount.refund", "amount.total", "amount.currency"],
+    { names: ["refund", "total"], currency: undefined },
+  );
+}
+
+/** Parses a received Global `POST /v3/global/refunds` body: `mchid`, or `sp_mchid` + `sub_mchid`; the currency is required. */
+export function parseV3GlobalRefundBody(text: string): Result<z.output<typeof V3GlobalRefundSchema>, V3RequestParseErrorCode> {
+  return parseBody(
+    V3GlobalRefundSchema,
+    text,
+    ["mchid", "sp_mchid", "sub_mchid", "transaction_id", "out_trade_no", "out_refund_no", "reason", "notify_url", "amount", "amount.refund", "amount.total", "amount.currency"],
     { names: ["refund", "total"], currency: undefined },
   );
 }
