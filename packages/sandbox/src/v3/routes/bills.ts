@@ -5,7 +5,9 @@ import { buildFundFlowBillCsv } from "../../bills/fund-flow-bill.js";
 import { buildTradeBillCsv, DAY_MS } from "../../bills/trade-bill.js";
 import type { SandboxContext } from "../../context.js";
 import { replyV3Error, replyV3Signed, type V3Call } from "../http.js";
-import { V3_GATEWAY_PATHS } from "../router.js";
+
+/** The download path (V3_GATEWAY_PATHS.billDownload; not imported, since the router imports this module). */
+const BILL_DOWNLOAD_PATH = "/v3/billdownload/file";
 
 /** A download URL works this long after the bill was applied for (the official page: "有效时间为 30s"). */
 export const V3_BILL_URL_TTL_MS = 30_000;
@@ -129,7 +131,7 @@ function answerBill(sandbox: SandboxContext, call: V3Call, csv: string, gzip: bo
   const token = randomBytes(32).toString("base64url");
   bills.set(token, { mchId: call.auth.mchId, csv: bytes, gzip, expiresAt: now + V3_BILL_URL_TTL_MS });
   // The host the request came to, so the URL works on whatever address and port the sandbox listens.
-  const downloadUrl = `${call.ctx.protocol}://${call.ctx.host}${V3_GATEWAY_PATHS.billDownload}?token=${token}`;
+  const downloadUrl = `${call.ctx.protocol}://${call.ctx.host}${BILL_DOWNLOAD_PATH}?token=${token}`;
   replyV3Signed(sandbox, call, 200, { hash_type: "SHA1", hash_value: createHash("sha1").update(bytes).digest("hex"), download_url: downloadUrl });
 }
 
