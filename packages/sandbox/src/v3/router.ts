@@ -10,15 +10,13 @@ import { createRefund, globalCreateRefund, globalQueryRefund, queryRefund } from
 /** A v3 endpoint's handler: the call passed every protocol check; it answers (signed) itself. */
 export type V3Handler = (sandbox: SandboxContext, call: V3Call) => void;
 
-/** The bill file download: authenticated by its token, answered unsigned (reference §9). */
-export type V3RawHandler = (sandbox: SandboxContext, ctx: Context) => void;
-
 type V3Route = {
   readonly method: "GET" | "POST";
   readonly path: string;
   /** A WeChat Pay Global route (`/v3/global/...`, on apihk). */
   readonly global: boolean;
-} & ({ readonly handler: V3Handler; readonly raw?: never } | { readonly raw: V3RawHandler; readonly handler?: never });
+  readonly handler: V3Handler;
+};
 
 /** Every v3 path the sandbox serves (the real hosts' paths; a client switches by base URL only). */
 export const V3_GATEWAY_PATHS = {
@@ -70,7 +68,8 @@ export const V3_ROUTES: readonly V3Route[] = [
   { method: "GET", path: P.globalCertificates, handler: listCertificates, global: true },
   { method: "GET", path: P.tradeBill, handler: tradeBill, global: false },
   { method: "GET", path: P.fundFlowBill, handler: fundFlowBill, global: false },
-  { method: "GET", path: P.billDownload, raw: downloadBillFile, global: false },
+  // The download is a signed request like any other (over the download_url's path and query); only its answer is unsigned.
+  { method: "GET", path: P.billDownload, handler: downloadBillFile, global: false },
 ];
 
 /**
@@ -85,7 +84,6 @@ export function createV3Router(sandbox: SandboxContext): Router {
         ctx.set("Allow", route.method);
         return replyV3Error(sandbox, ctx, 405, { code: "METHOD_NOT_ALLOWED", message: `请使用${route.method}方法` });
       }
-      if (route.raw !== undefined) return route.raw(sandbox, ctx);
       const call = await acceptV3Request(sandbox, ctx, route, ctx.params);
       if (call !== undefined) route.handler(sandbox, call);
     });
