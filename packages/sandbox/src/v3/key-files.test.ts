@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateV3TestKeyPair } from "@pay/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { V3_CERTIFICATE, V3_DIRECT, V3_MIGRATING } from "../../test/support/v3.js";
+import { V3_CERTIFICATE, V3_DIRECT, V3_MIGRATING, v3Client } from "../../test/support/v3.js";
 import { SANDBOX_CONTROL_PATHS } from "../control/routes.js";
 import { RotateCertificateAnswerSchema } from "../control/schemas.js";
 import { startSandbox, type RunningSandbox } from "../server.js";
@@ -168,6 +168,19 @@ describe("v3 key files", () => {
     expect(new X509Certificate(await readFile(newest, "utf8")).serialNumber.toUpperCase()).toBe(rotated.serial_no);
     const summary = JSON.parse(await readFile(files.summary, "utf8")) as { platform_certificates: Array<{ serial_no: string }> };
     expect(summary.platform_certificates.map((c) => c.serial_no)).toEqual([...rotated.retiring.map((c) => c.serial_no), rotated.serial_no]);
+  });
+
+  it("writes the new platform certificate after a rotation injected in the middle of a run (X-Sandbox-Fault: rotate)", async () => {
+    const client = v3Client(sandbox, V3_MIGRATING.mchId);
+    const answer = await client.send({ target: "/v3/certificates", headers: { "x-sandbox-fault": "rotate" } });
+    expect(answer.status).toBe(200);
+    await sandbox.v3KeyFilesWritten();
+    const newest = sandbox.context.v3.newestCertificate(client.identity, sandbox.context.clock.now());
+    expect(answer.headers.get("wechatpay-serial")).toBe(newest?.serial);
+    const files = filesOf(sandbox, V3_MIGRATING.mchId);
+    expect(files.platformCertificates).toHaveLength(2);
+    expect(files.platformCertificates.at(-1)).toBe(join(files.dir, `wechatpay_${newest?.serial}.pem`));
+    expect(new X509Certificate(await readFile(files.platformCertificates.at(-1) ?? "", "utf8")).serialNumber.toUpperCase()).toBe(newest?.serial);
   });
 
   it("refuses a mchid that is not a safe folder name before listening", async () => {

@@ -142,7 +142,10 @@ function readmeText(identity: V3Identity, live: ReturnType<V3Identities["liveCer
     lines.push(`Merchant serial_no    ${identity.merchantCertificate.serial} (the certificate was configured as a public key, so no apiclient_cert.pem).`);
   }
   if (identity.publicKey !== undefined) {
-    lines.push(`wxp_pub.pem          The WeChat Pay public key. Verifies answers and notifies whose Wechatpay-Serial is its ID,`, `pub_key_id.txt       ${identity.publicKey.id}`);
+    lines.push(
+      "wxp_pub.pem          The WeChat Pay public key: verifies answers and notifies whose Wechatpay-Serial is its ID.",
+      `pub_key_id.txt       Its ID: ${identity.publicKey.id}`,
+    );
   }
   for (const certificate of live) {
     lines.push(`wechatpay_${certificate.serial}.pem  A platform certificate: verifies answers and notifies whose Wechatpay-Serial is its serial.`);
