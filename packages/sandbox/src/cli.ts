@@ -7,6 +7,7 @@ import { SANDBOX_CONTROL_PATHS, SANDBOX_CONTROL_ROUTES, type SandboxControlCall 
 import { HELP_TEXT, parseCliArgs, type CliErrorCode, type CliStart } from "./cli-options.js";
 import { startSandbox, type RunningSandbox, type SandboxTls } from "./server.js";
 import { createSandboxPki, writeSandboxPki, type SandboxPkiPaths } from "./tls/pki.js";
+import { V3_GATEWAY_PATHS } from "./v3/router.js";
 
 /** A bad command line or config file: main prints the message without a stack and exits 1. */
 export class CliError extends Error {
@@ -24,7 +25,7 @@ export interface CliIo {
   readonly stdout: { write(text: string): unknown };
   /** Reads the --config file as text; defaults to the file system. */
   readonly readFile?: (path: string) => string;
-  /** Makes the demo merchant's API key and app secret; defaults to 32 random characters. */
+  /** Makes the demo merchant's API key, app secret and APIv3 key; defaults to 32 random characters. */
   readonly newSecret?: () => string;
 }
 
@@ -52,8 +53,12 @@ function controlApiLines(): string[] {
     line.hint ||= CONTROL_HINTS[call];
     byPath.set(route.path, line);
   }
-  return [...byPath].map(([path, { methods, hint }]) => `${methods.join("|").padEnd(6)} ${hint === "" ? path : `${path.padEnd(26)}${hint}`}`);
+  return [...byPath].map(([path, { methods, hint }]) => `${methods.join("|").padEnd(6)} ${hint === "" ? path : `${path.padEnd(33)}${hint}`}`);
 }
+
+/** The banner's labels ("Gateway v2:   ") are this wide; a wrapped list's next lines start below the list. */
+const BANNER_LABEL_WIDTH = 14;
+const BANNER_WIDTH = 120;
 
 /** Addresses that listen everywhere and so name no host a certificate could be issued for. */
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::"]);
@@ -82,33 +87,93 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<Runnin
     tls = { key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert };
   }
   const sandbox = await startSandbox({ ...command.options, host: command.host, port: command.port, ...(tls === undefined ? {} : { tls }) });
-  io.stdout.write(formatBanner(command, sandbox.url, pkiPaths));
+  io.stdout.write(formatBanner(command, sandbox, pkiPaths));
   return sandbox;
 }
 
-/** The one place secrets are shown: the merchants' keys and app secrets, once, at start. */
-function formatBanner(command: CliStart, url: string, pkiPaths: SandboxPkiPaths | undefined): string {
-  const lines = [`WeChat Pay v2 sandbox listening on ${url}`, ""];
-  lines.push(command.demo ? "Merchant (demo; key and app secret are new on every start):" : "Merchants:");
+/** `prefix` then `items` joined by ", ", wrapped at `width` characters; the next lines are indented to the prefix's width. */
+function wrapList(prefix: string, items: readonly string[], width: number): string {
+  const indent = " ".repeat(BANNER_LABEL_WIDTH);
+  const lines: string[] = [];
+  let line = prefix;
+  let empty = true;
+  for (const item of items) {
+    if (!empty && line.length + 2 + item.length > width) {
+      lines.push(`${line},`);
+      line = indent + item;
+    } else {
+      line = empty ? line + item : `${line}, ${item}`;
+    }
+    empty = false;
+  }
+  lines.push(line);
+  return lines.join("\n");
+}
+
+/** Each v3 merchant (one per mchid): key mode, serials, public key ID, APIv3 key, and where its key files are. */
+function v3MerchantLines(sandbox: RunningSandbox): string[] {
+  const identities = sandbox.context.v3.all();
+  if (identities.length === 0) return [];
+  const now = sandbox.context.clock.now();
+  const lines = ["", sandbox.v3KeyFiles === undefined ? "APIv3 merchants:" : `APIv3 merchants (key files in ${sandbox.v3KeyFiles.dir}):`];
+  for (const identity of identities) {
+    lines.push(
+      `  mchid ${identity.mchId}  key mode ${identity.keyMode}`,
+      `    APIv3 key              ${identity.apiV3Key}`,
+      `    merchant serial_no     ${identity.merchantCertificate.serial}`,
+    );
+    if (identity.publicKey !== undefined) lines.push(`    public key ID          ${identity.publicKey.id}`);
+    const serials = sandbox.context.v3.liveCertificates(identity, now).map((c) => c.serial);
+    if (serials.length > 0) lines.push(`    platform certificates  ${serials.join(", ")}`);
+    const files = sandbox.v3KeyFiles?.merchants[identity.mchId];
+    if (files === undefined) continue;
+    const paths = [files.merchantKey, files.merchantCertificate, files.publicKey, files.publicKeyId, ...files.platformCertificates, files.summary, files.readme];
+    lines.push("    files", ...paths.filter((path) => path !== undefined).map((path) => `      ${path}`));
+  }
+  return lines;
+}
+
+/** The one place secrets are shown: the merchants' keys, APIv3 keys and app secrets, once, at start. Never a private key. */
+function formatBanner(command: CliStart, sandbox: RunningSandbox, pkiPaths: SandboxPkiPaths | undefined): string {
+  const { url } = sandbox;
+  const hasV3 = sandbox.context.v3.all().length > 0;
+  const lines = [`WeChat Pay sandbox (v2 + v3) listening on ${url}`, ""];
+  lines.push(command.demo ? `Merchant (demo; ${hasV3 ? "keys, APIv3 key" : "key"} and app secret are new on every start):` : "Merchants:");
   for (const m of command.options.merchants) {
     const sub = [m.subAppId === undefined ? "" : `  sub_appid ${m.subAppId}`, m.subMchId === undefined ? "" : `  sub_mch_id ${m.subMchId}`].join("");
-    lines.push(`  appid ${m.appId}  mch_id ${m.mchId}${sub}  profile ${m.profile}`, `    key         ${m.key}`);
+    const protocols = [m.key === undefined ? undefined : "v2", m.v3 === undefined ? undefined : "v3"].filter((p) => p !== undefined).join(" + ");
+    lines.push(`  appid ${m.appId}  mch_id ${m.mchId}${sub}  profile ${m.profile}  ${protocols}`);
+    if (m.key !== undefined) lines.push(`    key         ${m.key}`);
     for (const [appId, secret] of Object.entries(m.appSecrets)) lines.push(`    app secret  ${appId}: ${secret}`);
   }
+  lines.push(...v3MerchantLines(sandbox));
   lines.push(
     "",
-    `Gateway:      ${url} + ${Object.values(GATEWAY_PATHS).join(", ")}`,
+    wrapList(`Gateway v2:   ${url} + `, Object.values(GATEWAY_PATHS), BANNER_WIDTH),
+    wrapList(`Gateway v3:   ${url} + `, Object.values(V3_GATEWAY_PATHS), BANNER_WIDTH),
     `Cashier:      ${url}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=<prepay_id>`,
     "Control API:",
     ...controlApiLines().map((line) => `  ${line}`),
     "",
   );
-  if (!command.options.requireClientCert) {
+  const hasV2 = command.options.merchants.some((m) => m.key !== undefined);
+  if (!hasV2) {
+    lines.push("Refunds:      need no client certificate (APIv3 has none).");
+  } else if (!command.options.requireClientCert) {
     lines.push("Refunds:      accepted without a client certificate (--no-client-cert).");
   } else if (pkiPaths === undefined) {
     lines.push("Refunds:      need a client certificate, which plain HTTP cannot carry: they answer HTTP 400.", "              Use --https, or --no-client-cert.");
   } else {
     lines.push("Refunds:      need a client certificate issued by the CA below, with CN = mch_id.");
+  }
+  if (hasV3) {
+    if (hasV2) lines.push("              v3 refunds need none (APIv3 has no client certificate).");
+    lines.push(
+      command.options.allowHttpNotifyUrl
+        ? "v3 notifies:  http:// notify URLs accepted (--allow-http-notify-url)."
+        : "v3 notifies:  https:// notify URLs only, as on the real gateway (--allow-http-notify-url accepts http://).",
+    );
+    if (command.options.notify.signatureProbe) lines.push("              Each is sent first with a WECHATPAY/SIGNTEST/ signature (--signature-probe): refuse it.");
   }
   if (pkiPaths !== undefined) {
     lines.push(

@@ -8,3 +8,4 @@ export { startSandbox, type RunningSandbox, type SandboxTls, type StartSandboxOp
 export { cashFeeFor, payByPrepayId, type PayOutcome, type PayResult } from "./state/payments.js";
 export type { DeliveryAttempt, SandboxOrder, SandboxRefund, SandboxTradeState } from "./state/types.js";
 export { createSandboxPki, writeSandboxPki, type SandboxPki, type SandboxPkiPaths } from "./tls/pki.js";
+export { writeV3KeyFiles, writeV3MerchantKeyFiles, type V3KeyFilePaths, type V3MerchantKeyFiles } from "./v3/key-files.js";

@@ -1,8 +1,9 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import forge from "node-forge";
+import { writePublic, writeSecret } from "../files.js";
 
 /** A certificate and its private key, both PEM (keys as PKCS#8, like WeChat's apiclient_key.pem). */
 export interface PemPair {
@@ -186,14 +187,4 @@ function buildPkcs12(client: Issued, passphrase: string): Buffer {
   // pbeWithSHAAnd3-KeyTripleDES-CBC: read by every PKCS#12 consumer, OpenSSL 3 without the legacy provider included.
   const asn1 = forge.pkcs12.toPkcs12Asn1(client.key, [client.cert], passphrase, { algorithm: "3des", friendlyName: "apiclient", generateLocalKeyId: true });
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), "binary");
-}
-
-async function writePublic(path: string, content: string): Promise<void> {
-  await writeFile(path, content, { mode: 0o644 });
-}
-
-async function writeSecret(path: string, content: string | Buffer): Promise<void> {
-  await writeFile(path, content, { mode: 0o600 });
-  // writeFile's mode applies only to a new file; an older, looser file keeps its mode otherwise.
-  await chmod(path, 0o600);
 }

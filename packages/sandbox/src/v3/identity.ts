@@ -125,6 +125,7 @@ function buildIdentity(mchId: string, settings: MerchantV3, entries: readonly Me
  */
 export class V3Identities {
   private readonly byMchId = new Map<string, V3Identity>();
+  private readonly rotationListeners: Array<(identity: V3Identity, current: PlatformCertificate) => void> = [];
 
   constructor(
     private readonly options: SandboxOptions,
@@ -177,7 +178,13 @@ export class V3Identities {
     for (const old of retiring) old.retiresAt = Math.min(old.retiresAt ?? Number.POSITIVE_INFINITY, now + overlapMs);
     const current = issuePlatformCertificate(now, undefined);
     identity.platformCertificates.push(current);
+    for (const listener of this.rotationListeners) listener(identity, current);
     return { current, retiring };
+  }
+
+  /** Calls `listener` after every rotation, whoever asked for it (startSandbox rewrites the merchant's key files). */
+  onRotate(listener: (identity: V3Identity, current: PlatformCertificate) => void): void {
+    this.rotationListeners.push(listener);
   }
 
   /**
