@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { buildSignedV3Notify } from "@pay/core/testing";
 import type { SandboxContext } from "../context.js";
 import type { NotifyJob, NotifyMessage } from "../notifier/notifier.js";
@@ -16,11 +16,15 @@ function identityOf(sandbox: SandboxContext, order: SandboxOrder) {
   return identity;
 }
 
-/** Builds one signed, encrypted delivery of `resource`, stamped with the sandbox's current time. */
-function message(sandbox: SandboxContext, order: SandboxOrder, eventType: string, resource: object, signature?: string): NotifyMessage {
+/**
+ * Builds one signed, encrypted delivery of `resource`, stamped with the sandbox's current time. `id` is the
+ * notify's: every attempt, copy and probe of one event carries the same id, as a retried notify does.
+ */
+function message(sandbox: SandboxContext, order: SandboxOrder, id: string, eventType: string, resource: object, signature?: string): NotifyMessage {
   const identity = identityOf(sandbox, order);
   const now = sandbox.clock.now();
   const built = buildSignedV3Notify({
+    id,
     eventType,
     resource,
     apiV3Key: identity.apiV3Key,
@@ -37,7 +41,10 @@ function message(sandbox: SandboxContext, order: SandboxOrder, eventType: string
 /** The TRANSACTION.SUCCESS notify of a paid v3 order, with a signature probe first when the sandbox is asked to send one. */
 export function v3PayNotifyJob(sandbox: SandboxContext, order: SandboxOrder): NotifyJob {
   const eventType = "TRANSACTION.SUCCESS";
-  const build = (signature?: string): NotifyMessage => message(sandbox, order, eventType, transactionJson(sandbox, order, { forQuery: false }), signature);
+  const id = randomUUID();
+  // The payment as it was when paid: a refund before a retry must not turn TRANSACTION.SUCCESS into trade_state REFUND.
+  const resource = transactionJson(sandbox, order, { forQuery: false });
+  const build = (signature?: string): NotifyMessage => message(sandbox, order, id, eventType, resource, signature);
   return {
     protocol: "v3",
     kind: "pay",
@@ -52,7 +59,9 @@ export function v3PayNotifyJob(sandbox: SandboxContext, order: SandboxOrder): No
 /** The REFUND.SUCCESS / REFUND.ABNORMAL / REFUND.CLOSED notify of a settled v3 refund. */
 export function v3RefundNotifyJob(sandbox: SandboxContext, order: SandboxOrder, refund: SandboxRefund, url: string): NotifyJob {
   const eventType = `REFUND.${V3_REFUND_STATUS_OF[refund.status]}`;
-  const build = (signature?: string): NotifyMessage => message(sandbox, order, eventType, refundNotifyJson(sandbox, order, refund), signature);
+  const id = randomUUID();
+  const resource = refundNotifyJson(sandbox, order, refund);
+  const build = (signature?: string): NotifyMessage => message(sandbox, order, id, eventType, resource, signature);
   return {
     protocol: "v3",
     kind: "refund",
