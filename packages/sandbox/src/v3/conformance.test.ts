@@ -22,7 +22,7 @@ interface RawRequest {
   /** Sent byte for byte as the request target. */
   readonly target: string;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  readonly body?: string | Buffer;
 }
 
 /** One request exactly as given: no header added, no URL normalisation. */
@@ -73,7 +73,7 @@ describe("v3 inbound checks", () => {
     const authorization = signer.signRequest({
       method: signed.method ?? request.method ?? "GET",
       urlPath: signed.target ?? request.target,
-      body: signed.body ?? request.body ?? "",
+      body: signed.body ?? (Buffer.isBuffer(request.body) ? request.body.toString("utf8") : (request.body ?? "")),
       now: signed.at ?? clock.now(),
     }).authorization;
     return { accept: "application/json", "content-type": "application/json", authorization, ...request.headers };
@@ -199,6 +199,17 @@ describe("v3 inbound checks", () => {
       expect(answer.status).not.toBe(401);
       expect(["SIGN_ERROR", "MCH_NOT_EXISTS", "RESOURCE_NOT_EXISTS", "METHOD_NOT_ALLOWED"]).not.toContain(answer.json?.code);
     });
+  });
+
+  it("checks the body's size while reading it (a transport limit): 400 PARAM_ERROR before the Authorization", async () => {
+    const body = JSON.stringify({ padding: "x".repeat(sandbox.context.options.maxBodyBytes) });
+    expectRefusal(await send(sandbox, { method: "POST", target: REFUNDS, body, headers: { accept: "*/*", "content-type": "application/json" } }), 400, "PARAM_ERROR");
+  });
+
+  it("refuses a body that is not UTF-8 after the signature checks: 401 unsigned, 400 PARAM_ERROR when signed", async () => {
+    const body = Buffer.concat([Buffer.from('{"out_trade_no":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    expectRefusal(await send(sandbox, { method: "POST", target: REFUNDS, body, headers: { accept: "*/*" } }), 401, "SIGN_ERROR");
+    expectRefusal(await signedSend({ method: "POST", target: REFUNDS, body }), 400, "PARAM_ERROR", "请求体不是合法的UTF-8编码");
   });
 
   it("8. then the schema: PARAM_ERROR with detail", async () => {
