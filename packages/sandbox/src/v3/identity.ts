@@ -1,4 +1,6 @@
 import { createPublicKey, randomInt, X509Certificate, type KeyObject } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createV3TestCertificate, generateV3TestKeyPair, v3TestKeyPairFromPem, type V3GatewaySigner, type V3TestKeyPair } from "@pay/core/testing";
 import type { Merchant, MerchantV3, SandboxOptions, V3KeyMode } from "../options.js";
 
@@ -142,6 +144,7 @@ export class V3Identities {
       if (group !== undefined && !group.entries.includes(merchant)) group.entries.push(merchant);
     }
     for (const [mchId, { settings, entries }] of groups) this.byMchId.set(mchId, buildIdentity(mchId, settings, entries, now));
+    if (options.v3KeysDir !== undefined) for (const identity of this.byMchId.values()) writeKeyFiles(options.v3KeysDir, identity);
   }
 
   /** The identity of a mchid configured for v3. */
@@ -177,6 +180,7 @@ export class V3Identities {
     for (const old of retiring) old.retiresAt = Math.min(old.retiresAt ?? Number.POSITIVE_INFINITY, now + overlapMs);
     const current = issuePlatformCertificate(now, undefined);
     identity.platformCertificates.push(current);
+    if (this.options.v3KeysDir !== undefined) writeKeyFiles(this.options.v3KeysDir, identity);
     return { current, retiring };
   }
 
@@ -207,6 +211,24 @@ export class V3Identities {
     if (certificate === undefined) throw new Error(`Merchant ${identity.mchId} has no platform certificate to sign with.`);
     return { privateKey: certificate.privateKey, serial: certificate.serial };
   }
+}
+
+/**
+ * Writes what a merchant downloads into `<dir>/<mchid>/`: `apiclient_key.pem` (only a key the sandbox generated;
+ * owner-only permissions) and `apiclient_cert.pem`, the WeChat Pay public key as `wxp_pub.pem` with its ID in
+ * `wxp_pub_id.txt`, and each platform certificate as `wechatpay_<serial>.pem`.
+ */
+function writeKeyFiles(dir: string, identity: V3Identity): void {
+  const folder = join(dir, identity.mchId);
+  mkdirSync(folder, { recursive: true });
+  const { merchantCertificate, publicKey } = identity;
+  if (merchantCertificate.privateKeyPem !== undefined) writeFileSync(join(folder, "apiclient_key.pem"), merchantCertificate.privateKeyPem, { mode: 0o600 });
+  if (merchantCertificate.certificatePem !== undefined) writeFileSync(join(folder, "apiclient_cert.pem"), merchantCertificate.certificatePem);
+  if (publicKey !== undefined) {
+    writeFileSync(join(folder, "wxp_pub.pem"), publicKey.publicKeyPem);
+    writeFileSync(join(folder, "wxp_pub_id.txt"), `${publicKey.id}\n`);
+  }
+  for (const certificate of identity.platformCertificates) writeFileSync(join(folder, `wechatpay_${certificate.serial}.pem`), certificate.certificatePem);
 }
 
 /** Builds the v3 identities for the sandbox's options (generating keys; about 0.1-0.5 s per v3 merchant). */

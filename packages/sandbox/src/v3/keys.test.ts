@@ -1,3 +1,7 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createV3Signer, decryptV3Certificates } from "@pay/core";
 import { createV3TestCertificate, generateV3TestKeyPair } from "@pay/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -221,5 +225,44 @@ describe("v3 merchant certificate given in config", () => {
     const refused = await impostor.send({ target: "/v3/certificates" });
     expect(refused.status).toBe(401);
     expect(refused.json).toMatchObject({ code: "SIGN_ERROR" });
+  });
+});
+
+describe("v3 keys written to v3KeysDir", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pay-sandbox-v3-keys-"));
+  let sandbox: RunningSandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ merchants: [V3_DIRECT, V3_CERTIFICATE], v3KeysDir: dir });
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes apiclient_key.pem (owner-only) and apiclient_cert.pem, which sign requests the sandbox accepts", async () => {
+    const identity = v3Client(sandbox, V3_CERTIFICATE.mchId).identity;
+    const folder = join(dir, V3_CERTIFICATE.mchId);
+    const keyFile = join(folder, "apiclient_key.pem");
+    expect(statSync(keyFile).mode & 0o077).toBe(0);
+    const certificate = new X509Certificate(readFileSync(join(folder, "apiclient_cert.pem")));
+    expect(certificate.serialNumber.toUpperCase()).toBe(identity.merchantCertificate.serial);
+    const signer = createV3Signer({ mchId: V3_CERTIFICATE.mchId, serialNo: certificate.serialNumber.toUpperCase(), privateKey: readFileSync(keyFile, "utf8") });
+    const client = v3ClientWith(sandbox, identity, signer);
+    const answer = await client.send({ target: "/v3/certificates" });
+    expect(answer.status).toBe(200);
+    expect(client.verify(answer).ok).toBe(true);
+  });
+
+  it("writes the WeChat Pay public key and its ID, and each platform certificate, also after a rotation", async () => {
+    const direct = v3Client(sandbox, V3_DIRECT.mchId).identity;
+    expect(readFileSync(join(dir, V3_DIRECT.mchId, "wxp_pub.pem"), "utf8")).toBe(direct.publicKey?.publicKeyPem);
+    expect(readFileSync(join(dir, V3_DIRECT.mchId, "wxp_pub_id.txt"), "utf8").trim()).toBe(direct.publicKey?.id);
+    expect(readdirSync(join(dir, V3_DIRECT.mchId)).filter((f) => f.startsWith("wechatpay_"))).toEqual([]);
+    const rotated = await controlOf(sandbox).rotateV3Certificate({ mch_id: V3_CERTIFICATE.mchId });
+    const certificates = readdirSync(join(dir, V3_CERTIFICATE.mchId)).filter((f) => f.startsWith("wechatpay_"));
+    expect(certificates).toHaveLength(2);
+    expect(certificates).toContain(`wechatpay_${rotated.serial_no}.pem`);
+    const pem = readFileSync(join(dir, V3_CERTIFICATE.mchId, `wechatpay_${rotated.serial_no}.pem`), "utf8");
+    expect(new X509Certificate(pem).serialNumber.toUpperCase()).toBe(rotated.serial_no);
   });
 });
