@@ -9,7 +9,7 @@ import { generateV3TestKeyPair } from "@pay/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
 import { startSandbox, type RunningSandbox } from "../server.js";
-import { V3_CERTIFICATE, V3_DIRECT, v3Client } from "../../test/support/v3.js";
+import { V3_CERTIFICATE, V3_DIRECT, V3_GLOBAL, v3Client } from "../../test/support/v3.js";
 
 interface RawAnswer {
   readonly status: number;
@@ -63,7 +63,7 @@ describe("v3 inbound checks", () => {
   let sandbox: RunningSandbox;
   const clock = createManualClock();
   beforeAll(async () => {
-    sandbox = await startSandbox({ clock, merchants: [V3_DIRECT, V3_CERTIFICATE] });
+    sandbox = await startSandbox({ clock, merchants: [V3_DIRECT, V3_CERTIFICATE, V3_GLOBAL] });
   });
   afterAll(() => sandbox.stop());
 
@@ -216,6 +216,17 @@ describe("v3 inbound checks", () => {
     const answer = await signedSend({ target: "/v3/certificates?algorithm_type=DSA" });
     expect(answer.status).toBe(400);
     expect(answer.json).toMatchObject({ code: "PARAM_ERROR", detail: { location: "query", value: "DSA" } });
+  });
+
+  it("after the signature, the route family must be the merchant's: mainland and Global are apart (400 INVALID_REQUEST)", async () => {
+    const global = v3Client(sandbox, V3_GLOBAL.mchId);
+    const mainland = v3Client(sandbox, V3_CERTIFICATE.mchId);
+    expect((await global.send({ target: "/v3/global/certificates" })).status).toBe(200);
+    const refusals = [await global.send({ target: "/v3/certificates" }), await mainland.send({ target: "/v3/global/certificates" })];
+    for (const answer of refusals) {
+      expect({ status: answer.status, code: (answer.json as { code?: string }).code }).toEqual({ status: 400, code: "INVALID_REQUEST" });
+      expect(answer.headers.get("wechatpay-signature")).toBeNull();
+    }
   });
 
   describe("a request wrong in two ways gets the earlier refusal", () => {
