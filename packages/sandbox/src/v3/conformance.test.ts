@@ -92,6 +92,9 @@ describe("v3 inbound checks", () => {
   it("1. route: an unknown /v3 path is 404 RESOURCE_NOT_EXISTS", async () => {
     expectRefusal(await signedSend({ target: "/v3/pay/transactions/nowhere" }), 404, "RESOURCE_NOT_EXISTS");
     expectRefusal(await send(sandbox, { target: "/v3/no-such-api" }), 404, "RESOURCE_NOT_EXISTS");
+    // Paths match exactly: no case folding, no trailing slash.
+    expectRefusal(await signedSend({ target: "/v3/CERTIFICATES" }), 404, "RESOURCE_NOT_EXISTS");
+    expectRefusal(await signedSend({ target: "/v3/certificates/" }), 404, "RESOURCE_NOT_EXISTS");
   });
 
   it("1. verb: a known path with another verb is 405", async () => {

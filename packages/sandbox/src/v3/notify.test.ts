@@ -79,6 +79,8 @@ describe("v3 notifies: TRANSACTION.SUCCESS", () => {
     expect(notify.raw).toMatchObject({ ...ids, out_trade_no: order.outTradeNo, transaction_id: order.transactionId, trade_state: "SUCCESS", amount: { total: 2_345 } });
     // A notify with the wrong APIv3 key does not decrypt.
     expect(parse(sandbox, merchant.mchId, "x".repeat(32), delivery)).toMatchObject({ ok: false });
+    // The attempt is logged once the receiver's answer is read.
+    await waitFor(() => log(order)().length === 1);
     expect(log(order)()).toMatchObject([{ protocol: "v3", kind: "pay", eventType: "TRANSACTION.SUCCESS", attempt: 1, outcome: "acknowledged", httpStatus: 204 }]);
   });
 
@@ -117,6 +119,7 @@ describe("v3 notifies: TRANSACTION.SUCCESS", () => {
       eventType: "REFUND.SUCCESS",
       raw: { out_refund_no: refund.outRefundNo, refund_status: "SUCCESS", amount: { refund: 200, total: 500 } },
     });
+    await waitFor(() => sandbox.context.store.deliveries({ outTradeNo: order.outTradeNo, kind: "refund" }).length === 1);
     const shown = await controlOf(sandbox).listDeliveries({ out_trade_no: order.outTradeNo, kind: "refund" });
     expect(shown.deliveries).toMatchObject([{ protocol: "v3", kind: "refund", eventType: "REFUND.SUCCESS", outRefundNo: refund.outRefundNo, outcome: "acknowledged" }]);
   });
@@ -157,7 +160,7 @@ describe("v3 notifies: TRANSACTION.SUCCESS", () => {
     await clock.advance(15_000);
     await scheduled(clock, log(order), 2);
     await clock.advance(15_000);
-    await waitFor(() => receiver.deliveries.length === 3);
+    await waitFor(() => receiver.deliveries.length === 3 && log(order)().length === 3);
     const times = log(order)().map((d) => d.at);
     expect(receiver.deliveries.map((d) => Number(d.headers["wechatpay-timestamp"]) * 1000)).toEqual(times.map((t) => Math.floor(t / 1000) * 1000));
     expect(new Set(receiver.deliveries.map((d) => d.headers["wechatpay-nonce"])).size).toBe(3);
