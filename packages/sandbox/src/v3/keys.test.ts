@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
 import { SandboxControlError } from "../control/client.js";
 import { startSandbox, type RunningSandbox } from "../server.js";
-import { controlOf } from "../../test/support/harness.js";
-import { V3_CERTIFICATE, V3_DIRECT, V3_MIGRATING, v3Client, v3ClientWith, type V3Answer } from "../../test/support/v3.js";
+import { controlOf, waitFor } from "../../test/support/harness.js";
+import { seedPaidV3Order, startV3Receiver, V3_CERTIFICATE, V3_DIRECT, V3_MIGRATING, v3Client, v3ClientWith, type V3Answer } from "../../test/support/v3.js";
 
 const NO_PLATFORM_CERTIFICATES =
   "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。可查看指引https://pay.weixin.qq.com/docs/merchant/products/platform-certificate/wxp-pub-key-guide.html";
@@ -162,6 +162,18 @@ describe("v3 platform certificate rotation", () => {
     expect((await control.listFaults()).faults).toEqual([]);
     await clock.advance(2 * HOUR);
     expect(await listed(V3_CERTIFICATE.mchId, V3_CERTIFICATE.v3.apiV3Key)).toEqual([c]);
+  });
+
+  it("signs notifies with the newest certificate after a rotation", async () => {
+    const receiver = await startV3Receiver();
+    try {
+      const rotated = await controlOf(sandbox).rotateV3Certificate({ mch_id: V3_CERTIFICATE.mchId });
+      seedPaidV3Order(sandbox, { mchId: V3_CERTIFICATE.mchId, outTradeNo: `V3ROTATED${Date.now()}`, notifyUrl: receiver.url });
+      const delivery = await waitFor(() => receiver.deliveries[0]);
+      expect(delivery.headers["wechatpay-serial"]).toBe(rotated.serial_no);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it("rotates a migrating merchant's certificate and leaves its public key alone", async () => {
