@@ -2,6 +2,7 @@ import { parseV3Notify, type V3Notify } from "@pay/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createManualClock, type ManualClock } from "../clock.js";
 import { NOTIFY_RETRY_SCHEDULE_MS } from "../notifier/notifier.js";
+import { rfc3339Beijing } from "./views.js";
 import { startSandbox, type RunningSandbox } from "../server.js";
 import { settleRefund } from "../state/payments.js";
 import type { SandboxOrder } from "../state/types.js";
@@ -164,7 +165,10 @@ describe("v3 notifies: TRANSACTION.SUCCESS", () => {
     const times = log(order)().map((d) => d.at);
     expect(receiver.deliveries.map((d) => Number(d.headers["wechatpay-timestamp"]) * 1000)).toEqual(times.map((t) => Math.floor(t / 1000) * 1000));
     expect(new Set(receiver.deliveries.map((d) => d.headers["wechatpay-nonce"])).size).toBe(3);
-    expect(new Set(receiver.deliveries.map((d) => (JSON.parse(d.body) as { id: string }).id)).size).toBe(1);
+    const bodies = receiver.deliveries.map((d) => JSON.parse(d.body) as { id: string; create_time: string });
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+    // create_time is the event's (the payment's), not the attempt's.
+    expect(new Set(bodies.map((b) => b.create_time))).toEqual(new Set([rfc3339Beijing(times[0] as number)]));
     // Each attempt verifies at the time it is sent: an old copy replayed later does not (5-minute window).
     for (const delivery of receiver.deliveries.slice(2)) expect(parse(sandbox, V3_DIRECT.mchId, V3_DIRECT.v3.apiV3Key, delivery).ok).toBe(true);
     await clock.advance(301_000);
