@@ -81,6 +81,10 @@ export interface SandboxControlClient {
   addFault(rule: SandboxControlBody<"addFault">): Promise<SandboxControlAnswer<"addFault">>;
   /** DELETE /sandbox/faults: drops every queued fault. */
   clearFaults(): Promise<void>;
+  /** GET /sandbox/v3/keys: a v3 merchant's certificate, WeChat Pay public key and live platform certificates (no private key). */
+  v3Keys(query: SandboxControlQuery<"v3Keys">): Promise<SandboxControlAnswer<"v3Keys">>;
+  /** POST /sandbox/v3/certificates/rotate: a new platform certificate; the old ones stay valid for the overlap. */
+  rotateV3Certificate(body: SandboxControlBody<"rotateV3Certificate">): Promise<SandboxControlAnswer<"rotateV3Certificate">>;
   /** The cashier page for a prepay_id (no request is made); a v3 order's also carries the signed wx.requestPayment fields. */
   cashierUrl(prepayId: string, payment?: RequestPaymentFields): string;
 }
@@ -159,6 +163,8 @@ export function createSandboxControlClient(options: SandboxControlClientOptions)
     listFaults: () => call("listFaults"),
     addFault: (rule) => call("addFault", { body: rule }),
     clearFaults: () => call("clearFaults"),
+    v3Keys: (query) => call("v3Keys", { query }),
+    rotateV3Certificate: (body) => call("rotateV3Certificate", { body }),
     cashierUrl: (prepayId, payment) => cashierUrl(baseUrl, prepayId, payment),
   };
 }

@@ -154,8 +154,9 @@ function isGlobalMchId(sandbox: SandboxContext, mchId: string): boolean {
 /**
  * Runs the checks every v3 endpoint makes, in the documented order, answering the refusal itself;
  * returns the verified call otherwise. Route and verb are the router's (404 / 405); then:
- * `Accept` present; the Authorization header parses; its mchid has v3; its serial_no is the merchant's
- * certificate; the timestamp is within 5 minutes; the signature verifies over the raw request; the
+ * `Accept` present; the body within maxBodyBytes (a transport limit, checked while reading); the
+ * Authorization header parses; its mchid has v3; its serial_no is the merchant's certificate; the
+ * timestamp is within 5 minutes; the signature verifies over the raw request; the body is UTF-8; the
  * route family (mainland / Global) is the merchant's; an injected `systemerror` answers 500 unsigned.
  */
 export async function acceptV3Request(sandbox: SandboxContext, ctx: Context, route: V3RouteInfo, params: Readonly<Record<string, string>>): Promise<V3Call | undefined> {
@@ -169,11 +170,9 @@ export async function acceptV3Request(sandbox: SandboxContext, ctx: Context, rou
     else ctx.req.socket.destroy();
     return undefined;
   }
+  // A body that is not UTF-8 is a schema problem, refused after the signature checks (documented order);
+  // until then it is verified as decoded, so only a merchant that signed exactly that text gets past them.
   const body = read.body.toString("utf8");
-  if (!Buffer.from(body, "utf8").equals(read.body)) {
-    replyV3Error(sandbox, ctx, 400, { code: "PARAM_ERROR", message: "请求体不是合法的UTF-8编码" });
-    return undefined;
-  }
   const authorization = ctx.get("authorization");
   const parsed = parseV3Authorization(authorization === "" ? undefined : authorization);
   if (!parsed.ok) {
@@ -212,6 +211,10 @@ export async function acceptV3Request(sandbox: SandboxContext, ctx: Context, rou
         url: target,
       });
     }
+    return undefined;
+  }
+  if (!Buffer.from(body, "utf8").equals(read.body)) {
+    replyV3Error(sandbox, ctx, 400, { code: "PARAM_ERROR", message: "请求体不是合法的UTF-8编码", detail: { location: "body", value: null } });
     return undefined;
   }
   const merchantGlobal = isGlobalMchId(sandbox, identity.mchId);

@@ -77,7 +77,8 @@ export const V3_ROUTES: readonly V3Route[] = [
  * acceptV3Request, then its handler. Any other `/v3/` path is a 404.
  */
 export function createV3Router(sandbox: SandboxContext): Router {
-  const router = new Router();
+  // Paths match exactly, as on the real host: no case folding, no trailing slash (a typo there fails in production too).
+  const router = new Router({ sensitive: true, strict: true });
   for (const route of V3_ROUTES) {
     router.all(route.path, async (ctx) => {
       if (ctx.method !== route.method) {
