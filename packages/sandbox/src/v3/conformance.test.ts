@@ -9,7 +9,7 @@ import { generateV3TestKeyPair } from "@pay/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createManualClock } from "../clock.js";
 import { startSandbox, type RunningSandbox } from "../server.js";
-import { V3_CERTIFICATE, V3_DIRECT, V3_GLOBAL, v3Client } from "../../test/support/v3.js";
+import { seedPaidV3Order, V3_CERTIFICATE, V3_DIRECT, V3_GLOBAL, v3Client } from "../../test/support/v3.js";
 
 interface RawAnswer {
   readonly status: number;
@@ -197,10 +197,14 @@ describe("v3 inbound checks", () => {
     });
 
     it("passes a correctly signed POST on to its handler", async () => {
+      // Before the order exists the refund handler itself answers: 404 for the unknown order, not a check's refusal.
+      const unknown = await signedSend({ method: "POST", target: REFUNDS, body: REFUND_BODY });
+      expectRefusal(unknown, 404, "RESOURCE_NOT_EXISTS");
+      seedPaidV3Order(sandbox, { mchId: V3_CERTIFICATE.mchId, outTradeNo: "CONFORMANCE0001", total: 1, notifyUrl: "https://127.0.0.1:9/notify" });
       const answer = await signedSend({ method: "POST", target: REFUNDS, body: REFUND_BODY });
-      // Whatever the refund handler answers, it is not one of the checks' refusals.
-      expect(answer.status).not.toBe(401);
-      expect(["SIGN_ERROR", "MCH_NOT_EXISTS", "RESOURCE_NOT_EXISTS", "METHOD_NOT_ALLOWED"]).not.toContain(answer.json?.code);
+      expect(answer.status).toBe(200);
+      expect(isSigned(answer)).toBe(true);
+      expect(answer.json).toMatchObject({ out_refund_no: "CONFORMANCE0001R", status: "PROCESSING", amount: { refund: 1, total: 1 } });
     });
   });
 
@@ -219,6 +223,16 @@ describe("v3 inbound checks", () => {
     const answer = await signedSend({ target: "/v3/certificates?algorithm_type=DSA" });
     expect(answer.status).toBe(400);
     expect(answer.json).toMatchObject({ code: "PARAM_ERROR", detail: { location: "query", value: "DSA" } });
+    const unknownField = await signedSend({ method: "POST", target: REFUNDS, body: REFUND_BODY.replace("{", '{"payer":{"openid":"o1"},') });
+    expectRefusal(unknownField, 400, "PARAM_ERROR", "请求中含有未在API文档中定义的参数");
+    expect(unknownField.json?.detail).toEqual({ location: null, value: ["/body/payer"] });
+    const missing = await signedSend({
+      method: "POST",
+      target: REFUNDS,
+      body: JSON.stringify({ out_trade_no: "CONFORMANCE0001", amount: { refund: 1, total: 1, currency: "CNY" } }),
+    });
+    expectRefusal(missing, 400, "PARAM_ERROR");
+    expect(missing.json?.detail).toMatchObject({ location: "body", value: "/body/out_refund_no" });
   });
 
   it("after the signature, the route family must be the merchant's: mainland and Global are apart (400 INVALID_REQUEST)", async () => {
@@ -326,10 +340,12 @@ describe("v3 inbound checks: the documented request signature (vectors-v3.json)"
     });
   };
 
-  it("passes the signature checks and reaches the order handler", async () => {
+  it("passes the signature checks, and the order handler accepts the documented order: 200 with a prepay_id", async () => {
     const answer = await sendVector();
-    expect(answer.json?.code).not.toBe("SIGN_ERROR");
-    expect(answer.status).not.toBe(401);
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({ prepay_id: expect.stringMatching(/^wx\d{14}[0-9a-f]{20}$/) as unknown });
+    const order = sandbox.context.store.allOrders()[0];
+    expect(order).toMatchObject({ protocol: "v3", mchId: key.mchid, totalFee: 100, feeType: "CNY", tradeState: "NOTPAY" });
   });
 
   it.each([

@@ -271,6 +271,7 @@ describe("v3 keys written to v3KeysDir", () => {
     expect(readFileSync(join(dir, V3_DIRECT.mchId, "pub_key_id.txt"), "utf8").trim()).toBe(direct.publicKey?.id);
     expect(readdirSync(join(dir, V3_DIRECT.mchId)).filter((f) => f.startsWith("wechatpay_"))).toEqual([]);
     const rotated = await controlOf(sandbox).rotateV3Certificate({ mch_id: V3_CERTIFICATE.mchId });
+    await sandbox.v3KeyFilesWritten();
     const certificates = readdirSync(join(dir, V3_CERTIFICATE.mchId)).filter((f) => f.startsWith("wechatpay_"));
     expect(certificates).toHaveLength(2);
     expect(certificates).toContain(`wechatpay_${rotated.serial_no}.pem`);
