@@ -3,7 +3,7 @@ import type { SandboxContext } from "../context.js";
 import { replyBusinessFail, replySigned } from "../http.js";
 import { newPrepayId } from "../ids.js";
 import { expireIfDue, paidOrderFields } from "../state/payments.js";
-import type { SandboxOrder } from "../state/types.js";
+import { newUnpaidOrder, type SandboxOrder } from "../state/types.js";
 import { replyParseFailure, type GatewayRequest } from "./gateway-request.js";
 
 /** Every business field of a request, minus what legitimately changes on a retry (nonce, sign). */
@@ -49,7 +49,7 @@ export function unifiedOrder(sandbox: SandboxContext, request: GatewayRequest): 
     expiresAt = parseBeijingTime(req.timeExpire)?.getTime() ?? expiresAt;
     if (expiresAt - now < 60_000) return fail("PARAM_ERROR", "time_expire时间过短，最短失效时间间隔必须大于1分钟");
   }
-  const order: SandboxOrder = {
+  const order = newUnpaidOrder({
     protocol: "v2",
     payAppId: req.subAppid ?? merchant.appId,
     mchId: merchant.mchId,
@@ -70,16 +70,7 @@ export function unifiedOrder(sandbox: SandboxContext, request: GatewayRequest): 
     expiresAt,
     prepayId: newPrepayId(now),
     prepayExpiresAt: now + sandbox.options.prepayTtlMs,
-    tradeState: "NOTPAY",
-    tradeStateDesc: "订单未支付",
-    transactionId: undefined,
-    timeEnd: undefined,
-    paidAt: undefined,
-    cashFee: undefined,
-    cashFeeType: undefined,
-    rate: undefined,
-    refunds: [],
-  };
+  });
   sandbox.store.addOrder(order);
   replySigned(ctx, merchant, signType, { result_code: "SUCCESS", device_info: req.deviceInfo, trade_type: "JSAPI", prepay_id: order.prepayId });
 }

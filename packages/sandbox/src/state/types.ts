@@ -79,3 +79,22 @@ export interface LoginCode {
   readonly expiresAt: number;
   used: boolean;
 }
+
+/** What a new order is made of: everything but its payment state, which starts unpaid. */
+export type NewOrderFields = Omit<SandboxOrder, "tradeState" | "tradeStateDesc" | "transactionId" | "timeEnd" | "paidAt" | "cashFee" | "cashFeeType" | "rate" | "refunds">;
+
+/** A new, unpaid order (NOTPAY, nothing paid, no refunds), whichever API version placed it. */
+export function newUnpaidOrder(fields: NewOrderFields): SandboxOrder {
+  return {
+    ...fields,
+    tradeState: "NOTPAY",
+    tradeStateDesc: "订单未支付",
+    transactionId: undefined,
+    timeEnd: undefined,
+    paidAt: undefined,
+    cashFee: undefined,
+    cashFeeType: undefined,
+    rate: undefined,
+    refunds: [],
+  };
+}

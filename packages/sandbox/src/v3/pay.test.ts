@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../app.js";
 import type { RequestPaymentFields } from "../control/schemas.js";
-import type { SandboxOrder } from "../state/types.js";
+import { newUnpaidOrder, type SandboxOrder } from "../state/types.js";
 import { checkV3Payment } from "./pay.js";
 
 interface PaySignVector {
@@ -42,7 +42,7 @@ const SUB_APP_ID = "wx2421b1c4370ec4sb";
 
 /** An unpaid v3 order of the sample merchant behind the documented prepay_id. */
 function orderFor(payAppId: string): SandboxOrder {
-  return {
+  return newUnpaidOrder({
     protocol: "v3",
     mchId: sample.mchid,
     subMchId: undefined,
@@ -63,16 +63,7 @@ function orderFor(payAppId: string): SandboxOrder {
     expiresAt: Number.MAX_SAFE_INTEGER,
     prepayId: p.package.replace(/^prepay_id=/, ""),
     prepayExpiresAt: Number.MAX_SAFE_INTEGER,
-    tradeState: "NOTPAY",
-    tradeStateDesc: "订单未支付",
-    transactionId: undefined,
-    timeEnd: undefined,
-    paidAt: undefined,
-    cashFee: undefined,
-    cashFeeType: undefined,
-    rate: undefined,
-    refunds: [],
-  };
+  });
 }
 
 describe("checkV3Payment with the documented paySign (vectors-v3 paySign)", () => {

@@ -6,7 +6,7 @@ import { V3_CERTIFICATE, V3_DIRECT, V3_GLOBAL, V3_INSTITUTION, V3_MIGRATING, V3_
 import { newPrepayId } from "../../src/ids.js";
 import type { RunningSandbox } from "../../src/server.js";
 import { payByPrepayId } from "../../src/state/payments.js";
-import type { SandboxOrder } from "../../src/state/types.js";
+import { newUnpaidOrder, type SandboxOrder } from "../../src/state/types.js";
 import type { V3Identity } from "../../src/v3/identity.js";
 
 export { V3_CERTIFICATE, V3_DIRECT, V3_GLOBAL, V3_INSTITUTION, V3_MIGRATING, V3_PARTNER };
@@ -171,7 +171,7 @@ export function seedV3Order(sandbox: RunningSandbox, seed: SeedV3Order): Sandbox
   const merchant = sandbox.context.findMerchant(seed.mchId, seed.subMchId);
   if (merchant === undefined) throw new Error(`No merchant ${seed.mchId}/${seed.subMchId ?? ""}.`);
   const now = sandbox.context.clock.now();
-  const order: SandboxOrder = {
+  const order = newUnpaidOrder({
     protocol: "v3",
     mchId: merchant.mchId,
     subMchId: merchant.subMchId,
@@ -192,16 +192,7 @@ export function seedV3Order(sandbox: RunningSandbox, seed: SeedV3Order): Sandbox
     expiresAt: now + sandbox.context.options.orderTtlMs,
     prepayId: newPrepayId(now),
     prepayExpiresAt: now + sandbox.context.options.prepayTtlMs,
-    tradeState: "NOTPAY",
-    tradeStateDesc: "订单未支付",
-    transactionId: undefined,
-    timeEnd: undefined,
-    paidAt: undefined,
-    cashFee: undefined,
-    cashFeeType: undefined,
-    rate: undefined,
-    refunds: [],
-  };
+  });
   sandbox.context.store.addOrder(order);
   return order;
 }

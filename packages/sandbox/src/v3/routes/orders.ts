@@ -13,7 +13,7 @@ import type { SandboxContext } from "../../context.js";
 import { newPrepayId } from "../../ids.js";
 import type { Merchant } from "../../options.js";
 import { expireIfDue } from "../../state/payments.js";
-import type { SandboxOrder } from "../../state/types.js";
+import { newUnpaidOrder } from "../../state/types.js";
 import { merchantFor, replyV3Error, replyV3ParseFailure, replyV3Signed, type V3Call, type V3MerchantIds } from "../http.js";
 import { transactionJson } from "../views.js";
 
@@ -131,7 +131,7 @@ function placeOrder(sandbox: SandboxContext, call: V3Call, received: ReceivedOrd
       });
     }
   }
-  const order: SandboxOrder = {
+  const order = newUnpaidOrder({
     protocol: "v3",
     mchId: merchant.mchId,
     subMchId: merchant.subMchId,
@@ -153,18 +153,20 @@ function placeOrder(sandbox: SandboxContext, call: V3Call, received: ReceivedOrd
     expiresAt,
     prepayId: newPrepayId(now),
     prepayExpiresAt: now + sandbox.options.prepayTtlMs,
-    tradeState: "NOTPAY",
-    tradeStateDesc: "订单未支付",
-    transactionId: undefined,
-    timeEnd: undefined,
-    paidAt: undefined,
-    cashFee: undefined,
-    cashFeeType: undefined,
-    rate: undefined,
-    refunds: [],
-  };
+  });
   sandbox.store.addOrder(order);
   replyV3Signed(sandbox, call, 200, { prepay_id: order.prepayId });
+}
+
+/** The fields every JSAPI order family shares, as the order rules read them. */
+function sharedFields(o: {
+  readonly description: string;
+  readonly outTradeNo: string;
+  readonly timeExpire?: string | undefined;
+  readonly attach?: string | undefined;
+  readonly amount: { readonly total: { readonly amount: number; readonly currency: Currency } };
+}): Pick<ReceivedOrder, "description" | "outTradeNo" | "timeExpire" | "attach" | "total" | "currency"> {
+  return { description: o.description, outTradeNo: o.outTradeNo, timeExpire: o.timeExpire, attach: o.attach, total: o.amount.total.amount, currency: o.amount.total.currency };
 }
 
 /** POST /v3/pay/transactions/jsapi: a direct merchant's JSAPI / Mini Program order (CNY). */
@@ -175,12 +177,7 @@ export function jsapiOrder(sandbox: SandboxContext, call: V3Call): void {
     subAppId: undefined,
     openid: o.payer.openid,
     subOpenid: undefined,
-    description: o.description,
-    outTradeNo: o.outTradeNo,
-    timeExpire: o.timeExpire,
-    attach: o.attach,
-    total: o.amount.total.amount,
-    currency: o.amount.total.currency,
+    ...sharedFields(o),
     merchantCategoryCode: undefined,
   }));
   placeOrder(sandbox, call, received);
@@ -194,12 +191,7 @@ export function partnerJsapiOrder(sandbox: SandboxContext, call: V3Call): void {
     subAppId: o.subAppid,
     openid: o.payer.spOpenid,
     subOpenid: o.payer.subOpenid,
-    description: o.description,
-    outTradeNo: o.outTradeNo,
-    timeExpire: o.timeExpire,
-    attach: o.attach,
-    total: o.amount.total.amount,
-    currency: o.amount.total.currency,
+    ...sharedFields(o),
     merchantCategoryCode: undefined,
   }));
   placeOrder(sandbox, call, received);
@@ -224,12 +216,7 @@ export function globalJsapiOrder(sandbox: SandboxContext, call: V3Call): void {
         subAppId: o.subAppid,
         openid: o.payer.spOpenid,
         subOpenid: o.payer.subOpenid,
-        description: o.description,
-        outTradeNo: o.outTradeNo,
-        timeExpire: o.timeExpire,
-        attach: o.attach,
-        total: o.amount.total.amount,
-        currency: o.amount.total.currency,
+        ...sharedFields(o),
         merchantCategoryCode: o.merchantCategoryCode,
       }))
     : receive(sandbox, call, parseV3GlobalJsapiOrderBody, (o) => ({
@@ -238,12 +225,7 @@ export function globalJsapiOrder(sandbox: SandboxContext, call: V3Call): void {
         subAppId: undefined,
         openid: o.payer.openid,
         subOpenid: undefined,
-        description: o.description,
-        outTradeNo: o.outTradeNo,
-        timeExpire: o.timeExpire,
-        attach: o.attach,
-        total: o.amount.total.amount,
-        currency: o.amount.total.currency,
+        ...sharedFields(o),
         merchantCategoryCode: o.merchantCategoryCode,
       }));
   placeOrder(sandbox, call, received);
