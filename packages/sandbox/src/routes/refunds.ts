@@ -4,7 +4,7 @@ import type { Context } from "koa";
 import type { SandboxContext } from "../context.js";
 import { replyBusinessFail, replySigned } from "../http.js";
 import { newRefundId } from "../ids.js";
-import { cashRefundFeeFor, committedRefundTotal, MAX_REFUNDS_PER_ORDER, REFUND_WINDOW_MS, settleRefund } from "../state/payments.js";
+import { cashRefundFeeFor, committedRefundTotal, MAX_REFUNDS_PER_ORDER, REFUND_WINDOW_MS, startRefund } from "../state/payments.js";
 import type { SandboxOrder, SandboxRefund } from "../state/types.js";
 import { replyParseFailure, type GatewayRequest } from "./gateway-request.js";
 import { findOrderFor } from "./orders.js";
@@ -107,12 +107,7 @@ export function applyRefund(sandbox: SandboxContext, request: GatewayRequest): v
     successAt: undefined,
     settleTimer: undefined,
   };
-  sandbox.store.addRefund(order, refund);
-  order.tradeState = "REFUND";
-  order.tradeStateDesc = "订单发生过退款，退款详情请查询退款单";
-  if (sandbox.options.refundSettleMs !== null) {
-    refund.settleTimer = sandbox.clock.setTimer(() => settleRefund(sandbox, refund, "SUCCESS"), sandbox.options.refundSettleMs);
-  }
+  startRefund(sandbox, order, refund);
   replySigned(ctx, merchant, signType, { result_code: "SUCCESS", ...refundFields(sandbox, order, refund) });
 }
 

@@ -159,6 +159,14 @@ function refundNotifyBody(ctx: SandboxContext, order: SandboxOrder, refund: Sand
   );
 }
 
+/** Starts an accepted (PROCESSING) refund: the order turns REFUND, and the refund settles to SUCCESS by itself after refundSettleMs. */
+export function startRefund(ctx: SandboxContext, order: SandboxOrder, refund: SandboxRefund): void {
+  ctx.store.addRefund(order, refund);
+  order.tradeState = "REFUND";
+  order.tradeStateDesc = "订单发生过退款，退款详情请查询退款单";
+  if (ctx.options.refundSettleMs !== null) refund.settleTimer = ctx.clock.setTimer(() => settleRefund(ctx, refund, "SUCCESS"), ctx.options.refundSettleMs);
+}
+
 /** Moves a PROCESSING refund to its final status and sends the refund notify. Settling twice changes nothing. */
 export function settleRefund(ctx: SandboxContext, refund: SandboxRefund, status: SettleRefundRequest["status"]): boolean {
   if (refund.status !== "PROCESSING") return false;

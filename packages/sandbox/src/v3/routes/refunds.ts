@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { SandboxContext } from "../../context.js";
 import { newRefundId } from "../../ids.js";
 import type { Merchant } from "../../options.js";
-import { cashRefundFeeFor, committedRefundTotal, MAX_REFUNDS_PER_ORDER, REFUND_WINDOW_MS, settleRefund } from "../../state/payments.js";
+import { cashRefundFeeFor, committedRefundTotal, MAX_REFUNDS_PER_ORDER, REFUND_WINDOW_MS, startRefund } from "../../state/payments.js";
 import type { SandboxOrder, SandboxRefund } from "../../state/types.js";
 import { merchantFor, replyV3Error, replyV3ParseFailure, replyV3Signed, type V3Call, type V3MerchantIds } from "../http.js";
 import { refundJson } from "../views.js";
@@ -117,12 +117,7 @@ function acceptRefund(sandbox: SandboxContext, call: V3Call, merchant: Merchant,
     successAt: undefined,
     settleTimer: undefined,
   };
-  sandbox.store.addRefund(order, created);
-  order.tradeState = "REFUND";
-  order.tradeStateDesc = "订单发生过退款，退款详情请查询退款单";
-  if (sandbox.options.refundSettleMs !== null) {
-    created.settleTimer = sandbox.clock.setTimer(() => settleRefund(sandbox, created, "SUCCESS"), sandbox.options.refundSettleMs);
-  }
+  startRefund(sandbox, order, created);
   replyV3Signed(sandbox, call, 200, refundJson(sandbox, order, created));
 }
 
