@@ -170,6 +170,11 @@ describe("loadConfig: APIv3", () => {
     expect(config.v3).toMatchObject({ mode: "migration", platformCertificates: true, publicKey: { id: "PUB_KEY_ID_0114232134912410000000000000" } });
   });
 
+  it("reads WXPAY_PLATFORM_CERTIFICATES=on without a public key as platform-certificate mode", () => {
+    const config = loadConfig({ ...V3_DIRECT, WXPAY_PUBLIC_KEY_ID: undefined, WXPAY_PUBLIC_KEY_PATH: undefined, WXPAY_PLATFORM_CERTIFICATES: "on" });
+    expect(config.v3).toMatchObject({ mode: "platform-certificate", platformCertificates: true, publicKey: undefined });
+  });
+
   it("keeps v3 configured on v2 while v3 orders settle (a rollback), and v2 alone unchanged", () => {
     const rollback = loadConfig({ ...V3_DIRECT, WXPAY_KEY: BASE.WXPAY_KEY, WXPAY_API_VERSION: "v2" });
     expect(rollback.apiVersion).toBe("v2");
@@ -227,7 +232,7 @@ describe("loadConfig: APIv3", () => {
     ["WXPAY_PUBLIC_KEY_PATH", "public-key mode needs both", { ...V3_DIRECT, WXPAY_PUBLIC_KEY_PATH: undefined }],
     [
       "WXPAY_PLATFORM_CERTIFICATES",
-      "=off needs WXPAY_PUBLIC_KEY_ID",
+      "must not be off without WXPAY_PUBLIC_KEY_ID",
       { ...V3_DIRECT, WXPAY_PUBLIC_KEY_ID: undefined, WXPAY_PUBLIC_KEY_PATH: undefined, WXPAY_PLATFORM_CERTIFICATES: "off" },
     ],
     ["WXPAY_PLATFORM_CERTIFICATES", "must be on or off", { ...V3_DIRECT, WXPAY_PLATFORM_CERTIFICATES: "yes" }],
@@ -242,6 +247,7 @@ describe("loadConfig: APIv3", () => {
     ["WXPAY_NOTIFY_URL", "must use https for APIv3", { ...V3_DIRECT, WXPAY_NOTIFY_URL: "http://pay.example.com/wxpay/v3/notify" }],
     ["WXPAY_REFUND_NOTIFY_URL", "must use https for APIv3", { ...V3_DIRECT, WXPAY_REFUND_NOTIFY_URL: "http://pay.example.com/wxpay/v3/refund-notify" }],
     ["WXPAY_BASE_URL", "must use https for WeChat Pay", { ...V3_DIRECT, WXPAY_BASE_URL: "http://api.mch.weixin.qq.com" }],
+    ["WXPAY_FAILOVER_BASE_URL", "must use https for WeChat Pay", { ...V3_DIRECT, WXPAY_FAILOVER_BASE_URL: "http://api2.mch.weixin.qq.com" }],
     ["WXPAY_CERT_SERIAL_NO", "is an APIv3 setting", { ...BASE, WXPAY_CERT_SERIAL_NO: "408B07E7" }],
     ["WXPAY_PUBLIC_KEY_ID", "is an APIv3 setting", { ...BASE, WXPAY_PUBLIC_KEY_ID: "PUB_KEY_ID_0114232134912410000000000000" }],
     ["WXPAY_CERT_PATH", "set both WXPAY_CERT_PATH and WXPAY_CERT_KEY_PATH", { ...BASE, WXPAY_CERT_KEY_PATH: "/etc/pay/apiclient_key.pem" }],

@@ -153,7 +153,7 @@ export const EnvSchema = z
       issue(env.WXPAY_PUBLIC_KEY_ID === undefined ? "WXPAY_PUBLIC_KEY_ID" : "WXPAY_PUBLIC_KEY_PATH", "public-key mode needs both WXPAY_PUBLIC_KEY_ID and WXPAY_PUBLIC_KEY_PATH");
     }
     if (env.WXPAY_PLATFORM_CERTIFICATES === "off" && env.WXPAY_PUBLIC_KEY_ID === undefined) {
-      issue("WXPAY_PLATFORM_CERTIFICATES", "=off needs WXPAY_PUBLIC_KEY_ID and WXPAY_PUBLIC_KEY_PATH: nothing else could verify WeChat Pay");
+      issue("WXPAY_PLATFORM_CERTIFICATES", "must not be off without WXPAY_PUBLIC_KEY_ID and WXPAY_PUBLIC_KEY_PATH: nothing else could verify WeChat Pay");
     }
     if (env.WXPAY_ACCOUNT === "global" && env.WXPAY_MERCHANT_CATEGORY_CODE === undefined) {
       issue("WXPAY_MERCHANT_CATEGORY_CODE", "is required with WXPAY_ACCOUNT=global (every Global order carries merchant_category_code)");
