@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./env.js";
+import { ConfigError, isWechatPayHost, loadConfig } from "./env.js";
 
 const BASE = {
   WXPAY_APPID: "wx8888888888888888",
@@ -20,6 +20,9 @@ describe("loadConfig", () => {
       databaseUrl: "./data/pay.db",
       merchant: { signType: "HMAC-SHA256", feeType: "CNY", subAppId: undefined, subMchId: undefined },
       gateway: { baseUrl: "https://api.mch.weixin.qq.com", clientCert: undefined },
+      apiVersion: "v2",
+      v2: { key: BASE.WXPAY_KEY },
+      v3: undefined,
       wx: { apiBaseUrl: "https://api.weixin.qq.com" },
       orderQueryAfterSeconds: 5,
     });
@@ -64,5 +67,202 @@ describe("loadConfig", () => {
     expect(config.merchant).toMatchObject({ subAppId: "wx1111111111111111", subMchId: "1900000109", feeType: "HKD" });
     // The p12 passphrase defaults to the mch_id, as on the merchant platform.
     expect(config.gateway.clientCert).toEqual({ kind: "pfx", pfxPath: "/certs/apiclient_cert.p12", passphrase: "1230000109" });
+  });
+});
+
+/** A v3 process without v2 orders: a direct domestic merchant in public-key mode, signing with key + serial. */
+const V3_DIRECT = {
+  ...BASE,
+  WXPAY_KEY: undefined,
+  WXPAY_API_VERSION: "v3",
+  WXPAY_APIV3_KEY: "v3DirectApiV3KeyForTests00000001",
+  WXPAY_CERT_KEY_PATH: "/etc/pay/apiclient_key.pem",
+  WXPAY_CERT_SERIAL_NO: "408b07e79b8269fec3d5d3e6ab8ed163a6a380db",
+  WXPAY_PUBLIC_KEY_ID: "PUB_KEY_ID_0114232134912410000000000000",
+  WXPAY_PUBLIC_KEY_PATH: "/etc/pay/wxp_pub.pem",
+  WXPAY_NOTIFY_URL: "https://pay.example.com/wxpay/v3/notify",
+  WXPAY_REFUND_NOTIFY_URL: "https://pay.example.com/wxpay/v3/refund-notify",
+};
+
+describe("loadConfig: APIv3", () => {
+  it("reads a direct domestic merchant in public-key mode without the v2 key", () => {
+    const config = loadConfig(V3_DIRECT);
+    expect(config.apiVersion).toBe("v3");
+    // No v2 key: whoever serves a v2 order must refuse it.
+    expect(config.v2).toBeUndefined();
+    expect(config.gateway.baseUrl).toBe("https://api.mch.weixin.qq.com");
+    expect(config.gateway.clientCert).toBeUndefined();
+    expect(config.v3).toEqual({
+      account: "domestic",
+      apiV3Key: "v3DirectApiV3KeyForTests00000001",
+      merchantKeyPath: "/etc/pay/apiclient_key.pem",
+      merchantCertPath: undefined,
+      merchantSerialNo: "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB",
+      publicKey: { id: "PUB_KEY_ID_0114232134912410000000000000", path: "/etc/pay/wxp_pub.pem" },
+      platformCertificates: false,
+      mode: "public-key",
+      merchantCategoryCode: undefined,
+      allowHttpNotifyUrl: false,
+    });
+  });
+
+  it("reads a service provider in platform-certificate mode with the certificate pair (the serial comes from the file at start)", () => {
+    const config = loadConfig({
+      ...V3_DIRECT,
+      WXPAY_PUBLIC_KEY_ID: undefined,
+      WXPAY_PUBLIC_KEY_PATH: undefined,
+      WXPAY_CERT_SERIAL_NO: undefined,
+      WXPAY_CERT_PATH: "/etc/pay/apiclient_cert.pem",
+      WXPAY_SUB_APPID: "wx1111111111111111",
+      WXPAY_SUB_MCHID: "1900000109",
+      WXPAY_FAILOVER_BASE_URL: "https://api2.mch.weixin.qq.com",
+    });
+    expect(config.merchant).toMatchObject({ subAppId: "wx1111111111111111", subMchId: "1900000109" });
+    expect(config.gateway).toMatchObject({
+      baseUrl: "https://api.mch.weixin.qq.com",
+      failoverBaseUrl: "https://api2.mch.weixin.qq.com",
+      clientCert: { kind: "pem", certPath: "/etc/pay/apiclient_cert.pem", keyPath: "/etc/pay/apiclient_key.pem" },
+    });
+    expect(config.v3).toMatchObject({
+      mode: "platform-certificate",
+      platformCertificates: true,
+      publicKey: undefined,
+      merchantCertPath: "/etc/pay/apiclient_cert.pem",
+      merchantSerialNo: undefined,
+    });
+  });
+
+  it("reads a Global institution: apihk by default, the MCC, the fee type", () => {
+    const config = loadConfig({
+      ...V3_DIRECT,
+      WXPAY_ACCOUNT: "global",
+      WXPAY_MERCHANT_CATEGORY_CODE: "5812",
+      WXPAY_FEE_TYPE: "HKD",
+      WXPAY_SUB_APPID: "wx1111111111111111",
+      WXPAY_SUB_MCHID: "3900300031",
+    });
+    expect(config.gateway.baseUrl).toBe("https://apihk.mch.weixin.qq.com");
+    expect(config.merchant.feeType).toBe("HKD");
+    expect(config.v3).toMatchObject({ account: "global", merchantCategoryCode: "5812", mode: "public-key" });
+  });
+
+  it("keeps an explicit WXPAY_BASE_URL for a Global account", () => {
+    const config = loadConfig({
+      ...V3_DIRECT,
+      WXPAY_ACCOUNT: "global",
+      WXPAY_MERCHANT_CATEGORY_CODE: "5812",
+      WXPAY_FEE_TYPE: "HKD",
+      WXPAY_BASE_URL: "https://apius.mch.weixin.qq.com",
+    });
+    expect(config.gateway.baseUrl).toBe("https://apius.mch.weixin.qq.com");
+  });
+
+  it("reads migration: both credentials, v3 for new orders, the public key and platform certificates", () => {
+    const config = loadConfig({
+      ...V3_DIRECT,
+      WXPAY_KEY: BASE.WXPAY_KEY,
+      WXPAY_CERT_SERIAL_NO: undefined,
+      WXPAY_CERT_PATH: "/etc/pay/apiclient_cert.pem",
+      WXPAY_PLATFORM_CERTIFICATES: "on",
+    });
+    expect(config.apiVersion).toBe("v3");
+    expect(config.v2).toEqual({ key: BASE.WXPAY_KEY });
+    expect(config.v3).toMatchObject({ mode: "migration", platformCertificates: true, publicKey: { id: "PUB_KEY_ID_0114232134912410000000000000" } });
+  });
+
+  it("reads WXPAY_PLATFORM_CERTIFICATES=on without a public key as platform-certificate mode", () => {
+    const config = loadConfig({ ...V3_DIRECT, WXPAY_PUBLIC_KEY_ID: undefined, WXPAY_PUBLIC_KEY_PATH: undefined, WXPAY_PLATFORM_CERTIFICATES: "on" });
+    expect(config.v3).toMatchObject({ mode: "platform-certificate", platformCertificates: true, publicKey: undefined });
+  });
+
+  it("keeps v3 configured on v2 while v3 orders settle (a rollback), and v2 alone unchanged", () => {
+    const rollback = loadConfig({ ...V3_DIRECT, WXPAY_KEY: BASE.WXPAY_KEY, WXPAY_API_VERSION: "v2" });
+    expect(rollback.apiVersion).toBe("v2");
+    expect(rollback.v2).toEqual({ key: BASE.WXPAY_KEY });
+    expect(rollback.v3?.mode).toBe("public-key");
+    const v2 = loadConfig({ ...BASE, WXPAY_CERT_PATH: "/c.pem", WXPAY_CERT_KEY_PATH: "/k.pem", WXPAY_NOTIFY_URL: "http://pay.example.com/wxpay/notify" });
+    expect(v2).toMatchObject({ apiVersion: "v2", v3: undefined, merchant: { notifyUrl: "http://pay.example.com/wxpay/notify" } });
+  });
+
+  it("allows plain-http notify URLs only against a gateway that is not WeChat Pay (the sandbox)", () => {
+    const local = {
+      ...V3_DIRECT,
+      WXPAY_BASE_URL: "https://127.0.0.1:8791",
+      WXPAY_NOTIFY_URL: "http://127.0.0.1:3000/wxpay/v3/notify",
+      WXPAY_REFUND_NOTIFY_URL: "http://127.0.0.1:3000/wxpay/v3/refund-notify",
+    };
+    expect(loadConfig(local).v3?.allowHttpNotifyUrl).toBe(true);
+    expect(loadConfig({ ...V3_DIRECT, WXPAY_BASE_URL: "https://127.0.0.1:8791" }).v3?.allowHttpNotifyUrl).toBe(true);
+    expect(() => loadConfig({ ...local, WXPAY_FAILOVER_BASE_URL: "https://api2.mch.weixin.qq.com" })).toThrow("WXPAY_NOTIFY_URL must use https for APIv3");
+    expect(() => loadConfig({ ...local, WXPAY_BASE_URL: undefined })).toThrow(/WXPAY_NOTIFY_URL must use https.*WXPAY_REFUND_NOTIFY_URL must use https/);
+  });
+
+  it.each([
+    ["api.mch.weixin.qq.com", true],
+    ["API2.MCH.WEIXIN.QQ.COM", true],
+    ["apihk.mch.weixin.qq.com", true],
+    ["apius.mch.weixin.qq.com", true],
+    ["api.wechatpay.cn", true],
+    ["api2.wechatpay.cn.", true],
+    ["127.0.0.1", false],
+    ["sandbox.example.com", false],
+    ["weixin.qq.com.example.com", false],
+  ])("counts %s as a WeChat Pay host: %s", (host, expected) => {
+    expect(isWechatPayHost(`https://${host}/`)).toBe(expected);
+  });
+
+  it.each([
+    ["WXPAY_KEY", "is required while new orders use v2", { ...V3_DIRECT, WXPAY_API_VERSION: undefined, WXPAY_KEY: undefined }],
+    ["WXPAY_API_VERSION", "must be v2 or v3", { ...V3_DIRECT, WXPAY_API_VERSION: "v4" }],
+    ["WXPAY_APIV3_KEY", "is required with WXPAY_API_VERSION=v3", { ...V3_DIRECT, WXPAY_APIV3_KEY: undefined }],
+    ["WXPAY_APIV3_KEY", "must be the 32-character APIv3 key", { ...V3_DIRECT, WXPAY_APIV3_KEY: "short-key" }],
+    ["WXPAY_APIV3_KEY", "must be the 32-character APIv3 key", { ...V3_DIRECT, WXPAY_APIV3_KEY: "v3DirectApiV3KeyForTests00000001x" }],
+    ["WXPAY_APIV3_KEY", "must be the 32-character APIv3 key", { ...V3_DIRECT, WXPAY_APIV3_KEY: "v3DirectApiV3KeyForTests0000000\n" }],
+    ["WXPAY_CERT_KEY_PATH", "is required for APIv3", { ...V3_DIRECT, WXPAY_CERT_KEY_PATH: undefined }],
+    [
+      "WXPAY_CERT_KEY_PATH",
+      "is required for APIv3: the merchant API private key (apiclient_key.pem) signs every request; APIv3 does not sign with WXPAY_PFX_PATH",
+      { ...V3_DIRECT, WXPAY_CERT_KEY_PATH: undefined, WXPAY_PFX_PATH: "/etc/pay/apiclient_cert.p12" },
+    ],
+    ["WXPAY_CERT_SERIAL_NO", "is required for APIv3 when WXPAY_CERT_PATH is not set", { ...V3_DIRECT, WXPAY_CERT_SERIAL_NO: undefined }],
+    ["WXPAY_CERT_SERIAL_NO", "must be the merchant API certificate's serial number in hex", { ...V3_DIRECT, WXPAY_CERT_SERIAL_NO: "serial=408B07E7" }],
+    ["WXPAY_CERT_KEY_PATH", "set both WXPAY_CERT_PATH and WXPAY_CERT_KEY_PATH", { ...V3_DIRECT, WXPAY_CERT_KEY_PATH: undefined, WXPAY_CERT_PATH: "/etc/pay/apiclient_cert.pem" }],
+    ["WXPAY_PUBLIC_KEY_ID", "must be the WeChat Pay public key ID: PUB_KEY_ID_", { ...V3_DIRECT, WXPAY_PUBLIC_KEY_ID: "0114232134912410000000000000" }],
+    ["WXPAY_PUBLIC_KEY_ID", "public-key mode needs both", { ...V3_DIRECT, WXPAY_PUBLIC_KEY_ID: undefined }],
+    ["WXPAY_PUBLIC_KEY_PATH", "public-key mode needs both", { ...V3_DIRECT, WXPAY_PUBLIC_KEY_PATH: undefined }],
+    [
+      "WXPAY_PLATFORM_CERTIFICATES",
+      "must not be off without WXPAY_PUBLIC_KEY_ID",
+      { ...V3_DIRECT, WXPAY_PUBLIC_KEY_ID: undefined, WXPAY_PUBLIC_KEY_PATH: undefined, WXPAY_PLATFORM_CERTIFICATES: "off" },
+    ],
+    ["WXPAY_PLATFORM_CERTIFICATES", "must be on or off", { ...V3_DIRECT, WXPAY_PLATFORM_CERTIFICATES: "yes" }],
+    ["WXPAY_ACCOUNT", "must be domestic or global", { ...V3_DIRECT, WXPAY_ACCOUNT: "hk" }],
+    ["WXPAY_MERCHANT_CATEGORY_CODE", "is required with WXPAY_ACCOUNT=global", { ...V3_DIRECT, WXPAY_ACCOUNT: "global", WXPAY_FEE_TYPE: "HKD" }],
+    [
+      "WXPAY_MERCHANT_CATEGORY_CODE",
+      "must be a four-digit merchant category code",
+      { ...V3_DIRECT, WXPAY_ACCOUNT: "global", WXPAY_FEE_TYPE: "HKD", WXPAY_MERCHANT_CATEGORY_CODE: "58120" },
+    ],
+    ["WXPAY_FEE_TYPE", "must be CNY for a domestic APIv3 merchant", { ...V3_DIRECT, WXPAY_FEE_TYPE: "HKD" }],
+    ["WXPAY_NOTIFY_URL", "must use https for APIv3", { ...V3_DIRECT, WXPAY_NOTIFY_URL: "http://pay.example.com/wxpay/v3/notify" }],
+    ["WXPAY_REFUND_NOTIFY_URL", "must use https for APIv3", { ...V3_DIRECT, WXPAY_REFUND_NOTIFY_URL: "http://pay.example.com/wxpay/v3/refund-notify" }],
+    ["WXPAY_BASE_URL", "must use https for WeChat Pay", { ...V3_DIRECT, WXPAY_BASE_URL: "http://api.mch.weixin.qq.com" }],
+    ["WXPAY_FAILOVER_BASE_URL", "must use https for WeChat Pay", { ...V3_DIRECT, WXPAY_FAILOVER_BASE_URL: "http://api2.mch.weixin.qq.com" }],
+    ["WXPAY_CERT_SERIAL_NO", "is an APIv3 setting", { ...BASE, WXPAY_CERT_SERIAL_NO: "408B07E7" }],
+    ["WXPAY_PUBLIC_KEY_ID", "is an APIv3 setting", { ...BASE, WXPAY_PUBLIC_KEY_ID: "PUB_KEY_ID_0114232134912410000000000000" }],
+    ["WXPAY_CERT_PATH", "set both WXPAY_CERT_PATH and WXPAY_CERT_KEY_PATH", { ...BASE, WXPAY_CERT_KEY_PATH: "/etc/pay/apiclient_key.pem" }],
+  ])("refuses %s: %s", (name, message, env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(`${name} ${message}`);
+  });
+
+  it("never echoes the APIv3 key in its error", () => {
+    const badKey = "an-apiv3-key-that-is-far-too-long-to-be-valid";
+    expect(() => loadConfig({ ...V3_DIRECT, WXPAY_APIV3_KEY: badKey })).toThrow("WXPAY_APIV3_KEY");
+    try {
+      loadConfig({ ...V3_DIRECT, WXPAY_APIV3_KEY: badKey });
+    } catch (error) {
+      expect(String(error)).not.toContain(badKey);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { CURRENCIES, notifyUrlProblem, SIGN_TYPES, type Currency, type SignType } from "@pay/core";
+import { CURRENCIES, MerchantCategoryCodeSchema, notifyUrlProblem, SIGN_TYPES, type Currency, type SignType } from "@pay/core";
 import { z } from "zod";
 
 /** Thrown when the environment cannot run the API; names the variable, never echoes a secret. */
@@ -15,6 +15,30 @@ const notifyUrl = text.superRefine((value, ctx) => {
   if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
 });
 
+/** The protocols an order can be placed with; `WXPAY_API_VERSION` picks the one new orders use. */
+export const API_VERSIONS = ["v2", "v3"] as const;
+export type ApiVersion = (typeof API_VERSIONS)[number];
+
+/** The v3 path families: `/v3/pay/...` + `/v3/refund/domestic/...`, or `/v3/global/...` (WeChat Pay Global). */
+export const V3_ACCOUNTS = ["domestic", "global"] as const;
+export type V3Account = (typeof V3_ACCOUNTS)[number];
+
+/** How WeChat Pay's signatures are verified: its public key, its platform certificates, or both while a merchant moves between them. */
+export type V3KeyMode = "public-key" | "platform-certificate" | "migration";
+
+const DOMESTIC_BASE_URL = "https://api.mch.weixin.qq.com";
+const GLOBAL_BASE_URL = "https://apihk.mch.weixin.qq.com";
+
+/** WeChat Pay's own API hosts (the five the SDKs name); any host under these domains counts too (apius.mch.weixin.qq.com, ...). */
+export const WECHAT_PAY_HOSTS = ["api.mch.weixin.qq.com", "api2.mch.weixin.qq.com", "apihk.mch.weixin.qq.com", "api.wechatpay.cn", "api2.wechatpay.cn"] as const;
+const WECHAT_PAY_DOMAINS = ["weixin.qq.com", "wechatpay.cn"] as const;
+
+/** True when `url` points at WeChat Pay itself rather than a local gateway (the sandbox). */
+export function isWechatPayHost(url: string): boolean {
+  const host = new URL(url).hostname.toLowerCase().replace(/\.$/, "");
+  return (WECHAT_PAY_HOSTS as readonly string[]).includes(host) || WECHAT_PAY_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
+}
+
 /** Every variable the API reads, validated in one place. process.env is read nowhere else. */
 export const EnvSchema = z
   .object({
@@ -23,11 +47,34 @@ export const EnvSchema = z
     /** A SQLite file path, or a postgres:// URL. */
     DATABASE_URL: text.default("./data/pay.db"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    WXPAY_BASE_URL: url.default("https://api.mch.weixin.qq.com"),
+    /** Unset: https://api.mch.weixin.qq.com, or https://apihk.mch.weixin.qq.com with WXPAY_ACCOUNT=global (decided in loadConfig). */
+    WXPAY_BASE_URL: url.optional(),
     WXPAY_FAILOVER_BASE_URL: url.optional(),
     WXPAY_APPID: text.max(32),
     WXPAY_MCHID: text.max(32),
-    WXPAY_KEY: z.string().regex(/^[0-9A-Za-z]{32}$/, "must be the 32-character v2 API key (letters and digits)"),
+    /** Required while new orders use v2 (WXPAY_API_VERSION=v2); a v3 process needs it only while v2 orders still settle. */
+    WXPAY_KEY: z
+      .string()
+      .regex(/^[0-9A-Za-z]{32}$/, "must be the 32-character v2 API key (letters and digits)")
+      .optional(),
+    WXPAY_API_VERSION: z.enum(API_VERSIONS, { error: "must be v2 or v3" }).default("v2"),
+    /** Exactly 32 printable ASCII characters, so its UTF-8 bytes are an AES-256 key. */
+    WXPAY_APIV3_KEY: z
+      .string()
+      .regex(/^[\x21-\x7E]{32}$/, "must be the 32-character APIv3 key from the merchant platform (printable ASCII, no spaces or line breaks)")
+      .optional(),
+    WXPAY_ACCOUNT: z.enum(V3_ACCOUNTS, { error: "must be domestic or global" }).default("domestic"),
+    WXPAY_MERCHANT_CATEGORY_CODE: MerchantCategoryCodeSchema.optional(),
+    WXPAY_CERT_SERIAL_NO: z
+      .string()
+      .regex(/^[0-9A-Fa-f]{1,64}$/, "must be the merchant API certificate's serial number in hex (40 digits, as `openssl x509 -noout -serial` prints after serial=)")
+      .optional(),
+    WXPAY_PUBLIC_KEY_ID: z
+      .string()
+      .regex(/^PUB_KEY_ID_[0-9A-Za-z]{1,64}$/, "must be the WeChat Pay public key ID: PUB_KEY_ID_ followed by its digits")
+      .optional(),
+    WXPAY_PUBLIC_KEY_PATH: text.optional(),
+    WXPAY_PLATFORM_CERTIFICATES: z.enum(["on", "off"], { error: "must be on or off" }).optional(),
     WXPAY_SIGN_TYPE: z.enum(SIGN_TYPES).default("HMAC-SHA256"),
     WXPAY_NOTIFY_URL: notifyUrl,
     WXPAY_REFUND_NOTIFY_URL: notifyUrl.optional(),
@@ -61,24 +108,80 @@ export const EnvSchema = z
     SWEEP_INTERVAL_SECONDS: seconds.default(10),
   })
   .superRefine((env, ctx) => {
+    const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
+    // v3 is configured when new orders use it, or when its key is given (a process back on v2 still settling v3 orders).
+    const v3 = env.WXPAY_API_VERSION === "v3" || env.WXPAY_APIV3_KEY !== undefined;
     if ((env.WXPAY_SUB_APPID === undefined) !== (env.WXPAY_SUB_MCHID === undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: [env.WXPAY_SUB_APPID === undefined ? "WXPAY_SUB_APPID" : "WXPAY_SUB_MCHID"],
-        message: "institutional mode needs both WXPAY_SUB_APPID and WXPAY_SUB_MCHID",
-      });
+      issue(env.WXPAY_SUB_APPID === undefined ? "WXPAY_SUB_APPID" : "WXPAY_SUB_MCHID", "institutional mode needs both WXPAY_SUB_APPID and WXPAY_SUB_MCHID");
     }
-    if ((env.WXPAY_CERT_PATH === undefined) !== (env.WXPAY_CERT_KEY_PATH === undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: [env.WXPAY_CERT_PATH === undefined ? "WXPAY_CERT_PATH" : "WXPAY_CERT_KEY_PATH"],
-        message: "set both WXPAY_CERT_PATH and WXPAY_CERT_KEY_PATH, or use WXPAY_PFX_PATH",
-      });
+    if (env.WXPAY_CERT_PATH !== undefined && env.WXPAY_CERT_KEY_PATH === undefined) {
+      issue("WXPAY_CERT_KEY_PATH", "set both WXPAY_CERT_PATH and WXPAY_CERT_KEY_PATH, or use WXPAY_PFX_PATH");
+    }
+    if (env.WXPAY_CERT_KEY_PATH !== undefined && env.WXPAY_CERT_PATH === undefined && !(v3 && env.WXPAY_CERT_SERIAL_NO !== undefined)) {
+      issue(
+        "WXPAY_CERT_PATH",
+        v3
+          ? "is required with WXPAY_CERT_KEY_PATH unless WXPAY_CERT_SERIAL_NO gives the merchant certificate's serial"
+          : "set both WXPAY_CERT_PATH and WXPAY_CERT_KEY_PATH, or use WXPAY_PFX_PATH",
+      );
     }
     if (env.WXPAY_CERT_PATH !== undefined && env.WXPAY_PFX_PATH !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["WXPAY_PFX_PATH"], message: "set either the PEM pair or WXPAY_PFX_PATH, not both" });
+      issue("WXPAY_PFX_PATH", "set either the PEM pair or WXPAY_PFX_PATH, not both");
+    }
+    if (env.WXPAY_API_VERSION === "v2" && env.WXPAY_KEY === undefined) {
+      issue("WXPAY_KEY", "is required while new orders use v2 (WXPAY_API_VERSION=v2)");
+    }
+    if (!v3) {
+      // A v3 setting without the APIv3 key would be silently ignored; say so instead.
+      for (const variable of ["WXPAY_CERT_SERIAL_NO", "WXPAY_PUBLIC_KEY_ID", "WXPAY_PUBLIC_KEY_PATH", "WXPAY_PLATFORM_CERTIFICATES", "WXPAY_MERCHANT_CATEGORY_CODE"] as const) {
+        if (env[variable] !== undefined) issue(variable, "is an APIv3 setting: set WXPAY_APIV3_KEY (and WXPAY_API_VERSION=v3 to place orders with v3) or remove it");
+      }
+      return;
+    }
+    if (env.WXPAY_APIV3_KEY === undefined) issue("WXPAY_APIV3_KEY", "is required with WXPAY_API_VERSION=v3 (it decrypts notifies and certificates)");
+    if (env.WXPAY_CERT_KEY_PATH === undefined) {
+      issue(
+        "WXPAY_CERT_KEY_PATH",
+        env.WXPAY_PFX_PATH === undefined
+          ? "is required for APIv3: the merchant API private key (apiclient_key.pem) signs every request"
+          : "is required for APIv3: the merchant API private key (apiclient_key.pem) signs every request; APIv3 does not sign with WXPAY_PFX_PATH (extract the key: openssl pkcs12 -in apiclient_cert.p12 -nocerts -nodes)",
+      );
+    } else if (env.WXPAY_CERT_PATH === undefined && env.WXPAY_CERT_SERIAL_NO === undefined) {
+      issue("WXPAY_CERT_SERIAL_NO", "is required for APIv3 when WXPAY_CERT_PATH is not set: the merchant certificate's serial names the signing key");
+    }
+    if ((env.WXPAY_PUBLIC_KEY_ID === undefined) !== (env.WXPAY_PUBLIC_KEY_PATH === undefined)) {
+      issue(env.WXPAY_PUBLIC_KEY_ID === undefined ? "WXPAY_PUBLIC_KEY_ID" : "WXPAY_PUBLIC_KEY_PATH", "public-key mode needs both WXPAY_PUBLIC_KEY_ID and WXPAY_PUBLIC_KEY_PATH");
+    }
+    if (env.WXPAY_PLATFORM_CERTIFICATES === "off" && env.WXPAY_PUBLIC_KEY_ID === undefined) {
+      issue("WXPAY_PLATFORM_CERTIFICATES", "must not be off without WXPAY_PUBLIC_KEY_ID and WXPAY_PUBLIC_KEY_PATH: nothing else could verify WeChat Pay");
+    }
+    if (env.WXPAY_ACCOUNT === "global" && env.WXPAY_MERCHANT_CATEGORY_CODE === undefined) {
+      issue("WXPAY_MERCHANT_CATEGORY_CODE", "is required with WXPAY_ACCOUNT=global (every Global order carries merchant_category_code)");
+    }
+    if (env.WXPAY_ACCOUNT === "domestic" && env.WXPAY_FEE_TYPE !== "CNY") {
+      issue("WXPAY_FEE_TYPE", "must be CNY for a domestic APIv3 merchant; a WeChat Pay Global merchant sets WXPAY_ACCOUNT=global");
+    }
+    const gatewayUrls = [
+      ["WXPAY_BASE_URL", env.WXPAY_BASE_URL ?? (env.WXPAY_ACCOUNT === "global" ? GLOBAL_BASE_URL : DOMESTIC_BASE_URL)],
+      ["WXPAY_FAILOVER_BASE_URL", env.WXPAY_FAILOVER_BASE_URL],
+    ] as const;
+    for (const [variable, value] of gatewayUrls) {
+      if (value !== undefined && isWechatPayHost(value) && !value.startsWith("https://")) issue(variable, "must use https for WeChat Pay");
+    }
+    if (!allowsHttpNotifyUrl(env)) {
+      for (const variable of ["WXPAY_NOTIFY_URL", "WXPAY_REFUND_NOTIFY_URL"] as const) {
+        const value = env[variable];
+        if (value !== undefined && !value.startsWith("https://")) {
+          issue(variable, "must use https for APIv3 (http is accepted only when WXPAY_BASE_URL and WXPAY_FAILOVER_BASE_URL are not WeChat Pay hosts, e.g. the local sandbox)");
+        }
+      }
     }
   });
+
+/** v3 notify URLs may be plain http only when no configured gateway is WeChat Pay itself (the sandbox calls back over http). */
+function allowsHttpNotifyUrl(env: { WXPAY_BASE_URL?: string | undefined; WXPAY_FAILOVER_BASE_URL?: string | undefined }): boolean {
+  return env.WXPAY_BASE_URL !== undefined && !isWechatPayHost(env.WXPAY_BASE_URL) && (env.WXPAY_FAILOVER_BASE_URL === undefined || !isWechatPayHost(env.WXPAY_FAILOVER_BASE_URL));
+}
 
 export type Env = z.output<typeof EnvSchema>;
 
@@ -93,14 +196,25 @@ export interface AppConfig {
     readonly mchId: string;
     readonly subAppId: string | undefined;
     readonly subMchId: string | undefined;
-    readonly key: string;
+    /** How v2 requests, orders and paySign are signed (v2 only). */
     readonly signType: SignType;
     readonly feeType: Currency;
     readonly notifyUrl: string;
     readonly refundNotifyUrl: string | undefined;
     readonly spbillCreateIp: string;
   };
+  /** The protocol new orders are placed with; an order keeps the protocol it was placed with. */
+  readonly apiVersion: ApiVersion;
+  /**
+   * The v2 credential, or undefined when WXPAY_KEY is unset (allowed only with WXPAY_API_VERSION=v3). The
+   * configuration cannot know whether the database still holds v2 orders: whoever serves one must refuse it
+   * when this is undefined.
+   */
+  readonly v2: { readonly key: string } | undefined;
+  /** APIv3, or undefined when it is not configured (no WXPAY_APIV3_KEY and WXPAY_API_VERSION=v2). Key files are read by loadV3Credentials. */
+  readonly v3: V3Config | undefined;
   readonly gateway: {
+    /** Shared by v2 and v3; by default https://api.mch.weixin.qq.com, or https://apihk.mch.weixin.qq.com with WXPAY_ACCOUNT=global. */
     readonly baseUrl: string;
     readonly failoverBaseUrl: string | undefined;
     readonly caPath: string | undefined;
@@ -114,6 +228,28 @@ export interface AppConfig {
   readonly orderQueryAfterSeconds: number;
   readonly orderTtlMinutes: number;
   readonly sweepIntervalSeconds: number;
+}
+
+/** The APIv3 settings as validated from the environment: values and file paths (the files are read at start by loadV3Credentials). */
+export interface V3Config {
+  readonly account: V3Account;
+  /** The 32-character APIv3 key. Never logged. */
+  readonly apiV3Key: string;
+  /** WXPAY_CERT_KEY_PATH: the merchant API private key, apiclient_key.pem. */
+  readonly merchantKeyPath: string;
+  /** WXPAY_CERT_PATH: the merchant API certificate, when given; the signing serial is read from it. */
+  readonly merchantCertPath: string | undefined;
+  /** WXPAY_CERT_SERIAL_NO in upper case, when given; must equal the certificate's serial when both are set. */
+  readonly merchantSerialNo: string | undefined;
+  /** WXPAY_PUBLIC_KEY_ID + WXPAY_PUBLIC_KEY_PATH (wxp_pub.pem). */
+  readonly publicKey: { readonly id: string; readonly path: string } | undefined;
+  /** Download and trust platform certificates (/v3/certificates): without a public key always; with one only when WXPAY_PLATFORM_CERTIFICATES=on. */
+  readonly platformCertificates: boolean;
+  readonly mode: V3KeyMode;
+  /** WXPAY_MERCHANT_CATEGORY_CODE: set (and required) for a Global account. */
+  readonly merchantCategoryCode: string | undefined;
+  /** Plain-http notify URLs may be sent: only when neither gateway URL is a WeChat Pay host (the local sandbox). */
+  readonly allowHttpNotifyUrl: boolean;
 }
 
 /** Turns the first schema issue into a message naming the variable; secret values are never quoted. */
@@ -134,6 +270,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describe(parsed.error)}`);
   const env = parsed.data;
+  const baseUrl = env.WXPAY_BASE_URL ?? (env.WXPAY_ACCOUNT === "global" ? GLOBAL_BASE_URL : DOMESTIC_BASE_URL);
   return {
     port: env.PORT,
     host: env.HOST,
@@ -144,15 +281,17 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       mchId: env.WXPAY_MCHID,
       subAppId: env.WXPAY_SUB_APPID,
       subMchId: env.WXPAY_SUB_MCHID,
-      key: env.WXPAY_KEY,
       signType: env.WXPAY_SIGN_TYPE,
       feeType: env.WXPAY_FEE_TYPE as Currency,
       notifyUrl: env.WXPAY_NOTIFY_URL,
       refundNotifyUrl: env.WXPAY_REFUND_NOTIFY_URL,
       spbillCreateIp: env.WXPAY_SPBILL_CREATE_IP,
     },
+    apiVersion: env.WXPAY_API_VERSION,
+    v2: env.WXPAY_KEY === undefined ? undefined : { key: env.WXPAY_KEY },
+    v3: v3Config(env, baseUrl),
     gateway: {
-      baseUrl: env.WXPAY_BASE_URL,
+      baseUrl,
       failoverBaseUrl: env.WXPAY_FAILOVER_BASE_URL,
       caPath: env.WXPAY_CA_PATH,
       clientCert:
@@ -169,5 +308,28 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     orderQueryAfterSeconds: env.ORDER_QUERY_AFTER_SECONDS,
     orderTtlMinutes: env.ORDER_TTL_MINUTES,
     sweepIntervalSeconds: env.SWEEP_INTERVAL_SECONDS,
+  };
+}
+
+/** The v3 section of a validated environment (the schema's refinements already refused every incomplete combination). */
+function v3Config(env: Env, baseUrl: string): V3Config | undefined {
+  if (env.WXPAY_API_VERSION !== "v3" && env.WXPAY_APIV3_KEY === undefined) return undefined;
+  if (env.WXPAY_APIV3_KEY === undefined || env.WXPAY_CERT_KEY_PATH === undefined)
+    throw new ConfigError("Invalid configuration: APIv3 needs WXPAY_APIV3_KEY and WXPAY_CERT_KEY_PATH");
+  const publicKey = env.WXPAY_PUBLIC_KEY_ID === undefined || env.WXPAY_PUBLIC_KEY_PATH === undefined ? undefined : { id: env.WXPAY_PUBLIC_KEY_ID, path: env.WXPAY_PUBLIC_KEY_PATH };
+  // A public key alone is trusted alone: platform certificates are added only on request (migration), so a
+  // merchant without them (every one onboarded since late 2024) starts, and no extra key is trusted by default.
+  const platformCertificates = publicKey === undefined || env.WXPAY_PLATFORM_CERTIFICATES === "on";
+  return {
+    account: env.WXPAY_ACCOUNT,
+    apiV3Key: env.WXPAY_APIV3_KEY,
+    merchantKeyPath: env.WXPAY_CERT_KEY_PATH,
+    merchantCertPath: env.WXPAY_CERT_PATH,
+    merchantSerialNo: env.WXPAY_CERT_SERIAL_NO?.toUpperCase(),
+    publicKey,
+    platformCertificates,
+    mode: publicKey === undefined ? "platform-certificate" : platformCertificates ? "migration" : "public-key",
+    merchantCategoryCode: env.WXPAY_MERCHANT_CATEGORY_CODE,
+    allowHttpNotifyUrl: allowsHttpNotifyUrl({ WXPAY_BASE_URL: baseUrl, WXPAY_FAILOVER_BASE_URL: env.WXPAY_FAILOVER_BASE_URL }),
   };
 }

@@ -8,6 +8,9 @@ import { pino, type Bindings, type DestinationStream, type Level, type Logger } 
 const SECRET_FIELD_NAMES = [
   "key",
   "apiKey",
+  "apiV3Key",
+  "privateKey",
+  "merchantPrivateKey",
   "sign",
   "paySign",
   "stringToSign",

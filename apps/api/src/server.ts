@@ -13,6 +13,7 @@ import { createV2Gateway } from "./gateway/v2/gateway.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import { startSweeper } from "./services/sweeper.js";
+import { loadV3Credentials } from "./v3-credentials.js";
 
 /** An HTTP server for the app with bounded request times, so a slow-drip body cannot hold a socket for long. */
 export function createHttpServer(app: Koa): Server {
@@ -47,6 +48,11 @@ export interface RunningApi {
 
 /** Starts the API from a validated configuration: database, migrations, gateway, HTTP, background sweep. */
 export async function startApi(config: AppConfig, logger: Logger): Promise<RunningApi> {
+  // Bad APIv3 key files stop the start before anything is opened.
+  const v3 = config.v3 === undefined ? undefined : loadV3Credentials(config.v3);
+  // This build wires only the v2 gateway: it must neither place v2 orders for a v3 configuration nor run without the v2 key.
+  if (config.apiVersion !== "v2") throw new ConfigError("WXPAY_API_VERSION=v3 is not served by this build yet (no v3 gateway is wired); use v2");
+  if (config.v2 === undefined) throw new ConfigError("WXPAY_KEY is required: this build serves v2 orders only");
   const database = await openDatabase(config.databaseUrl);
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
@@ -58,7 +64,7 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
 
   const ca = config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8");
   const gateway = createV2Gateway({
-    merchant: config.merchant,
+    merchant: { ...config.merchant, key: config.v2.key },
     baseUrl: config.gateway.baseUrl,
     failoverBaseUrl: config.gateway.failoverBaseUrl,
     clientCertificate: clientCertificate(config),
@@ -84,7 +90,17 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
   const sweeper = startSweeper(services);
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, database: database.dialect, gateway: config.gateway.baseUrl, mode: config.merchant.subMchId === undefined ? "direct" : "institutional" }, "API listening");
+  logger.info(
+    {
+      url,
+      database: database.dialect,
+      gateway: config.gateway.baseUrl,
+      mode: config.merchant.subMchId === undefined ? "direct" : "institutional",
+      apiVersion: config.apiVersion,
+      ...(v3 === undefined ? {} : { v3: { account: v3.account, keyMode: v3.mode, merchantSerial: v3.merchantSerial, publicKeyId: v3.publicKey?.id } }),
+    },
+    "API listening",
+  );
   return {
     url,
     server,

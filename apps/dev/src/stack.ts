@@ -157,7 +157,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         {
           appId: merchant.appId,
           mchId: merchant.mchId,
-          key: fileMerchant.key,
+          ...(fileConfig.v2 === undefined ? {} : { key: fileConfig.v2.key }),
           ...(merchant.subAppId === undefined ? {} : { subAppId: merchant.subAppId }),
           ...(merchant.subMchId === undefined ? {} : { subMchId: merchant.subMchId }),
           profile: merchant.profile,

@@ -96,8 +96,9 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
     }),
   });
   const client = pki?.clients[MERCHANT.mchId];
+  if (config.v2 === undefined) throw new Error("The API harness runs v2 orders: WXPAY_KEY must be set");
   const gateway: V2Gateway = createV2Gateway({
-    merchant: config.merchant,
+    merchant: { ...config.merchant, key: config.v2.key },
     baseUrl: sandbox.url,
     logger,
     timeoutMs: 2000,
