@@ -10,6 +10,7 @@ import type {
   OrderState,
   PaidReport,
   PaymentGateway,
+  PaymentParamsInput,
   PayNotifyReport,
   PlaceOrderInput,
   RefundReport,
@@ -121,8 +122,8 @@ function notifyReplyOf(protocol: FakeGatewayOptions["protocol"], acknowledged: b
   }
 }
 
-/** Payment params as the protocol's paySign looks: an RSA signature's base64 (v3), or uppercase hex (MD5). */
-function paymentParamsOf(protocol: FakeGatewayOptions["protocol"], prepayId: string, now: number): RequestPaymentParams {
+/** Payment params as the protocol's paySign looks: an RSA signature's base64 (v3), or uppercase hex (v2: of the order's sign type; neutral: MD5). */
+function paymentParamsOf(protocol: FakeGatewayOptions["protocol"], { prepayId, now, signType: chosen }: PaymentParamsInput): RequestPaymentParams {
   const timeStamp = String(Math.floor(now / 1000));
   const digest = createHash("md5").update(`${prepayId}|${timeStamp}`).digest();
   if (protocol === "v3") {
@@ -135,12 +136,17 @@ function paymentParamsOf(protocol: FakeGatewayOptions["protocol"], prepayId: str
       paySign: Buffer.concat(Array.from({ length: 16 }, () => digest)).toString("base64"),
     };
   }
-  return { timeStamp, nonceStr: "fakenonce", package: `prepay_id=${prepayId}`, signType: "MD5", paySign: digest.toString("hex").toUpperCase() };
+  // v2 signs with the order's sign type; the neutral fake always with MD5.
+  const signType = protocol === "v2" ? (chosen ?? "MD5") : "MD5";
+  const hex = signType === "MD5" ? digest.toString("hex") : createHash("sha256").update(digest).digest("hex");
+  return { timeStamp, nonceStr: "fakenonce", package: `prepay_id=${prepayId}`, signType, paySign: hex.toUpperCase() };
 }
 
 /** Builds the in-memory gateway. */
 export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
   const { merchant, protocol } = options;
+  // Two fakes in one test (v2 and v3) hand out distinct ids, as the real gateway does.
+  const idPrefix = protocol === undefined ? "fake" : `fake_${protocol}`;
   const validForMs = options.prepayValidForMs ?? 2 * 3600 * 1000;
   const orders = new Map<string, FakeOrder>();
   const refunds = new Map<string, FakeRefund>();
@@ -207,12 +213,12 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       const existing = orders.get(input.orderId);
       if (existing?.state === "paid") return refusal("ORDER_PAID", "ORDER_PAID", "The order is paid.");
       if (existing?.state === "closed") return refusal("ORDER_CLOSED", "ORDER_CLOSED", "The order is closed.");
-      const order = existing ?? { input, prepayId: `fake_prepay_${++sequence}`, state: "pending" as const, transactionId: undefined };
+      const order = existing ?? { input, prepayId: `${idPrefix}_prepay_${++sequence}`, state: "pending" as const, transactionId: undefined };
       orders.set(input.orderId, order);
       return { ok: true, value: { prepayId: order.prepayId, validForMs } };
     },
-    paymentParams({ prepayId, now }) {
-      return paymentParamsOf(protocol, prepayId, now);
+    paymentParams(input) {
+      return paymentParamsOf(protocol, input);
     },
     async queryOrder(orderId): Promise<GatewayResult<OrderState>> {
       await answerLater();
@@ -244,7 +250,7 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       if (order?.state !== "paid") return refusal(undefined, "ORDER_NOT_PAID", "The order is not paid.");
       const refunded = [...refunds.values()].filter((r) => r.input.orderId === input.orderId && r.status !== "closed").reduce((sum, r) => sum + r.input.amount, 0);
       if (refunded + input.amount > order.input.amount) return refusal(undefined, "NOT_ENOUGH", "The refund exceeds what was paid.");
-      const refund: FakeRefund = { input, gatewayRefundId: `fake_refund_${++sequence}`, status: "processing", succeededAt: undefined };
+      const refund: FakeRefund = { input, gatewayRefundId: `${idPrefix}_refund_${++sequence}`, status: "processing", succeededAt: undefined };
       refunds.set(input.refundId, refund);
       return { ok: true, value: { gatewayRefundId: refund.gatewayRefundId } };
     },
@@ -289,7 +295,7 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       const order = orders.get(orderId);
       if (order === undefined) throw new Error(`fake gateway: no order ${orderId} was placed`);
       order.state = "paid";
-      order.transactionId ??= `fake_tx_${++sequence}`;
+      order.transactionId ??= `${idPrefix}_tx_${++sequence}`;
       return report(order, "notify", patch);
     },
     payNotifyBody(paid) {
