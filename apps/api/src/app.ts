@@ -7,6 +7,7 @@ import type { Database } from "./db/schema.js";
 import type { AppConfig } from "./env.js";
 import type { WxLoginClient } from "./gateway/login-client.js";
 import type { PaymentGateway } from "./gateway/port.js";
+import { createGatewayRegistry, type Protocol } from "./gateway/registry.js";
 import { ApiError } from "./errors.js";
 import { createContractVersionCheck } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
@@ -24,7 +25,12 @@ export interface AppDeps {
   readonly config: AppConfig;
   readonly db: Kysely<Database>;
   readonly dialect: "sqlite" | "postgres";
-  readonly gateway: PaymentGateway;
+  /** The APIv2 gateway (for v2 orders, and new orders when apiVersion is v2). */
+  readonly gateway?: PaymentGateway | undefined;
+  /** The APIv3 gateway (for v3 orders, and new orders when apiVersion is v3). */
+  readonly v3Gateway?: PaymentGateway | undefined;
+  /** The protocol new orders are placed with; default v2. Its gateway must be given. */
+  readonly apiVersion?: Protocol | undefined;
   readonly login: WxLoginClient;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -36,7 +42,7 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
     config: deps.config,
     db: deps.db,
     dialect: deps.dialect,
-    gateway: deps.gateway,
+    gateways: createGatewayRegistry({ v2: deps.gateway, v3: deps.v3Gateway, protocolForNewOrders: deps.apiVersion }),
     login: deps.login,
     tokens: createSessionTokens(deps.config.sessionSecret, deps.config.sessionTtlSeconds),
     clock: deps.clock ?? systemClock,

@@ -10,6 +10,7 @@ import { FIXTURE_NOW as NOW, pendingOrderRow, processingRefundRow } from "../../
 import { DatabaseError, constraintViolationOf, openDatabase } from "./database.js";
 import type { ConstraintViolation } from "./database.js";
 import { migrateToLatest, seedProducts } from "./migrate.js";
+import { MIGRATIONS } from "./migrations.js";
 import { DEFAULT_PRODUCTS } from "./products.js";
 import type { Database, NewOrderRow, NewRefundRow, PaymentEventsTable, ProductRow } from "./schema.js";
 
@@ -50,6 +51,7 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     last_queried_at: true,
     created_at: true,
     updated_at: true,
+    protocol: true,
   },
   payment_events: {
     id: true,
@@ -158,7 +160,7 @@ describe.each(DATABASES)("database on %s", (kind) => {
       const fresh = await openTestDatabase(kind, { migrate: false });
       try {
         expect(fresh.dialect).toBe(kind);
-        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables"]);
+        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables", "0002_order_protocol"]);
         expect(await migrateToLatest(fresh.db)).toEqual([]);
 
         const tables = await fresh.db.introspection.getTables();
@@ -365,7 +367,7 @@ describe("PostgreSQL specifics", () => {
     const other = await openDatabase(fresh.url);
     try {
       const applied = await Promise.all([migrateToLatest(fresh.db), migrateToLatest(other.db)]);
-      expect(applied.map((names) => names.length).sort()).toEqual([0, 1]);
+      expect(applied.map((names) => names.length).sort()).toEqual([0, Object.keys(MIGRATIONS).length]);
     } finally {
       await other.close();
       await fresh.close();

@@ -154,9 +154,38 @@ const createTables: Migration = {
   },
 };
 
+/**
+ * Orders record the WeChat Pay API version they were placed with (v2 or v3), so query, close, refund, the
+ * sweep and the notify routes use the order's own. Every order placed before this column was a v2 one: the
+ * default fills them in, and stays (an older process placing an order during a rolling deploy is a v2 one).
+ * SQLite checks the new CHECK constraint against the existing rows, PostgreSQL validates it likewise.
+ */
+const addOrderProtocol: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await atomically(db, async (db) => {
+      await db.schema
+        .alterTable("orders")
+        .addColumn("protocol", "text", (col) =>
+          col
+            .notNull()
+            .defaultTo("v2")
+            .check(oneOf("protocol", ["v2", "v3"])),
+        )
+        .execute();
+    });
+  },
+
+  async down(db: Kysely<unknown>): Promise<void> {
+    await atomically(db, async (db) => {
+      await db.schema.alterTable("orders").dropColumn("protocol").execute();
+    });
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_create_tables": createTables,
+  "0002_order_protocol": addOrderProtocol,
 };
 
 /** The migrations from code (no files read at run time, so the build output is self-contained). */

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import { readOrder } from "./order-reads.js";
-import type { Database, NewOrderRow, OrderRow } from "./schema.js";
+import type { Database, NewOrderRow, OrderProtocolColumn, OrderRow } from "./schema.js";
 
 // The orders table's queries. Every write that changes a row returns the row as written (RETURNING,
 // on SQLite and PostgreSQL alike), so callers never re-read what they just wrote. Functions take the
@@ -81,17 +81,23 @@ export async function listOrdersOfUser(db: Kysely<Database>, userId: string, cur
   return select.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
 }
 
-/** Pending orders whose time is up (expires_at at or before `now`), for the sweep to close. */
-export async function expiredPendingOrders(db: Kysely<Database>, now: string, limit: number): Promise<OrderRow[]> {
-  return db.selectFrom("orders").selectAll().where("status", "=", "pending").where("expires_at", "<=", now).limit(limit).execute();
+/** Pending orders of these protocols whose time is up (expires_at at or before `now`), for the sweep to close. */
+export async function expiredPendingOrders(db: Kysely<Database>, now: string, limit: number, protocols: readonly OrderProtocolColumn[]): Promise<OrderRow[]> {
+  if (protocols.length === 0) return [];
+  return db.selectFrom("orders").selectAll().where("status", "=", "pending").where("expires_at", "<=", now).where("protocol", "in", protocols).limit(limit).execute();
 }
 
-/** Pending orders created and last queried at or before `threshold`, oldest first: lost notifies to look for. */
-export async function stalePendingOrders(db: Kysely<Database>, threshold: string, limit: number): Promise<OrderRow[]> {
+/**
+ * Pending orders of these protocols created and last queried at or before `threshold`, oldest first: lost
+ * notifies to look for. Orders of a protocol the process cannot query are left out, so they never fill a batch.
+ */
+export async function stalePendingOrders(db: Kysely<Database>, threshold: string, limit: number, protocols: readonly OrderProtocolColumn[]): Promise<OrderRow[]> {
+  if (protocols.length === 0) return [];
   return db
     .selectFrom("orders")
     .selectAll()
     .where("status", "=", "pending")
+    .where("protocol", "in", protocols)
     .where("created_at", "<=", threshold)
     .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
     .orderBy("created_at")

@@ -1,13 +1,24 @@
 import type { Kysely } from "kysely";
 import { isUniqueViolation } from "./errors.js";
 import { addRefunded, releaseRefundFee, reserveRefundFee } from "./orders.js";
-import type { Database, NewRefundRow, RefundRow, RefundStatusColumn } from "./schema.js";
+import type { Database, NewRefundRow, OrderProtocolColumn, RefundRow, RefundStatusColumn } from "./schema.js";
 
 // The refunds table's queries; a refund's settlement adjusts its order in the same transaction.
 
 /** The refund with this id (out_refund_no), if any. */
 export async function findRefund(db: Kysely<Database>, id: string): Promise<RefundRow | undefined> {
   return db.selectFrom("refunds").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** The refund with this id with its order's protocol (the refund notify path), if any. */
+export async function findRefundWithProtocol(db: Kysely<Database>, id: string): Promise<RefundWithProtocol | undefined> {
+  return db
+    .selectFrom("refunds")
+    .innerJoin("orders", "orders.id", "refunds.order_id")
+    .selectAll("refunds")
+    .select("orders.protocol")
+    .where("refunds.id", "=", id)
+    .executeTakeFirst();
 }
 
 /** The refund an admin request with this Idempotency-Key created, if any. */
@@ -94,13 +105,20 @@ export async function settleRefundRow(db: Kysely<Database>, refund: Pick<RefundR
   });
 }
 
-/** Processing refunds not queried since `threshold`, for the sweep. */
-export async function processingRefunds(db: Kysely<Database>, threshold: string, limit: number): Promise<RefundRow[]> {
+/** A refund with the protocol of its order, which it goes through. */
+export type RefundWithProtocol = RefundRow & { readonly protocol: OrderProtocolColumn };
+
+/** Processing refunds of orders of these protocols, not queried since `threshold`, for the sweep. */
+export async function processingRefunds(db: Kysely<Database>, threshold: string, limit: number, protocols: readonly OrderProtocolColumn[]): Promise<RefundWithProtocol[]> {
+  if (protocols.length === 0) return [];
   return db
     .selectFrom("refunds")
-    .selectAll()
-    .where("status", "=", "processing")
-    .where((eb) => eb.or([eb("last_queried_at", "is", null), eb("last_queried_at", "<=", threshold)]))
+    .innerJoin("orders", "orders.id", "refunds.order_id")
+    .selectAll("refunds")
+    .select("orders.protocol")
+    .where("refunds.status", "=", "processing")
+    .where("orders.protocol", "in", protocols)
+    .where((eb) => eb.or([eb("refunds.last_queried_at", "is", null), eb("refunds.last_queried_at", "<=", threshold)]))
     .limit(limit)
     .execute();
 }

@@ -1,4 +1,5 @@
-import type { Currency, SignType } from "@pay/core";
+import type { Currency } from "@pay/core";
+import type { PAY_SIGN_TYPES } from "@pay/core/contract";
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
 
 /**
@@ -33,6 +34,12 @@ export interface ProductsTable {
 
 export type OrderStatusColumn = "pending" | "paid" | "closed" | "refunded";
 
+/** The WeChat Pay API version an order was placed with; everything later about it goes through the same one. */
+export type OrderProtocolColumn = "v2" | "v3";
+
+/** The paySign algorithm of an order: MD5 or HMAC-SHA256 for v2 (the merchant's choice), RSA for v3. */
+export type OrderSignTypeColumn = (typeof PAY_SIGN_TYPES)[number];
+
 export interface OrdersTable {
   /** The out_trade_no. */
   id: string;
@@ -57,7 +64,7 @@ export interface OrdersTable {
   sub_mch_id: string | null;
   openid: string | null;
   sub_openid: string | null;
-  sign_type: SignType;
+  sign_type: OrderSignTypeColumn;
   spbill_create_ip: string;
   notify_url: string;
   time_start: string;
@@ -73,6 +80,8 @@ export interface OrdersTable {
   last_queried_at: string | null;
   created_at: string;
   updated_at: string;
+  /** Set once when the order is placed (the database default, v2, is what orders from before the column were placed with). */
+  protocol: ColumnType<OrderProtocolColumn, OrderProtocolColumn | undefined, never>;
 }
 
 export type PaymentSource = "notify" | "query";

@@ -1,12 +1,16 @@
 import { createHash } from "node:crypto";
-import type { Bill } from "@pay/core";
+import { buildNotifyFailReply, NOTIFY_SUCCESS_REPLY, type Bill } from "@pay/core";
+import type { RequestPaymentParams } from "@pay/core/contract";
 import type {
   GatewayCallError,
   GatewayResult,
+  IgnoredNotify,
   NotifyParse,
+  NotifyReply,
   OrderState,
   PaidReport,
   PaymentGateway,
+  PaymentParamsInput,
   PayNotifyReport,
   PlaceOrderInput,
   RefundReport,
@@ -23,6 +27,13 @@ export interface FakeGatewayOptions {
   readonly merchant: ReportedMerchant;
   /** How long a prepay id lives; default 2 hours. */
   readonly prepayValidForMs?: number;
+  /**
+   * The protocol whose shape the fake plays at the port: v2 takes notifies as XML content types and
+   * answers 200 with WeChat's XML, v3 takes JSON, answers 200 or a 400 `{"code":"FAIL"}`, and hands out
+   * RSA payment params. A fake of a protocol refuses notify bodies made by a fake of the other, as a real
+   * adapter fails to verify them. Unset: the protocol-neutral shape (JSON in, 200 JSON out, MD5 params).
+   */
+  readonly protocol?: "v2" | "v3";
 }
 
 /** An order as the fake gateway holds it. */
@@ -67,6 +78,8 @@ export interface FakeGateway extends PaymentGateway {
   settleRefund(refundId: string, status: Exclude<RefundState, "processing">, succeededAt?: string): RefundReport;
   /** The body of a refund notify for a report. */
   refundNotifyBody(report: RefundReport): Uint8Array;
+  /** The body of a verified notify of an event the API does not act on (read as `ignored` by either parse). */
+  ignoredNotifyBody(reason: string): Uint8Array;
   /** The next call of `method` fails with this error (queued: several calls, several errors). */
   failNext(method: FakeGatewayMethod, error: Partial<GatewayCallError> & Pick<GatewayCallError, "kind">): void;
 }
@@ -95,9 +108,45 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** How the fake answers a notify, by the protocol it plays. */
+function notifyReplyOf(protocol: FakeGatewayOptions["protocol"], acknowledged: boolean, message: string): NotifyReply {
+  switch (protocol) {
+    case "v2":
+      return { status: 200, contentType: "text/xml", body: acknowledged ? NOTIFY_SUCCESS_REPLY : buildNotifyFailReply(message) };
+    case "v3":
+      return acknowledged
+        ? { status: 200, contentType: "application/json", body: "" }
+        : { status: 400, contentType: "application/json", body: JSON.stringify({ code: "FAIL", message }) };
+    case undefined:
+      return { status: 200, contentType: "application/json", body: JSON.stringify(acknowledged ? { code: "SUCCESS" } : { code: "FAIL", message }) };
+  }
+}
+
+/** Payment params as the protocol's paySign looks: an RSA signature's base64 (v3), or uppercase hex (v2: of the order's sign type; neutral: MD5). */
+function paymentParamsOf(protocol: FakeGatewayOptions["protocol"], { prepayId, now, signType: chosen }: PaymentParamsInput): RequestPaymentParams {
+  const timeStamp = String(Math.floor(now / 1000));
+  const digest = createHash("md5").update(`${prepayId}|${timeStamp}`).digest();
+  if (protocol === "v3") {
+    // 256 bytes, as a 2048-bit RSA signature is: the contract checks its base64 form.
+    return {
+      timeStamp,
+      nonceStr: "fakenonce",
+      package: `prepay_id=${prepayId}`,
+      signType: "RSA",
+      paySign: Buffer.concat(Array.from({ length: 16 }, () => digest)).toString("base64"),
+    };
+  }
+  // v2 signs with the order's sign type; the neutral fake always with MD5.
+  const signType = protocol === "v2" ? (chosen ?? "MD5") : "MD5";
+  const hex = signType === "MD5" ? digest.toString("hex") : createHash("sha256").update(digest).digest("hex");
+  return { timeStamp, nonceStr: "fakenonce", package: `prepay_id=${prepayId}`, signType, paySign: hex.toUpperCase() };
+}
+
 /** Builds the in-memory gateway. */
 export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
-  const { merchant } = options;
+  const { merchant, protocol } = options;
+  // Two fakes in one test (v2 and v3) hand out distinct ids, as the real gateway does.
+  const idPrefix = protocol === undefined ? "fake" : `fake_${protocol}`;
   const validForMs = options.prepayValidForMs ?? 2 * 3600 * 1000;
   const orders = new Map<string, FakeOrder>();
   const refunds = new Map<string, FakeRefund>();
@@ -105,6 +154,20 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
   const calls: FakeGateway["calls"] = [];
   const bills = new Map<string, Bill>();
   let sequence = 0;
+
+  /** A notify body as this fake's protocol "signs" it: tagged with the protocol (untagged for the neutral fake). */
+  function signed(fields: object): Uint8Array {
+    return encoder.encode(JSON.stringify(protocol === undefined ? fields : { protocol, ...fields }));
+  }
+
+  /** The fields of a notify body this fake made (or any fake's, for the neutral one), without the tag. */
+  function readBody(body: Uint8Array): NotifyParse<Record<string, unknown>> {
+    const value = parseJson(body);
+    if (!isRecord(value)) return { ok: false, error: { code: "INVALID_FIELD", message: "not a fake notify" } };
+    const { protocol: tag, ...fields } = value;
+    if (protocol !== undefined && tag !== protocol) return { ok: false, error: { code: "SIGN_ERROR", message: `not signed as a ${protocol} notify` } };
+    return { ok: true, value: fields };
+  }
 
   /** Records the call and returns the error queued for it, if any. */
   function enter(method: FakeGatewayMethod, id: string): GatewayCallError | undefined {
@@ -150,14 +213,12 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       const existing = orders.get(input.orderId);
       if (existing?.state === "paid") return refusal("ORDER_PAID", "ORDER_PAID", "The order is paid.");
       if (existing?.state === "closed") return refusal("ORDER_CLOSED", "ORDER_CLOSED", "The order is closed.");
-      const order = existing ?? { input, prepayId: `fake_prepay_${++sequence}`, state: "pending" as const, transactionId: undefined };
+      const order = existing ?? { input, prepayId: `${idPrefix}_prepay_${++sequence}`, state: "pending" as const, transactionId: undefined };
       orders.set(input.orderId, order);
       return { ok: true, value: { prepayId: order.prepayId, validForMs } };
     },
-    paymentParams({ prepayId, now }) {
-      const timeStamp = String(Math.floor(now / 1000));
-      const paySign = createHash("md5").update(`${prepayId}|${timeStamp}`).digest("hex").toUpperCase();
-      return { timeStamp, nonceStr: "fakenonce", package: `prepay_id=${prepayId}`, signType: "MD5", paySign };
+    paymentParams(input) {
+      return paymentParamsOf(protocol, input);
     },
     async queryOrder(orderId): Promise<GatewayResult<OrderState>> {
       await answerLater();
@@ -189,7 +250,7 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       if (order?.state !== "paid") return refusal(undefined, "ORDER_NOT_PAID", "The order is not paid.");
       const refunded = [...refunds.values()].filter((r) => r.input.orderId === input.orderId && r.status !== "closed").reduce((sum, r) => sum + r.input.amount, 0);
       if (refunded + input.amount > order.input.amount) return refusal(undefined, "NOT_ENOUGH", "The refund exceeds what was paid.");
-      const refund: FakeRefund = { input, gatewayRefundId: `fake_refund_${++sequence}`, status: "processing", succeededAt: undefined };
+      const refund: FakeRefund = { input, gatewayRefundId: `${idPrefix}_refund_${++sequence}`, status: "processing", succeededAt: undefined };
       refunds.set(input.refundId, refund);
       return { ok: true, value: { gatewayRefundId: refund.gatewayRefundId } };
     },
@@ -207,35 +268,41 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       const bill = bills.get(date);
       return bill === undefined ? { ok: false, error: { kind: "protocol", message: `No bill for ${date}.`, retryable: false } } : { ok: true, value: bill };
     },
-    notifyContentTypes: ["application/json"],
+    notifyContentTypes: protocol === "v2" ? ["text/xml", "application/xml"] : ["application/json"],
     parsePayNotify(body): NotifyParse<PayNotifyReport> {
-      const value = parseJson(body);
-      if (!isRecord(value) || (value.kind !== "paid" && value.kind !== "failed")) return { ok: false, error: { code: "INVALID_FIELD", message: "not a fake pay notify" } };
-      if (value.kind === "failed" || !isRecord(value.report)) return { ok: true, value: value as unknown as PayNotifyReport };
+      const value = readBody(body);
+      if (!value.ok) return value;
+      if (value.value.kind === "ignored") return { ok: true, value: value.value as unknown as IgnoredNotify };
+      const { value: fields } = value;
+      if (fields.kind !== "paid" && fields.kind !== "failed") return { ok: false, error: { code: "INVALID_FIELD", message: "not a fake pay notify" } };
+      if (fields.kind === "failed") return { ok: true, value: { kind: "failed", code: typeof fields.code === "string" ? fields.code : undefined } };
+      if (!isRecord(fields.report)) return { ok: false, error: { code: "INVALID_FIELD", message: "not a fake pay notify" } };
       // The body carries the report's fields; its raw JSON is those fields as received, like a real adapter's.
-      const received = value.report;
+      const received = fields.report;
       return { ok: true, value: { kind: "paid", report: { ...(received as unknown as PaidReport), rawJson: () => JSON.stringify(received) } } };
     },
-    parseRefundNotify(body): NotifyParse<RefundReport> {
-      const value = parseJson(body);
-      if (!isRecord(value) || typeof value.refundId !== "string") return { ok: false, error: { code: "INVALID_FIELD", message: "not a fake refund notify" } };
-      return { ok: true, value: value as unknown as RefundReport };
+    parseRefundNotify(body): NotifyParse<RefundReport | IgnoredNotify> {
+      const value = readBody(body);
+      if (!value.ok) return value;
+      if (value.value.kind === "ignored") return { ok: true, value: value.value as unknown as IgnoredNotify };
+      if (typeof value.value.refundId !== "string") return { ok: false, error: { code: "INVALID_FIELD", message: "not a fake refund notify" } };
+      return { ok: true, value: value.value as unknown as RefundReport };
     },
     notifyReply(answer) {
-      return { status: 200, contentType: "application/json", body: JSON.stringify(answer.acknowledged ? { code: "SUCCESS" } : { code: "FAIL", message: answer.message }) };
+      return notifyReplyOf(protocol, answer.acknowledged, answer.acknowledged ? "" : answer.message);
     },
     pay(orderId, patch) {
       const order = orders.get(orderId);
       if (order === undefined) throw new Error(`fake gateway: no order ${orderId} was placed`);
       order.state = "paid";
-      order.transactionId ??= `fake_tx_${++sequence}`;
+      order.transactionId ??= `${idPrefix}_tx_${++sequence}`;
       return report(order, "notify", patch);
     },
     payNotifyBody(paid) {
-      return encoder.encode(JSON.stringify({ kind: "paid", report: paid } satisfies PayNotifyReport));
+      return signed({ kind: "paid", report: paid } satisfies PayNotifyReport);
     },
     failedPayNotifyBody(code) {
-      return encoder.encode(JSON.stringify({ kind: "failed", code } satisfies PayNotifyReport));
+      return signed({ kind: "failed", code } satisfies PayNotifyReport);
     },
     settleRefund(refundId, status, succeededAt) {
       const refund = refunds.get(refundId);
@@ -245,7 +312,10 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       return refundReport(refund);
     },
     refundNotifyBody(refund) {
-      return encoder.encode(JSON.stringify(refund));
+      return signed({ ...refund });
+    },
+    ignoredNotifyBody(reason) {
+      return signed({ kind: "ignored", reason } satisfies IgnoredNotify);
     },
     failNext(method, error) {
       const queue = failures.get(method) ?? [];

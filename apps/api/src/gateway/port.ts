@@ -26,7 +26,7 @@ export interface PaymentGateway {
   /** Verifies a pay notify from its raw bytes (never a parsed body) and types it. */
   parsePayNotify(body: Uint8Array, headers: NotifyHeaders): NotifyParse<PayNotifyReport>;
   /** Verifies a refund notify from its raw bytes and types it. */
-  parseRefundNotify(body: Uint8Array, headers: NotifyHeaders): NotifyParse<RefundReport>;
+  parseRefundNotify(body: Uint8Array, headers: NotifyHeaders): NotifyParse<RefundReport | IgnoredNotify>;
   /** How to answer a notify: the protocol decides the status, content type and body. */
   notifyReply(answer: NotifyAnswer): NotifyReply;
 }
@@ -151,8 +151,23 @@ export interface NotifyRefusal {
 
 export type NotifyParse<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: NotifyRefusal };
 
-/** A verified pay notify: a payment, or a failed attempt that changes nothing. */
-export type PayNotifyReport = { readonly kind: "paid"; readonly report: PaidReport } | { readonly kind: "failed"; readonly code: string | undefined };
+/**
+ * A verified notify the API has nothing to do with (v3: an event type it does not know): acknowledged, so
+ * WeChat Pay stops sending it, and nothing changes. v2 notifies have no event type and are never ignored.
+ */
+export interface IgnoredNotify {
+  readonly kind: "ignored";
+  /** Why, for the log (e.g. the event type). */
+  readonly reason: string;
+}
+
+/** A verified pay notify: a payment, a failed attempt that changes nothing, or an event that is none of the API's business. */
+export type PayNotifyReport = { readonly kind: "paid"; readonly report: PaidReport } | { readonly kind: "failed"; readonly code: string | undefined } | IgnoredNotify;
+
+/** True for a refund notify the API ignores (RefundReport has no `kind`). */
+export function isIgnoredNotify(value: RefundReport | IgnoredNotify): value is IgnoredNotify {
+  return "kind" in value;
+}
 
 /** A verified refund notify. */
 export interface RefundReport {

@@ -14,6 +14,7 @@ const FAILURE_CODES: Readonly<Record<Exclude<FailureKind, "gateway-failed">, Api
   "not-refundable": "ORDER_NOT_REFUNDABLE",
   "refund-exceeds-paid": "REFUND_EXCEEDS_PAID",
   "gateway-refused": "GATEWAY_ERROR",
+  "protocol-unavailable": "GATEWAY_UNAVAILABLE",
   "login-rejected": "LOGIN_FAILED",
   "login-unavailable": "GATEWAY_UNAVAILABLE",
 };

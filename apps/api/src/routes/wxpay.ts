@@ -1,6 +1,7 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
-import type { NotifyHeaders } from "../gateway/port.js";
+import type { NotifyHeaders, PaymentGateway } from "../gateway/port.js";
+import { PROTOCOL_NAMES, type Protocol } from "../gateway/registry.js";
 import { readRaw } from "../http/body.js";
 import { describeRequestLog } from "../middleware/request-log.js";
 import type { ServiceContext } from "../services/context.js";
@@ -8,13 +9,19 @@ import { handlePayNotify, handleRefundNotify, MAX_NOTIFY_BYTES, NOTIFY_BODY_TIME
 
 const refused = (reason: string, message: string): NotifyHandling => ({ answer: { acknowledged: false, message }, reason });
 
+type NotifyKind = "pay" | "refund";
+
+type NotifyHandler = (services: ServiceContext, body: Uint8Array, headers: NotifyHeaders, protocol: Protocol) => Promise<NotifyHandling>;
+
+const HANDLERS: Readonly<Record<NotifyKind, NotifyHandler>> = { pay: handlePayNotify, refund: handleRefundNotify };
+
 /**
  * Receives a notify: only the protocol's content types, a size-capped raw body (never a parsed one)
  * handed with its headers to the gateway adapter, and always the protocol's answer: a refusal for
  * anything refused, so WeChat Pay retries it later.
  */
-async function receive(ctx: Context, services: ServiceContext, kind: "pay" | "refund", handle: (body: Buffer, headers: NotifyHeaders) => Promise<NotifyHandling>): Promise<void> {
-  const types = services.gateway.notifyContentTypes;
+async function receive(ctx: Context, services: ServiceContext, gateway: PaymentGateway, protocol: Protocol, kind: NotifyKind): Promise<void> {
+  const types = gateway.notifyContentTypes;
   let result: NotifyHandling;
   if (ctx.is([...types]) === false || ctx.get("content-type") === "") {
     result = refused("WRONG_CONTENT_TYPE", `Content-Type must be ${types[0] ?? "set"}`);
@@ -27,27 +34,44 @@ async function receive(ctx: Context, services: ServiceContext, kind: "pay" | "re
     } else if (raw === "aborted") result = refused("ABORTED", "body cut off");
     else {
       try {
-        result = await handle(raw, ctx.headers);
+        result = await HANDLERS[kind](services, raw, ctx.headers, protocol);
       } catch (error) {
         // Most likely the database: nothing was committed, so asking for a retry is right.
-        services.logger.error({ err: error, kind }, "notify handling failed");
+        services.logger.error({ err: error, kind, protocol }, "notify handling failed");
         result = refused("INTERNAL", "temporarily unavailable");
       }
     }
   }
   const { acknowledged } = result.answer;
-  // One line per notify: the request log's, with the outcome.
-  describeRequestLog(ctx, { msg: "notify", warn: !acknowledged, fields: { kind, acknowledged, reason: result.reason } });
-  const reply = services.gateway.notifyReply(result.answer);
+  // One line per notify: the request log's, with the outcome. v2 lines keep their fields as before.
+  describeRequestLog(ctx, { msg: "notify", warn: !acknowledged, fields: { kind, acknowledged, reason: result.reason, ...(protocol === "v2" ? {} : { protocol }) } });
+  const reply = gateway.notifyReply(result.answer);
   ctx.status = reply.status;
   ctx.type = reply.contentType;
   ctx.body = reply.body;
 }
 
-/** The two routes WeChat Pay calls. */
+/** A notify route of a protocol: served by that protocol's gateway, or a 404 (body unread) when the process has none. */
+function notifyRoute(services: ServiceContext, protocol: Protocol, kind: NotifyKind): (ctx: Context) => Promise<void> {
+  return function receiveNotify(ctx) {
+    const gateway = services.gateways.of(protocol);
+    if (gateway !== undefined) return receive(ctx, services, gateway, protocol, kind);
+    describeRequestLog(ctx, { msg: "notify", warn: true, fields: { kind, acknowledged: false, reason: "PROTOCOL_NOT_CONFIGURED", protocol } });
+    // The body is not read: the connection closes after the answer instead of draining it.
+    ctx.set("Connection", "close");
+    ctx.status = 404;
+    ctx.type = "application/json";
+    ctx.body = JSON.stringify({ code: "FAIL", message: `${PROTOCOL_NAMES[protocol]} notifies are not served here` });
+    return Promise.resolve();
+  };
+}
+
+/** The routes WeChat Pay calls: v2's (XML) and v3's (JSON), each for the orders placed with its protocol. */
 export function createWxPayRouter(services: ServiceContext): Router {
   const router = new Router();
-  router.post("/wxpay/notify", (ctx) => receive(ctx, services, "pay", (body, headers) => handlePayNotify(services, body, headers)));
-  router.post("/wxpay/refund-notify", (ctx) => receive(ctx, services, "refund", (body, headers) => handleRefundNotify(services, body, headers)));
+  router.post("/wxpay/notify", notifyRoute(services, "v2", "pay"));
+  router.post("/wxpay/refund-notify", notifyRoute(services, "v2", "refund"));
+  router.post("/wxpay/v3/notify", notifyRoute(services, "v3", "pay"));
+  router.post("/wxpay/v3/refund-notify", notifyRoute(services, "v3", "refund"));
   return router;
 }

@@ -4,7 +4,7 @@ import type { Clock } from "../clock.js";
 import type { Database } from "../db/schema.js";
 import type { AppConfig } from "../env.js";
 import type { WxLoginClient } from "../gateway/login-client.js";
-import type { PaymentGateway } from "../gateway/port.js";
+import type { GatewayRegistry } from "../gateway/registry.js";
 import type { OrderLoader } from "../db/order-reads.js";
 import type { PaidWriter } from "../db/paid-writer.js";
 import type { SessionTokens } from "./session-tokens.js";
@@ -14,7 +14,8 @@ export interface ServiceContext {
   readonly config: AppConfig;
   readonly db: Kysely<Database>;
   readonly dialect: "sqlite" | "postgres";
-  readonly gateway: PaymentGateway;
+  /** The gateway of each protocol: new orders use `forNewOrders`, an existing order the one of its own protocol (services/gateways.ts). */
+  readonly gateways: GatewayRegistry;
   readonly login: WxLoginClient;
   readonly tokens: SessionTokens;
   readonly clock: Clock;

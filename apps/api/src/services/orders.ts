@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { formatCompactBeijingTime } from "@pay/core";
+import { formatCompactBeijingTime, type SignType } from "@pay/core";
 import type { CreateOrderRequest, Order, OrderItem, OrderListQuery, OrderListResponse, OrderPaymentResponse } from "@pay/core/contract";
 import { isoAt } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -10,6 +10,7 @@ import type { NewOrderRow, OrderRow } from "../db/schema.js";
 import { findUserOpenid } from "../db/users.js";
 import type { OrderState, PlaceOrderInput } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
+import { gatewayOf } from "./gateways.js";
 import { newOrderId } from "./order-ids.js";
 import { failed, succeeded, type Outcome } from "./outcomes.js";
 import { applyPaidReport } from "./payments.js";
@@ -95,6 +96,7 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
   const now = ctx.clock();
   const merchant = ctx.config.merchant;
   const institutional = merchant.subMchId !== undefined;
+  const protocol = ctx.gateways.protocolForNewOrders;
   const expiresAt = now + ctx.config.orderTtlMinutes * 60 * 1000;
   const row: NewOrderRow = {
     id: newOrderId(now),
@@ -113,7 +115,8 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
     // code2session's openid belongs to the Mini Program: sub_openid under sub_appid in institutional mode.
     openid: institutional ? null : openid,
     sub_openid: institutional ? openid : null,
-    sign_type: merchant.signType,
+    // v3 signs paySign with the merchant's RSA key; v2 with the sign type the merchant chose.
+    sign_type: protocol === "v3" ? "RSA" : merchant.signType,
     spbill_create_ip: merchant.spbillCreateIp,
     notify_url: merchant.notifyUrl,
     time_start: formatCompactBeijingTime(now),
@@ -127,6 +130,7 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
     last_queried_at: null,
     created_at: isoAt(now),
     updated_at: isoAt(now),
+    protocol,
   };
   let stored: OrderRow;
   try {
@@ -140,7 +144,7 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
     }
     throw error;
   }
-  ctx.logger.info({ orderId: stored.id, totalFee: total, feeType: stored.fee_type }, "order created");
+  ctx.logger.info({ orderId: stored.id, totalFee: total, feeType: stored.fee_type, protocol: stored.protocol }, "order created");
   return ensurePayment(ctx, stored);
 }
 
@@ -155,6 +159,8 @@ async function findByIdempotencyKey(ctx: ServiceContext, userId: string, key: st
 /** Fresh (or still valid) payment params for a pending order, re-entering the gateway when needed. */
 export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promise<Outcome<OrderPaymentResponse>> {
   if (order.status !== "pending") return failed({ kind: "not-payable", message: `Order ${order.id} is ${order.status}; it cannot be paid.` });
+  const gateway = gatewayOf(ctx, order);
+  if (!gateway.ok) return gateway;
   const now = ctx.clock();
   if (now >= Date.parse(order.expires_at)) {
     const closed = await closeWithGateway(ctx, order);
@@ -164,7 +170,7 @@ export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promi
   let current = order;
   const valid = current.prepay_id !== null && current.prepay_expires_at !== null && Date.parse(current.prepay_expires_at) - PREPAY_SAFETY_MS > now;
   if (!valid) {
-    const answer = await ctx.gateway.placeOrder(placeOrderInput(current));
+    const answer = await gateway.value.placeOrder(placeOrderInput(current));
     if (!answer.ok) {
       const { error } = answer;
       if (error.reason === "ORDER_PAID") {
@@ -185,8 +191,13 @@ export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promi
     current = await setPrepay(ctx.db, current.id, { prepayId, expiresAt: expires }, isoAt(now));
     if (Date.parse(expires) - PREPAY_SAFETY_MS <= now) return failed({ kind: "gateway-refused", message: "WeChat Pay returned a prepay_id that is about to expire; try again." });
   }
-  const payment = ctx.gateway.paymentParams({ prepayId: current.prepay_id ?? "", now, signType: current.sign_type });
+  const payment = gateway.value.paymentParams({ prepayId: current.prepay_id ?? "", now, signType: chosenSignType(current) });
   return succeeded({ order: orderView(current), payment });
+}
+
+/** The sign type a v2 order was placed with; a v3 order's paySign is RSA, which the merchant does not choose. */
+function chosenSignType(order: OrderRow): SignType | undefined {
+  return order.sign_type === "RSA" ? undefined : order.sign_type;
 }
 
 /** Payment params again for the owner's pending order (POST /api/orders/:id/payment). */
@@ -201,7 +212,9 @@ export async function renewPayment(ctx: ServiceContext, userId: string, id: stri
  */
 export async function closeWithGateway(ctx: ServiceContext, order: OrderRow): Promise<Outcome<OrderRow>> {
   if (order.status !== "pending") return succeeded(order);
-  const answer = await ctx.gateway.closeOrder(order.id);
+  const gateway = gatewayOf(ctx, order);
+  if (!gateway.ok) return gateway;
+  const answer = await gateway.value.closeOrder(order.id);
   if (answer.ok) return succeeded(await markOrderClosed(ctx.db, order.id, isoAt(ctx.clock())));
   const { error } = answer;
   if (error.reason === "ORDER_CLOSED" || error.reason === "ORDER_NOT_FOUND") return succeeded(await markOrderClosed(ctx.db, order.id, isoAt(ctx.clock())));
@@ -237,6 +250,12 @@ export async function applyOrderState(ctx: ServiceContext, order: OrderRow, know
  */
 export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, options: { force: boolean }): Promise<OrderRow> {
   if (order.status !== "pending") return order;
+  const gateway = gatewayOf(ctx, order);
+  if (!gateway.ok) {
+    // Like a failed query: the stored state stands, and no query is claimed.
+    ctx.logger.warn({ orderId: order.id, protocol: order.protocol }, "orderquery skipped: no gateway for the order's protocol; keeping the stored state");
+    return order;
+  }
   const now = ctx.clock();
   const threshold = isoAt(now - ctx.config.orderQueryAfterSeconds * 1000);
   if (!options.force) {
@@ -245,7 +264,7 @@ export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, 
   } else {
     await markOrderQueried(ctx.db, order.id, isoAt(now));
   }
-  const answer = await ctx.gateway.queryOrder(order.id);
+  const answer = await gateway.value.queryOrder(order.id);
   if (answer.ok) return applyOrderState(ctx, order, answer.value);
   ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, errCode: answer.error.code }, "orderquery failed; keeping the stored state");
   return readOrder(ctx.db, order.id);

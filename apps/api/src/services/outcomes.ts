@@ -17,6 +17,8 @@ export type Failure =
   | { readonly kind: "refund-exceeds-paid"; readonly field: string; readonly message: string }
   /** A gateway call produced no usable answer. */
   | { readonly kind: "gateway-failed"; readonly operation: GatewayOperation; readonly error: GatewayCallError }
+  /** The order was placed with a protocol this process has no gateway for (a v2 order in a v3-only process, or the reverse). */
+  | { readonly kind: "protocol-unavailable"; readonly message: string }
   /** The gateway answered, but not with something the API can use (a refusal, a prepay id about to expire). */
   | { readonly kind: "gateway-refused"; readonly message: string }
   | { readonly kind: "login-rejected"; readonly message: string }

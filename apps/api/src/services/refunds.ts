@@ -6,6 +6,7 @@ import { findRefundByRequestKey, insertReservedRefund, markRefundSubmitted, note
 import type { OrderRow, RefundRow } from "../db/schema.js";
 import type { RefundState } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
+import { gatewayOf } from "./gateways.js";
 import { newRefundId } from "./order-ids.js";
 import { failed, succeeded, type Outcome } from "./outcomes.js";
 import { orderView, refundView } from "./views.js";
@@ -35,6 +36,9 @@ export async function createRefund(ctx: ServiceContext, orderId: string, request
   const order = await findOrder(ctx.db, orderId);
   if (order === undefined) return failed({ kind: "not-found", message: `No order ${orderId}.` });
   if (order.status !== "paid") return failed({ kind: "not-refundable", message: `Order ${orderId} is ${order.status}; only paid orders can be refunded.` });
+  // Refunds go through the order's protocol: without its gateway nothing is reserved.
+  const gateway = gatewayOf(ctx, order);
+  if (!gateway.ok) return gateway;
 
   const now = ctx.clock();
   const refundId = newRefundId(now);
@@ -87,8 +91,10 @@ async function resumeExisting(ctx: ServiceContext, refund: RefundRow, orderId: s
 
 /** Sends a reserved refund to the gateway (again, with the same refund id, when a try was lost). */
 async function submit(ctx: ServiceContext, order: OrderRow, refund: RefundRow): Promise<Outcome<RefundResponse>> {
+  const gateway = gatewayOf(ctx, order);
+  if (!gateway.ok) return gateway;
   const merchant = ctx.config.merchant;
-  const answer = await ctx.gateway.refund({
+  const answer = await gateway.value.refund({
     orderId: order.id,
     refundId: refund.id,
     orderAmount: order.total_fee,

@@ -2,6 +2,7 @@ import { isoAt } from "../clock.js";
 import { expiredPendingOrders, stalePendingOrders } from "../db/orders.js";
 import { claimRefundQuery, processingRefunds } from "../db/refunds.js";
 import type { ServiceContext } from "./context.js";
+import { gatewayOf } from "./gateways.js";
 import { closeWithGateway, refreshPendingOrder } from "./orders.js";
 import { resubmitRefund, settleRefund } from "./refunds.js";
 
@@ -17,7 +18,9 @@ export interface SweepReport {
 /**
  * One pass of the background sweep, safe to run from every API process at once:
  * pending orders nobody asked about are queried (lost notifies), expired ones are closed at the
- * gateway, and refunds still processing are checked with the gateway.
+ * gateway, and refunds still processing are checked with the gateway. Each order and refund goes through
+ * the gateway of its order's protocol; those of a protocol this process has no gateway for are left to a
+ * process that has one.
  */
 export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   const now = ctx.clock();
@@ -26,8 +29,9 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   let closed = 0;
   let refundsChecked = 0;
   let errors = 0;
+  const protocols = ctx.gateways.configured;
 
-  for (const order of await expiredPendingOrders(ctx.db, isoAt(now), BATCH)) {
+  for (const order of await expiredPendingOrders(ctx.db, isoAt(now), BATCH, protocols)) {
     try {
       const result = await closeWithGateway(ctx, order);
       if (!result.ok) {
@@ -40,7 +44,7 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
     }
   }
 
-  for (const order of await stalePendingOrders(ctx.db, threshold, BATCH)) {
+  for (const order of await stalePendingOrders(ctx.db, threshold, BATCH, protocols)) {
     try {
       await refreshPendingOrder(ctx, order, { force: false });
       queried++;
@@ -50,10 +54,12 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
     }
   }
 
-  for (const refund of await processingRefunds(ctx.db, threshold, BATCH)) {
+  for (const refund of await processingRefunds(ctx.db, threshold, BATCH, protocols)) {
+    const gateway = gatewayOf(ctx, { id: refund.order_id, protocol: refund.protocol });
+    if (!gateway.ok) continue;
     if (!(await claimRefundQuery(ctx.db, refund.id, isoAt(now), threshold))) continue;
     refundsChecked++;
-    const answer = await ctx.gateway.queryRefund(refund.id);
+    const answer = await gateway.value.queryRefund(refund.id);
     if (!answer.ok) {
       errors++;
       continue;

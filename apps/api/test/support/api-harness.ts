@@ -44,7 +44,8 @@ export interface ApiHarness {
   readonly sandbox: RunningSandbox;
   /** The sandbox's control API (trusting its CA when it serves HTTPS). */
   readonly control: SandboxControlClient;
-  readonly services: ServiceContext;
+  /** The app's services, and the v2 gateway the harness built them on (to build another app on the same ones). */
+  readonly services: ServiceContext & { readonly gateway: V2Gateway };
   readonly config: AppConfig;
   readonly database: TestDatabase;
   readonly logs: string[];
@@ -145,7 +146,7 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
     url: apiUrl,
     sandbox,
     control,
-    services,
+    services: { ...services, gateway },
     config,
     database,
     logs,

@@ -35,6 +35,7 @@ export function pendingOrderRow(id: string, userId: string, overrides: Partial<N
     last_queried_at: null,
     created_at: FIXTURE_NOW,
     updated_at: FIXTURE_NOW,
+    protocol: "v2",
     ...overrides,
   };
 }

@@ -140,6 +140,7 @@ export function orderRow(index: number, kind: SeedKind, user: SeedUser, nowMs: n
     last_queried_at: null,
     created_at: created,
     updated_at: status === "pending" ? created : iso(createdMs + MINUTE_MS),
+    protocol: "v2",
   };
 }
 
@@ -290,6 +291,7 @@ const PG_ORDER_EXPRESSIONS: { readonly [Column in keyof OrderInsert]: string } =
   last_queried_at: "null",
   created_at: `to_char(t.created, ${PG_TIME})`,
   updated_at: `to_char(case when s.status = 'pending' then t.created else t.created + interval '1 minute' end, ${PG_TIME})`,
+  protocol: "'v2'",
 };
 const PG_EVENT_EXPRESSIONS: { readonly [Column in keyof EventInsert]: string } = {
   order_id: PG_ORDER_ID,

@@ -1,0 +1,66 @@
+import { sql } from "kysely";
+import { Migrator } from "kysely/migration";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
+import { FIXTURE_NOW, pendingOrderRow } from "../../test/support/rows.js";
+import { constraintViolationOf } from "./database.js";
+import { migrateToLatest } from "./migrate.js";
+import { MIGRATION_PROVIDER } from "./migrations.js";
+
+describe.each(DATABASES)("0002_order_protocol on %s", (kind) => {
+  let database: TestDatabase;
+  let migrator: Migrator;
+
+  beforeEach(async () => {
+    database = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: database.db, provider: MIGRATION_PROVIDER });
+    const { error } = await migrator.migrateTo("0001_create_tables");
+    expect(error).toBeUndefined();
+    await database.db.insertInto("users").values({ id: "u1", openid: "o1", created_at: FIXTURE_NOW }).execute();
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  /** An order stored before the column existed: the release 0001 describes, without `protocol`. */
+  async function insertOldOrder(id: string): Promise<void> {
+    const { protocol: _protocol, ...row } = pendingOrderRow(id, "u1");
+    const columns = Object.keys(row);
+    await sql`insert into orders (${sql.join(columns.map((c) => sql.ref(c)))}) values (${sql.join(Object.values(row))})`.execute(database.db);
+  }
+
+  it("marks every existing order v2, takes v3, and refuses anything else", async () => {
+    await insertOldOrder("old-1");
+    await insertOldOrder("old-2");
+    expect(await migrateToLatest(database.db)).toEqual(["0002_order_protocol"]);
+    expect(await database.db.selectFrom("orders").select(["id", "protocol"]).orderBy("id").execute()).toEqual([
+      { id: "old-1", protocol: "v2" },
+      { id: "old-2", protocol: "v2" },
+    ]);
+    await database.db
+      .insertInto("orders")
+      .values(pendingOrderRow("new-v3", "u1", { protocol: "v3", sign_type: "RSA" }))
+      .execute();
+    expect(await database.db.selectFrom("orders").select("protocol").where("id", "=", "new-v3").executeTakeFirst()).toEqual({ protocol: "v3" });
+    // An insert that names no protocol is a v2 one (an older process during a rolling deploy).
+    const { protocol: _protocol, ...unnamed } = pendingOrderRow("unnamed", "u1");
+    await database.db.insertInto("orders").values(unnamed).execute();
+    expect(await database.db.selectFrom("orders").select("protocol").where("id", "=", "unnamed").executeTakeFirst()).toEqual({ protocol: "v2" });
+    const refused: unknown = await sql`insert into orders (id, user_id, status, total_fee, fee_type, items, body, appid, mch_id, sign_type, spbill_create_ip, notify_url,
+      time_start, time_expire, expires_at, created_at, updated_at, protocol) values ('bad', 'u1', 'pending', 1, 'CNY', '[]', 'x', 'a', 'm', 'MD5', '127.0.0.1', 'u',
+      't', 't', ${FIXTURE_NOW}, ${FIXTURE_NOW}, ${FIXTURE_NOW}, 'v4')`
+      .execute(database.db)
+      .catch((error: unknown) => error);
+    expect(constraintViolationOf(refused)).toBe("check");
+  });
+
+  it("migrates down to 0001 again, keeping the orders", async () => {
+    await insertOldOrder("old-1");
+    await migrateToLatest(database.db);
+    const { error } = await migrator.migrateDown();
+    expect(error).toBeUndefined();
+    const columns = (await database.db.introspection.getTables()).find((table) => table.name === "orders")?.columns.map((column) => column.name);
+    expect(columns).not.toContain("protocol");
+    expect(await sql<{ id: string }>`select id from orders`.execute(database.db)).toMatchObject({ rows: [{ id: "old-1" }] });
+  });
+});
