@@ -1,5 +1,5 @@
 import { createManualClock, startSandbox, type ManualClock, type RunningSandbox } from "@pay/sandbox";
-import { V3_DIRECT, V3_INSTITUTION, V3_MIGRATING, V3_PARTNER } from "@pay/test-kit/merchants";
+import { V3_DIRECT, V3_GLOBAL, V3_INSTITUTION, V3_MIGRATING, V3_PARTNER } from "@pay/test-kit/merchants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { payAtSandbox, sandboxCredentials, startNotifyReceiver, waitFor } from "../../../test/support/v3-gateway.js";
 import { createLogger } from "../../logging.js";
@@ -46,7 +46,7 @@ beforeAll(async () => {
   clock = createManualClock(START);
   sandbox = await startSandbox({
     clock,
-    merchants: [V3_DIRECT, PARTNER, V3_INSTITUTION, V3_MIGRATING],
+    merchants: [V3_DIRECT, PARTNER, V3_GLOBAL, V3_INSTITUTION, V3_MIGRATING],
     allowHttpNotifyUrl: true,
     notify: { retryScale: 0.001, timeoutMs: 2000, signatureProbe: true },
   });
@@ -100,6 +100,18 @@ beforeAll(async () => {
       subMchId: V3_INSTITUTION.subMchId,
       merchantCategoryCode: "5812",
       apiV3Key: V3_INSTITUTION.v3.apiV3Key,
+    }),
+  );
+  gateways.set(
+    "global",
+    createV3Gateway({
+      ...common,
+      ...sandboxCredentials(sandbox, V3_GLOBAL.mchId, "platform-certificate"),
+      account: "global",
+      appId: V3_GLOBAL.appId,
+      mchId: V3_GLOBAL.mchId,
+      merchantCategoryCode: "5812",
+      apiV3Key: V3_GLOBAL.v3.apiV3Key,
     }),
   );
   gateways.set(
@@ -332,6 +344,38 @@ describe("the v3 adapter, WeChat Pay Global institution in HKD", () => {
     expect(await gateway().queryRefund(request.refundId)).toEqual({ ok: true, value: { state: "found", status: "processing" } });
     expect(await gateway().queryRefund("Rnever-sent-global")).toEqual({ ok: true, value: { state: "not-found" } });
     expect(await gateway().closeOrder(input.orderId)).toMatchObject({ ok: false, error: { reason: "ORDER_PAID" } });
+  });
+});
+
+describe("the v3 adapter, WeChat Pay Global direct merchant with platform certificates", () => {
+  const gateway = () => gatewayFor("global");
+
+  it("loads the Global certificates, places, pays, queries, closes and refunds an HKD order", async () => {
+    expect(gateway().keys.store()?.serials).toHaveLength(1);
+    const input = order("global", { amount: 3_000, currency: "HKD" });
+    const placed = await gateway().placeOrder(input);
+    if (!placed.ok) throw new Error(JSON.stringify(placed.error));
+    await payAtSandbox(sandbox, placed.value.prepayId, V3_GLOBAL.appId, gateway().paymentParams({ prepayId: placed.value.prepayId, now: clock.now() }));
+    expect(await gateway().queryOrder(input.orderId)).toMatchObject({
+      ok: true,
+      value: { state: "paid", report: { amount: 3_000, currency: "HKD", payerCurrency: "CNY", merchant: { appId: V3_GLOBAL.appId, mchId: V3_GLOBAL.mchId } } },
+    });
+    await waitFor(() => parsedPay.some((p) => p.tag === "global" && p.result.ok));
+    const request = {
+      orderId: input.orderId,
+      refundId: `R${input.orderId}`,
+      orderAmount: 3_000,
+      amount: 3_000,
+      currency: "HKD" as const,
+      notifyUrl: `${receiver.url}/refund/global`,
+    };
+    expect(await gateway().refund(request)).toMatchObject({ ok: true });
+    expect(await gateway().queryRefund(request.refundId)).toEqual({ ok: true, value: { state: "found", status: "processing" } });
+
+    const unpaid = order("global", { amount: 100, currency: "HKD" });
+    expect(await gateway().placeOrder(unpaid)).toMatchObject({ ok: true });
+    expect(await gateway().closeOrder(unpaid.orderId)).toEqual({ ok: true, value: undefined });
+    expect(await gateway().queryOrder(unpaid.orderId)).toEqual({ ok: true, value: { state: "closed" } });
   });
 });
 

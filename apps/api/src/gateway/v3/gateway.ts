@@ -36,6 +36,7 @@ import type { Logger } from "pino";
 import { childLogger } from "../../logging.js";
 import {
   MAX_NOTIFY_BYTES,
+  type GatewayCallError,
   type GatewayErrorReason,
   type GatewayResult,
   type NotifyHeaders,
@@ -135,14 +136,14 @@ export function formatV3Time(at: number): string {
 type Failure = { readonly ok: false; readonly error: V3CallError };
 
 /** A v3 call error in the port's terms; `reasons` apply only to a verified refusal. */
-function neutral(outcome: Failure, reasons: Readonly<Record<string, GatewayErrorReason>> = ORDER_REASONS): { ok: false; error: V3CallError } {
-  const { error } = outcome;
-  const reason = error.kind === "business" && error.verified && error.code !== undefined ? reasons[error.code] : undefined;
+function neutral(outcome: Failure, reasons: Readonly<Record<string, GatewayErrorReason>> = ORDER_REASONS): { ok: false; error: GatewayCallError } {
+  const { verified, ...error } = outcome.error;
+  const reason = error.kind === "business" && verified && error.code !== undefined ? reasons[error.code] : undefined;
   return { ok: false, error: { ...error, ...(reason === undefined ? {} : { reason }) } };
 }
 
-function invalid(message: string): { ok: false; error: V3CallError } {
-  return { ok: false, error: { kind: "invalid", message, retryable: false, verified: false } };
+function invalid(message: string): { ok: false; error: GatewayCallError } {
+  return { ok: false, error: { kind: "invalid", message, retryable: false } };
 }
 
 function isBusiness(outcome: Failure, code: string, verified = true): boolean {
