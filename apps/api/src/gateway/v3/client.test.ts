@@ -1,12 +1,13 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildSignedV3Notify } from "@pay/core/testing";
+import { buildSignedV3Notify, signV3Answer } from "@pay/core/testing";
 import { createManualClock, startSandbox, type ManualClock, type RunningSandbox } from "@pay/sandbox";
 import { V3_CERTIFICATE, V3_DIRECT } from "@pay/test-kit/merchants";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearFaults, payAtSandbox, queueFault, recordingTransport, sandboxCredentials } from "../../../test/support/v3-gateway.js";
 import { createLogger } from "../../logging.js";
 import type { PlaceOrderInput } from "../port.js";
+import type { V3Transport } from "./client.js";
 import { createV3Gateway, type V3Gateway, type V3GatewayOptions } from "./gateway.js";
 
 const START = Date.UTC(2026, 0, 1, 4, 0, 0);
@@ -282,6 +283,79 @@ describe("platform certificates", () => {
       ok: false,
       error: { code: "EVENT_IGNORED", message: "EVENT_IGNORED", ignoredEvent: "PAYSCORE.USER_OPEN_SERVICE" },
     });
+    await gateway.close();
+  });
+});
+
+describe("bills", () => {
+  /** Replaces answers on `path` with `change(body)`, re-signed with the sandbox's WeChat Pay public key pair (so only the content is wrong). */
+  function tampering(path: string, change: (body: string) => string, resign: boolean): { transport: V3Transport; sent: ReturnType<typeof recordingTransport>["sent"] } {
+    const inner = recordingTransport();
+    const identity = sandbox.context.v3.get(V3_DIRECT.mchId);
+    const key = identity?.publicKey;
+    if (key === undefined) throw new Error("no public key");
+    const transport: V3Transport = async (exchange) => {
+      const answer = await inner.transport(exchange);
+      if (!new URL(exchange.url).pathname.startsWith(path)) return answer;
+      const body = change(new TextDecoder().decode(answer.body));
+      const headers = resign ? signV3Answer(body, { signer: { privateKey: key.privateKey, serial: key.id }, now: clock.now() }) : {};
+      return { status: answer.status, headers, body: new TextEncoder().encode(body) };
+    };
+    return { transport, sent: inner.sent };
+  }
+
+  async function paidYesterday(gateway: V3Gateway): Promise<string> {
+    const input = order();
+    const placed = await gateway.placeOrder(input);
+    if (!placed.ok) throw new Error("not placed");
+    await payAtSandbox(sandbox, placed.value.prepayId, V3_DIRECT.appId, gateway.paymentParams({ prepayId: placed.value.prepayId, now: clock.now() }));
+    const day = new Date(clock.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    // The bill is ready the next morning, Beijing time (09:00 is safely past the gateway's hour).
+    const nextMorning = Date.parse(`${day}T00:00:00+08:00`) + 33 * 3600 * 1000;
+    await clock.advance(nextMorning - clock.now());
+    return day;
+  }
+
+  it("follows a download_url only on the configured gateway origin: a signed answer pointing elsewhere is refused unsent", async () => {
+    const { transport, sent } = tampering("/v3/bill/tradebill", (body) => body.replace(/"download_url":"http:\/\/[^/]+/, '"download_url":"https://api.mch.weixin.qq.com'), true);
+    const { gateway } = direct({ transport });
+    const day = await paidYesterday(gateway);
+    expect(await gateway.downloadBill(day)).toMatchObject({ ok: false, error: { kind: "invalid", message: expect.stringMatching(/not the configured gateway/) as string } });
+    expect(sent.some((s) => s.path.startsWith("/v3/billdownload"))).toBe(false);
+    await gateway.close();
+  });
+
+  it("checks the file's SHA1: a changed byte is refused", async () => {
+    const raise = (body: string): string => {
+      // The order's 8.00 becomes 9.00: the money changes, the SHA1 no longer matches.
+      if (!body.includes("8.00")) throw new Error("the bill does not show the order");
+      return body.replaceAll("8.00", "9.00");
+    };
+    const { transport } = tampering("/v3/billdownload/file", raise, false);
+    const { gateway } = direct({ transport });
+    const day = await paidYesterday(gateway);
+    expect(await gateway.downloadBill(day)).toMatchObject({ ok: false, error: { kind: "invalid", message: expect.stringMatching(/HASH_MISMATCH/) as string } });
+    await gateway.close();
+  });
+});
+
+describe("a merchant configured for certificates that has none (public-key mode at the gateway)", () => {
+  it("starts without hanging on the signed 404, keeps no keys, and treats answers as unverifiable", async () => {
+    const { transport } = recordingTransport();
+    const gateway = createV3Gateway({
+      ...sandboxCredentials(sandbox, V3_DIRECT.mchId, "platform-certificate"),
+      account: "domestic",
+      appId: V3_DIRECT.appId,
+      mchId: V3_DIRECT.mchId,
+      apiV3Key: V3_DIRECT.v3.apiV3Key,
+      logger,
+      now: () => clock.now(),
+      backoffMs: 0,
+      transport,
+    });
+    await gateway.start();
+    expect(gateway.keys.store()).toBeUndefined();
+    expect(await gateway.queryOrder("v3faultunknown02")).toMatchObject({ ok: false, error: { kind: "invalid" } });
     await gateway.close();
   });
 });

@@ -66,7 +66,10 @@ export interface V3Answer {
 
 export type V3Outcome = { readonly ok: true; readonly value: V3Answer } | { readonly ok: false; readonly error: V3CallError };
 
-/** How the answer is checked: `signed` verifies it (every API answer), `unsigned` skips it (the bill file, and the certificate list, which the key store verifies itself). */
+/**
+ * How the answer is checked: `signed` verifies it (every API answer, and signed refusals), `unsigned` skips it (the
+ * bill file, and the certificate list, which the key store verifies itself); unsigned refusals carry no reason.
+ */
 export type V3AnswerCheck = "signed" | "unsigned";
 
 /** The live v3 client; `close()` releases its connection pool. */
@@ -241,7 +244,9 @@ export function createV3Client(options: V3ClientOptions): V3Client {
       };
     }
     let verified = false;
-    if (hasSignature(answer.headers)) {
+    // An unsigned call (the certificate list, the bill file) reads refusals unverified too: the certificate download
+    // must not wait on the keys it is fetching.
+    if (check === "signed" && hasSignature(answer.headers)) {
       const checked = await options.verifier.verify(answer.headers, body);
       if (!checked.ok) {
         return {
