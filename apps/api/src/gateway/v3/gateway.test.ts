@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { payAtSandbox, sandboxCredentials, startNotifyReceiver, waitFor } from "../../../test/support/v3-gateway.js";
 import { createLogger } from "../../logging.js";
 import type { NotifyParse, PayNotifyReport, PlaceOrderInput, RefundReport } from "../port.js";
-import { createV3Gateway, V3_NOTIFY_ACK_BODY, V3_PREPAY_TTL_MS, type V3Gateway } from "./gateway.js";
+import { createV3Gateway, formatV3Time, V3_NOTIFY_ACK_BODY, V3_PREPAY_TTL_MS, type V3Gateway } from "./gateway.js";
 
 // The service provider in platform-certificate mode (its test-kit entry uses a public key).
 const PARTNER = { ...V3_PARTNER, v3: { ...V3_PARTNER.v3, keyMode: "platform-certificate" as const } };
@@ -237,6 +237,11 @@ describe("the v3 adapter, domestic direct merchant in public-key mode (against t
     expect(bill.ok, JSON.stringify(bill)).toBe(true);
     if (bill.ok) expect(bill.value.rows.some((row) => row.outTradeNo === input.orderId)).toBe(true);
     await expect(gateway().downloadBill("2026-02-30")).rejects.toThrow(/bill_date/);
+  });
+
+  it("formats order times as RFC 3339 in Beijing time, whole seconds", () => {
+    expect(formatV3Time(START)).toBe("2026-01-01T12:00:00+08:00");
+    expect(formatV3Time(Date.UTC(2026, 11, 31, 16, 30, 5, 999))).toBe("2027-01-01T00:30:05+08:00");
   });
 
   it("answers notifies the v3 way", () => {
