@@ -369,6 +369,8 @@ describe("options", () => {
     ["a public key in platform-certificate mode", { keyMode: "platform-certificate" }, /takes no publicKey/],
     ["public-key mode without a key", { publicKey: undefined }, /needs publicKey/],
     ["a public key ID without the prefix", { publicKey: { id: "KEY_1", pem: "x" } }, /PUB_KEY_ID_/],
+    ["a fractional certificate refresh interval", { certificateRefreshMs: 1.5 }, /refreshIntervalMs must be a whole number/],
+    ["a sub_appid without a sub-merchant", { subAppId: "wx3d0000000000sub9" }, /subAppId needs subMchId/],
   ])("refuses %s at construction", (_, change, message) => {
     expect(() => direct(change)).toThrow(message);
   });

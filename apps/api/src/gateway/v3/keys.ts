@@ -94,6 +94,12 @@ export function createV3Keys(options: V3KeysOptions): V3Keys {
   if (needsCertificates && typeof options.fetchCertificates !== "function") fail(`${mode} mode needs fetchCertificates.`);
   const refreshIntervalMs = options.refreshIntervalMs ?? DEFAULTS.refreshIntervalMs;
   const minRefreshGapMs = options.minRefreshGapMs ?? DEFAULTS.minRefreshGapMs;
+  for (const [name, value] of [
+    ["refreshIntervalMs", refreshIntervalMs],
+    ["minRefreshGapMs", minRefreshGapMs],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) fail(`${name} must be a whole number of milliseconds.`);
+  }
   const publicKeys = options.publicKey === undefined ? [] : [{ id: options.publicKey.id, publicKey: options.publicKey.pem }];
   // Builds (and so checks) the configured public key now: a bad one is configuration and throws.
   const base = publicKeys.length === 0 ? undefined : createV3KeyStore({ publicKeys });
