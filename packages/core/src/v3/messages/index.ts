@@ -60,6 +60,7 @@ export {
 } from "./refund.js";
 export {
   checkV3Request,
+  checkV3RequestWithNotifyUrl,
   isRfc3339WithOffset,
   v3PathSegment,
   v3QueryString,
@@ -72,6 +73,7 @@ export {
   V3PositiveMoneySchema,
   V3TimeSchema,
   V3TransactionIdSchema,
+  type V3BuildOptions,
   type V3Request,
 } from "./request.js";
 export {

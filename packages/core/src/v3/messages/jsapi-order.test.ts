@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loadVectorsV3 } from "../../../test/support/reference.js";
 import { PayCoreError } from "../../errors.js";
 import { buildV3GlobalInstitutionJsapiOrder, buildV3GlobalJsapiOrder, buildV3JsapiOrder, buildV3PartnerJsapiOrder, type V3JsapiOrder } from "./jsapi-order.js";
+import { buildV3GlobalRefund, buildV3Refund } from "./refund.js";
 
 const vectors = loadVectorsV3();
 
@@ -202,5 +203,68 @@ describe("JSAPI order, WeChat Pay Global", () => {
     ["an unknown currency", { amount: { total: { amount: 100, currency: "XXX" } } }, "Field amount.total.currency:"],
   ])("refuses %s", (_, change, message) => {
     expect(refusal(() => buildV3GlobalJsapiOrder({ appid: "wxdace645e0bc2c424", mchid: "1900000100", ...GLOBAL, payer: { openid: "o" }, ...change }))).toContain(message);
+  });
+});
+
+describe("allowHttpNotifyUrl (a local gateway such as the sandbox)", () => {
+  it("is off by default: an http notify_url is refused by every order and refund builder", () => {
+    expect(refusal(() => buildV3JsapiOrder({ ...SAMPLE, notifyUrl: "http://127.0.0.1:8080/notify" }))).toContain("Field notify_url: must use https");
+    expect(refusal(() => buildV3JsapiOrder({ ...SAMPLE, notifyUrl: "http://127.0.0.1:8080/notify" }, { allowHttpNotifyUrl: false }))).toContain("must use https");
+    const refund = {
+      outTradeNo: SAMPLE.outTradeNo,
+      outRefundNo: "R1",
+      notifyUrl: "http://127.0.0.1/n",
+      amount: { refund: { amount: 1, currency: "CNY" as const }, total: { amount: 1, currency: "CNY" as const } },
+    };
+    expect(refusal(() => buildV3Refund(refund))).toContain("must use https");
+    expect(refusal(() => buildV3GlobalRefund({ ...refund, mchid: "1900007291" }))).toContain("must use https");
+  });
+
+  it("sends an http notify_url exactly as given when allowed, in orders and refunds", () => {
+    const url = "http://127.0.0.1:8080/wxpay/v3/notify";
+    expect(JSON.parse(buildV3JsapiOrder({ ...SAMPLE, notifyUrl: url }, { allowHttpNotifyUrl: true }).body)).toMatchObject({ notify_url: url });
+    const partner = {
+      spAppid: "wx8888888888888888",
+      spMchid: "1230000109",
+      subAppid: "wxd678efh567hg6999",
+      subMchid: "1900000109",
+      description: "d",
+      outTradeNo: "123456",
+      notifyUrl: url,
+      amount: SAMPLE.amount,
+      payer: { subOpenid: "o1" },
+    };
+    expect(JSON.parse(buildV3PartnerJsapiOrder(partner, { allowHttpNotifyUrl: true }).body)).toMatchObject({ notify_url: url });
+    const global = {
+      appid: "wx1",
+      mchid: "2900000001",
+      description: "d",
+      outTradeNo: "123456",
+      notifyUrl: url,
+      tradeType: "JSAPI" as const,
+      merchantCategoryCode: "5812",
+      amount: { total: { amount: 100, currency: "HKD" as const } },
+      payer: { openid: "o1" },
+    };
+    expect(JSON.parse(buildV3GlobalJsapiOrder(global, { allowHttpNotifyUrl: true }).body)).toMatchObject({ notify_url: url });
+    const institution = { ...partner, ...{ tradeType: "JSAPI" as const, merchantCategoryCode: "5812", amount: { total: { amount: 100, currency: "HKD" as const } } } };
+    expect(JSON.parse(buildV3GlobalInstitutionJsapiOrder(institution, { allowHttpNotifyUrl: true }).body)).toMatchObject({ notify_url: url });
+    const refund = {
+      outTradeNo: "123456",
+      outRefundNo: "R1",
+      notifyUrl: url,
+      amount: { refund: { amount: 1, currency: "CNY" as const }, total: { amount: 1, currency: "CNY" as const } },
+    };
+    expect(JSON.parse(buildV3Refund(refund, { allowHttpNotifyUrl: true }).body)).toMatchObject({ notify_url: url });
+    expect(JSON.parse(buildV3GlobalRefund({ ...refund, mchid: "2900000001" }, { allowHttpNotifyUrl: true }).body)).toMatchObject({ notify_url: url });
+  });
+
+  it("still applies every other notify_url rule and the rest of the schema to an allowed http URL", () => {
+    const allow = { allowHttpNotifyUrl: true };
+    expect(refusal(() => buildV3JsapiOrder({ ...SAMPLE, notifyUrl: "http://127.0.0.1/notify?a=1" }, allow))).toContain("Field notify_url: must not carry a query string");
+    expect(refusal(() => buildV3JsapiOrder({ ...SAMPLE, notifyUrl: "http://user:pw@127.0.0.1/notify" }, allow))).toContain("Field notify_url:");
+    expect(refusal(() => buildV3JsapiOrder({ ...SAMPLE, notifyUrl: `http://127.0.0.1/${"a".repeat(300)}` }, allow))).toContain("Field notify_url:");
+    expect(refusal(() => buildV3JsapiOrder({ ...SAMPLE, notifyUrl: "ftp://127.0.0.1/notify" }, allow))).toContain("Field notify_url:");
+    expect(refusal(() => buildV3JsapiOrder({ ...SAMPLE, notifyUrl: "http://127.0.0.1/notify", outTradeNo: "1" }, allow))).toContain("Field out_trade_no:");
   });
 });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Money } from "../../money/money.js";
 import {
-  checkV3Request,
+  checkV3RequestWithNotifyUrl,
   jsonBody,
   V3_HOSTS,
   V3CnyMoneySchema,
@@ -13,6 +13,7 @@ import {
   v3Text,
   V3TimeSchema,
   wireOrderAmount,
+  type V3BuildOptions,
   type V3Request,
 } from "./request.js";
 
@@ -137,8 +138,8 @@ function wirePartnerPayer(payer: { spOpenid?: string | undefined; subOpenid?: st
 }
 
 /** Builds `POST /v3/pay/transactions/jsapi` (throws PayCoreError INVALID_FIELD on a request the gateway would refuse). */
-export function buildV3JsapiOrder(request: V3JsapiOrder): V3Request {
-  const o = checkV3Request(V3JsapiOrderSchema, request);
+export function buildV3JsapiOrder(request: V3JsapiOrder, options?: V3BuildOptions): V3Request {
+  const o = checkV3RequestWithNotifyUrl(V3JsapiOrderSchema, request, options);
   const body = {
     appid: o.appid,
     mchid: o.mchid,
@@ -151,8 +152,8 @@ export function buildV3JsapiOrder(request: V3JsapiOrder): V3Request {
 }
 
 /** Builds `POST /v3/pay/partner/transactions/jsapi` (service provider; throws INVALID_FIELD). */
-export function buildV3PartnerJsapiOrder(request: V3PartnerJsapiOrder): V3Request {
-  const o = checkV3Request(V3PartnerJsapiOrderSchema, request);
+export function buildV3PartnerJsapiOrder(request: V3PartnerJsapiOrder, options?: V3BuildOptions): V3Request {
+  const o = checkV3RequestWithNotifyUrl(V3PartnerJsapiOrderSchema, request, options);
   const body = {
     sp_appid: o.spAppid,
     sp_mchid: o.spMchid,
@@ -181,15 +182,15 @@ function wireGlobalTail(o: z.output<typeof V3GlobalJsapiOrderSchema> | z.output<
 }
 
 /** Builds a WeChat Pay Global `POST /v3/global/transactions/jsapi` for a direct merchant (throws INVALID_FIELD). */
-export function buildV3GlobalJsapiOrder(request: V3GlobalJsapiOrder): V3Request {
-  const o = checkV3Request(V3GlobalJsapiOrderSchema, request);
+export function buildV3GlobalJsapiOrder(request: V3GlobalJsapiOrder, options?: V3BuildOptions): V3Request {
+  const o = checkV3RequestWithNotifyUrl(V3GlobalJsapiOrderSchema, request, options);
   const body = { appid: o.appid, mchid: o.mchid, ...wireGlobalTail(o), payer: { openid: o.payer.openid }, scene_info: wireScene(o) };
   return { method: "POST", host: V3_HOSTS.global, path: "/v3/global/transactions/jsapi", body: jsonBody(body) };
 }
 
 /** Builds a WeChat Pay Global `POST /v3/global/transactions/jsapi` for an institution (throws INVALID_FIELD). */
-export function buildV3GlobalInstitutionJsapiOrder(request: V3GlobalInstitutionJsapiOrder): V3Request {
-  const o = checkV3Request(V3GlobalInstitutionJsapiOrderSchema, request);
+export function buildV3GlobalInstitutionJsapiOrder(request: V3GlobalInstitutionJsapiOrder, options?: V3BuildOptions): V3Request {
+  const o = checkV3RequestWithNotifyUrl(V3GlobalInstitutionJsapiOrderSchema, request, options);
   const body = {
     sp_appid: o.spAppid,
     sp_mchid: o.spMchid,

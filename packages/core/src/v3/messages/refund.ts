@@ -3,6 +3,7 @@ import type { Currency } from "../../money/currency.js";
 import type { Money } from "../../money/money.js";
 import {
   checkV3Request,
+  checkV3RequestWithNotifyUrl,
   jsonBody,
   v3PathSegment,
   v3QueryString,
@@ -15,6 +16,7 @@ import {
   V3PositiveMoneySchema,
   v3Text,
   V3TransactionIdSchema,
+  type V3BuildOptions,
   type V3Request,
 } from "./request.js";
 import { moneyOf, WireCurrencySchema, WireExchangeRateSchema, WireMinorUnitsSchema, wireText, WireTimeSchema, type V3ExchangeRate } from "./wire.js";
@@ -81,8 +83,8 @@ function wireRefundAmount(amount: { refund: Money; total: Money }) {
 }
 
 /** Builds `POST /v3/refund/domestic/refunds` (throws INVALID_FIELD). Repeating the same out_refund_no refunds once. */
-export function buildV3Refund(request: V3Refund): V3Request {
-  const r = checkV3Request(V3RefundSchema, request);
+export function buildV3Refund(request: V3Refund, options?: V3BuildOptions): V3Request {
+  const r = checkV3RequestWithNotifyUrl(V3RefundSchema, request, options);
   const body = {
     sub_mchid: r.subMchid,
     transaction_id: r.transactionId,
@@ -97,8 +99,8 @@ export function buildV3Refund(request: V3Refund): V3Request {
 }
 
 /** Builds WeChat Pay Global `POST /v3/global/refunds` (throws INVALID_FIELD). */
-export function buildV3GlobalRefund(request: V3GlobalRefund): V3Request {
-  const r = checkV3Request(V3GlobalRefundSchema, request);
+export function buildV3GlobalRefund(request: V3GlobalRefund, options?: V3BuildOptions): V3Request {
+  const r = checkV3RequestWithNotifyUrl(V3GlobalRefundSchema, request, options);
   const body = {
     mchid: r.mchid,
     sp_mchid: r.spMchid,

@@ -95,6 +95,29 @@ export const V3PositiveMoneySchema = z.object({ amount: PositiveMinorUnitsSchema
 /** A mainland amount: CNY only ("境内商户号仅支持人民币"). */
 export const V3CnyMoneySchema = z.object({ amount: PositiveMinorUnitsSchema, currency: z.literal("CNY", { error: "must be CNY for a mainland merchant" }) });
 
+/** Options of the v3 order and refund builders. */
+export interface V3BuildOptions {
+  /**
+   * Accept an `http://` notify_url (default false: https only, as the real gateway demands). Only for a
+   * local gateway such as the sandbox started with `allowHttpNotifyUrl`; every other notify_url rule still holds.
+   */
+  readonly allowHttpNotifyUrl?: boolean | undefined;
+}
+
+/**
+ * checkV3Request for a request with a notify_url: with `allowHttpNotifyUrl` an `http://` URL is checked by the
+ * v2 rule (absolute, no query, fragment or credentials, at most 256 characters) and the rest by `schema`.
+ */
+export function checkV3RequestWithNotifyUrl<S extends z.ZodType>(schema: S, request: z.input<S>, options: V3BuildOptions | undefined): z.output<S> {
+  const url: unknown = (request as { notifyUrl?: unknown }).notifyUrl;
+  if (options?.allowHttpNotifyUrl !== true || typeof url !== "string" || !url.startsWith("http://")) return checkV3Request(schema, request);
+  const problem = notifyUrlProblem(url);
+  if (problem !== undefined) throw new PayCoreError("INVALID_FIELD", `Field notify_url: ${problem}`);
+  // Everything but the scheme is the https rule's business, so the schema judges the https twin of the URL.
+  const checked = checkV3Request(schema, { ...(request as object), notifyUrl: `https://${url.slice("http://".length)}` } as z.input<S>);
+  return { ...(checked as object), notifyUrl: url } as z.output<S>;
+}
+
 /** Where a schema issue sits, as the wire path: `amount.total`, `payer.sp_openid`. */
 function wirePath(path: readonly PropertyKey[]): string {
   return path.map((p) => (typeof p === "string" ? snakeCase(p) : String(p))).join(".");
