@@ -10,6 +10,7 @@ import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
 import { ConfigError, loadConfig, type AppConfig } from "./env.js";
 import type { ClientCertificate } from "./gateway/v2/client.js";
 import { createV2Gateway } from "./gateway/v2/gateway.js";
+import { createV3Gateway } from "./gateway/v3/gateway.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import { startSweeper } from "./services/sweeper.js";
@@ -50,9 +51,6 @@ export interface RunningApi {
 export async function startApi(config: AppConfig, logger: Logger): Promise<RunningApi> {
   // Bad APIv3 key files stop the start before anything is opened.
   const v3 = config.v3 === undefined ? undefined : loadV3Credentials(config.v3);
-  // This build wires only the v2 gateway: it must neither place v2 orders for a v3 configuration nor run without the v2 key.
-  if (config.apiVersion !== "v2") throw new ConfigError("WXPAY_API_VERSION=v3 is not served by this build yet (no v3 gateway is wired); use v2");
-  if (config.v2 === undefined) throw new ConfigError("WXPAY_KEY is required: this build serves v2 orders only");
   const database = await openDatabase(config.databaseUrl);
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
@@ -63,17 +61,53 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
     );
 
   const ca = config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8");
-  const gateway = createV2Gateway({
-    merchant: { ...config.merchant, key: config.v2.key },
-    baseUrl: config.gateway.baseUrl,
-    failoverBaseUrl: config.gateway.failoverBaseUrl,
-    clientCertificate: clientCertificate(config),
-    ca,
-    logger,
-  });
+  // v2 orders (new ones, or old ones still settling) go through v2; v3 ones through v3: each order through its own protocol.
+  const gateway =
+    config.v2 === undefined
+      ? undefined
+      : createV2Gateway({
+          merchant: { ...config.merchant, key: config.v2.key },
+          baseUrl: config.gateway.baseUrl,
+          failoverBaseUrl: config.gateway.failoverBaseUrl,
+          clientCertificate: clientCertificate(config),
+          ca,
+          logger,
+        });
+  const v3Gateway =
+    v3 === undefined
+      ? undefined
+      : createV3Gateway({
+          account: v3.account,
+          appId: config.merchant.appId,
+          mchId: config.merchant.mchId,
+          subAppId: config.merchant.subAppId,
+          subMchId: config.merchant.subMchId,
+          merchantCategoryCode: v3.merchantCategoryCode,
+          apiV3Key: v3.apiV3Key,
+          privateKey: v3.merchantPrivateKey,
+          serialNo: v3.merchantSerial,
+          keyMode: v3.mode,
+          publicKey: v3.publicKey === undefined ? undefined : { id: v3.publicKey.id, pem: v3.publicKey.publicKey.export({ type: "spki", format: "pem" }).toString() },
+          baseUrl: config.gateway.baseUrl,
+          failoverBaseUrl: config.gateway.failoverBaseUrl,
+          allowHttpNotifyUrl: v3.allowHttpNotifyUrl,
+          logger,
+        });
+  const closeGateways = async (): Promise<void> => {
+    await gateway?.close();
+    await v3Gateway?.close();
+  };
+  try {
+    // Platform certificates are downloaded before the first request (certificate and migration modes).
+    await v3Gateway?.start();
+  } catch (error) {
+    await closeGateways();
+    await database.close();
+    throw error;
+  }
   // The same extra CA serves a login endpoint on the sandbox over HTTPS; the real host needs none.
   const login = createLoginClient({ baseUrl: config.wx.apiBaseUrl, appId: config.merchant.subAppId ?? config.merchant.appId, appSecret: config.wx.appSecret, ca, logger });
-  const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, login, logger });
+  const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, v3Gateway, apiVersion: config.apiVersion, login, logger });
   const server = createHttpServer(app);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -82,7 +116,7 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
     });
   } catch (error) {
     // Nothing else holds these yet: release them so a failed start leaves no open database.
-    await gateway.close();
+    await closeGateways();
     await login.close();
     await database.close();
     throw error;
@@ -110,7 +144,7 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
       await sweeper.stop();
       // Transitions of requests still in flight are committed before the database closes.
       await services.paidWriter.drain();
-      await gateway.close();
+      await closeGateways();
       await login.close();
       await database.close();
     },

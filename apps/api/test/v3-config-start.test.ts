@@ -91,14 +91,4 @@ describe("startApi with APIv3 credentials", () => {
       "WXPAY_PUBLIC_KEY_PATH cannot be read (ENOENT)",
     );
   });
-
-  // Until the v3 gateway is wired (issue 16), a v3 configuration must not quietly place v2 orders. The wiring replaces this.
-  it("refuses WXPAY_API_VERSION=v3 while no v3 gateway is wired, before opening the database", async () => {
-    const database = join(dir, "not-created-either", "pay.db");
-    const { destination } = capture();
-    await expect(startApi(loadConfig(env({ DATABASE_URL: database, WXPAY_API_VERSION: "v3" })), createLogger({ level: "silent", destination }))).rejects.toThrow(
-      "WXPAY_API_VERSION=v3 is not served by this build yet",
-    );
-    expect(existsSync(database)).toBe(false);
-  });
 });

@@ -147,11 +147,6 @@ export type NotifyHeaders = Readonly<Record<string, string | readonly string[] |
 export interface NotifyRefusal {
   readonly code: string;
   readonly message: string;
-  /**
-   * Set when the notify verified but carries an event type the adapter does not handle (a v3 `PAYSCORE.*`,
-   * say): nothing is to change, and acknowledging it stops WeChat Pay's retries. Absent for every real refusal.
-   */
-  readonly ignoredEvent?: string | undefined;
 }
 
 export type NotifyParse<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: NotifyRefusal };

@@ -280,8 +280,12 @@ describe("platform certificates", () => {
       now: clock.now(),
     });
     expect(gateway.parseRefundNotify(new TextEncoder().encode(other.body), other.headers)).toEqual({
-      ok: false,
-      error: { code: "EVENT_IGNORED", message: "EVENT_IGNORED", ignoredEvent: "PAYSCORE.USER_OPEN_SERVICE" },
+      ok: true,
+      value: { kind: "ignored", reason: "event_type PAYSCORE.USER_OPEN_SERVICE" },
+    });
+    expect(gateway.parsePayNotify(new TextEncoder().encode(other.body), other.headers)).toEqual({
+      ok: true,
+      value: { kind: "ignored", reason: "event_type PAYSCORE.USER_OPEN_SERVICE" },
     });
     await gateway.close();
   });

@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import { createV3Signer, isV3ErrorCode, parseV3Error, type V3Headers, type V3Request } from "@pay/core";
 import type { Logger } from "pino";
@@ -28,7 +29,7 @@ export interface V3ClientOptions {
   /** The merchant API certificate serial (hex). */
   readonly serialNo: string;
   /** apiclient_key.pem. Never logged. */
-  readonly privateKey: string;
+  readonly privateKey: string | KeyObject;
   /** Verifies every 2xx answer (and signed refusals) before it is used. */
   readonly verifier: V3AnswerVerifier;
   /** Sent as `Wechatpay-Serial` (the public key ID in public-key and migration modes), so answers come signed with that key. */

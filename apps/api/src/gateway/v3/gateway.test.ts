@@ -3,7 +3,7 @@ import { V3_DIRECT, V3_GLOBAL, V3_INSTITUTION, V3_MIGRATING, V3_PARTNER } from "
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { payAtSandbox, sandboxCredentials, startNotifyReceiver, waitFor } from "../../../test/support/v3-gateway.js";
 import { createLogger } from "../../logging.js";
-import type { NotifyParse, PayNotifyReport, PlaceOrderInput, RefundReport } from "../port.js";
+import type { IgnoredNotify, NotifyParse, PayNotifyReport, PlaceOrderInput, RefundReport } from "../port.js";
 import { createV3Gateway, formatV3Time, V3_NOTIFY_ACK_BODY, V3_PREPAY_TTL_MS, type V3Gateway } from "./gateway.js";
 
 // The service provider in platform-certificate mode (its test-kit entry uses a public key).
@@ -16,7 +16,7 @@ let clock: ManualClock;
 let receiver: Awaited<ReturnType<typeof startNotifyReceiver>>;
 const gateways = new Map<string, V3Gateway>();
 const parsedPay: { tag: string; result: NotifyParse<PayNotifyReport> }[] = [];
-const parsedRefund: { tag: string; result: NotifyParse<RefundReport> }[] = [];
+const parsedRefund: { tag: string; result: NotifyParse<RefundReport | IgnoredNotify> }[] = [];
 let sequence = 0;
 /** Tags whose next verified pay notify the receiver refuses (500), so the sandbox delivers it again. */
 const refuseOnce = new Set<string>();

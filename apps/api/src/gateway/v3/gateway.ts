@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import {
   buildV3BillDownload,
   buildV3Certificates,
@@ -39,6 +40,7 @@ import {
   type GatewayCallError,
   type GatewayErrorReason,
   type GatewayResult,
+  type IgnoredNotify,
   type NotifyHeaders,
   type OrderState,
   type PaidReport,
@@ -70,7 +72,7 @@ export interface V3GatewayOptions {
   /** The 32-character APIv3 key: decrypts notifies and certificates. Never logged. */
   readonly apiV3Key: string;
   /** apiclient_key.pem and its certificate's serial: signs every request and paySign. Never logged. */
-  readonly privateKey: string;
+  readonly privateKey: string | KeyObject;
   readonly serialNo: string;
   readonly keyMode: V3KeyMode;
   /** The WeChat Pay public key and its ID (public-key and migration modes). */
@@ -290,9 +292,10 @@ export function createV3Gateway(options: V3GatewayOptions): V3Gateway {
     return { ok: false, error: { code: parsed.error.code, message: parsed.error.code } };
   }
 
-  function ignored(notify: V3Notify): { ok: false; error: { code: string; message: string; ignoredEvent: string } } {
+  /** A verified event this API does not handle: reported as ignored, so the route acknowledges it and nothing changes. */
+  function ignored(notify: V3Notify): { ok: true; value: IgnoredNotify } {
     log.info({ eventType: notify.eventType, id: notify.id }, "v3 notify of an event this API does not handle: acknowledged, nothing changes");
-    return { ok: false, error: { code: "EVENT_IGNORED", message: "EVENT_IGNORED", ignoredEvent: notify.eventType } };
+    return { ok: true, value: { kind: "ignored", reason: `event_type ${notify.eventType}` } };
   }
 
   function wrongEvent(notify: V3Notify, route: string): { ok: false; error: { code: string; message: string } } {
