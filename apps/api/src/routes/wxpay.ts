@@ -1,7 +1,7 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
 import type { NotifyHeaders, PaymentGateway } from "../gateway/port.js";
-import { PROTOCOL_NAMES, type Protocol } from "../gateway/registry.js";
+import { PROTOCOL_NAMES, PROTOCOLS, type Protocol } from "../gateway/registry.js";
 import { readRaw } from "../http/body.js";
 import { describeRequestLog } from "../middleware/request-log.js";
 import type { ServiceContext } from "../services/context.js";
@@ -51,9 +51,28 @@ async function receive(ctx: Context, services: ServiceContext, gateway: PaymentG
   ctx.body = reply.body;
 }
 
+/**
+ * The protocol whose gateway takes a refund notify at a route of `route`: the route's own, unless only
+ * another configured protocol's gateway accepts the body's content type. A refund carries the
+ * WXPAY_REFUND_NOTIFY_URL of the moment it is made (a pay notify URL is stored with its order), so after a
+ * move to v3 a v2 refund of an old order names the v3 route: its XML notify is handed to the v2 gateway,
+ * which verifies it with the v2 key, and it applies only to a v2 refund, as at the v2 route.
+ */
+function protocolOf(ctx: Context, services: ServiceContext, route: Protocol): Protocol {
+  if (ctx.get("content-type") === "") return route;
+  const own = services.gateways.of(route);
+  if (own !== undefined && ctx.is([...own.notifyContentTypes]) !== false) return route;
+  const other = PROTOCOLS.find((protocol) => {
+    const gateway = protocol === route ? undefined : services.gateways.of(protocol);
+    return gateway !== undefined && ctx.is([...gateway.notifyContentTypes]) !== false;
+  });
+  return other ?? route;
+}
+
 /** A notify route of a protocol: served by that protocol's gateway, or a 404 (body unread) when the process has none. */
-function notifyRoute(services: ServiceContext, protocol: Protocol, kind: NotifyKind): (ctx: Context) => Promise<void> {
+function notifyRoute(services: ServiceContext, route: Protocol, kind: NotifyKind): (ctx: Context) => Promise<void> {
   return function receiveNotify(ctx) {
+    const protocol = kind === "refund" ? protocolOf(ctx, services, route) : route;
     const gateway = services.gateways.of(protocol);
     if (gateway !== undefined) return receive(ctx, services, gateway, protocol, kind);
     describeRequestLog(ctx, { msg: "notify", warn: true, fields: { kind, acknowledged: false, reason: "PROTOCOL_NOT_CONFIGURED", protocol } });
