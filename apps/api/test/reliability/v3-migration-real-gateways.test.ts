@@ -38,6 +38,7 @@ describe.each(DATABASES)("migrating from v2 to v3 with the real gateways on %s",
   const logs: string[] = [];
   /** Old v2 orders by what happens to them after the restart. */
   const old: Record<"notified" | "recovered" | "refunded", OrderPaymentResponse | undefined> = { notified: undefined, recovered: undefined, refunded: undefined };
+  let newOrder: OrderPaymentResponse | undefined;
 
   /** The environment of the process: v2 only, or v3 for new orders with both credentials. */
   function start(version: "v2" | "v3"): Promise<RunningApi> {
@@ -213,6 +214,30 @@ describe.each(DATABASES)("migrating from v2 to v3 with the real gateways on %s",
     const deliveries = (await control.listDeliveries({ out_trade_no: placed.order.id })).deliveries;
     expect(deliveries).toEqual([
       expect.objectContaining({ protocol: "v3", eventType: "TRANSACTION.SUCCESS", outcome: "acknowledged", url: `http://127.0.0.1:${port}/wxpay/v3/notify` }),
+    ]);
+    newOrder = placed;
+  });
+
+  it("a JSON refund notify at the v2 refund route goes to the v3 gateway, which refuses an unsigned one; the v3 refund of the new order settles through the v3 route", async () => {
+    const placed = must(newOrder);
+    const before = await snapshotState(database.db);
+    const unsigned = await rawRequest(`http://127.0.0.1:${port}`, {
+      path: "/wxpay/refund-notify",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "x", event_type: "REFUND.SUCCESS", resource: {} }),
+      timeoutMs: 2000,
+    });
+    expect({ status: unsigned.status, body: JSON.parse(unsigned.body) as unknown }).toEqual({ status: 401, body: { code: "FAIL", message: "MISSING_HEADER" } });
+    expect(await snapshotState(database.db)).toBe(before);
+    const created = await call("POST", `/api/admin/orders/${placed.order.id}/refunds`, {
+      body: { refundFee: placed.order.totalFee, reason: "v3 after the move" },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "idempotency-key": `migration-v3-${kind}` },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await eventually(async () => ((await row(placed.order.id)).status === "refunded" ? true : undefined));
+    const deliveries = (await control.listDeliveries({ out_trade_no: placed.order.id, kind: "refund" })).deliveries;
+    expect(deliveries).toEqual([
+      expect.objectContaining({ protocol: "v3", eventType: "REFUND.SUCCESS", outcome: "acknowledged", url: `http://127.0.0.1:${port}/wxpay/v3/refund-notify` }),
     ]);
   });
 });
