@@ -46,7 +46,9 @@ function walkthrough(stack: DevStack, productId: string, refundFee: number, cwd:
     `TOKEN=$(curl -s -X POST ${api}/api/session -H 'content-type: application/json' -d "{\\"code\\":\\"$CODE\\"}" | json .token)`,
     "# 3. the catalogue (prices in minor units)",
     `curl -s -w '\\n' ${api}/api/products`,
-    "# 4. an order: the API prices it, calls unifiedorder and signs the wx.requestPayment params",
+    stack.v3 === undefined
+      ? "# 4. an order: the API prices it, calls unifiedorder and signs the wx.requestPayment params"
+      : "# 4. an order: the API prices it, places a signed APIv3 JSAPI order and signs the wx.requestPayment params with RSA",
     `ORDER=$(curl -s -X POST ${api}/api/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H "idempotency-key: order-$(date +%s)" -d ${q(orderBody)})`,
     `ORDER_ID=$(echo "$ORDER" | json .order.id); PREPAY_ID=$(echo "$ORDER" | json '.payment.package.slice(10)'); echo "$ORDER"`,
     `# 5. pay: open the cashier page in a browser ...`,

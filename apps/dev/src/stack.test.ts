@@ -197,6 +197,8 @@ describe("startDevStack in the APIv3 modes", () => {
       expect(banner).toContain(`PAY=$(echo "$ORDER" | node -pe`);
       expect(banner).toContain("payment: o.payment");
       expect(banner).toContain("paid once the notify arrived (at /wxpay/v3/notify)");
+      expect(banner).toContain("places a signed APIv3 JSAPI order");
+      expect(banner).not.toContain("unifiedorder");
       expect(banner).toContain("--mode domestic|global|institutional|v3|v3-partner|v3-global");
     } finally {
       await first.stop();
