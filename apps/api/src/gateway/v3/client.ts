@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
+import { rootCertificates } from "node:tls";
 import { createV3Signer, isV3ErrorCode, parseV3Error, type V3Headers, type V3Request } from "@pay/core";
 import type { Logger } from "pino";
 import { Agent, request as undiciRequest } from "undici";
@@ -49,7 +50,7 @@ export interface V3ClientOptions {
   readonly now: () => number;
   readonly transport?: V3Transport | undefined;
   readonly userAgent?: string | undefined;
-  /** Extra CA certificates (PEM) to trust for the gateway's HTTPS, e.g. a local sandbox's (WXPAY_CA_PATH). */
+  /** An extra CA (PEM) trusted beside Node's public roots for the gateway's HTTPS, e.g. a local sandbox's (WXPAY_CA_PATH). */
   readonly ca?: string | undefined;
   readonly logger: Logger;
 }
@@ -149,9 +150,14 @@ function hasSignature(headers: V3Headers): boolean {
   return Object.keys(headers).some((name) => name.toLowerCase() === "wechatpay-signature");
 }
 
-/** undici with its own pool: deadlines per attempt and a cap on the answer size. */
+/** undici with its own pool: deadlines per attempt and a cap on the answer size; `ca` is trusted beside Node's public roots (Node would replace them). */
 function undiciTransport(timeoutMs: number, ca: string | undefined): { transport: V3Transport; close: () => Promise<void> } {
-  const agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, maxResponseSize: MAX_V3_ANSWER_BYTES, ...(ca === undefined ? {} : { connect: { ca } }) });
+  const agent = new Agent({
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    maxResponseSize: MAX_V3_ANSWER_BYTES,
+    ...(ca === undefined ? {} : { connect: { ca: [...rootCertificates, ca] } }),
+  });
   return {
     transport: async ({ url, method, headers, body, signal }) => {
       const response = await undiciRequest(url, { method, headers, body: body ?? null, signal, dispatcher: agent });
