@@ -64,6 +64,7 @@ const RUNS: readonly (readonly [Protocol, "delivered" | "lost"])[] = [
   ["v2", "lost"],
   ["v3", "delivered"],
   ["v3", "lost"],
+  ["v3-partner", "delivered"],
 ];
 
 describe.each(RUNS)("mini-program -> API (%s) -> sandbox, notifies %s", (protocol, notifies) => {
@@ -119,6 +120,8 @@ describe.each(RUNS)("mini-program -> API (%s) -> sandbox, notifies %s", (protoco
     expect(wechat.payments[0]?.signType).toBe(protocol === "v2" ? "HMAC-SHA256" : "RSA");
     const [gateway] = await sandboxOrders(tiers, orderId);
     expect(gateway).toMatchObject({ trade_state: "SUCCESS", total_fee: 6800 });
+    // A partner's order names the buyer by the sub-merchant's Mini Program only (payer.sub_openid).
+    if (protocol === "v3-partner") expect(gateway).toMatchObject({ openid: null, sub_openid: expect.any(String) as unknown, sub_mch_id: "1900300011" });
     expect(rt.storage.get("pay.session")).toMatchObject({ token: expect.any(String) as unknown });
     if (notifies === "lost") {
       // Paid without any notify reaching the API: the result page's polling let the API query the gateway.
