@@ -91,6 +91,7 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
           baseUrl: config.gateway.baseUrl,
           failoverBaseUrl: config.gateway.failoverBaseUrl,
           allowHttpNotifyUrl: v3.allowHttpNotifyUrl,
+          ca,
           logger,
         });
   const closeGateways = async (): Promise<void> => {

@@ -3,7 +3,7 @@ import { formatMoney } from "@pay/core";
 import type { Product } from "@pay/core/contract";
 import { SANDBOX_CONTROL_PATHS } from "@pay/sandbox/control";
 import type { MiniProgramBuild } from "./miniprogram.js";
-import { MODE_PROFILES } from "./modes.js";
+import { DEV_MODES, MODE_PROFILES } from "./modes.js";
 import type { DevStack } from "./stack.js";
 
 export interface BannerInput {
@@ -46,16 +46,29 @@ function walkthrough(stack: DevStack, productId: string, refundFee: number, cwd:
     `TOKEN=$(curl -s -X POST ${api}/api/session -H 'content-type: application/json' -d "{\\"code\\":\\"$CODE\\"}" | json .token)`,
     "# 3. the catalogue (prices in minor units)",
     `curl -s -w '\\n' ${api}/api/products`,
-    "# 4. an order: the API prices it, calls unifiedorder and signs the wx.requestPayment params",
+    stack.v3 === undefined
+      ? "# 4. an order: the API prices it, calls unifiedorder and signs the wx.requestPayment params"
+      : "# 4. an order: the API prices it, places a signed APIv3 JSAPI order and signs the wx.requestPayment params with RSA",
     `ORDER=$(curl -s -X POST ${api}/api/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H "idempotency-key: order-$(date +%s)" -d ${q(orderBody)})`,
     `ORDER_ID=$(echo "$ORDER" | json .order.id); PREPAY_ID=$(echo "$ORDER" | json '.payment.package.slice(10)'); echo "$ORDER"`,
     `# 5. pay: open the cashier page in a browser ...`,
     `echo "${sandbox}${SANDBOX_CONTROL_PATHS.cashier}?prepay_id=$PREPAY_ID"`,
-    "#    ... or play the payer from here (what wx.requestPayment does); the sandbox then notifies the API",
-    `curl -s -w '\\n' -X POST ${sandbox}${SANDBOX_CONTROL_PATHS.pay} -d "{\\"prepay_id\\":\\"$PREPAY_ID\\",\\"outcome\\":\\"success\\"}"`,
-    "# 6. the order as the mini-program sees it: paid once the notify arrived",
+    ...(stack.v3 === undefined
+      ? [
+          "#    ... or play the payer from here (what wx.requestPayment does); the sandbox then notifies the API",
+          `curl -s -w '\\n' -X POST ${sandbox}${SANDBOX_CONTROL_PATHS.pay} -d "{\\"prepay_id\\":\\"$PREPAY_ID\\",\\"outcome\\":\\"success\\"}"`,
+        ]
+      : [
+          "#    ... or play the payer from here: wx.requestPayment hands over the five fields (signType RSA), the sandbox",
+          "#    checks paySign with the merchant certificate's key, then sends the signed, encrypted v3 notify",
+          `PAY=$(echo "$ORDER" | node -pe "const o = JSON.parse(require('fs').readFileSync(0, 'utf8')); JSON.stringify({ prepay_id: o.payment.package.slice(10), outcome: 'success', payment: o.payment })")`,
+          `curl -s -w '\\n' -X POST ${sandbox}${SANDBOX_CONTROL_PATHS.pay} -d "$PAY"`,
+        ]),
+    `# 6. the order as the mini-program sees it: paid once the notify arrived (at ${new URL(stack.config.merchant.notifyUrl).pathname})`,
     `curl -s -w '\\n' ${api}/api/orders/$ORDER_ID -H "authorization: Bearer $TOKEN"`,
-    `# 7. a partial refund (admin; over mutual TLS to the gateway), then the refund notify`,
+    stack.v3 === undefined
+      ? `# 7. a partial refund (admin; over mutual TLS to the gateway), then the refund notify`
+      : `# 7. a partial refund (admin; a signed APIv3 request to the gateway), then the v3 refund notify`,
     `ADMIN_TOKEN=$(sed -n 's/^ADMIN_TOKEN=//p' ${q(envPath)})`,
     `curl -s -w '\\n' -X POST ${api}/api/admin/orders/$ORDER_ID/refunds -H "authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' -H "idempotency-key: refund-$ORDER_ID" -d '{"refundFee":${refundFee}}'`,
     `sleep 2; curl -s -w '\\n' ${api}/api/orders/$ORDER_ID -H "authorization: Bearer $TOKEN"`,
@@ -74,13 +87,28 @@ export function formatBanner(input: BannerInput): string {
     "",
     `  API          ${stack.apiUrl}    health: ${stack.apiUrl}/healthz`,
     `  Sandbox      ${stack.sandboxUrl}    cashier page, control API, wx.login codes (WX_API_BASE_URL)`,
-    `  Gateway      ${stack.gatewayUrl}   the sandbox over HTTPS (WXPAY_BASE_URL); refunds use mutual TLS`,
+    stack.v3 === undefined
+      ? `  Gateway      ${stack.gatewayUrl}   the sandbox over HTTPS (WXPAY_BASE_URL); refunds use mutual TLS`
+      : `  Gateway      ${stack.gatewayUrl}   the sandbox over HTTPS (WXPAY_BASE_URL), APIv3 (${stack.v3.account === "global" ? "/v3/global/..." : "/v3/pay/..., /v3/refund/domestic/..."}): every request signed`,
     `  Database     ${databaseText(stack.databaseUrl, cwd)}`,
     `  Config       ${displayPath(stack.envFile.path, cwd)} (${stack.envFile.created ? "generated now, with random keys" : "reused"}; secrets live there)`,
-    `  Merchant     appid ${merchant.appId}, mch_id ${merchant.mchId}${subIds}; ${merchant.profile} profile, ${merchant.feeType}, ${config.merchant.signType}`,
+    `  Merchant     appid ${merchant.appId}, mch_id ${merchant.mchId}${subIds}; ${merchant.profile} profile, ${merchant.feeType}, ${stack.v3 === undefined ? config.merchant.signType : "APIv3 (paySign RSA)"}`,
     `  Notify URLs  ${config.merchant.notifyUrl}, ${config.merchant.refundNotifyUrl ?? "(none)"}`,
-    `  Certificates ${displayPath(stack.pki.dir, cwd)} (CA, server, client for mch_id ${merchant.mchId}; ${stack.pki.created ? "issued now" : "reused"})`,
   ];
+  if (stack.v3 === undefined) {
+    lines.push(`  Certificates ${displayPath(stack.pki.dir, cwd)} (CA, server, client for mch_id ${merchant.mchId}; ${stack.pki.created ? "issued now" : "reused"})`);
+  } else {
+    const { v3 } = stack;
+    const verify =
+      v3.keyMode === "platform-certificate"
+        ? "platform certificates (wechatpay_<serial>.pem, downloaded by the API from the certificates endpoint)"
+        : `WeChat Pay public key ${v3.publicKeyId ?? ""} (wxp_pub.pem)${v3.keyMode === "migration" ? " and platform certificates" : ""}`;
+    lines.push(
+      `  APIv3 keys   ${displayPath(v3.keysDir, cwd)} (generated by the sandbox at this start): apiclient_key.pem signs, serial ${v3.merchantSerial}`,
+      `  Key mode     ${v3.keyMode}: answers and notifies verified with ${verify}`,
+      `  TLS          ${displayPath(stack.pki.dir, cwd)} (the sandbox's CA, WXPAY_CA_PATH; ${stack.pki.created ? "issued now" : "reused"})`,
+    );
+  }
   if (stack.overridden.length > 0) lines.push(`  Note         the dev stack set these itself, over the env file: ${stack.overridden.join(", ")}`);
   lines.push(
     "",
@@ -104,7 +132,7 @@ export function formatBanner(input: BannerInput): string {
     "",
     "The same purchase, scripted and checked, in every mode (on its own ports; this stack keeps running):",
     "  npx -y pnpm@10.34.9 demo",
-    "Other modes: --mode domestic|global|institutional, or --config <env file> (examples in config/); ports: --api-port, --sandbox-port, --gateway-port.",
+    `Other modes: --mode ${DEV_MODES.join("|")}, or --config <env file> (examples in config/); ports: --api-port, --sandbox-port, --gateway-port.`,
     "",
     "Ctrl+C stops everything; the next start reuses the database and the config. API log:",
     "",

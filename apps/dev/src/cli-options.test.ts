@@ -19,6 +19,10 @@ describe("parseStartArgs", () => {
     expect(parseStartArgs([])).toEqual({ kind: "start", mode: "domestic", envFile: undefined, dataDir: undefined, ports: DEFAULT_PORTS, buildMiniProgram: true });
   });
 
+  it.each(["v3", "v3-partner", "v3-global"] as const)("reads the APIv3 mode %s", (mode) => {
+    expect(parseStartArgs(["--mode", mode])).toMatchObject({ kind: "start", mode, envFile: undefined });
+  });
+
   it("reads a mode, a config file, ports and the data folder", () => {
     expect(parseStartArgs(["--mode", "global", "--api-port=3100", "--sandbox-port", "0", "--gateway-port", "9000", "--data-dir", "/tmp/x", "--skip-miniprogram"])).toEqual({
       kind: "start",
@@ -33,7 +37,8 @@ describe("parseStartArgs", () => {
   });
 
   it.each([
-    [["--mode", "overseas"], /--mode must be one of domestic, global, institutional/],
+    [["--mode", "overseas"], /--mode must be one of domestic, global, institutional, v3, v3-partner, v3-global/],
+    [["--mode", "v4"], /--mode must be one of/],
     [["--mode", "global", "--config", "x.env"], /--mode or --config, not both/],
     [["--api-port", "70000"], /--api-port must be a port number/],
     [["--api-port", "-1"], /--api-port/],
@@ -47,10 +52,11 @@ describe("parseStartArgs", () => {
 });
 
 describe("parseDemoArgs", () => {
-  it("runs one mode, or all three with --all", () => {
+  it("runs one mode, or all six (three on APIv2, three on APIv3) with --all", () => {
     expect(parseDemoArgs([])).toEqual({ kind: "demo", modes: ["domestic"] });
     expect(parseDemoArgs(["--mode", "institutional"])).toEqual({ kind: "demo", modes: ["institutional"] });
-    expect(parseDemoArgs(["--all"])).toEqual({ kind: "demo", modes: ["domestic", "global", "institutional"] });
+    expect(parseDemoArgs(["--mode", "v3-partner"])).toEqual({ kind: "demo", modes: ["v3-partner"] });
+    expect(parseDemoArgs(["--all"])).toEqual({ kind: "demo", modes: ["domestic", "global", "institutional", "v3", "v3-partner", "v3-global"] });
     expect(usageError(() => parseDemoArgs(["--all", "--mode", "global"])).code).toBe("USAGE");
   });
 });

@@ -24,7 +24,8 @@ export const START_HELP = `Usage: pnpm start [-- options]
 Starts the sandbox and the API (SQLite under ./data, a development config generated on first run),
 builds the mini-program against the local API and prints what runs where.
 
-  --mode <mode>          ${DEV_MODES.join(" | ")} (default domestic): uses data/dev.<mode>.env
+  --mode <mode>          ${DEV_MODES.join(" | ")} (default domestic): uses data/dev.<mode>.env;
+                         the v3 modes run APIv3 with keys the sandbox generates under data/sandbox-v3-keys/<mode>
   --config <file>        your own env file instead (see config/*.env.example); its merchant sets the mode
   --data-dir <dir>       default ./data at the repository root
   --api-port <port>      default ${DEFAULT_PORTS.api}

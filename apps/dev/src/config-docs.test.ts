@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { parseEnv } from "node:util";
 import { EnvSchema, loadConfig } from "@pay/api";
 import { describe, expect, it } from "vitest";
-import { randomAlphanumeric } from "./env-file.js";
-import { DEV_MODES, modeOfMerchant } from "./modes.js";
+import { buildDevConfig, randomAlphanumeric, STACK_OWNED_KEYS } from "./env-file.js";
+import { DEV_MODES, MODE_PROFILES, modeOfMerchant, V2_DEV_MODES } from "./modes.js";
 import { REPO_ROOT } from "./paths.js";
 
 const ENV_KEYS = Object.keys(EnvSchema.shape).sort();
@@ -55,7 +55,7 @@ describe("docs/configuration.md", () => {
   });
 });
 
-describe.each(DEV_MODES)("config/%s.env.example", (mode) => {
+describe.each(V2_DEV_MODES)("config/%s.env.example", (mode) => {
   const text = readFileSync(join(REPO_ROOT, "config", `${mode}.env.example`), "utf8");
 
   it("mentions every variable, set or commented out", () => {
@@ -79,5 +79,42 @@ describe.each(DEV_MODES)("config/%s.env.example", (mode) => {
     expect(modeOfMerchant(config.merchant)).toBe(mode);
     expect(config.merchant.notifyUrl.startsWith("https://")).toBe(true);
     expect(config.gateway.clientCert).toBeDefined();
+  });
+});
+
+describe.each(DEV_MODES)("the generated dev config of --mode %s", (mode) => {
+  const text = buildDevConfig(mode);
+  const values = Object.fromEntries(Object.entries(parseEnv(text)).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
+  it("sets only variables of EnvSchema and none the stack owns", () => {
+    expect(Object.keys(values).filter((key) => !ENV_KEYS.includes(key))).toEqual([]);
+    expect(Object.keys(values).filter((key) => (STACK_OWNED_KEYS as readonly string[]).includes(key))).toEqual([]);
+  });
+
+  it("loads with loadConfig once the stack's own variables are added, as a merchant of this mode", () => {
+    const profile = MODE_PROFILES[mode];
+    const v3 = profile.v3;
+    const config = loadConfig({
+      ...values,
+      WXPAY_BASE_URL: "https://127.0.0.1:8791",
+      WX_API_BASE_URL: "http://127.0.0.1:8790",
+      WXPAY_NOTIFY_URL: `http://127.0.0.1:3000/wxpay/${v3 === undefined ? "" : "v3/"}notify`,
+      ...(v3 === undefined
+        ? {}
+        : {
+            WXPAY_CERT_PATH: "/keys/apiclient_cert.pem",
+            WXPAY_CERT_KEY_PATH: "/keys/apiclient_key.pem",
+            ...(v3.keyMode === "public-key" ? { WXPAY_PUBLIC_KEY_ID: "PUB_KEY_ID_0100000000000000000000000000000001", WXPAY_PUBLIC_KEY_PATH: "/keys/wxp_pub.pem" } : {}),
+          }),
+    });
+    expect(config.apiVersion).toBe(v3 === undefined ? "v2" : "v3");
+    expect(modeOfMerchant(config.merchant, config.apiVersion === "v3" ? config.v3 : undefined)).toBe(mode);
+    expect(config.merchant).toMatchObject({ appId: profile.appId, mchId: profile.mchId, subMchId: profile.subMchId, feeType: profile.feeType });
+    if (v3 === undefined) expect(config.v2?.key).toMatch(/^[0-9A-Za-z]{32}$/);
+    else {
+      expect(config.v2).toBeUndefined();
+      expect(config.v3).toMatchObject({ account: v3.account, mode: v3.keyMode, merchantCategoryCode: v3.merchantCategoryCode });
+      expect(config.v3?.apiV3Key).toMatch(/^[0-9A-Za-z]{32}$/);
+    }
   });
 });

@@ -5,7 +5,7 @@ import { formatMoney } from "@pay/core";
 import { SANDBOX_CONTROL_PATHS } from "@pay/sandbox/control";
 import { describe, expect, it } from "vitest";
 import { formatRate, runDemo } from "./demo.js";
-import { DEV_MODES } from "./modes.js";
+import { DEV_MODES, MODE_PROFILES } from "./modes.js";
 
 /** Collects what the demo prints, as a CI log would (no TTY). */
 function capture(): { write(text: string): void; readonly isTTY: false; text(): string } {
@@ -23,16 +23,21 @@ describe("pnpm demo (the smoke test CI runs)", () => {
     if (paid === undefined || refunded === undefined) throw new Error(text);
     expect(refunded.amount).toBeGreaterThan(0);
     expect(refunded.amount).toBeLessThan(paid.amount);
-    expect(paid.currency).toBe(mode === "domestic" ? "CNY" : "HKD");
+    const profile = MODE_PROFILES[mode];
+    expect(paid.currency).toBe(profile.feeType);
     for (const step of [SANDBOX_CONTROL_PATHS.loginCodes, "POST /api/session", "GET /api/products", "POST /api/orders", `POST ${SANDBOX_CONTROL_PATHS.pay}`, "/refunds"])
       expect(text).toContain(step);
     expect(text).toContain("requestPayment:ok");
-    expect(text).toMatch(/pay notify: attempt \d+ to \/wxpay\/notify acknowledged/);
-    expect(text).toMatch(/refund notify: attempt \d+ to \/wxpay\/refund-notify acknowledged/);
+    // v2 modes are notified at /wxpay/..., v3 modes at /wxpay/v3/..., and their paySign is RSA.
+    const notifies = profile.v3 === undefined ? "\\/wxpay" : "\\/wxpay\\/v3";
+    expect(text).toMatch(new RegExp(`pay notify: attempt \\d+ to ${notifies}\\/notify acknowledged`));
+    expect(text).toMatch(new RegExp(`refund notify: attempt \\d+ to ${notifies}\\/refund-notify acknowledged`));
+    expect(text).toContain(`signType: "${profile.v3 === undefined ? "HMAC-SHA256" : "RSA"}"`);
+    if (profile.v3 !== undefined) expect(text).toContain(`APIv3, ${profile.v3.keyMode} mode`);
     expect(text).toContain(`paid, total ${formatMoney(paid)}, refunded ${formatMoney(refunded)}`);
     expect(text).toContain(`✓ Demo passed (${mode}): paid ${formatMoney(paid)}, refunded ${formatMoney(refunded)}`);
-    if (mode !== "domestic") expect(text).toMatch(/the payer paid cash_fee ¥[\d,]+\.\d\d \(CNY\) at rate \d+\.\d{8}/);
-    if (mode === "institutional") expect(text).toMatch(/sub_mch_id \d+, sub_appid \w+, sub_openid \S+ \(no openid\)/);
+    if (profile.feeType !== "CNY") expect(text).toMatch(/the payer paid cash_fee ¥[\d,]+\.\d\d \(CNY\) at rate \d+\.\d{8}/);
+    if (profile.subMchId !== undefined) expect(text).toMatch(/sub_mch_id \d+, sub_appid \w+, sub_openid \S+ \(no openid\)/);
   });
 
   it("reports the failed step and exit code 1 when the stack cannot start", async () => {

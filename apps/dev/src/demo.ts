@@ -152,7 +152,11 @@ async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, wai
   if (products.length === 0) narrator.fail(`no products are priced in ${merchant.feeType}`);
   narrator.ok(`${listed.answer.status} ${products.length} products: ${products.map((p) => `${p.name} ${money(p.price, p.currency)}`).join(", ")}`);
 
-  narrator.begin("Order: the API calls unifiedorder and signs the wx.requestPayment params");
+  narrator.begin(
+    stack.v3 === undefined
+      ? "Order: the API calls unifiedorder and signs the wx.requestPayment params"
+      : `Order: the API places a signed APIv3 JSAPI order (${stack.v3.account === "global" ? "/v3/global/transactions/jsapi" : merchant.subMchId === undefined ? "/v3/pay/transactions/jsapi" : "/v3/pay/partner/transactions/jsapi"}) and signs the wx.requestPayment params with RSA`,
+  );
   const [first, second] = products;
   const items = second === undefined ? [{ productId: first?.id ?? "", quantity: 2 }] : [first, second].map((p) => ({ productId: p?.id ?? "", quantity: 1 }));
   const created = await api.call("createOrder", { body: { items }, token, idempotencyKey: `demo-order-${randomBytes(6).toString("hex")}` });
@@ -168,7 +172,8 @@ async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, wai
   narrator.begin("Pay: what wx.requestPayment does, at the sandbox");
   const prepayId = payment.package.slice("prepay_id=".length);
   narrator.note(`(a person would open ${control.cashierUrl(prepayId)})`);
-  const payBody = { prepay_id: prepayId, outcome: "success" } as const;
+  // APIv3: wx.requestPayment hands WeChat the five fields, and the sandbox checks the RSA paySign as WeChat does.
+  const payBody = { prepay_id: prepayId, outcome: "success" as const, ...(payment.signType === "RSA" ? { payment } : {}) };
   narrator.request(shownControlRequest(sandboxUrl, "pay", { body: payBody }));
   const payAnswer = await narrator.expectSandbox(control.pay(payBody));
   if (payAnswer.errMsg !== "requestPayment:ok") narrator.fail(`wx.requestPayment would answer ${payAnswer.errMsg}`);
@@ -193,7 +198,7 @@ async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, wai
   await showDeliveries(narrator, control, order.id, "pay");
   await showGatewayView(narrator, stack, control, order.id, code.openid);
 
-  narrator.begin("Partial refund: an admin refunds one item (over mutual TLS to the gateway)");
+  narrator.begin(`Partial refund: an admin refunds one item (${stack.v3 === undefined ? "over mutual TLS to the gateway" : "a signed APIv3 request to the gateway"})`);
   const lastItem = paidOrder.items[paidOrder.items.length - 1];
   const refundFee = lastItem?.unitPrice ?? 1;
   if (refundFee >= paidOrder.totalFee) narrator.fail(`the refund of ${money(refundFee, paidOrder.feeType)} would not be partial`);
@@ -292,9 +297,10 @@ export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
       logDestination: { write: (line: string) => void logs.push(line) },
     });
     const { merchant } = stack;
-    output.write(`API ${stack.apiUrl}, sandbox ${stack.sandboxUrl} (gateway ${stack.gatewayUrl}, mutual TLS for refunds), database ${stack.databaseUrl}\n`);
+    const gatewayNote = stack.v3 === undefined ? "mutual TLS for refunds" : `APIv3, ${stack.v3.keyMode} mode, keys in ${stack.v3.keysDir}`;
+    output.write(`API ${stack.apiUrl}, sandbox ${stack.sandboxUrl} (gateway ${stack.gatewayUrl}, ${gatewayNote}), database ${stack.databaseUrl}\n`);
     output.write(
-      `Merchant appid ${merchant.appId}, mch_id ${merchant.mchId}${merchant.subMchId === undefined ? "" : `, sub_appid ${merchant.subAppId ?? ""}, sub_mch_id ${merchant.subMchId}`}, ${merchant.feeType}, ${stack.config.merchant.signType}\n`,
+      `Merchant appid ${merchant.appId}, mch_id ${merchant.mchId}${merchant.subMchId === undefined ? "" : `, sub_appid ${merchant.subAppId ?? ""}, sub_mch_id ${merchant.subMchId}`}, ${merchant.feeType}, ${stack.v3 === undefined ? stack.config.merchant.signType : `APIv3 ${stack.v3.account}`}\n`,
     );
     await walk(stack, new Narrator(output, stack), output, options.waitTimeoutMs ?? 20_000, result);
   } catch (error) {

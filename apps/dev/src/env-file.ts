@@ -19,6 +19,10 @@ export const STACK_OWNED_KEYS = [
   "WXPAY_CERT_KEY_PATH",
   "WXPAY_PFX_PATH",
   "WXPAY_PFX_PASSPHRASE",
+  // APIv3: the merchant key and certificate (WXPAY_CERT_*) and WeChat Pay's public key are the files the sandbox writes.
+  "WXPAY_CERT_SERIAL_NO",
+  "WXPAY_PUBLIC_KEY_ID",
+  "WXPAY_PUBLIC_KEY_PATH",
 ] as const;
 
 /** An env file as read: where it is, its variables, and whether this run created it. */
@@ -64,10 +68,20 @@ export function buildDevConfig(mode: DevMode): string {
     `WXPAY_MCHID=${profile.mchId}`,
   ];
   if (profile.subAppId !== undefined && profile.subMchId !== undefined) lines.push(`WXPAY_SUB_APPID=${profile.subAppId}`, `WXPAY_SUB_MCHID=${profile.subMchId}`);
+  lines.push(`WXPAY_FEE_TYPE=${profile.feeType}`);
+  if (profile.v3 === undefined) lines.push("WXPAY_SIGN_TYPE=HMAC-SHA256", `WXPAY_KEY=${randomAlphanumeric(32)}`);
+  else {
+    lines.push(
+      `# APIv3, ${profile.v3.keyMode} mode: the sandbox generates the merchant key, its certificate and WeChat Pay's keys at each start.`,
+      "WXPAY_API_VERSION=v3",
+      `WXPAY_APIV3_KEY=${randomAlphanumeric(32)}`,
+      `WXPAY_ACCOUNT=${profile.v3.account}`,
+      // The key mode, as the API reads it: off trusts WeChat Pay's public key alone; unset downloads platform certificates.
+      ...(profile.v3.keyMode === "public-key" ? ["WXPAY_PLATFORM_CERTIFICATES=off"] : []),
+    );
+    if (profile.v3.merchantCategoryCode !== undefined) lines.push(`WXPAY_MERCHANT_CATEGORY_CODE=${profile.v3.merchantCategoryCode}`);
+  }
   lines.push(
-    `WXPAY_FEE_TYPE=${profile.feeType}`,
-    "WXPAY_SIGN_TYPE=HMAC-SHA256",
-    `WXPAY_KEY=${randomAlphanumeric(32)}`,
     `WX_APPSECRET=${randomBytes(16).toString("hex")}`,
     `SESSION_SECRET=${randomBytes(32).toString("base64url")}`,
     `ADMIN_TOKEN=${randomAlphanumeric(40)}`,

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { writeConfigModule } from "../../scripts/build.mjs";
 import { checkBuildOutput } from "../support/check-output.js";
 import { createMiniRuntime, type MiniRuntime } from "../support/mini-runtime.js";
-import { MERCHANT, startThreeTiers, type ThreeTiers } from "../support/three-tiers.js";
+import { merchantOf, startThreeTiers, type Protocol, type ThreeTiers } from "../support/three-tiers.js";
 import { createWeChatShim, type WeChatShim } from "../support/wechat-shim.js";
 
 // The mini-program's compiled pages, driven through their lifecycle and taps in the mini runtime,
@@ -59,7 +59,15 @@ function orderIdOnResultPage(rt: MiniRuntime): string {
   return rt.current().options.id ?? "";
 }
 
-describe.each(["delivered", "lost"] as const)("mini-program -> API -> sandbox, notifies %s", (notifies) => {
+const RUNS: readonly (readonly [Protocol, "delivered" | "lost"])[] = [
+  ["v2", "delivered"],
+  ["v2", "lost"],
+  ["v3", "delivered"],
+  ["v3", "lost"],
+  ["v3-partner", "delivered"],
+];
+
+describe.each(RUNS)("mini-program -> API (%s) -> sandbox, notifies %s", (protocol, notifies) => {
   let tiers: ThreeTiers;
   let scratch: string;
   let dir: string;
@@ -67,7 +75,7 @@ describe.each(["delivered", "lost"] as const)("mini-program -> API -> sandbox, n
   let users = 0;
 
   beforeAll(async () => {
-    tiers = await startThreeTiers({ notifies });
+    tiers = await startThreeTiers({ notifies, protocol });
     scratch = mkdtempSync(join(tmpdir(), "pay-miniprogram-e2e-build-"));
     dir = buildFor(tiers.apiUrl, scratch);
   });
@@ -88,7 +96,8 @@ describe.each(["delivered", "lost"] as const)("mini-program -> API -> sandbox, n
   /** A phone with a user of its own: the mini runtime running the build, and the WeChat shim. */
   function newPhone(): Phone {
     users += 1;
-    const wechat = createWeChatShim({ sandboxUrl: tiers.sandbox.url, appId: MERCHANT.appId, key: MERCHANT.key, user: `${notifies}-user-${users}` });
+    const { appId, key } = merchantOf(protocol);
+    const wechat = createWeChatShim({ sandboxUrl: tiers.sandbox.url, appId, key, user: `${protocol}-${notifies}-user-${users}` });
     const phone = { rt: createMiniRuntime({ dir, platform: wechat }), wechat };
     phones.push(phone);
     return phone;
@@ -107,8 +116,12 @@ describe.each(["delivered", "lost"] as const)("mini-program -> API -> sandbox, n
 
     expect(wechat.payments).toHaveLength(1);
     expect(Object.keys(wechat.payments[0] ?? {}).sort()).toEqual(["nonceStr", "package", "paySign", "signType", "timeStamp"]);
+    // The same page code, the five fields passed through: HMAC-SHA256 for a v2 order, RSA for a v3 one.
+    expect(wechat.payments[0]?.signType).toBe(protocol === "v2" ? "HMAC-SHA256" : "RSA");
     const [gateway] = await sandboxOrders(tiers, orderId);
     expect(gateway).toMatchObject({ trade_state: "SUCCESS", total_fee: 6800 });
+    // A partner's order names the buyer by the sub-merchant's Mini Program only (payer.sub_openid).
+    if (protocol === "v3-partner") expect(gateway).toMatchObject({ openid: null, sub_openid: expect.any(String) as unknown, sub_mch_id: "1900300011" });
     expect(rt.storage.get("pay.session")).toMatchObject({ token: expect.any(String) as unknown });
     if (notifies === "lost") {
       // Paid without any notify reaching the API: the result page's polling let the API query the gateway.
@@ -160,5 +173,57 @@ describe.each(["delivered", "lost"] as const)("mini-program -> API -> sandbox, n
     expect(wechat.payments).toHaveLength(2);
     expect(wechat.traffic.filter((line) => line.startsWith("POST /api/orders ->"))).toEqual(["POST /api/orders -> 201"]);
     expect(await sandboxOrders(tiers, orderId)).toHaveLength(1);
+  });
+});
+
+describe("the WeChat shim with a v3 order (signType RSA)", () => {
+  let tiers: ThreeTiers;
+
+  beforeAll(async () => {
+    tiers = await startThreeTiers({ notifies: "delivered", protocol: "v3" });
+  });
+  afterAll(async () => {
+    await tiers.stop();
+  });
+
+  /** wx.requestPayment through the shim, resolved with the callback WeChat would call and its errMsg. */
+  function requestPayment(wechat: WeChatShim, fields: Record<string, string>): Promise<{ callback: "success" | "fail"; errMsg: string }> {
+    return new Promise((resolve) => {
+      wechat.requestPayment({
+        ...(fields as unknown as Pick<Parameters<WeChatShim["requestPayment"]>[0], "timeStamp" | "nonceStr" | "package" | "signType" | "paySign">),
+        success: (result) => resolve({ callback: "success", errMsg: result.errMsg }),
+        fail: (result) => resolve({ callback: "fail", errMsg: result.errMsg }),
+        complete: () => undefined,
+      });
+    });
+  }
+
+  it("hands the sandbox the five fields as `payment`: a forged paySign is refused, the merchant's pays", async () => {
+    const { appId, key } = merchantOf("v3");
+    const wechat = createWeChatShim({ sandboxUrl: tiers.sandbox.url, appId, key, user: "v3-shim-user" });
+    const control = createSandboxControlClient({ baseUrl: tiers.sandbox.url });
+    const { code } = await control.createLoginCode({ appid: appId, user: "v3-shim-user" });
+    const session = (await (
+      await fetch(`${tiers.apiUrl}/api/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code }) })
+    ).json()) as {
+      token: string;
+    };
+    const placed = await fetch(`${tiers.apiUrl}/api/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` },
+      body: JSON.stringify({ items: [{ productId: "mug", quantity: 1 }] }),
+    });
+    expect(placed.status).toBe(201);
+    const { order, payment } = (await placed.json()) as { order: { id: string }; payment: Record<string, string> };
+    expect(payment.signType).toBe("RSA");
+
+    const forged = await requestPayment(wechat, { ...payment, paySign: `${(payment.paySign ?? "").slice(0, -4)}AAA=` });
+    expect(forged).toEqual({ callback: "fail", errMsg: "requestPayment:fail 支付验证签名失败" });
+    expect(wechat.refusals).toEqual(["支付验证签名失败"]);
+    expect((await sandboxOrders(tiers, order.id))[0]?.trade_state).toBe("NOTPAY");
+
+    expect(await requestPayment(wechat, payment)).toEqual({ callback: "success", errMsg: "requestPayment:ok" });
+    expect((await sandboxOrders(tiers, order.id))[0]?.trade_state).toBe("SUCCESS");
+    expect(wechat.refusals).toHaveLength(1);
   });
 });

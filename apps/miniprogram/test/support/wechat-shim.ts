@@ -21,8 +21,11 @@ export interface WeChatShim extends Platform {
 export interface WeChatShimOptions {
   readonly sandboxUrl: string;
   readonly appId: string;
-  /** The merchant key, to check paySign as WeChat's servers do before the sheet opens. */
-  readonly key: string;
+  /**
+   * The v2 merchant key, to check an MD5 / HMAC-SHA256 paySign as WeChat's servers do before the sheet opens.
+   * Absent for a v3-only merchant: an RSA paySign is checked by the sandbox, which holds the merchant's public key.
+   */
+  readonly key?: string | undefined;
   /** The sandbox user this phone belongs to: one stable openid per user. */
   readonly user: string;
 }
@@ -34,10 +37,12 @@ const PAYMENT_FIELDS = ["nonceStr", "package", "paySign", "signType", "timeStamp
  *   sandbox's /sns/jscode2session, as it would at api.weixin.qq.com);
  * - wx.request: a real HTTP request with fetch; success for any HTTP status with `data` parsed as JSON
  *   when it is JSON, fail with "request:fail ..." when there is no answer, as WeChat does;
- * - wx.requestPayment: takes exactly the five fields, all strings, checks paySign with the merchant
- *   key (WeChat refuses a bad one), then plays the payer through the control API's pay with the prepay_id
- *   from `package`; the sandbox marks the order paid and sends its notify, and its errMsg goes back
- *   to success ("requestPayment:ok") or fail (anything else).
+ * - wx.requestPayment: takes exactly the five fields, all strings; for MD5 / HMAC-SHA256 checks paySign
+ *   with the merchant key (WeChat refuses a bad one); then plays the payer through the control API's pay
+ *   with the prepay_id from `package`, and for signType RSA (APIv3) hands the sandbox the five fields as
+ *   `payment`, whose paySign it verifies with the merchant certificate's public key. The sandbox marks the
+ *   order paid and sends its notify, and its errMsg goes back to success ("requestPayment:ok") or fail
+ *   (anything else); a paySign the sandbox refuses is refused here as WeChat refuses it.
  */
 export function createWeChatShim(options: WeChatShimOptions): WeChatShim {
   const actions: PayerAction[] = [];
@@ -99,13 +104,15 @@ export function createWeChatShim(options: WeChatShimOptions): WeChatShim {
       if (names.join() !== PAYMENT_FIELDS.join()) return refuse(option, `parameter error: expected exactly ${PAYMENT_FIELDS.join(", ")}, got ${names.join(", ")}`);
       const wrongType = names.find((name) => typeof fields[name] !== "string");
       if (wrongType !== undefined) return refuse(option, `parameter error: parameter.${wrongType} should be String`);
-      // The shim holds only the v2 key; a v3 (RSA) paySign is checked by the sandbox's payer side, not here.
-      if (option.signType === "RSA") return refuse(option, "支付验证签名失败");
-      const signed = verifySign(
-        { appId: options.appId, timeStamp: option.timeStamp, nonceStr: option.nonceStr, package: option.package, signType: option.signType, sign: option.paySign },
-        { key: options.key, signType: option.signType, inferSignType: true },
-      );
-      if (!signed.ok) return refuse(option, "支付验证签名失败");
+      const rsa = option.signType === "RSA";
+      if (!rsa) {
+        if (options.key === undefined) return refuse(option, "支付验证签名失败");
+        const signed = verifySign(
+          { appId: options.appId, timeStamp: option.timeStamp, nonceStr: option.nonceStr, package: option.package, signType: option.signType, sign: option.paySign },
+          { key: options.key, signType: option.signType, inferSignType: true },
+        );
+        if (!signed.ok) return refuse(option, "支付验证签名失败");
+      }
       const prepayId = /^prepay_id=(.+)$/.exec(option.package)?.[1] ?? "";
       const finish = (errMsg: string): void => {
         const result = { errMsg };
@@ -113,11 +120,14 @@ export function createWeChatShim(options: WeChatShimOptions): WeChatShim {
         else option.fail(result);
         option.complete(result);
       };
-      control.pay({ prepay_id: prepayId, outcome: actions.shift() ?? "success" }).then(
+      const payment = { timeStamp: option.timeStamp, nonceStr: option.nonceStr, package: option.package, signType: option.signType, paySign: option.paySign };
+      control.pay({ prepay_id: prepayId, outcome: actions.shift() ?? "success", ...(rsa ? { payment } : {}) }).then(
         (answer) => finish(answer.errMsg),
         (error: unknown) => {
+          // An RSA paySign the sandbox cannot verify: WeChat refuses the call before the sheet opens.
+          if (error instanceof SandboxControlError && error.answer?.error.code === "PAY_SIGN_INVALID") refuse(option, "支付验证签名失败");
           // A refused payment (paid, closed, expired) still gives the page WeChat's errMsg.
-          if (error instanceof SandboxControlError && error.answer !== undefined) finish(error.answer.errMsg ?? "requestPayment:fail system error");
+          else if (error instanceof SandboxControlError && error.answer !== undefined) finish(error.answer.errMsg ?? "requestPayment:fail system error");
           else refuse(option, `system error (${String(error)})`);
         },
       );

@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildSignedV3Notify, signV3Answer } from "@pay/core/testing";
-import { createManualClock, startSandbox, type ManualClock, type RunningSandbox } from "@pay/sandbox";
+import { createManualClock, createSandboxPki, startSandbox, type ManualClock, type RunningSandbox } from "@pay/sandbox";
 import { V3_CERTIFICATE, V3_DIRECT } from "@pay/test-kit/merchants";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearFaults, payAtSandbox, queueFault, recordingTransport, sandboxCredentials } from "../../../test/support/v3-gateway.js";
@@ -207,6 +207,28 @@ describe("retries repeat the identical request, only where that is safe", () => 
     expect(await gateway.queryOrder("v3faultunknown01")).toEqual({ ok: true, value: { state: "not-found" } });
     expect(sent).toHaveLength(2);
     await gateway.close();
+  });
+});
+
+describe("a gateway over HTTPS with a private CA (WXPAY_CA_PATH, as the local sandbox runs it)", () => {
+  it("trusts the CA given as `ca` and refuses the connection without it", async () => {
+    const pki = createSandboxPki({ mchIds: [V3_DIRECT.mchId] });
+    const https = await startSandbox({ clock, merchants: [V3_DIRECT], allowHttpNotifyUrl: true, tls: { key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert } });
+    try {
+      expect(https.url.startsWith("https://")).toBe(true);
+      const options = { ...sandboxCredentials(https, V3_DIRECT.mchId, "public-key"), account: "domestic" as const, appId: V3_DIRECT.appId, mchId: V3_DIRECT.mchId };
+      const common = { apiV3Key: V3_DIRECT.v3.apiV3Key, logger, now: () => clock.now(), backoffMs: 0, maxAttempts: 1, timeoutMs: 2000 };
+      const trusting = createV3Gateway({ ...options, ...common, ca: pki.ca.cert });
+      const input = order();
+      expect(await trusting.placeOrder(input)).toMatchObject({ ok: true });
+      expect(await trusting.queryOrder(input.orderId)).toMatchObject({ ok: true, value: { state: "pending" } });
+      await trusting.close();
+      const untrusting = createV3Gateway({ ...options, ...common });
+      expect(await untrusting.queryOrder(input.orderId)).toMatchObject({ ok: false });
+      await untrusting.close();
+    } finally {
+      await https.stop();
+    }
   });
 });
 

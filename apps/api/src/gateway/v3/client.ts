@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
+import { rootCertificates } from "node:tls";
 import { createV3Signer, isV3ErrorCode, parseV3Error, type V3Headers, type V3Request } from "@pay/core";
 import type { Logger } from "pino";
 import { Agent, request as undiciRequest } from "undici";
@@ -49,6 +50,8 @@ export interface V3ClientOptions {
   readonly now: () => number;
   readonly transport?: V3Transport | undefined;
   readonly userAgent?: string | undefined;
+  /** An extra CA (PEM) trusted beside Node's public roots for the gateway's HTTPS, e.g. a local sandbox's (WXPAY_CA_PATH). */
+  readonly ca?: string | undefined;
   readonly logger: Logger;
 }
 
@@ -147,9 +150,14 @@ function hasSignature(headers: V3Headers): boolean {
   return Object.keys(headers).some((name) => name.toLowerCase() === "wechatpay-signature");
 }
 
-/** undici with its own pool: deadlines per attempt and a cap on the answer size. */
-function undiciTransport(timeoutMs: number): { transport: V3Transport; close: () => Promise<void> } {
-  const agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, maxResponseSize: MAX_V3_ANSWER_BYTES });
+/** undici with its own pool: deadlines per attempt and a cap on the answer size; `ca` is trusted beside Node's public roots (Node would replace them). */
+function undiciTransport(timeoutMs: number, ca: string | undefined): { transport: V3Transport; close: () => Promise<void> } {
+  const agent = new Agent({
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    maxResponseSize: MAX_V3_ANSWER_BYTES,
+    ...(ca === undefined ? {} : { connect: { ca: [...rootCertificates, ca] } }),
+  });
   return {
     transport: async ({ url, method, headers, body, signal }) => {
       const response = await undiciRequest(url, { method, headers, body: body ?? null, signal, dispatcher: agent });
@@ -184,7 +192,7 @@ export function createV3Client(options: V3ClientOptions): V3Client {
   if (!isObject(logger) || typeof (logger as { child?: unknown }).child !== "function") fail("logger (pino) is required.");
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
-  const own = options.transport === undefined ? undiciTransport(timeoutMs) : undefined;
+  const own = options.transport === undefined ? undiciTransport(timeoutMs, options.ca) : undefined;
   const transport = options.transport ?? (own as { transport: V3Transport }).transport;
   const log = childLogger(options.logger, { component: "wxpay-gateway-v3", mchId: options.mchId });
 

@@ -88,6 +88,8 @@ export interface V3GatewayOptions {
   readonly now?: (() => number) | undefined;
   readonly transport?: V3Transport | undefined;
   readonly userAgent?: string | undefined;
+  /** Extra CA certificates (PEM) for the gateway's HTTPS (WXPAY_CA_PATH). */
+  readonly ca?: string | undefined;
   /** Send `http://` notify URLs (a local gateway only; the configuration turns it on for a non-WeChat base URL). */
   readonly allowHttpNotifyUrl?: boolean | undefined;
   /** Certificate refresh interval and the least gap between downloads (defaults 12 h and 1 min). */
@@ -211,6 +213,7 @@ export function createV3Gateway(options: V3GatewayOptions): V3Gateway {
     now,
     transport: options.transport,
     userAgent: options.userAgent,
+    ca: options.ca,
     logger: options.logger,
   });
   const merchantQuery = partner ? { spMchid: mchId, subMchid: subMchId } : { mchid: mchId };
