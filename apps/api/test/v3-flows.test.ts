@@ -12,10 +12,17 @@ import { sweepOnce } from "../src/services/sweeper.js";
 import { ADMIN_TOKEN, eventually, startApiHarness, type ApiHarness, type V3MerchantKind } from "./support/api-harness.js";
 import { DATABASES } from "./support/databases.js";
 
-const MODES: readonly { mode: V3MerchantKind; orderPath: string; currency: string; keyMode: string; account: string }[] = [
-  { mode: "direct", orderPath: "/v3/pay/transactions/jsapi", currency: "CNY", keyMode: "public-key", account: "domestic" },
-  { mode: "partner", orderPath: "/v3/pay/partner/transactions/jsapi", currency: "CNY", keyMode: "platform-certificate", account: "domestic" },
-  { mode: "institution", orderPath: "/v3/global/transactions/jsapi", currency: "HKD", keyMode: "public-key", account: "global" },
+const MODES: readonly { mode: V3MerchantKind; orderPath: string; refundPath: string; currency: string; keyMode: string; account: string }[] = [
+  { mode: "direct", orderPath: "/v3/pay/transactions/jsapi", refundPath: "/v3/refund/domestic/refunds", currency: "CNY", keyMode: "public-key", account: "domestic" },
+  {
+    mode: "partner",
+    orderPath: "/v3/pay/partner/transactions/jsapi",
+    refundPath: "/v3/refund/domestic/refunds",
+    currency: "CNY",
+    keyMode: "platform-certificate",
+    account: "domestic",
+  },
+  { mode: "institution", orderPath: "/v3/global/transactions/jsapi", refundPath: "/v3/global/refunds", currency: "HKD", keyMode: "public-key", account: "global" },
 ];
 /** [mode, database, setup]: each merchant kind on each database, named plainly in the report. */
 const MATRIX = MODES.flatMap((m) => DATABASES.map((kind) => [m.mode, kind, { ...m, kind }] as const));
@@ -34,7 +41,7 @@ const FAULTS = [
 /** A timeout costs 3 attempts of 2 s and does not depend on the database: it runs on SQLite only (as in reliability/gateway-faults). */
 const faultsFor = (kind: string) => (kind === "sqlite" ? FAULTS : FAULTS.filter(({ what }) => what !== "a timeout"));
 
-describe.each(MATRIX)("APIv3 flows, %s merchant on %s", (_mode, _kind, { mode, kind, orderPath, currency, keyMode, account }) => {
+describe.each(MATRIX)("APIv3 flows, %s merchant on %s", (_mode, _kind, { mode, kind, orderPath, refundPath, currency, keyMode, account }) => {
   let h: ApiHarness;
   beforeAll(async () => {
     h = await startApiHarness(kind, { protocol: "v3", v3Merchant: mode });
@@ -229,6 +236,37 @@ describe.each(MATRIX)("APIv3 flows, %s merchant on %s", (_mode, _kind, { mode, k
       expect((await h.control.listOrders({ out_trade_no: stored.id })).orders).toHaveLength(1);
       expect(await h.pay(created.payment)).toMatchObject({ errMsg: "requestPayment:ok" });
       await paidIn(token, stored.id);
+    },
+  );
+
+  it.each(FAULTS.filter(({ what }) => what !== "a timeout"))(
+    `the refund path (${refundPath}) answering $what: $status $code, the amount stays reserved and unpaid, the retry reuses out_refund_no and refunds once`,
+    async ({ what, fault, status, code }) => {
+      const token = await h.signIn(`refund-fault-${mode}-${code}`);
+      const { order, payment } = await createOrder(token, [{ productId: "mug", quantity: 1 }]);
+      await h.pay(payment);
+      await paidIn(token, order.id);
+      const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "idempotency-key": `refund-fault-${what.replace(/\W/g, "-")}` };
+      await h.control.addFault({ path: refundPath, faults: [FaultSchema.parse(fault)], times: 10 });
+      const failed = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 700 }, headers });
+      expect(failed.status, JSON.stringify(failed.body)).toBe(status);
+      expect(failed.body).toMatchObject({ error: { code } });
+      const rows = await h.database.db.selectFrom("refunds").selectAll().where("order_id", "=", order.id).execute();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: "processing", refund_fee: 700 });
+      expect(await h.database.db.selectFrom("orders").select(["status", "reserved_refund_fee", "refunded_fee"]).where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual({
+        status: "paid",
+        reserved_refund_fee: 700,
+        refunded_fee: 0,
+      });
+
+      await h.control.clearFaults();
+      const retried = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, { body: { refundFee: 700 }, headers });
+      expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+      expect((retried.body.refund as { id: string }).id).toBe(rows[0]?.id);
+      // One refund at the gateway under that out_refund_no, even where the failed answer hid that it was accepted.
+      expect((await h.control.listOrders({ out_trade_no: order.id })).orders[0]?.refunds).toEqual([expect.objectContaining({ out_refund_no: rows[0]?.id, refund_fee: 700 })]);
+      await eventually(async () => (await orderOf(token, order.id)).refundedFee === 700);
     },
   );
 });
