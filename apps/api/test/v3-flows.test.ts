@@ -320,6 +320,37 @@ describe.each(MATRIX)("APIv3 lost notifies, %s merchant on %s", (_mode, _kind, {
     expect(await events(order.id)).toEqual([expect.objectContaining({ source: "query" })]);
   });
 
+  it("a lost refund notify is recovered by the sweep's refund query: the refund succeeds once", async () => {
+    const { order, token } = await paidAtGateway("lost-refund");
+    offset += 6000;
+    expect((await h.request("GET", `/api/orders/${order.id}`, { token })).body.order).toMatchObject({ status: "paid" });
+    const created = await h.request("POST", `/api/admin/orders/${order.id}/refunds`, {
+      body: { refundFee: order.totalFee },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "idempotency-key": `lost-refund-${mode}` },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const refundId = (created.body.refund as { id: string }).id;
+    // The gateway settles it and tries to tell the API, in vain.
+    await eventually(async () => (await h.control.listDeliveries({ out_trade_no: order.id, kind: "refund" })).deliveries.length > 0);
+    const refundRow = () => h.database.db.selectFrom("refunds").select("status").where("id", "=", refundId).executeTakeFirstOrThrow();
+    expect(await refundRow()).toEqual({ status: "processing" });
+
+    offset += 6000;
+    const report = await sweepOnce(h.services);
+    expect(report.refundsChecked).toBeGreaterThanOrEqual(1);
+    expect(report.errors).toBe(0);
+    expect(await refundRow()).toEqual({ status: "succeeded" });
+    expect(await h.database.db.selectFrom("orders").select(["status", "refunded_fee", "reserved_refund_fee"]).where("id", "=", order.id).executeTakeFirstOrThrow()).toEqual({
+      status: "refunded",
+      refunded_fee: order.totalFee,
+      // Reserved holds every refund not failed, settled ones included (refunded_fee <= reserved_refund_fee).
+      reserved_refund_fee: order.totalFee,
+    });
+    // A second sweep finds nothing left to settle for it.
+    await sweepOnce(h.services);
+    expect(await refundRow()).toEqual({ status: "succeeded" });
+  });
+
   it("200 concurrent copies of a genuine v3 notify: one transition, one payment_events row, all 200 acknowledged after the commit", async () => {
     const { order } = await paidAtGateway("duplicates");
     const transactionId = (await h.control.listOrders({ out_trade_no: order.id })).orders[0]?.transaction_id;
