@@ -240,6 +240,29 @@ describe.each(MATRIX)("APIv3 flows, %s merchant on %s", (_mode, _kind, { mode, k
   );
 
   it.each(FAULTS.filter(({ what }) => what !== "a timeout"))(
+    "the close path answering $what: $status $code, the order stays pending locally; the retry closes it",
+    async ({ what, fault, status, code }) => {
+      const token = await h.signIn(`close-fault-${mode}-${code}`);
+      const { order } = await createOrder(token);
+      const closePath = `${orderPath.replace(/\/jsapi$/, "")}/out-trade-no/${order.id}/close`;
+      await h.control.addFault({ path: closePath, faults: [FaultSchema.parse(fault)], times: 10 });
+      const failed = await h.request("POST", `/api/orders/${order.id}/close`, { token });
+      expect(failed.status, JSON.stringify(failed.body)).toBe(status);
+      expect(failed.body).toMatchObject({ error: { code } });
+      expect((await h.control.listFaults()).faults[0]?.remaining).toBeLessThan(10);
+      expect((await h.database.db.selectFrom("orders").select("status").where("id", "=", order.id).executeTakeFirstOrThrow()).status).toBe("pending");
+      // A bad signature hides an answer the gateway did give: the order is closed there already. Otherwise it is still open.
+      expect((await h.control.listOrders({ out_trade_no: order.id })).orders[0]?.trade_state).toBe(what === "a bad signature" ? "CLOSED" : "NOTPAY");
+
+      await h.control.clearFaults();
+      const closed = await h.request("POST", `/api/orders/${order.id}/close`, { token });
+      expect(closed.status, JSON.stringify(closed.body)).toBe(200);
+      expect(closed.body.order).toMatchObject({ status: "closed" });
+      expect((await h.control.listOrders({ out_trade_no: order.id })).orders[0]?.trade_state).toBe("CLOSED");
+    },
+  );
+
+  it.each(FAULTS.filter(({ what }) => what !== "a timeout"))(
     `the refund path (${refundPath}) answering $what: $status $code, the amount stays reserved and unpaid, the retry reuses out_refund_no and refunds once`,
     async ({ what, fault, status, code }) => {
       const token = await h.signIn(`refund-fault-${mode}-${code}`);
