@@ -294,7 +294,7 @@ describe.each(MATRIX)("APIv3 flows, %s merchant on %s", (_mode, _kind, { mode, k
   );
 });
 
-describe.each(MATRIX)("APIv3 lost notifies, %s merchant on %s", (_mode, _kind, { mode, kind }) => {
+describe.each(MATRIX)("APIv3 lost notifies, %s merchant on %s", (_mode, _kind, { mode, kind, orderPath }) => {
   let h: ApiHarness;
   let offset = 0;
   beforeAll(async () => {
@@ -331,6 +331,25 @@ describe.each(MATRIX)("APIv3 lost notifies, %s merchant on %s", (_mode, _kind, {
     expect(answer.body.order).toMatchObject({ status: "paid" });
     expect(await events(order.id)).toEqual([expect.objectContaining({ source: "query", total_fee: order.totalFee })]);
   });
+
+  it.each(FAULTS.filter(({ what }) => what !== "a timeout"))(
+    "the query path answering $what: GET /api/orders/:id answers the stored state; the next query confirms the payment once",
+    async ({ fault }) => {
+      const { order, token } = await paidAtGateway(`query-fault-${fault.kind}`);
+      offset += 6000;
+      await h.control.addFault({ path: `${orderPath.replace(/\/jsapi$/, "")}/out-trade-no/${order.id}`, faults: [FaultSchema.parse(fault)], times: 10 });
+      const answer = await h.request("GET", `/api/orders/${order.id}`, { token });
+      expect(answer.status).toBe(200);
+      expect(answer.body.order).toMatchObject({ id: order.id, status: "pending", transactionId: null });
+      expect((await h.control.listFaults()).faults[0]?.remaining).toBeLessThan(10);
+      expect(await events(order.id)).toEqual([]);
+
+      await h.control.clearFaults();
+      offset += 6000;
+      expect((await h.request("GET", `/api/orders/${order.id}`, { token })).body.order).toMatchObject({ status: "paid" });
+      expect(await events(order.id)).toHaveLength(1);
+    },
+  );
 
   it("a lost notify is recovered by the sweep", async () => {
     const { order } = await paidAtGateway("lost-sweep");
