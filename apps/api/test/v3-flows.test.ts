@@ -115,7 +115,7 @@ describe.each(MATRIX)("APIv3 flows, %s merchant on %s", (_mode, _kind, { mode, k
     }
     expect((await orderOf(token, order.id)).status).toBe("pending");
 
-    expect(await h.control.pay({ prepay_id: prepayId, outcome: "success", payment: { ...payment, appId: h.merchant.loginAppId } })).toMatchObject({ errMsg: "requestPayment:ok" });
+    expect(await h.pay({ ...payment, appId: h.merchant.loginAppId })).toMatchObject({ errMsg: "requestPayment:ok" });
     const paid = await paidIn(token, order.id);
     expect(paid.transactionId).toMatch(/^\d{20,32}$/);
     expect(paid.paidAt).not.toBeNull();

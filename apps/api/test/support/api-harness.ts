@@ -106,8 +106,11 @@ export interface ApiHarness {
   /** Signs a user in through wx.login's path: a sandbox login code, then POST /api/session. */
   signIn(user?: string): Promise<string>;
   request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<JsonAnswer>;
-  /** Plays the payer for the payment params the API handed out (a v3 harness hands the sandbox all of them: it checks paySign). */
-  pay(payment: { package: string } & Partial<RequestPaymentParams>, outcome?: "success" | "cancel" | "fail"): Promise<Record<string, unknown>>;
+  /**
+   * Plays the payer for the payment params the API handed out. A v3 harness hands the sandbox all of them (it checks
+   * paySign over `appId`, the Mini Program the payer is in: the order's AppID, sub_appid for a sub-merchant, unless given).
+   */
+  pay(payment: { package: string; appId?: string } & Partial<RequestPaymentParams>, outcome?: "success" | "cancel" | "fail"): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -346,7 +349,11 @@ async function startV3ApiHarness(kind: DatabaseDialect, options: HarnessOptions)
       if (timeStamp === undefined || nonceStr === undefined || signType === undefined || paySign === undefined)
         throw new Error("a v3 payment needs all the params the API handed out");
       try {
-        return await control.pay({ prepay_id: payment.package.replace(/^prepay_id=/, ""), outcome, payment: { timeStamp, nonceStr, package: payment.package, signType, paySign } });
+        return await control.pay({
+          prepay_id: payment.package.replace(/^prepay_id=/, ""),
+          outcome,
+          payment: { ...(payment.appId === undefined ? {} : { appId: payment.appId }), timeStamp, nonceStr, package: payment.package, signType, paySign },
+        });
       } catch (error) {
         if (error instanceof SandboxControlError && error.answer !== undefined) return error.answer;
         throw error;
