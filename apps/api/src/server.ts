@@ -10,6 +10,7 @@ import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
 import { ConfigError, loadConfig, type AppConfig } from "./env.js";
 import type { ClientCertificate } from "./gateway/v2/client.js";
 import { createV2Gateway } from "./gateway/v2/gateway.js";
+import { v3GatewayOptions } from "./gateway/v3/from-config.js";
 import { createV3Gateway } from "./gateway/v3/gateway.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
@@ -73,27 +74,7 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
           ca,
           logger,
         });
-  const v3Gateway =
-    v3 === undefined
-      ? undefined
-      : createV3Gateway({
-          account: v3.account,
-          appId: config.merchant.appId,
-          mchId: config.merchant.mchId,
-          subAppId: config.merchant.subAppId,
-          subMchId: config.merchant.subMchId,
-          merchantCategoryCode: v3.merchantCategoryCode,
-          apiV3Key: v3.apiV3Key,
-          privateKey: v3.merchantPrivateKey,
-          serialNo: v3.merchantSerial,
-          keyMode: v3.mode,
-          publicKey: v3.publicKey === undefined ? undefined : { id: v3.publicKey.id, pem: v3.publicKey.publicKey.export({ type: "spki", format: "pem" }).toString() },
-          baseUrl: config.gateway.baseUrl,
-          failoverBaseUrl: config.gateway.failoverBaseUrl,
-          allowHttpNotifyUrl: v3.allowHttpNotifyUrl,
-          ca,
-          logger,
-        });
+  const v3Gateway = v3 === undefined ? undefined : createV3Gateway(v3GatewayOptions(config, v3, { ca, logger }));
   const closeGateways = async (): Promise<void> => {
     await gateway?.close();
     await v3Gateway?.close();

@@ -17,6 +17,7 @@ import { seedProducts } from "../../src/db/migrate.js";
 import { DEFAULT_PRODUCTS } from "../../src/db/products.js";
 import { loadConfig, type AppConfig } from "../../src/env.js";
 import { createV2Gateway, type V2Gateway } from "../../src/gateway/v2/gateway.js";
+import { v3GatewayOptions } from "../../src/gateway/v3/from-config.js";
 import { createV3Gateway, type V3Gateway } from "../../src/gateway/v3/gateway.js";
 import { loadV3Credentials } from "../../src/v3-credentials.js";
 import { createLoginClient } from "../../src/gateway/login-client.js";
@@ -291,24 +292,7 @@ async function startV3ApiHarness(kind: DatabaseDialect, options: HarnessOptions)
   });
   const v3 = loadV3Credentials(config.v3);
   // Requests are signed with real time: the sandbox refuses timestamps 5 minutes off (the harness's clock may be moved).
-  const v3Gateway = createV3Gateway({
-    account: v3.account,
-    appId: config.merchant.appId,
-    mchId: config.merchant.mchId,
-    subAppId: config.merchant.subAppId,
-    subMchId: config.merchant.subMchId,
-    merchantCategoryCode: v3.merchantCategoryCode,
-    apiV3Key: v3.apiV3Key,
-    privateKey: v3.merchantPrivateKey,
-    serialNo: v3.merchantSerial,
-    keyMode: v3.mode,
-    publicKey: v3.publicKey === undefined ? undefined : { id: v3.publicKey.id, pem: v3.publicKey.publicKey.export({ type: "spki", format: "pem" }).toString() },
-    baseUrl: config.gateway.baseUrl,
-    allowHttpNotifyUrl: v3.allowHttpNotifyUrl,
-    logger,
-    timeoutMs: 2000,
-    backoffMs: 5,
-  });
+  const v3Gateway = createV3Gateway(v3GatewayOptions(config, v3, { logger, timeoutMs: 2000, backoffMs: 5 }));
   await v3Gateway.start();
   const login = createLoginClient({ baseUrl: sandbox.url, appId: merchant.loginAppId, appSecret: config.wx.appSecret, logger });
   const control = createSandboxControlClient({ baseUrl: sandbox.url });
