@@ -43,6 +43,25 @@ function section(s: Section): string {
   );
 }
 
+/** The `## Running it` section: how to run the bench (also re-rendered by a partial `--update-docs` run). */
+export function runningIt(): string {
+  return [
+    "## Running it",
+    "",
+    `- \`${COMMAND}\` builds what the bench needs, runs every benchmark and rewrites this file.`,
+    "- While iterating, run one or a few benchmarks without touching this file: " +
+      `\`${COMMAND} -- --only xml\` (signing, xml, notify, orders, scale, memory, v3notify; comma-separated), or after a build ` +
+      "(`npx -y pnpm@10.34.9 --filter @pay/bench... build`) `node apps/bench/dist/main.js --only notify`. " +
+      "`--only notify --update-docs` re-measures only the named benchmarks and replaces their sections (and their lines under Targets) here, " +
+      "keeping every other section's figures and noting the partial run under the title. " +
+      "`--quick` makes every run short (figures too rough to publish), `--scale-max 100k` caps the scale benchmark (the file " +
+      "then says so), `--wait-quiet` first waits (up to 20 min) for the 1-minute load average to fall below 1.5.",
+    "- `--profile-api DIR` runs every API process under `node --cpu-prof --cpu-prof-dir=DIR`; `--baseline PATH` adds, beside " +
+      "this workspace's API, another build of it (PATH to its `dist/index.js`, e.g. a copy of the tree before a change) to the " +
+      "notify benchmark: before and after in one run.",
+  ].join("\n");
+}
+
 /** The whole docs/benchmarks.md. */
 export function renderBenchmarks(sections: readonly Section[], context: RunContext): string {
   const checks = sections.flatMap((s) => s.checks);
@@ -69,19 +88,7 @@ export function renderBenchmarks(sections: readonly Section[], context: RunConte
     ...(http.length > 0 ? [HTTP_METHOD] : []),
     ...http.map(section),
     `${PERFORMANCE_HISTORY_HEADING}\n\n${PERFORMANCE_HISTORY.trimEnd()}`,
-    [
-      "## Running it",
-      "",
-      `- \`${COMMAND}\` builds what the bench needs, runs every benchmark and rewrites this file.`,
-      "- While iterating, run one or a few benchmarks without touching this file: " +
-        `\`${COMMAND} -- --only xml\` (signing, xml, notify, orders, scale, memory; comma-separated), or after a build ` +
-        "(`npx -y pnpm@10.34.9 --filter @pay/bench... build`) `node apps/bench/dist/main.js --only notify`. " +
-        "`--quick` makes every run short (figures too rough to publish), `--scale-max 100k` caps the scale benchmark (the file " +
-        "then says so), `--wait-quiet` first waits (up to 20 min) for the 1-minute load average to fall below 1.5.",
-      "- `--profile-api DIR` runs every API process under `node --cpu-prof --cpu-prof-dir=DIR`; `--baseline PATH` adds, beside " +
-        "this workspace's API, another build of it (PATH to its `dist/index.js`, e.g. a copy of the tree before a change) to the " +
-        "notify benchmark: before and after in one run.",
-    ].join("\n"),
+    runningIt(),
   ];
   return `${parts.join("\n\n")}\n`;
 }

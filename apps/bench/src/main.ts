@@ -1,9 +1,10 @@
 // `pnpm bench`: runs every benchmark (or those named by --only), prints the tables and, for a full
-// run, rewrites docs/benchmarks.md. Never part of the tests.
+// run, rewrites docs/benchmarks.md (with `--only ... --update-docs`, only the sections run). Never part of the tests.
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { writeBenchmarks, type RunContext } from "./docs.js";
+import { COMMAND, writeBenchmarks, type RunContext } from "./docs.js";
+import { updateBenchmarksFile } from "./docs-update.js";
 import { describeMachine, loadAverage, waitForQuiet, type QuietWait } from "./machine.js";
 import { formatTargets, type Section } from "./markdown.js";
 import { benchMemory } from "./memory.js";
@@ -54,6 +55,7 @@ const { values } = parseArgs({
     baseline: { type: "string" },
     "profile-api": { type: "string" },
     "wait-quiet": { type: "boolean", default: false },
+    "update-docs": { type: "boolean", default: false },
   },
 });
 
@@ -67,8 +69,11 @@ const run: RunOptions = {
   ...(values.baseline === undefined ? {} : { baselineApi: resolve(values.baseline) }),
   ...(profileDir === undefined ? {} : { apiNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] }),
 };
-// Only a full, plain run may rewrite the published figures.
-const writesDocs = values.only === undefined && !values.quick && values.baseline === undefined && profileDir === undefined;
+// Only a full, plain run may rewrite the published figures; a plain `--only ... --update-docs` run replaces just its sections.
+const plain = !values.quick && values.baseline === undefined && profileDir === undefined;
+const writesDocs = values.only === undefined && plain;
+const updatesDocs = values.only !== undefined && values["update-docs"] && plain;
+if (values["update-docs"] && !updatesDocs) throw new Error("--update-docs goes with --only, and not with --quick, --baseline or --profile-api.");
 
 const started = Date.now();
 const quiet: QuietWait | undefined = values["wait-quiet"] ? await waitForQuiet(QUIET_LOAD, MAX_QUIET_WAIT_SECONDS, log) : undefined;
@@ -94,6 +99,15 @@ if (writesDocs) {
   };
   await writeBenchmarks(DOCS_PATH, sections, context);
   log(`Wrote ${DOCS_PATH}.`);
+} else if (updatesDocs) {
+  await updateBenchmarksFile(DOCS_PATH, sections, {
+    date: new Date(started).toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    command: `${COMMAND} -- --only ${selected.join(",")} --update-docs`,
+    loadAtStart,
+    loadAtEnd: loadAverage(),
+    durationMinutes: (Date.now() - started) / 60_000,
+  });
+  log(`Replaced ${sections.map((s) => s.heading).join(", ")} in ${DOCS_PATH}; every other section kept.`);
 } else {
-  log(`Not writing ${DOCS_PATH}: only a full run without --only, --quick, --baseline or --profile-api does.`);
+  log(`Not writing ${DOCS_PATH}: only a full run without --only, --quick, --baseline or --profile-api does (or --only ... --update-docs, for its sections).`);
 }

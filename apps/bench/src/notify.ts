@@ -13,9 +13,19 @@ import {
   throughputRatio,
   type HttpMeasurement,
 } from "./load/rounds.js";
-import { assertAcknowledges, distinctNotifyTarget, duplicateNotifyTarget, fixedTarget, notifyRequest, notifyRequests, SUCCESS_MARK } from "./load/targets.js";
+import {
+  assertAcknowledges,
+  distinctNotifyTarget,
+  duplicateNotifyTarget,
+  fixedTarget,
+  notifyRequests,
+  SUCCESS_MARK,
+  V2_NOTIFIES,
+  v3Notifies,
+  type NotifyBuilder,
+} from "./load/targets.js";
 import type { RunOptions } from "./run-options.js";
-import { startStack, type ApiInstance, type Dialect } from "./servers/api-stack.js";
+import { startStack, type ApiInstance, type ApiProtocol, type Dialect } from "./servers/api-stack.js";
 import { processCpuSeconds } from "./servers/cpu.js";
 
 /** Orders already in the table besides the pending pool (the 10k point of the scale benchmark). */
@@ -32,19 +42,55 @@ interface Prepared {
   readonly pool: PendingPool;
   /** The order paid by a notify before the runs; its notify is the duplicate. */
   readonly paidIndex: number;
+  /** How its notifies are built: v2's or APIv3's. */
+  readonly notifies: NotifyBuilder;
+}
+
+/** Label infix of the APIv3 rows (the v2 rows keep their names; the targets are v2's). */
+const V3_LABEL = "APIv3";
+
+/** Notify builders of an API: v2's, or APIv3's signed by the stack's gateway key. */
+export function notifiesOf(api: ApiInstance): NotifyBuilder {
+  if (api.protocol === "v2") return V2_NOTIFIES;
+  if (api.v3 === undefined) throw new Error(`${api.name} runs APIv3 without a v3 merchant.`);
+  return v3Notifies(api.v3);
 }
 
 async function prepare(label: string, api: ApiInstance, poolSize: number): Promise<Prepared> {
+  const notifies = notifiesOf(api);
+  // The older orders are v2 ones on every API (a v3 API settles them too); the pending ones were placed with the API's protocol.
   await api.db.insertOrders({ from: 0, count: BACKGROUND_ORDERS, kind: "mixed", users: api.users });
-  await api.db.insertOrders({ from: FIRST_PENDING, count: poolSize, kind: "pending", users: api.users });
+  await api.db.insertOrders({ from: FIRST_PENDING, count: poolSize, kind: "pending", users: api.users, protocol: api.protocol });
   await api.db.settle();
   // The duplicate's order is paid through the API itself, by the same notify the runs repeat.
-  await assertAcknowledges(api.name, api.url, notifyRequest(FIRST_PENDING));
-  return { label, api, pool: new PendingPool(FIRST_PENDING + 1, poolSize - 1), paidIndex: FIRST_PENDING };
+  await assertAcknowledges(api.name, api.url, notifies.request(FIRST_PENDING));
+  return { label, api, pool: new PendingPool(FIRST_PENDING + 1, poolSize - 1), paidIndex: FIRST_PENDING, notifies };
+}
+
+function apiLabel(dialect: Dialect, protocol: ApiProtocol): string {
+  return `@pay/api on ${dialectLabel(dialect)}${protocol === "v3" ? `, ${V3_LABEL}` : ""}`;
 }
 
 function dialectLabel(dialect: Dialect): string {
   return dialect === "sqlite" ? "SQLite" : "PostgreSQL";
+}
+
+/** One line per database: APIv3's distinct and duplicate rows against v2's, as throughput and CPU per request ratios. */
+function v3Comparison(measured: readonly HttpMeasurement[]): string {
+  const lines = (["sqlite", "postgres"] as const).flatMap((dialect) =>
+    (["distinct", "duplicates"] as const).map((kind) => {
+      const pick = (protocol: ApiProtocol): HttpMeasurement | undefined => measured.find((m) => m.name.startsWith(`${apiLabel(dialect, protocol)}: ${kind}`));
+      const v2 = pick("v2");
+      const v3 = pick("v3");
+      if (v2 === undefined || v3 === undefined) return undefined;
+      return (
+        `- ${dialectLabel(dialect)}, ${kind === "distinct" ? "distinct notifies" : "duplicates"}: APIv3 at ${formatRatio(throughputRatio(v3, v2))} of v2's req/s, ` +
+        `${formatRatio(v3.cpuMicrosPerRequest / v2.cpuMicrosPerRequest)} its server CPU per request.`
+      );
+    }),
+  );
+  const present = lines.filter((line): line is string => line !== undefined);
+  return present.length === 0 ? "" : ["APIv3 against v2, same run:", "", ...present].join("\n");
 }
 
 /** The `## HTTP notify handling` section. */
@@ -65,11 +111,13 @@ export async function benchNotify(run: RunOptions): Promise<Section> {
     const prepared: Prepared[] = [];
     for (const dialect of ["sqlite", "postgres"] as const) {
       log(`notify: starting the API on ${dialect} and seeding ${BACKGROUND_ORDERS + poolSize} orders`);
-      prepared.push(await prepare(`@pay/api on ${dialectLabel(dialect)}`, await stack.startApi(`notify-${dialect}`, dialect, 8), poolSize));
+      prepared.push(await prepare(apiLabel(dialect, "v2"), await stack.startApi(`notify-${dialect}`, dialect, 8), poolSize));
       if (run.baselineApi !== undefined) {
         const baseline = await stack.startApi(`notify-baseline-${dialect}`, dialect, 8, run.baselineApi);
         prepared.push(await prepare(`@pay/api baseline on ${dialectLabel(dialect)}`, baseline, poolSize));
       }
+      log(`notify: starting the API on ${dialect} as an APIv3 merchant and seeding ${BACKGROUND_ORDERS + poolSize} orders`);
+      prepared.push(await prepare(apiLabel(dialect, "v3"), await stack.startApi(`notify-v3-${dialect}`, dialect, 8, undefined, "v3"), poolSize));
     }
     const names = {
       hello: "(a) bare Koa hello-world",
@@ -80,9 +128,9 @@ export async function benchNotify(run: RunOptions): Promise<Section> {
       fixedTarget(names.hello, hello.url, () => processCpuSeconds(hello.pid), [{ method: "GET", path: "/", headers: {} }]),
       fixedTarget(names.ceiling, bodyRead.url, () => processCpuSeconds(bodyRead.pid), referenceNotifies, SUCCESS_MARK),
       fixedTarget(names.tenpay, tenpay.url, () => processCpuSeconds(tenpay.pid), referenceNotifies, SUCCESS_MARK),
-      ...prepared.flatMap(({ label, api, pool, paidIndex }) => [
-        distinctNotifyTarget(`${label}: distinct notifies, each pays an order`, api, pool),
-        duplicateNotifyTarget(`${label}: duplicates of one paid order`, api, paidIndex),
+      ...prepared.flatMap(({ label, api, pool, paidIndex, notifies }) => [
+        distinctNotifyTarget(`${label}: distinct notifies, each pays an order`, api, pool, notifies),
+        duplicateNotifyTarget(`${label}: duplicates of one paid order`, api, paidIndex, notifies),
       ]),
     ];
     log(`notify: ${targets.length} contenders, ${options.rounds} interleaved rounds of ${describeExtent(options.measure)} (after ${describeExtent(options.warmup)} warm-up each)`);
@@ -92,7 +140,7 @@ export async function benchNotify(run: RunOptions): Promise<Section> {
     const rows = measured.map((m) => [...httpCells(m), ratioCell(m, a), ratioCell(m, b), ratioCell(m, c)]);
     const checks: TargetCheck[] = [];
     apis
-      .filter((m) => m.name.includes("distinct") && !m.name.includes("baseline"))
+      .filter((m) => m.name.includes("distinct") && !m.name.includes("baseline") && !m.name.includes(V3_LABEL))
       .forEach((m: HttpMeasurement) => {
         const db = m.name.includes("SQLite") ? "SQLite" : "PostgreSQL";
         const vsTenpay = throughputRatio(m, c);
@@ -114,8 +162,18 @@ export async function benchNotify(run: RunOptions): Promise<Section> {
         `order and commits pending -> paid with its payment event; after each run the bench checks that every acknowledged notify wrote ` +
         `its row and that no order was sent twice. "Duplicates": the notify of one order already paid, again and again (WeChat Pay ` +
         `repeats notifies); the bench checks that nothing was written.`,
+      `- The ${V3_LABEL} rows run the same API as an APIv3 merchant (\`WXPAY_API_VERSION=v3\`, public-key mode, keys generated ` +
+        `by the bench: an RSA-2048 merchant key and an RSA-2048 WeChat Pay public key whose private half signs the notifies) on a ` +
+        `table of the same size, the pending orders placed with v3. Its notify is a TRANSACTION.SUCCESS to /wxpay/v3/notify ` +
+        `for the same payment (two coupons as promotion_detail, CJK attach), about 1.6 kB of JSON: the API verifies SHA256withRSA over ` +
+        `the raw body with the public key (v2: HMAC-SHA256 with the merchant key), checks the 5-minute timestamp window, decrypts the ` +
+        `AES-256-GCM resource with the APIv3 key and parses it strictly (v2: parses XML), then the same match and group commit. ` +
+        `Each v3 run's notifies are signed and encrypted just before it (the load generator only replays bytes), so their ` +
+        `timestamps are current; a v3 duplicate is the same payment re-signed for each run.`,
       "",
       markdownTable([...HTTP_HEADERS, "vs (a)", "vs (b)", "vs (c)"], rows),
+      "",
+      v3Comparison(measured),
       "",
       describeFailures(measured),
       "",

@@ -121,4 +121,16 @@ describe.each<DatabaseDialect>(["sqlite", "postgres"])("seeding the API's tables
     const events = await api.db.selectFrom("payment_events").select("order_id").where("source", "=", "query").execute();
     expect(events).toHaveLength((SETTLED * 9) / 10);
   });
+
+  it("seeds pending orders placed with APIv3 as the API writes them (protocol v3, sign_type RSA, the v3 notify URL)", async () => {
+    const from = PENDING_FROM + PENDING;
+    await seed.insertOrders({ from, count: PENDING, kind: "pending", users: USERS, protocol: "v3" });
+    const v3 = await api.db.selectFrom("orders").selectAll().where("id", ">=", orderIdAt(from)).orderBy("id").execute();
+    expect(v3).toHaveLength(PENDING);
+    for (const [n, order] of v3.entries()) {
+      expect(order).toEqual(orderRow(from + n, "pending", USERS[(from + n) % USERS.length] as SeedUser, Date.parse(order.created_at), "v3"));
+      expect(order).toMatchObject({ protocol: "v3", sign_type: "RSA", notify_url: "http://127.0.0.1:9/wxpay/v3/notify" });
+    }
+    expect(await seed.countOrders()).toBe(SETTLED + 2 * PENDING);
+  });
 });

@@ -26,7 +26,12 @@ export interface SeedRange {
   readonly count: number;
   readonly kind: SeedKind;
   readonly users: readonly SeedUser[];
+  /** The protocol the orders were placed with; default v2 (a v3 notify settles only a v3 order). */
+  readonly protocol?: SeedProtocol;
 }
+
+/** The protocol a seeded order was placed with: v2 orders sign with the merchant's v2 sign type, v3 ones with RSA. */
+export type SeedProtocol = "v2" | "v3";
 
 export interface SeedDatabase {
   /** The ids of the users with these openids, in the same order. */
@@ -63,6 +68,9 @@ const NOTIFY_SOURCE: EventInsert["source"] = "notify";
 const SEEDED_SOURCE: EventInsert["source"] = "query";
 
 const NOTIFY_URL = "http://127.0.0.1:9/wxpay/notify";
+const V3_NOTIFY_URL = "http://127.0.0.1:9/wxpay/v3/notify";
+/** What the API stores as sign_type for an order placed with APIv3 (services/orders.ts). */
+const V3_SIGN_TYPE: OrderInsert["sign_type"] = "RSA";
 // Ids are zero-padded, so a range of orders is a range of ids. Parameters: the source or status, then the first and last id.
 const RESET_EVENTS_SQL = `delete from ${EVENTS} where ${column("payment_events", "source")} = ? and ${column("payment_events", "order_id")} between ? and ?`;
 const RESET_ORDERS_SQL =
@@ -103,7 +111,7 @@ function rawEvent(index: number, total: number): string {
 }
 
 /** The i-th seeded order as the API would have written it. */
-export function orderRow(index: number, kind: SeedKind, user: SeedUser, nowMs: number): OrderInsert {
+export function orderRow(index: number, kind: SeedKind, user: SeedUser, nowMs: number, protocol: SeedProtocol = "v2"): OrderInsert {
   const status = statusAt(kind, index);
   const total = totalFeeAt(index);
   const createdMs = status === "pending" ? nowMs : HISTORY_START_MS + index * 1000;
@@ -126,9 +134,9 @@ export function orderRow(index: number, kind: SeedKind, user: SeedUser, nowMs: n
     sub_mch_id: null,
     openid: user.openid,
     sub_openid: null,
-    sign_type: MERCHANT.signType,
+    sign_type: protocol === "v3" ? V3_SIGN_TYPE : MERCHANT.signType,
     spbill_create_ip: "127.0.0.1",
-    notify_url: NOTIFY_URL,
+    notify_url: protocol === "v3" ? V3_NOTIFY_URL : NOTIFY_URL,
     time_start: "20240101080000",
     time_expire: "20240101083000",
     prepay_id: `wx${String(index).padStart(30, "0")}`,
@@ -140,7 +148,7 @@ export function orderRow(index: number, kind: SeedKind, user: SeedUser, nowMs: n
     last_queried_at: null,
     created_at: created,
     updated_at: status === "pending" ? created : iso(createdMs + MINUTE_MS),
-    protocol: "v2",
+    protocol,
   };
 }
 
@@ -197,7 +205,7 @@ export function openSqliteSeed(path: string): SeedDatabase {
       const events: unknown[] = [];
       let eventRows = 0;
       for (let index = start; index < start + rows; index++) {
-        const order = orderRow(index, range.kind, range.users[index % range.users.length] as SeedUser, nowMs);
+        const order = orderRow(index, range.kind, range.users[index % range.users.length] as SeedUser, nowMs, range.protocol);
         // Values in the rows' own key order, which is the column order (ORDER_COLUMNS comes from the same builder).
         orders.push(...Object.values(order));
         if (order.status === "paid") {
@@ -253,7 +261,7 @@ export function openSqliteSeed(path: string): SeedDatabase {
 // PostgreSQL: the same rows as orderRow/eventRow, generated server-side from generate_series, one SQL
 // expression per column (the mapped types below make that every column of the API's tables, no more).
 // Parameters: $1, $2 the first and last index; orders: $3 user ids, $4 openids, $5 appid, $6 mch_id,
-// $7 sign_type, $8 notify_url, $9 the seed kind, $10 now, $11 the history's start; events: $3 the
+// $7 sign_type, $8 notify_url, $9 the seed kind, $10 now, $11 the history's start, $12 the protocol; events: $3 the
 // history's start, $4 the seed kind.
 const PG_TIME = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const PG_TOTAL = "(100 + i % 9900)";
@@ -291,7 +299,7 @@ const PG_ORDER_EXPRESSIONS: { readonly [Column in keyof OrderInsert]: string } =
   last_queried_at: "null",
   created_at: `to_char(t.created, ${PG_TIME})`,
   updated_at: `to_char(case when s.status = 'pending' then t.created else t.created + interval '1 minute' end, ${PG_TIME})`,
-  protocol: "'v2'",
+  protocol: "$12",
 };
 const PG_EVENT_EXPRESSIONS: { readonly [Column in keyof EventInsert]: string } = {
   order_id: PG_ORDER_ID,
@@ -347,7 +355,21 @@ export async function openPostgresSeed(url: string): Promise<SeedDatabase> {
       const openids = range.users.map((u) => u.openid);
       for (let from = range.from; from < range.from + range.count; from += POSTGRES_ROWS_PER_STATEMENT) {
         const to = Math.min(from + POSTGRES_ROWS_PER_STATEMENT, range.from + range.count) - 1;
-        await client.query(PG_ORDERS_INSERT, [from, to, userIds, openids, MERCHANT.appId, MERCHANT.mchId, MERCHANT.signType, NOTIFY_URL, range.kind, now, history]);
+        const v3 = range.protocol === "v3";
+        await client.query(PG_ORDERS_INSERT, [
+          from,
+          to,
+          userIds,
+          openids,
+          MERCHANT.appId,
+          MERCHANT.mchId,
+          v3 ? V3_SIGN_TYPE : MERCHANT.signType,
+          v3 ? V3_NOTIFY_URL : NOTIFY_URL,
+          range.kind,
+          now,
+          history,
+          range.protocol ?? "v2",
+        ]);
         if (range.kind !== "pending") await client.query(PG_EVENTS_INSERT, [from, to, history, range.kind]);
       }
     },

@@ -9,12 +9,15 @@ import { merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
 import { freePort } from "@pay/test-kit/ports";
 import { createSandboxControlClient } from "@pay/sandbox/control";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET } from "../data/merchant.js";
+import { createV3BenchMerchant, v3ApiEnv, type V3BenchMerchant } from "../data/v3-merchant.js";
 import { openPostgresSeed, openSqliteSeed, type SeedDatabase, type SeedUser } from "../data/seed.js";
 import { startChild, type ChildServer } from "./children.js";
 import { processCpuSeconds } from "./cpu.js";
 import { startPostgres, type BenchPostgres } from "./postgres.js";
 
 export type Dialect = "sqlite" | "postgres";
+/** The protocol the API places orders with: v2 (notifies at /wxpay/notify) or APIv3 (WXPAY_API_VERSION=v3, notifies at /wxpay/v3/notify). */
+export type ApiProtocol = "v2" | "v3";
 
 const API_PROCESS = new URL("./api-process.js", import.meta.url);
 const REFERENCE_SERVER = new URL("./reference-server.js", import.meta.url);
@@ -29,6 +32,9 @@ export interface BenchUser extends SeedUser {
 export interface ApiInstance {
   readonly name: string;
   readonly dialect: Dialect;
+  readonly protocol: ApiProtocol;
+  /** The APIv3 merchant of a v3 API (its keys, and the gateway's signer for notifies); undefined on v2. */
+  readonly v3: V3BenchMerchant | undefined;
   readonly url: string;
   readonly server: ChildServer;
   readonly users: readonly BenchUser[];
@@ -39,8 +45,11 @@ export interface ApiInstance {
 }
 
 export interface Stack {
-  /** An API process on a fresh database with `userCount` signed-in users; `apiModule` runs another build of @pay/api. */
-  startApi(name: string, dialect: Dialect, userCount: number, apiModule?: string): Promise<ApiInstance>;
+  /**
+   * An API process on a fresh database with `userCount` signed-in users; `apiModule` runs another build of @pay/api;
+   * `protocol` v3 runs it as an APIv3 merchant (same appid and mchid, the stack's generated keys, public-key mode).
+   */
+  startApi(name: string, dialect: Dialect, userCount: number, apiModule?: string, protocol?: ApiProtocol): Promise<ApiInstance>;
   startReference(kind: "koa-hello" | "koa-body" | "tenpay"): Promise<ChildServer>;
   /** Stops every process and server the stack started, and deletes its files. */
   stop(): Promise<void>;
@@ -59,7 +68,7 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
 }
 
 /** The API's environment, as an operator would set it; the sweep is pushed out of the way of the measurements. */
-function apiEnv(port: number, databaseUrl: string, sandboxUrl: string): Record<string, string> {
+export function apiEnv(port: number, databaseUrl: string, sandboxUrl: string): Record<string, string> {
   return {
     NODE_ENV: "production",
     PORT: String(port),
@@ -93,6 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let postgres: BenchPostgres | undefined;
   const children: ChildServer[] = [];
   const databases: SeedDatabase[] = [];
+  let v3Merchant: V3BenchMerchant | undefined;
 
   const signIn = async (apiUrl: string, user: string): Promise<{ openid: string; token: string }> => {
     const { code, openid } = await control.createLoginCode({ appid: MERCHANT.appId, user });
@@ -101,7 +111,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
-    async startApi(name, dialect, userCount, apiModule) {
+    async startApi(name, dialect, userCount, apiModule, protocol = "v2") {
+      const v3 = protocol === "v3" ? (v3Merchant ??= createV3BenchMerchant(workDir)) : undefined;
       let databaseUrl: string;
       if (dialect === "sqlite") databaseUrl = join(workDir, `${name}.sqlite`);
       else {
@@ -116,7 +127,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           server = await startChild({
             name,
             script: API_PROCESS,
-            env: { ...apiEnv(port, databaseUrl, sandbox.url), ...(apiModule === undefined ? {} : { PAY_BENCH_API_MODULE: apiModule }) },
+            env: {
+              ...apiEnv(port, databaseUrl, sandbox.url),
+              ...(v3 === undefined ? {} : v3ApiEnv(v3, `http://127.0.0.1:${port}`)),
+              ...(apiModule === undefined ? {} : { PAY_BENCH_API_MODULE: apiModule }),
+            },
             logFile: join(workDir, `${name}.log`),
             ...(options.apiNodeArgs === undefined ? {} : { nodeArgs: options.apiNodeArgs }),
           });
@@ -134,7 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const serverPid = server.pid;
       const database = dialect === "postgres" ? postgres : undefined;
       const cpuSeconds = (): number => processCpuSeconds(serverPid) + (database?.cpuSeconds() ?? 0);
-      return { name, dialect, url: server.url, server, users, db, cpuSeconds };
+      return { name, dialect, protocol, v3, url: server.url, server, users, db, cpuSeconds };
     },
     async startReference(kind) {
       const server = await startChild({ name: kind, script: REFERENCE_SERVER, args: [kind], logFile: join(workDir, `${kind}.log`) });
