@@ -2,7 +2,7 @@
 // the sandbox wrote like the merchant platform's downloads), against the real sandbox over HTTP, with a real
 // SQLite file. The whole purchase: sign-in, order, RSA payment params, the payer's paySign check, the signed
 // and encrypted TRANSACTION.SUCCESS at /wxpay/v3/notify, paid; then a refund and its REFUND.SUCCESS.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -16,6 +16,7 @@ import { loadConfig } from "../src/env.js";
 import { createLogger } from "../src/logging.js";
 import { startApi, type RunningApi } from "../src/server.js";
 import { eventually } from "./support/api-harness.js";
+import { sandboxKeyFileEnv } from "./support/v3-gateway.js";
 
 describe("APIv3 end to end through startApi (domestic direct, public-key mode, SQLite)", () => {
   let dir: string;
@@ -36,7 +37,6 @@ describe("APIv3 end to end through startApi (domestic direct, public-key mode, S
       notify: { retryScale: 0.001, timeoutMs: 3000 },
     });
     control = createSandboxControlClient({ baseUrl: sandbox.url });
-    const keys = join(dir, "keys", V3_DIRECT.mchId);
     const config = loadConfig({
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -46,10 +46,7 @@ describe("APIv3 end to end through startApi (domestic direct, public-key mode, S
       WXPAY_APPID: V3_DIRECT.appId,
       WXPAY_MCHID: V3_DIRECT.mchId,
       WXPAY_APIV3_KEY: V3_DIRECT.v3.apiV3Key,
-      WXPAY_CERT_KEY_PATH: join(keys, "apiclient_key.pem"),
-      WXPAY_CERT_PATH: join(keys, "apiclient_cert.pem"),
-      WXPAY_PUBLIC_KEY_ID: readFileSync(join(keys, "pub_key_id.txt"), "utf8").trim(),
-      WXPAY_PUBLIC_KEY_PATH: join(keys, "wxp_pub.pem"),
+      ...sandboxKeyFileEnv(join(dir, "keys"), V3_DIRECT.mchId, { publicKey: true }),
       WXPAY_NOTIFY_URL: `${apiUrl}/wxpay/v3/notify`,
       WXPAY_REFUND_NOTIFY_URL: `${apiUrl}/wxpay/v3/refund-notify`,
       WX_API_BASE_URL: sandbox.url,

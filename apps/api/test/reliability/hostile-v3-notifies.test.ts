@@ -2,7 +2,7 @@
 // (startApi from environment variables and the sandbox's key files) on both databases: each is refused with
 // the status and {"code":"FAIL"} body the adapter gives, logged with its reason, changes nothing (orders,
 // payment_events, refunds), and the API keeps answering. The genuine notifies still apply afterwards.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -19,6 +19,7 @@ import { startApi, type RunningApi } from "../../src/server.js";
 import { NOTIFY_BODY_TIMEOUT_MS } from "../../src/services/notifies.js";
 import { eventually } from "../support/api-harness.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../support/databases.js";
+import { sandboxKeyFileEnv } from "../support/v3-gateway.js";
 import { rawRequest, type RawRequest } from "./raw-http.js";
 import { snapshotState } from "./snapshot.js";
 
@@ -74,7 +75,6 @@ describe.each(DATABASES)("hostile APIv3 notifies on %s", (kind) => {
     const identity = sandbox.context.v3.get(V3_DIRECT.mchId);
     if (identity?.publicKey === undefined) throw new Error("the sandbox has no public key for V3_DIRECT");
     signer = { privateKey: identity.publicKey.privateKey, serial: identity.publicKey.id };
-    const keys = join(dir, "keys", V3_DIRECT.mchId);
     const config = loadConfig({
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -84,10 +84,7 @@ describe.each(DATABASES)("hostile APIv3 notifies on %s", (kind) => {
       WXPAY_APPID: V3_DIRECT.appId,
       WXPAY_MCHID: V3_DIRECT.mchId,
       WXPAY_APIV3_KEY: V3_DIRECT.v3.apiV3Key,
-      WXPAY_CERT_KEY_PATH: join(keys, "apiclient_key.pem"),
-      WXPAY_CERT_PATH: join(keys, "apiclient_cert.pem"),
-      WXPAY_PUBLIC_KEY_ID: readFileSync(join(keys, "pub_key_id.txt"), "utf8").trim(),
-      WXPAY_PUBLIC_KEY_PATH: join(keys, "wxp_pub.pem"),
+      ...sandboxKeyFileEnv(join(dir, "keys"), V3_DIRECT.mchId, { publicKey: true }),
       WXPAY_NOTIFY_URL: `${apiUrl}/wxpay/v3/notify`,
       WXPAY_REFUND_NOTIFY_URL: `${apiUrl}/wxpay/v3/refund-notify`,
       WX_API_BASE_URL: sandbox.url,

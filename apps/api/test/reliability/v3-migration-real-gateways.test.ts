@@ -5,7 +5,7 @@
 // the v2 query, a late v2 notify pays, a v2 refund settles, while a new order is placed and paid with v3.
 // A refund reads WXPAY_REFUND_NOTIFY_URL when it is made, so a v2 refund after the move names the v3 route:
 // its XML notify is handed to the v2 gateway there, which verifies it (a forged one changes nothing).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/env.js";
 import { createLogger } from "../../src/logging.js";
 import { startApi, type RunningApi } from "../../src/server.js";
+import { sandboxKeyFileEnv } from "../support/v3-gateway.js";
 import { eventually } from "../support/api-harness.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../support/databases.js";
 import { rawRequest } from "./raw-http.js";
@@ -43,7 +44,6 @@ describe.each(DATABASES)("migrating from v2 to v3 with the real gateways on %s",
   /** The environment of the process: v2 only, or v3 for new orders with both credentials. */
   function start(version: "v2" | "v3"): Promise<RunningApi> {
     const apiUrl = `http://127.0.0.1:${port}`;
-    const keys = join(dir, "keys", MERCHANT.mchId);
     const common = {
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -52,8 +52,7 @@ describe.each(DATABASES)("migrating from v2 to v3 with the real gateways on %s",
       WXPAY_APPID: MERCHANT.appId,
       WXPAY_MCHID: MERCHANT.mchId,
       WXPAY_KEY: MERCHANT.key,
-      WXPAY_CERT_KEY_PATH: join(keys, "apiclient_key.pem"),
-      WXPAY_CERT_PATH: join(keys, "apiclient_cert.pem"),
+      ...sandboxKeyFileEnv(join(dir, "keys"), MERCHANT.mchId, { publicKey: false }),
       WX_API_BASE_URL: sandbox.url,
       WX_APPSECRET: APP_SECRET,
       SESSION_SECRET,
@@ -68,8 +67,7 @@ describe.each(DATABASES)("migrating from v2 to v3 with the real gateways on %s",
             ...common,
             WXPAY_API_VERSION: "v3",
             WXPAY_APIV3_KEY: MERCHANT.v3.apiV3Key,
-            WXPAY_PUBLIC_KEY_ID: readFileSync(join(keys, "pub_key_id.txt"), "utf8").trim(),
-            WXPAY_PUBLIC_KEY_PATH: join(keys, "wxp_pub.pem"),
+            ...sandboxKeyFileEnv(join(dir, "keys"), MERCHANT.mchId, { publicKey: true }),
             WXPAY_PLATFORM_CERTIFICATES: "on",
             WXPAY_NOTIFY_URL: `${apiUrl}/wxpay/v3/notify`,
             WXPAY_REFUND_NOTIFY_URL: `${apiUrl}/wxpay/v3/refund-notify`,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,6 +18,7 @@ import { DEFAULT_PRODUCTS } from "../../src/db/products.js";
 import { loadConfig, type AppConfig } from "../../src/env.js";
 import { createV2Gateway, type V2Gateway } from "../../src/gateway/v2/gateway.js";
 import { v3GatewayOptions } from "../../src/gateway/v3/from-config.js";
+import { sandboxKeyFileEnv } from "./v3-gateway.js";
 import { createV3Gateway, type V3Gateway } from "../../src/gateway/v3/gateway.js";
 import { loadV3Credentials } from "../../src/v3-credentials.js";
 import { createLoginClient } from "../../src/gateway/login-client.js";
@@ -250,11 +251,6 @@ async function startV3ApiHarness(kind: DatabaseDialect, options: HarnessOptions)
     notify: { retryScale: 0.001, duplicates: 0, concurrent: 1, timeoutMs: 3000 },
     ...options.sandbox,
   });
-  const keys = join(dir, "keys", merchant.sandbox.mchId);
-  const publicKey =
-    merchant.sandbox.v3.keyMode === "public-key"
-      ? { WXPAY_PUBLIC_KEY_ID: readFileSync(join(keys, "pub_key_id.txt"), "utf8").trim(), WXPAY_PUBLIC_KEY_PATH: join(keys, "wxp_pub.pem") }
-      : {};
   const config = loadConfig({
     DATABASE_URL: database.url,
     WXPAY_API_VERSION: "v3",
@@ -262,9 +258,7 @@ async function startV3ApiHarness(kind: DatabaseDialect, options: HarnessOptions)
     WXPAY_APPID: merchant.sandbox.appId,
     WXPAY_MCHID: merchant.sandbox.mchId,
     WXPAY_APIV3_KEY: merchant.sandbox.v3.apiV3Key,
-    WXPAY_CERT_KEY_PATH: join(keys, "apiclient_key.pem"),
-    WXPAY_CERT_PATH: join(keys, "apiclient_cert.pem"),
-    ...publicKey,
+    ...sandboxKeyFileEnv(join(dir, "keys"), merchant.sandbox.mchId, { publicKey: merchant.sandbox.v3.keyMode === "public-key" }),
     ...merchant.env,
     WXPAY_NOTIFY_URL: `${notifyBase}/wxpay/v3/notify`,
     WXPAY_REFUND_NOTIFY_URL: `${notifyBase}/wxpay/v3/refund-notify`,

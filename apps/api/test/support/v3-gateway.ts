@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { RequestPaymentParams } from "@pay/core/contract";
 import type { RunningSandbox } from "@pay/sandbox";
 import { expect } from "vitest";
@@ -96,4 +98,18 @@ export async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
     if (Date.now() > until) throw new Error("timed out waiting");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * The API's key-file variables for a merchant whose keys the sandbox wrote (`v3KeysDir/<mchid>/`, like the
+ * merchant platform's downloads): the private key and certificate, and with `publicKey` the WeChat Pay
+ * public key and its ID.
+ */
+export function sandboxKeyFileEnv(keysDir: string, mchId: string, options: { readonly publicKey: boolean }): Record<string, string> {
+  const folder = join(keysDir, mchId);
+  return {
+    WXPAY_CERT_KEY_PATH: join(folder, "apiclient_key.pem"),
+    WXPAY_CERT_PATH: join(folder, "apiclient_cert.pem"),
+    ...(options.publicKey ? { WXPAY_PUBLIC_KEY_ID: readFileSync(join(folder, "pub_key_id.txt"), "utf8").trim(), WXPAY_PUBLIC_KEY_PATH: join(folder, "wxp_pub.pem") } : {}),
+  };
 }
