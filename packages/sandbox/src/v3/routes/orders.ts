@@ -15,6 +15,7 @@ import type { Merchant } from "../../options.js";
 import { expireIfDue } from "../../state/payments.js";
 import { newUnpaidOrder } from "../../state/types.js";
 import { merchantFor, replyV3Error, replyV3ParseFailure, replyV3Signed, type V3Call, type V3MerchantIds } from "../http.js";
+import { parseWithNotifyUrlAllowance } from "../notify-url.js";
 import { transactionJson } from "../views.js";
 
 /** A received JSAPI order of any family, with the merchant ids it names: what the order rules work on. */
@@ -51,25 +52,6 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/**
- * Core's schema demands an https notify_url, as the gateway does. With `allowHttpNotifyUrl` an http one is
- * validated as if it were https (same host, path, length rules) and kept as sent.
- */
-function withNotifyUrlAllowance(sandbox: SandboxContext, text: string): { readonly text: string; readonly httpUrl: string | undefined } {
-  if (!sandbox.options.allowHttpNotifyUrl) return { text, httpUrl: undefined };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { text, httpUrl: undefined };
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return { text, httpUrl: undefined };
-  const body = json as Record<string, unknown>;
-  const url = body.notify_url;
-  if (typeof url !== "string" || !url.startsWith("http://")) return { text, httpUrl: undefined };
-  return { text: JSON.stringify({ ...body, notify_url: `https://${url.slice("http://".length)}` }), httpUrl: url };
-}
-
 /** Parses a body with `parse` (after the notify_url allowance) and maps it to a ReceivedOrder; answers a parse failure itself. */
 function receive<T extends { readonly notifyUrl: string }>(
   sandbox: SandboxContext,
@@ -77,13 +59,12 @@ function receive<T extends { readonly notifyUrl: string }>(
   parse: (text: string) => Parsed<T>,
   map: (order: T) => Omit<ReceivedOrder, "fingerprint" | "notifyUrl">,
 ): ReceivedOrder | undefined {
-  const allowance = withNotifyUrlAllowance(sandbox, call.body);
-  const parsed = parse(allowance.text);
+  const parsed = parseWithNotifyUrlAllowance(sandbox, call.body, parse);
   if (!parsed.ok) {
     replyV3ParseFailure(sandbox, call, parsed.error);
     return undefined;
   }
-  const value = { ...parsed.value, notifyUrl: allowance.httpUrl ?? parsed.value.notifyUrl };
+  const value = parsed.value;
   return { ...map(value), notifyUrl: value.notifyUrl, fingerprint: stableJson(value) };
 }
 

@@ -1,4 +1,4 @@
-import { ok, parseV3GlobalRefundBody, parseV3RefundBody, V3GlobalQueryRefundSchema, V3QueryRefundSchema, type Money, type Result, type V3RequestParseErrorCode } from "@pay/core";
+import { parseV3GlobalRefundBody, parseV3RefundBody, V3GlobalQueryRefundSchema, V3QueryRefundSchema, type Money } from "@pay/core";
 import type { z } from "zod";
 import type { SandboxContext } from "../../context.js";
 import { newRefundId } from "../../ids.js";
@@ -6,6 +6,7 @@ import type { Merchant } from "../../options.js";
 import { cashRefundFeeFor, committedRefundTotal, MAX_REFUNDS_PER_ORDER, REFUND_WINDOW_MS, startRefund } from "../../state/payments.js";
 import type { SandboxOrder, SandboxRefund } from "../../state/types.js";
 import { merchantFor, replyV3Error, replyV3ParseFailure, replyV3Signed, type V3Call, type V3MerchantIds } from "../http.js";
+import { parseWithNotifyUrlAllowance } from "../notify-url.js";
 import { refundJson } from "../views.js";
 
 /**
@@ -23,34 +24,6 @@ interface RefundAsk {
   readonly notifyUrl?: string | undefined;
   readonly fundsAccount?: string | undefined;
   readonly amount: { readonly refund: Money; readonly total: Money };
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * Parses a refund body with core's parser. With `allowHttpNotifyUrl`, an `http://` notify_url is checked
- * as its `https://` twin (core demands https, as the gateway does) and the original is kept for delivery.
- */
-function parseRefundBody<T extends { notifyUrl?: string | undefined }>(
-  sandbox: SandboxContext,
-  body: string,
-  parse: (text: string) => Result<T, V3RequestParseErrorCode>,
-): Result<T, V3RequestParseErrorCode> {
-  if (!sandbox.options.allowHttpNotifyUrl) return parse(body);
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return parse(body);
-  }
-  if (!isObject(json) || typeof json.notify_url !== "string" || !json.notify_url.startsWith("http://")) return parse(body);
-  const original = json.notify_url;
-  const parsed = parse(JSON.stringify({ ...json, notify_url: `https://${original.slice("http://".length)}` }));
-  return parsed.ok ? ok({ ...parsed.value, notifyUrl: original }) : parsed;
 }
 
 /** A refusal with its `{code, message, detail}`; business 4xx other than NOT_ENOUGH go unsigned (see replyV3Error). */
@@ -126,7 +99,7 @@ function acceptRefund(sandbox: SandboxContext, call: V3Call, merchant: Merchant,
  * sub-merchant (`sub_mchid` in the body; the Authorization mchid is the provider's).
  */
 export function createRefund(sandbox: SandboxContext, call: V3Call): void {
-  const parsed = parseRefundBody(sandbox, call.body, parseV3RefundBody);
+  const parsed = parseWithNotifyUrlAllowance(sandbox, call.body, parseV3RefundBody);
   if (!parsed.ok) return replyV3ParseFailure(sandbox, call, parsed.error);
   const req = parsed.value;
   const ids: V3MerchantIds = req.subMchid === undefined ? { mchid: call.auth.mchId } : { spMchid: call.auth.mchId, subMchid: req.subMchid };
@@ -136,7 +109,7 @@ export function createRefund(sandbox: SandboxContext, call: V3Call): void {
 
 /** `POST /v3/global/refunds`: a WeChat Pay Global refund, `mchid` or an institution's `sp_mchid` + `sub_mchid`. */
 export function globalCreateRefund(sandbox: SandboxContext, call: V3Call): void {
-  const parsed = parseRefundBody(sandbox, call.body, parseV3GlobalRefundBody);
+  const parsed = parseWithNotifyUrlAllowance(sandbox, call.body, parseV3GlobalRefundBody);
   if (!parsed.ok) return replyV3ParseFailure(sandbox, call, parsed.error);
   const req = parsed.value;
   const merchant = merchantFor(sandbox, call, { mchid: req.mchid, spMchid: req.spMchid, subMchid: req.subMchid });
