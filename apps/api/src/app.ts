@@ -18,6 +18,7 @@ import { createWxPayRouter } from "./routes/wxpay.js";
 import type { ServiceContext } from "./services/context.js";
 import { createOrderLoader } from "./db/order-reads.js";
 import { createPaidWriter } from "./db/paid-writer.js";
+import { createEventBus, type EventHandler } from "./services/events.js";
 import { createSessionTokens } from "./services/session-tokens.js";
 
 /** Everything the app needs from outside; tests pass the sandbox-backed gateway and a moved clock. */
@@ -34,6 +35,12 @@ export interface AppDeps {
   readonly login: WxLoginClient;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /**
+   * Called in process with each order event after its change has committed, in order (teams that embed
+   * the API). A handler's failure is logged and never affects the payment; for delivery that survives a
+   * crash use webhooks (docs/webhooks.md).
+   */
+  readonly eventHandlers?: readonly EventHandler[] | undefined;
 }
 
 /** Builds the Koa app (not listening): the kitchen-sink split, so tests call it in process. */
@@ -49,6 +56,7 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
     logger: deps.logger,
     paidWriter: createPaidWriter(deps.db, deps.dialect),
     loadOrder: createOrderLoader(deps.db, deps.dialect),
+    events: createEventBus(deps.eventHandlers ?? [], deps.logger),
   };
   const app = new Koa();
   app.proxy = false;

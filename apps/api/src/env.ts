@@ -1,5 +1,6 @@
 import { CURRENCIES, MerchantCategoryCodeSchema, notifyUrlProblem, SIGN_TYPES, type Currency, type SignType } from "@pay/core";
 import { z } from "zod";
+import { webhookUrlProblem } from "./services/webhooks/url.js";
 
 /** Thrown when the environment cannot run the API; names the variable, never echoes a secret. */
 export class ConfigError extends Error {
@@ -14,6 +15,10 @@ const notifyUrl = text.superRefine((value, ctx) => {
   const problem = notifyUrlProblem(value);
   if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
 });
+
+/** NODE_ENV values: production tightens what is accepted (webhook endpoints must use https). */
+export const NODE_ENVS = ["development", "production", "test"] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
 
 /** The protocols an order can be placed with; `WXPAY_API_VERSION` picks the one new orders use. */
 export const API_VERSIONS = ["v2", "v3"] as const;
@@ -106,9 +111,23 @@ export const EnvSchema = z
       .max(7 * 24 * 60)
       .default(30),
     SWEEP_INTERVAL_SECONDS: seconds.default(10),
+    /** production: webhook endpoints must use https. */
+    NODE_ENV: z.enum(NODE_ENVS, { error: "must be development, production or test" }).default("development"),
+    /** One webhook endpoint, receiving every event type, without any admin call (kept in step at each start). */
+    WEBHOOK_URL: text.optional(),
+    WEBHOOK_SECRET: z.string().min(24, "must be at least 24 characters").max(256, "must be at most 256 characters").optional(),
+    /** on: this process delivers webhooks (with every other process that does); off: it only writes events. */
+    WEBHOOK_DELIVERY: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
+    /** How often a process looks for due deliveries besides being woken by its own commits. */
+    WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
+    if (env.WEBHOOK_URL !== undefined) {
+      const problem = webhookUrlProblem(env.WEBHOOK_URL, { production: env.NODE_ENV === "production" });
+      if (problem !== undefined) issue("WEBHOOK_URL", problem);
+      if (env.WEBHOOK_SECRET === undefined) issue("WEBHOOK_SECRET", "is required with WEBHOOK_URL: it signs every delivery (at least 24 characters)");
+    } else if (env.WEBHOOK_SECRET !== undefined) issue("WEBHOOK_URL", "is required with WEBHOOK_SECRET");
     // v3 is configured when new orders use it, or when its key is given (a process back on v2 still settling v3 orders).
     const v3 = env.WXPAY_API_VERSION === "v3" || env.WXPAY_APIV3_KEY !== undefined;
     if ((env.WXPAY_SUB_APPID === undefined) !== (env.WXPAY_SUB_MCHID === undefined)) {
@@ -228,6 +247,17 @@ export interface AppConfig {
   readonly orderQueryAfterSeconds: number;
   readonly orderTtlMinutes: number;
   readonly sweepIntervalSeconds: number;
+  readonly nodeEnv: NodeEnv;
+  readonly webhooks: WebhookConfig;
+}
+
+/** Order events delivered to the shop's own systems (docs/webhooks.md). */
+export interface WebhookConfig {
+  /** WEBHOOK_URL + WEBHOOK_SECRET: an endpoint for every event type, kept in step with the environment at start. The secret is never logged. */
+  readonly endpoint: { readonly url: string; readonly secret: string } | undefined;
+  /** WEBHOOK_DELIVERY: whether this process delivers (every process writes events either way). */
+  readonly delivery: boolean;
+  readonly pollIntervalMs: number;
 }
 
 /** The APIv3 settings as validated from the environment: values and file paths (the files are read at start by loadV3Credentials). */
@@ -308,6 +338,12 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     orderQueryAfterSeconds: env.ORDER_QUERY_AFTER_SECONDS,
     orderTtlMinutes: env.ORDER_TTL_MINUTES,
     sweepIntervalSeconds: env.SWEEP_INTERVAL_SECONDS,
+    nodeEnv: env.NODE_ENV,
+    webhooks: {
+      endpoint: env.WEBHOOK_URL === undefined || env.WEBHOOK_SECRET === undefined ? undefined : { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET },
+      delivery: env.WEBHOOK_DELIVERY === "on",
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+    },
   };
 }
 

@@ -4,9 +4,11 @@ import type { AddressInfo } from "node:net";
 import type Koa from "koa";
 import type { Logger } from "pino";
 import { createApp } from "./app.js";
+import { systemClock } from "./clock.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest, seedProducts } from "./db/migrate.js";
 import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
+import { upsertEnvEndpoint } from "./db/webhook-endpoints.js";
 import { ConfigError, loadConfig, type AppConfig } from "./env.js";
 import type { ClientCertificate } from "./gateway/v2/client.js";
 import { createV2Gateway } from "./gateway/v2/gateway.js";
@@ -55,6 +57,11 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
   const database = await openDatabase(config.databaseUrl);
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+  if (config.webhooks.endpoint !== undefined) {
+    // The secret stays out of the log line: only where events go.
+    const endpoint = await upsertEnvEndpoint(database.db, config.webhooks.endpoint, systemClock());
+    logger.info({ endpointId: endpoint.id, url: endpoint.url, enabled: endpoint.enabled === 1 }, "webhook endpoint from WEBHOOK_URL");
+  }
   if (!(await hasProducts(database.db)))
     await seedProducts(
       database.db,

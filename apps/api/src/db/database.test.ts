@@ -81,9 +81,55 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     updated_at: true,
     succeeded_at: true,
   },
+  webhook_events: { seq: true, id: true, type: true, order_id: true, refund_id: true, payload: true, created_at: true, fanned_out: true },
+  webhook_endpoints: {
+    id: true,
+    url: true,
+    description: true,
+    event_types: true,
+    secret: true,
+    previous_secret: true,
+    previous_secret_expires_at: true,
+    enabled: true,
+    source: true,
+    created_at: true,
+    updated_at: true,
+  },
+  webhook_deliveries: {
+    id: true,
+    endpoint_id: true,
+    event_id: true,
+    event_seq: true,
+    order_id: true,
+    state: true,
+    attempts: true,
+    next_attempt_at: true,
+    expires_at: true,
+    lease_owner: true,
+    lease_expires_at: true,
+    last_attempt_at: true,
+    last_status: true,
+    last_error: true,
+    delivered_at: true,
+    failed_at: true,
+    created_at: true,
+    updated_at: true,
+  },
 };
 
-const INDEXES = ["orders_user_created_idx", "orders_status_queried_idx", "orders_status_expires_idx", "refunds_order_id_idx", "refunds_status_queried_idx"];
+const INDEXES = [
+  "orders_user_created_idx",
+  "orders_status_queried_idx",
+  "orders_status_expires_idx",
+  "refunds_order_id_idx",
+  "refunds_status_queried_idx",
+  "webhook_events_unfanned_idx",
+  "webhook_events_order_seq_idx",
+  "webhook_events_created_idx",
+  "webhook_deliveries_due_idx",
+  "webhook_deliveries_order_idx",
+  "webhook_deliveries_event_idx",
+];
 
 let sequence = 0;
 const uniqueId = (prefix: string): string => `${prefix}_${(sequence += 1)}`;
@@ -160,7 +206,7 @@ describe.each(DATABASES)("database on %s", (kind) => {
       const fresh = await openTestDatabase(kind, { migrate: false });
       try {
         expect(fresh.dialect).toBe(kind);
-        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables", "0002_order_protocol"]);
+        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables", "0002_order_protocol", "0003_webhooks"]);
         expect(await migrateToLatest(fresh.db)).toEqual([]);
 
         const tables = await fresh.db.introspection.getTables();

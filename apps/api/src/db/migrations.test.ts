@@ -32,7 +32,8 @@ describe.each(DATABASES)("0002_order_protocol on %s", (kind) => {
   it("marks every existing order v2, takes v3, and refuses anything else", async () => {
     await insertOldOrder("old-1");
     await insertOldOrder("old-2");
-    expect(await migrateToLatest(database.db)).toEqual(["0002_order_protocol"]);
+    const { results = [] } = await migrator.migrateTo("0002_order_protocol");
+    expect(results.map((result) => [result.migrationName, result.status])).toEqual([["0002_order_protocol", "Success"]]);
     expect(await database.db.selectFrom("orders").select(["id", "protocol"]).orderBy("id").execute()).toEqual([
       { id: "old-1", protocol: "v2" },
       { id: "old-2", protocol: "v2" },
@@ -56,11 +57,63 @@ describe.each(DATABASES)("0002_order_protocol on %s", (kind) => {
 
   it("migrates down to 0001 again, keeping the orders", async () => {
     await insertOldOrder("old-1");
-    await migrateToLatest(database.db);
+    expect((await migrator.migrateTo("0002_order_protocol")).error).toBeUndefined();
     const { error } = await migrator.migrateDown();
     expect(error).toBeUndefined();
     const columns = (await database.db.introspection.getTables()).find((table) => table.name === "orders")?.columns.map((column) => column.name);
     expect(columns).not.toContain("protocol");
     expect(await sql<{ id: string }>`select id from orders`.execute(database.db)).toMatchObject({ rows: [{ id: "old-1" }] });
+  });
+});
+
+describe.each(DATABASES)("0003_webhooks on %s", (kind) => {
+  let database: TestDatabase;
+  let migrator: Migrator;
+
+  beforeEach(async () => {
+    database = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: database.db, provider: MIGRATION_PROVIDER });
+    expect((await migrator.migrateTo("0002_order_protocol")).error).toBeUndefined();
+    await database.db.insertInto("users").values({ id: "u1", openid: "o1", created_at: FIXTURE_NOW }).execute();
+    await database.db.insertInto("orders").values(pendingOrderRow("kept-1", "u1")).execute();
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  const tableNames = async (): Promise<string[]> => (await database.db.introspection.getTables()).map((table) => table.name).sort();
+
+  it("adds the outbox, endpoints and deliveries beside existing orders; events take only known types and existing orders", async () => {
+    expect(await migrateToLatest(database.db)).toEqual(["0003_webhooks"]);
+    expect(await tableNames()).toEqual(expect.arrayContaining(["webhook_deliveries", "webhook_endpoints", "webhook_events"]));
+    const event = { id: "evt_000000000000000000000001", type: "order.paid", order_id: "kept-1", refund_id: null, payload: "{}", created_at: FIXTURE_NOW } as const;
+    await database.db.insertInto("webhook_events").values(event).execute();
+    const refusals = await Promise.all([
+      database.db
+        .insertInto("webhook_events")
+        .values({ ...event, id: "evt_000000000000000000000002", type: "order.shipped" as "order.paid" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("webhook_events")
+        .values({ ...event, id: "evt_000000000000000000000003", order_id: "no-such-order" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("webhook_events")
+        .values(event)
+        .execute()
+        .catch((error: unknown) => error),
+    ]);
+    expect(refusals.map(constraintViolationOf)).toEqual(["check", "foreign_key", "unique"]);
+  });
+
+  it("migrates down to 0002 again, keeping the orders", async () => {
+    await migrateToLatest(database.db);
+    const { error } = await migrator.migrateDown();
+    expect(error).toBeUndefined();
+    expect(await tableNames()).not.toEqual(expect.arrayContaining(["webhook_events"]));
+    expect((await tableNames()).filter((name) => name.startsWith("webhook_"))).toEqual([]);
+    expect(await sql<{ id: string }>`select id from orders`.execute(database.db)).toMatchObject({ rows: [{ id: "kept-1" }] });
   });
 });

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Expression, Kysely, SqlBool } from "kysely";
+import type { ColumnDefinitionBuilder, Expression, Kysely, SqlBool } from "kysely";
 import type { Migration, MigrationProvider } from "kysely/migration";
 import { dialectOf } from "./database.js";
 
@@ -182,10 +182,103 @@ const addOrderProtocol: Migration = {
   },
 };
 
+/**
+ * Order events for the shop's own systems (docs/webhooks.md): the outbox (webhook_events, written in the
+ * transaction of each change), the endpoints events go to, and one delivery per event and endpoint.
+ */
+const addWebhooks: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const postgres = dialectOf(db) === "postgres";
+    // SQLite: AUTOINCREMENT, so a seq is never reused even if the newest row were deleted.
+    const serial = (col: ColumnDefinitionBuilder): ColumnDefinitionBuilder => (postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement());
+    await atomically(db, async (db) => {
+      await db.schema
+        .createTable("webhook_events")
+        .addColumn("seq", postgres ? "bigint" : "integer", serial)
+        .addColumn("id", "text", (col) => col.notNull())
+        .addColumn("type", "text", (col) => col.notNull())
+        .addColumn("order_id", "text", (col) => col.notNull())
+        .addColumn("refund_id", "text")
+        .addColumn("payload", "text", (col) => col.notNull())
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("fanned_out", "integer", (col) => col.notNull().defaultTo(0))
+        .addUniqueConstraint("webhook_events_id_key", ["id"])
+        .addForeignKeyConstraint("webhook_events_order_id_fkey", ["order_id"], "orders", ["id"])
+        .addForeignKeyConstraint("webhook_events_refund_id_fkey", ["refund_id"], "refunds", ["id"])
+        .addCheckConstraint("webhook_events_type_check", oneOf("type", ["order.paid", "order.closed", "order.refunded", "refund.succeeded", "refund.failed"]))
+        .addCheckConstraint("webhook_events_fanned_out_check", sql`fanned_out in (0, 1)`)
+        .execute();
+
+      await db.schema
+        .createTable("webhook_endpoints")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("url", "text", (col) => col.notNull())
+        .addColumn("description", "text")
+        .addColumn("event_types", "text", (col) => col.notNull())
+        .addColumn("secret", "text", (col) => col.notNull())
+        .addColumn("previous_secret", "text")
+        .addColumn("previous_secret_expires_at", "text")
+        .addColumn("enabled", "integer", (col) => col.notNull().defaultTo(1))
+        .addColumn("source", "text", (col) => col.notNull())
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("updated_at", "text", (col) => col.notNull())
+        .addCheckConstraint("webhook_endpoints_enabled_check", sql`enabled in (0, 1)`)
+        .addCheckConstraint("webhook_endpoints_source_check", oneOf("source", ["api", "env"]))
+        .execute();
+
+      await db.schema
+        .createTable("webhook_deliveries")
+        .addColumn("id", postgres ? "bigint" : "integer", serial)
+        .addColumn("endpoint_id", "text", (col) => col.notNull())
+        .addColumn("event_id", "text", (col) => col.notNull())
+        .addColumn("event_seq", "bigint", (col) => col.notNull())
+        .addColumn("order_id", "text", (col) => col.notNull())
+        .addColumn("state", "text", (col) => col.notNull())
+        .addColumn("attempts", "integer", (col) => col.notNull().defaultTo(0))
+        .addColumn("next_attempt_at", "text", (col) => col.notNull())
+        .addColumn("expires_at", "text", (col) => col.notNull())
+        .addColumn("lease_owner", "text")
+        .addColumn("lease_expires_at", "text")
+        .addColumn("last_attempt_at", "text")
+        .addColumn("last_status", "integer")
+        .addColumn("last_error", "text")
+        .addColumn("delivered_at", "text")
+        .addColumn("failed_at", "text")
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("updated_at", "text", (col) => col.notNull())
+        .addForeignKeyConstraint("webhook_deliveries_endpoint_id_fkey", ["endpoint_id"], "webhook_endpoints", ["id"])
+        .addForeignKeyConstraint("webhook_deliveries_event_id_fkey", ["event_id"], "webhook_events", ["id"])
+        .addUniqueConstraint("webhook_deliveries_endpoint_event_key", ["endpoint_id", "event_id"])
+        .addCheckConstraint("webhook_deliveries_state_check", oneOf("state", ["pending", "delivered", "failed"]))
+        .addCheckConstraint("webhook_deliveries_attempts_check", sql`attempts >= 0`)
+        .execute();
+
+      // Events not yet fanned out to deliveries, oldest first (a partial index stays as small as the backlog).
+      await db.schema.createIndex("webhook_events_unfanned_idx").on("webhook_events").column("seq").where(sql.ref("fanned_out"), "=", 0).execute();
+      // The events of one order in order (ordering checks, replays).
+      await db.schema.createIndex("webhook_events_order_seq_idx").on("webhook_events").columns(["order_id", "seq"]).execute();
+      await db.schema.createIndex("webhook_events_created_idx").on("webhook_events").column("created_at").execute();
+      // Due deliveries, and the earlier pending deliveries of one order to one endpoint.
+      await db.schema.createIndex("webhook_deliveries_due_idx").on("webhook_deliveries").columns(["state", "next_attempt_at"]).execute();
+      await db.schema.createIndex("webhook_deliveries_order_idx").on("webhook_deliveries").columns(["endpoint_id", "order_id", "event_seq"]).execute();
+      await db.schema.createIndex("webhook_deliveries_event_idx").on("webhook_deliveries").column("event_id").execute();
+    });
+  },
+
+  async down(db: Kysely<unknown>): Promise<void> {
+    await atomically(db, async (db) => {
+      for (const table of ["webhook_deliveries", "webhook_endpoints", "webhook_events"]) {
+        await db.schema.dropTable(table).execute();
+      }
+    });
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_create_tables": createTables,
   "0002_order_protocol": addOrderProtocol,
+  "0003_webhooks": addWebhooks,
 };
 
 /** The migrations from code (no files read at run time, so the build output is self-contained). */

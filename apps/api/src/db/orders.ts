@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import { readOrder } from "./order-reads.js";
-import type { Database, NewOrderRow, OrderProtocolColumn, OrderRow } from "./schema.js";
+import type { Database, NewOrderRow, NewWebhookEventRow, OrderProtocolColumn, OrderRow } from "./schema.js";
 
 // The orders table's queries. Every write that changes a row returns the row as written (RETURNING,
 // on SQLite and PostgreSQL alike), so callers never re-read what they just wrote. Functions take the
@@ -31,17 +31,38 @@ export async function setPrepay(db: Kysely<Database>, id: string, prepay: { read
     .executeTakeFirstOrThrow();
 }
 
-/** Closes a pending order (a conditional update); returns the order as it now stands, closed or not. */
-export async function markOrderClosed(db: Kysely<Database>, id: string, now: string): Promise<OrderRow> {
-  const closed = await db
-    .updateTable("orders")
-    .set({ status: "closed", closed_at: now, updated_at: now })
-    .where("id", "=", id)
-    .where("status", "=", "pending")
-    .returningAll()
-    .executeTakeFirst();
+/**
+ * Closes a pending order (a conditional update) and writes its order.closed event (`eventOf` the closed
+ * row) in the same transaction; returns the order as it now stands, and whether this call closed it.
+ */
+export async function markOrderClosed(
+  db: Kysely<Database>,
+  id: string,
+  now: string,
+  eventOf: (closed: OrderRow) => NewWebhookEventRow,
+): Promise<{ readonly order: OrderRow; readonly closed: boolean }> {
+  const closed = await db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable("orders")
+      .set({ status: "closed", closed_at: now, updated_at: now })
+      .where("id", "=", id)
+      .where("status", "=", "pending")
+      .returningAll()
+      .executeTakeFirst();
+    if (row !== undefined) await insertOutboxEvents(trx, [eventOf(row)]);
+    return row;
+  });
   // Not pending any more: someone else moved it, and the caller gets it as they left it.
-  return closed ?? readOrder(db, id);
+  return closed === undefined ? { order: await readOrder(db, id), closed: false } : { order: closed, closed: true };
+}
+
+/** Writes outbox rows; call it in the transaction of the change they report. */
+export async function insertOutboxEvents(db: Kysely<Database>, rows: readonly NewWebhookEventRow[]): Promise<void> {
+  if (rows.length > 0)
+    await db
+      .insertInto("webhook_events")
+      .values([...rows])
+      .execute();
 }
 
 /**
@@ -120,9 +141,9 @@ export async function reserveRefundFee(db: Kysely<Database>, orderId: string, re
   return result.numUpdatedRows === 1n;
 }
 
-/** Adds a succeeded refund to the order; the refund that completes the total marks it refunded. */
-export async function addRefunded(db: Kysely<Database>, orderId: string, refundFee: number, now: string): Promise<void> {
-  await db
+/** Adds a succeeded refund to the order; the refund that completes the total marks it refunded. Returns the order as updated. */
+export async function addRefunded(db: Kysely<Database>, orderId: string, refundFee: number, now: string): Promise<OrderRow> {
+  return db
     .updateTable("orders")
     .set({
       refunded_fee: sql<number>`refunded_fee + ${refundFee}`,
@@ -130,7 +151,8 @@ export async function addRefunded(db: Kysely<Database>, orderId: string, refundF
       updated_at: now,
     })
     .where("id", "=", orderId)
-    .execute();
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** Gives back the reservation of a refund that will not happen. */

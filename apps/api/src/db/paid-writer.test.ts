@@ -3,7 +3,16 @@ import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/suppo
 import { FIXTURE_NOW as NOW, pendingOrderRow } from "../../test/support/rows.js";
 import { CompiledQuery } from "kysely";
 import { POSTGRES_ORDERS_BY_IDS, SQLITE_ORDERS_BY_IDS } from "./order-reads.js";
-import { createPaidWriter, MAX_PAID_BATCH, POSTGRES_MARK_PAID, SQLITE_INSERT_EVENTS, SQLITE_MARK_PAID, type PaidTransition, type PaidWriter } from "./paid-writer.js";
+import {
+  createPaidWriter,
+  MAX_PAID_BATCH,
+  POSTGRES_MARK_PAID,
+  SQLITE_INSERT_EVENTS,
+  SQLITE_INSERT_OUTBOX,
+  SQLITE_MARK_PAID,
+  type PaidTransition,
+  type PaidWriter,
+} from "./paid-writer.js";
 
 const PAID_AT = "2025-01-02T03:10:00.000Z";
 let sequence = 0;
@@ -47,11 +56,26 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     cashFeeType: "CNY",
     raw: JSON.stringify({ out_trade_no: orderId, attach: '深圳 "quoted" \\ back' }),
     at: PAID_AT,
+    eventId: `evt_${orderId
+      .replace(/[^0-9A-Za-z]/g, "")
+      .slice(-24)
+      .padStart(24, "0")}`,
+    eventPayload: JSON.stringify({ orderId }),
     ...overrides,
   });
 
   async function eventsFor(ids: readonly string[]) {
     return database.db.selectFrom("payment_events").selectAll().where("order_id", "in", ids).orderBy("order_id").execute();
+  }
+
+  /** The order.paid outbox rows of these orders: exactly one per order the writer moved, committed with it. */
+  async function outboxFor(ids: readonly string[]) {
+    return database.db
+      .selectFrom("webhook_events")
+      .select(["id", "type", "order_id", "refund_id", "payload", "created_at"])
+      .where("order_id", "in", ids)
+      .orderBy("order_id")
+      .execute();
   }
 
   it("a burst of transitions (more than one batch holds) pays every order once, with its event as given", async () => {
@@ -73,6 +97,12 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
       raw: JSON.stringify({ out_trade_no: ids[0], attach: '深圳 "quoted" \\ back' }),
       created_at: PAID_AT,
     });
+    const outbox = await outboxFor(ids);
+    expect(outbox).toEqual(
+      [...ids]
+        .sort()
+        .map((id) => ({ id: transition(id).eventId, type: "order.paid", order_id: id, refund_id: null, payload: JSON.stringify({ orderId: id }), created_at: PAID_AT })),
+    );
   });
 
   it("copies of one transition in one burst: exactly one applies, the others find the order paid", async () => {
@@ -80,6 +110,7 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     const applied = await Promise.all(Array.from({ length: 20 }, () => writer.write(transition(id))));
     expect(applied.filter((a) => a)).toHaveLength(1);
     expect(await eventsFor([id])).toHaveLength(1);
+    expect(await outboxFor([id])).toHaveLength(1);
   });
 
   it("a transition for an order that is not pending writes nothing", async () => {
@@ -87,6 +118,7 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     await database.db.updateTable("orders").set({ status: "closed", closed_at: NOW }).where("id", "=", id).execute();
     expect(await writer.write(transition(id))).toBe(false);
     expect(await eventsFor([id])).toEqual([]);
+    expect(await outboxFor([id])).toEqual([]);
     expect((await database.db.selectFrom("orders").select("status").where("id", "=", id).executeTakeFirstOrThrow()).status).toBe("closed");
   });
 
@@ -104,6 +136,7 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     const orders = await database.db.selectFrom("orders").select(["id", "status"]).where("id", "in", ids).orderBy("id").execute();
     expect(orders.map((o) => o.status)).toEqual(["paid", "pending", "paid", "pending"]);
     expect((await eventsFor(ids)).map((e) => e.order_id)).toEqual([a, c]);
+    expect((await outboxFor(ids)).map((e) => e.order_id)).toEqual([a, c]);
   });
 
   it("two writers on one database pay a contested order once", async () => {
@@ -112,6 +145,7 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     const results = await Promise.all(ids.flatMap((id) => [writer.write(transition(id)), other.write(transition(id))]));
     for (let n = 0; n < ids.length; n++) expect([results[2 * n], results[2 * n + 1]].filter((a) => a)).toHaveLength(1);
     expect(await eventsFor(ids)).toHaveLength(ids.length);
+    expect(await outboxFor(ids)).toHaveLength(ids.length);
     await other.drain();
   });
 
@@ -133,9 +167,10 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
           expect(text).not.toMatch(/orders_status/);
         }
         expect(await plan(SQLITE_INSERT_EVENTS, ids)).not.toMatch(/SCAN (orders|payment_events)/);
+        expect(await plan(SQLITE_INSERT_OUTBOX, ids)).not.toMatch(/SCAN (orders|webhook_events)/);
       }
     } else {
-      const arrays = [["x"], ["notify"], ["t"], [1], ["CNY"], [null], [null], ["{}"], [PAID_AT]];
+      const arrays = [["x"], ["notify"], ["t"], [1], ["CNY"], [null], [null], ["{}"], [PAID_AT], ["evt_x"], ["{}"]];
       const statements: Array<[string, unknown[]]> = [
         [POSTGRES_MARK_PAID, arrays],
         [POSTGRES_ORDERS_BY_IDS, [["x", "y"]]],

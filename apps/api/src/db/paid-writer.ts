@@ -3,7 +3,7 @@ import { CompiledQuery, type Kysely } from "kysely";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import type { Database, PaymentEventsTable } from "./schema.js";
 
-/** The paid transition of one order: pending -> paid, and its payment event. */
+/** The paid transition of one order: pending -> paid, its payment event and its order.paid event (the outbox). */
 export interface PaidTransition {
   readonly orderId: string;
   readonly source: PaymentEventsTable["source"];
@@ -14,8 +14,11 @@ export interface PaidTransition {
   readonly cashFeeType: Currency | null;
   /** The verified fields as received, as JSON. */
   readonly raw: string;
-  /** ISO time of the transition (paid_at, updated_at, created_at of the event). */
+  /** ISO time of the transition (paid_at, updated_at, created_at of the payment event and the order event). */
   readonly at: string;
+  /** The order.paid event written with the transition (the outbox row's id and payload). */
+  readonly eventId: string;
+  readonly eventPayload: string;
 }
 
 /**
@@ -35,8 +38,8 @@ export const MAX_PAID_BATCH = 128;
 
 /**
  * Transitions arriving together share one commit (see group-commit.ts): on SQLite one transaction
- * of two statements (a conditional UPDATE and an INSERT for the orders it moved), on PostgreSQL one
- * statement for the whole batch. Either way the UPDATE only moves a pending order, and
+ * of three statements (a conditional UPDATE, then an INSERT into payment_events and one into the
+ * webhook_events outbox for the orders it moved), on PostgreSQL one statement for the whole batch. Either way the UPDATE only moves a pending order, and
  * payment_events' unique order_id keeps a second event out even across processes.
  */
 export function createPaidWriter(db: Kysely<Database>, dialect: "sqlite" | "postgres"): PaidWriter {
@@ -45,7 +48,7 @@ export function createPaidWriter(db: Kysely<Database>, dialect: "sqlite" | "post
   return { write: (transition) => group.submit(transition), drain: () => group.drain() };
 }
 
-// Two statements per batch whatever its size (the batch travels as one JSON parameter), with fixed
+// Three statements per batch whatever its size (the batch travels as one JSON parameter), with fixed
 // SQL, so the driver's statement cache prepares each once: a statement per transition cost more than
 // the writing itself.
 // `+orders.status` keeps the planner off the status index: it must walk the batch and look each
@@ -60,29 +63,40 @@ insert into payment_events (order_id, source, transaction_id, total_fee, fee_typ
 select value ->> 'orderId', value ->> 'source', value ->> 'transactionId', value ->> 'totalFee', value ->> 'feeType',
   value ->> 'cashFee', value ->> 'cashFeeType', value ->> 'raw', value ->> 'at'
 from json_each(?)`;
+export const SQLITE_INSERT_OUTBOX = `
+insert into webhook_events (id, type, order_id, refund_id, payload, created_at)
+select value ->> 'eventId', 'order.paid', value ->> 'orderId', null, value ->> 'eventPayload', value ->> 'at'
+from json_each(?)`;
 
 async function writeSqlite(db: Kysely<Database>, batch: readonly PaidTransition[]): Promise<boolean[]> {
   return db.transaction().execute(async (trx) => {
     const updated = await trx.executeQuery<{ id: string }>(CompiledQuery.raw(SQLITE_MARK_PAID, [JSON.stringify(batch)]));
     const moved = new Set(updated.rows.map((row) => row.id));
     if (moved.size > 0) {
-      await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_EVENTS, [JSON.stringify(batch.filter((t) => moved.has(t.orderId)))]));
+      const written = moved.size === batch.length ? JSON.stringify(batch) : JSON.stringify(batch.filter((t) => moved.has(t.orderId)));
+      await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_EVENTS, [written]));
+      await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_OUTBOX, [written]));
     }
     return batch.map((t) => moved.has(t.orderId));
   });
 }
 
-// One statement per batch: the input as parallel arrays, the conditional UPDATE, and an event for
-// exactly the orders it moved. A single statement is atomic without BEGIN/COMMIT round trips.
+// One statement per batch: the input as parallel arrays, the conditional UPDATE, and a payment event
+// and an order.paid outbox row for exactly the orders it moved. A single statement is atomic without
+// BEGIN/COMMIT round trips.
 export const POSTGRES_MARK_PAID = `
 with input as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[])
-    as t(order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, at)
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+    as t(order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, at, event_id, event_payload)
 ), moved as (
   update orders o set status = 'paid', transaction_id = i.transaction_id, paid_at = i.at, updated_at = i.at
   from input i
   where o.id = i.order_id and o.status = 'pending'
   returning o.id
+), outbox as (
+  insert into webhook_events (id, type, order_id, refund_id, payload, created_at)
+  select i.event_id, 'order.paid', i.order_id, null, i.event_payload, i.at
+  from input i join moved m on m.id = i.order_id
 )
 insert into payment_events (order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, created_at)
 select i.order_id, i.source, i.transaction_id, i.total_fee, i.fee_type, i.cash_fee, i.cash_fee_type, i.raw, i.at
@@ -102,6 +116,8 @@ async function writePostgres(db: Kysely<Database>, batch: readonly PaidTransitio
       column("cashFeeType"),
       column("raw"),
       column("at"),
+      column("eventId"),
+      column("eventPayload"),
     ]),
   );
   const moved = new Set(result.rows.map((row) => row.order_id));

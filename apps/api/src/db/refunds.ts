@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { isUniqueViolation } from "./errors.js";
-import { addRefunded, releaseRefundFee, reserveRefundFee } from "./orders.js";
-import type { Database, NewRefundRow, OrderProtocolColumn, RefundRow, RefundStatusColumn } from "./schema.js";
+import { addRefunded, insertOutboxEvents, releaseRefundFee, reserveRefundFee } from "./orders.js";
+import type { Database, NewRefundRow, NewWebhookEventRow, OrderProtocolColumn, OrderRow, RefundRow, RefundStatusColumn } from "./schema.js";
 
 // The refunds table's queries; a refund's settlement adjusts its order in the same transaction.
 
@@ -84,23 +84,44 @@ export interface RefundSettlement {
   readonly note?: string | undefined;
 }
 
+/** The outbox rows of a settlement, built from the rows as the settlement leaves them. */
+export interface SettlementEvents {
+  /** refund.succeeded or refund.failed, of the settled refund. */
+  readonly refund: (settled: RefundRow) => NewWebhookEventRow;
+  /** order.refunded, of an order this settlement fully refunded. */
+  readonly orderRefunded: (order: OrderRow) => NewWebhookEventRow;
+}
+
 /**
  * Moves a processing refund to its final status exactly once (conditional update), adjusting the
  * order in the same transaction: succeeded adds to refunded_fee (a full refund marks the order
- * refunded), closed releases the reservation, abnormal keeps it. False when it was not processing.
+ * refunded), closed releases the reservation, abnormal keeps it. Its events are written in the same
+ * transaction, after the order's row (whose lock orders the events of one order). False when it was
+ * not processing.
  */
-export async function settleRefundRow(db: Kysely<Database>, refund: Pick<RefundRow, "id" | "order_id" | "refund_fee">, settlement: RefundSettlement): Promise<boolean> {
+export async function settleRefundRow(
+  db: Kysely<Database>,
+  refund: Pick<RefundRow, "id" | "order_id" | "refund_fee">,
+  settlement: RefundSettlement,
+  events: SettlementEvents,
+): Promise<boolean> {
   const { status, now, succeededAt, note } = settlement;
   return db.transaction().execute(async (trx) => {
-    const moved = await trx
+    const settled = await trx
       .updateTable("refunds")
       .set({ status, updated_at: now, succeeded_at: status === "succeeded" ? (succeededAt ?? now) : null, ...(note === undefined ? {} : { last_error: note }) })
       .where("id", "=", refund.id)
       .where("status", "=", "processing")
+      .returningAll()
       .executeTakeFirst();
-    if (moved.numUpdatedRows !== 1n) return false;
-    if (status === "succeeded") await addRefunded(trx, refund.order_id, refund.refund_fee, now);
-    else if (status === "closed") await releaseRefundFee(trx, refund.order_id, refund.refund_fee, now);
+    if (settled === undefined) return false;
+    const outbox = [events.refund(settled)];
+    if (status === "succeeded") {
+      const order = await addRefunded(trx, refund.order_id, refund.refund_fee, now);
+      // This refund completed the total: the order became refunded now.
+      if (order.status === "refunded" && order.refunded_fee - refund.refund_fee < order.total_fee) outbox.push(events.orderRefunded(order));
+    } else if (status === "closed") await releaseRefundFee(trx, refund.order_id, refund.refund_fee, now);
+    await insertOutboxEvents(trx, outbox);
     return true;
   });
 }

@@ -7,10 +7,17 @@ import { readOrder } from "./order-reads.js";
 import { claimOrderQuery, insertOrder, listOrdersOfUser, markOrderClosed, reserveRefundFee, setPrepay } from "./orders.js";
 import { listActiveProducts, findActiveProducts, hasProducts } from "./products.js";
 import { claimRefundQuery, insertReservedRefund, markRefundSubmitted, settleRefundRow } from "./refunds.js";
-import type { NewRefundRow } from "./schema.js";
+import { orderEvent, refundEvent } from "../services/events.js";
+import type { NewRefundRow, OrderRow } from "./schema.js";
 import { ensureUser, findUserOpenid } from "./users.js";
 
 const LATER = "2025-01-02T03:10:00.000Z";
+
+/** The outbox rows a settlement to `status` writes, as the service builds them. */
+const settlementEvents = (status: "succeeded" | "closed" | "abnormal") => ({
+  refund: (row: Parameters<typeof refundEvent>[1]) => refundEvent(status === "succeeded" ? "refund.succeeded" : "refund.failed", row, LATER).row,
+  orderRefunded: (order: OrderRow) => orderEvent("order.refunded", order, LATER).row,
+});
 let sequence = 0;
 
 describe.each(DATABASES)("repositories on %s", (dialect) => {
@@ -41,9 +48,15 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
 
   it("markOrderClosed closes only a pending order and otherwise returns the order as it stands", async () => {
     const pending = await insertOrder(database.db, pendingOrderRow(newId("order"), user));
-    expect(await markOrderClosed(database.db, pending.id, LATER)).toEqual({ ...pending, status: "closed", closed_at: LATER, updated_at: LATER });
+    const closedEvent = (row: OrderRow) => orderEvent("order.closed", row, LATER).row;
+    const closedRow = { ...pending, status: "closed", closed_at: LATER, updated_at: LATER };
+    expect(await markOrderClosed(database.db, pending.id, LATER, closedEvent)).toEqual({ order: closedRow, closed: true });
     const paid = await paidOrder();
-    expect(await markOrderClosed(database.db, paid.id, LATER)).toEqual(paid);
+    expect(await markOrderClosed(database.db, paid.id, LATER, closedEvent)).toEqual({ order: paid, closed: false });
+    // Exactly one order.closed, of the order it closed, carrying the row as closed.
+    const events = await database.db.selectFrom("webhook_events").selectAll().where("order_id", "in", [pending.id, paid.id]).execute();
+    expect(events.map((event) => [event.type, event.order_id, event.refund_id])).toEqual([["order.closed", pending.id, null]]);
+    expect(JSON.parse(events[0]?.payload ?? "{}")).toMatchObject({ type: "order.closed", data: { order: { id: pending.id, status: "closed" } } });
   });
 
   it("claimOrderQuery lets one caller query a pending order per interval", async () => {
@@ -107,11 +120,18 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
       updated_at: LATER,
     });
 
-    expect(await settleRefundRow(database.db, partial, { status: "succeeded", now: LATER, succeededAt: NOW })).toBe(true);
-    expect(await settleRefundRow(database.db, partial, { status: "closed", now: LATER })).toBe(false);
+    expect(await settleRefundRow(database.db, partial, { status: "succeeded", now: LATER, succeededAt: NOW }, settlementEvents("succeeded"))).toBe(true);
+    expect(await settleRefundRow(database.db, partial, { status: "closed", now: LATER }, settlementEvents("closed"))).toBe(false);
     expect(await readOrder(database.db, paid.id)).toMatchObject({ status: "paid", refunded_fee: 400, reserved_refund_fee: 1000 });
-    expect(await settleRefundRow(database.db, full, { status: "succeeded", now: LATER })).toBe(true);
+    expect(await settleRefundRow(database.db, full, { status: "succeeded", now: LATER }, settlementEvents("succeeded"))).toBe(true);
     expect(await readOrder(database.db, paid.id)).toMatchObject({ status: "refunded", refunded_fee: 1000 });
+    // One refund.succeeded per settled refund, then order.refunded from the refund that completed the total, in that order.
+    const events = await database.db.selectFrom("webhook_events").select(["type", "refund_id"]).where("order_id", "=", paid.id).orderBy("seq").execute();
+    expect(events).toEqual([
+      { type: "refund.succeeded", refund_id: partial.id },
+      { type: "refund.succeeded", refund_id: full.id },
+      { type: "order.refunded", refund_id: null },
+    ]);
     expect(await database.db.selectFrom("refunds").select(["status", "succeeded_at"]).where("id", "in", [partial.id, full.id]).orderBy("refund_fee").execute()).toEqual([
       { status: "succeeded", succeeded_at: NOW },
       { status: "succeeded", succeeded_at: LATER },
@@ -120,7 +140,10 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
     const other = await paidOrder(1000);
     const closing = { ...refused, order_id: other.id };
     await insertReservedRefund(database.db, closing, NOW);
-    expect(await settleRefundRow(database.db, closing, { status: "closed", now: LATER, note: "NOTENOUGH: balance" })).toBe(true);
+    expect(await settleRefundRow(database.db, closing, { status: "closed", now: LATER, note: "NOTENOUGH: balance" }, settlementEvents("closed"))).toBe(true);
+    expect(await database.db.selectFrom("webhook_events").select(["type", "refund_id"]).where("order_id", "=", other.id).execute()).toEqual([
+      { type: "refund.failed", refund_id: closing.id },
+    ]);
     expect(await readOrder(database.db, other.id)).toMatchObject({ status: "paid", reserved_refund_fee: 0, refunded_fee: 0 });
     expect(await database.db.selectFrom("refunds").select(["status", "last_error", "succeeded_at"]).where("id", "=", closing.id).executeTakeFirstOrThrow()).toEqual({
       status: "closed",
@@ -135,7 +158,7 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
     await insertReservedRefund(database.db, row, NOW);
     expect(await claimRefundQuery(database.db, row.id, LATER, NOW)).toBe(true);
     expect(await claimRefundQuery(database.db, row.id, LATER, NOW)).toBe(false);
-    await settleRefundRow(database.db, row, { status: "succeeded", now: LATER });
+    await settleRefundRow(database.db, row, { status: "succeeded", now: LATER }, settlementEvents("succeeded"));
     expect(await claimRefundQuery(database.db, row.id, "2025-01-03T00:00:00.000Z", LATER)).toBe(false);
   });
 

@@ -1,5 +1,5 @@
 import type { Currency } from "@pay/core";
-import type { PAY_SIGN_TYPES } from "@pay/core/contract";
+import type { PAY_SIGN_TYPES, WebhookEventType } from "@pay/core/contract";
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
 
 /**
@@ -12,6 +12,9 @@ export interface Database {
   orders: OrdersTable;
   payment_events: PaymentEventsTable;
   refunds: RefundsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface UsersTable {
@@ -123,6 +126,76 @@ export interface RefundsTable {
   succeeded_at: string | null;
 }
 
+/**
+ * The outbox: one row per committed change the shop's systems hear about, inserted in the transaction
+ * of the change itself. `seq` orders the events of one order (they are written under the order's row lock).
+ */
+export interface WebhookEventsTable {
+  seq: Generated<number>;
+  /** evt_ + 24 characters; the id receivers dedupe by. */
+  id: string;
+  type: WebhookEventType;
+  order_id: string;
+  refund_id: string | null;
+  /** The event exactly as delivered (the signed body): JSON of {id, type, createdAt, data}. */
+  payload: string;
+  created_at: string;
+  /** 1 once a delivery was made for every endpoint subscribed to it. */
+  fanned_out: ColumnType<number, number | undefined, number>;
+}
+
+export type WebhookEndpointSource = "api" | "env";
+
+/** Where events are delivered. */
+export interface WebhookEndpointsTable {
+  /** we_ + 24 characters; `we_env` for the endpoint WEBHOOK_URL configures. */
+  id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of the event types it receives. */
+  event_types: string;
+  /** The signing secret. Never logged, never answered except once at creation or rotation. */
+  secret: string;
+  /** The secret before the last rotation, still signing (a second v1) until previous_secret_expires_at. */
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+  /** 1 when events are delivered to it. */
+  enabled: number;
+  /** Made by an admin call, or by WEBHOOK_URL (kept in step with the environment at start). */
+  source: WebhookEndpointSource;
+  created_at: string;
+  updated_at: string;
+}
+
+export type WebhookDeliveryState = "pending" | "delivered" | "failed";
+
+/** One event for one endpoint: its attempts, lease and outcome. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  endpoint_id: string;
+  event_id: string;
+  /** The event's seq: a delivery waits for the earlier pending deliveries of the same order to the same endpoint. */
+  event_seq: number;
+  order_id: string;
+  state: WebhookDeliveryState;
+  attempts: ColumnType<number, number | undefined, number>;
+  /** When it may be tried (again). */
+  next_attempt_at: string;
+  /** After a failed attempt at or past this time it is given up (failed): 3 days after it was made or replayed. */
+  expires_at: string;
+  /** The process holding it while a POST is in flight, and until when; an expired lease is anybody's. */
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_attempt_at: string | null;
+  /** The HTTP status of the last answer, if there was one. */
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  failed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export type UserRow = Selectable<UsersTable>;
 export type ProductRow = Selectable<ProductsTable>;
 export type OrderRow = Selectable<OrdersTable>;
@@ -130,3 +203,8 @@ export type NewOrderRow = Insertable<OrdersTable>;
 export type OrderUpdate = Updateable<OrdersTable>;
 export type RefundRow = Selectable<RefundsTable>;
 export type NewRefundRow = Insertable<RefundsTable>;
+export type WebhookEventRow = Selectable<WebhookEventsTable>;
+export type NewWebhookEventRow = Insertable<WebhookEventsTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type NewWebhookEndpointRow = Insertable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -7,6 +7,7 @@ import type { WxLoginClient } from "../gateway/login-client.js";
 import type { GatewayRegistry } from "../gateway/registry.js";
 import type { OrderLoader } from "../db/order-reads.js";
 import type { PaidWriter } from "../db/paid-writer.js";
+import type { EventBus } from "./events.js";
 import type { SessionTokens } from "./session-tokens.js";
 
 /** What the services share; built once by createApp. Nothing correctness-critical lives in process memory. */
@@ -24,4 +25,6 @@ export interface ServiceContext {
   readonly paidWriter: PaidWriter;
   /** Reads an order by id for the notify path, several at a time under load on PostgreSQL. */
   readonly loadOrder: OrderLoader;
+  /** Announces committed order events in process (the webhook dispatcher's wake-up, the app's own handlers). */
+  readonly events: EventBus;
 }

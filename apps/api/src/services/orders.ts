@@ -10,6 +10,7 @@ import type { NewOrderRow, OrderRow } from "../db/schema.js";
 import { findUserOpenid } from "../db/users.js";
 import type { OrderState, PlaceOrderInput } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
+import { orderEvent, type OutboxEvent } from "./events.js";
 import { gatewayOf } from "./gateways.js";
 import { newOrderId } from "./order-ids.js";
 import { failed, succeeded, type Outcome } from "./outcomes.js";
@@ -178,7 +179,7 @@ export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promi
         return failed({ kind: "not-payable", message: `Order ${order.id} is already ${refreshed.status === "pending" ? "paid (confirming)" : refreshed.status}.` });
       }
       if (error.reason === "ORDER_CLOSED") {
-        await markOrderClosed(ctx.db, current.id, isoAt(ctx.clock()));
+        await closeLocally(ctx, current.id);
         return failed({ kind: "not-payable", message: `Order ${order.id} is closed; place a new order.` });
       }
       // Log lines keep their names: operators alert on them (docs/going-live.md).
@@ -215,12 +216,27 @@ export async function closeWithGateway(ctx: ServiceContext, order: OrderRow): Pr
   const gateway = gatewayOf(ctx, order);
   if (!gateway.ok) return gateway;
   const answer = await gateway.value.closeOrder(order.id);
-  if (answer.ok) return succeeded(await markOrderClosed(ctx.db, order.id, isoAt(ctx.clock())));
+  if (answer.ok) return succeeded(await closeLocally(ctx, order.id));
   const { error } = answer;
-  if (error.reason === "ORDER_CLOSED" || error.reason === "ORDER_NOT_FOUND") return succeeded(await markOrderClosed(ctx.db, order.id, isoAt(ctx.clock())));
+  if (error.reason === "ORDER_CLOSED" || error.reason === "ORDER_NOT_FOUND") return succeeded(await closeLocally(ctx, order.id));
   if (error.reason === "ORDER_PAID") return succeeded(await refreshPendingOrder(ctx, order, { force: true }));
   ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "closeorder failed");
   return failed({ kind: "gateway-failed", operation: "close-order", error });
+}
+
+/**
+ * Closes a pending order here (WeChat Pay has closed it or never had it) with its order.closed event in
+ * the same transaction; returns the order as it now stands (someone else may have moved it first).
+ */
+export async function closeLocally(ctx: ServiceContext, id: string): Promise<OrderRow> {
+  const now = isoAt(ctx.clock());
+  let event: OutboxEvent | undefined;
+  const result = await markOrderClosed(ctx.db, id, now, (closed) => {
+    event = orderEvent("order.closed", closed, now);
+    return event.row;
+  });
+  if (result.closed && event !== undefined) ctx.events.published([event]);
+  return result.order;
 }
 
 /** Applies what the gateway knows about an order: a paid report with the same checks as a notify, closed closes. */
@@ -235,7 +251,7 @@ export async function applyOrderState(ctx: ServiceContext, order: OrderRow, know
       return result.order;
     }
     case "closed":
-      return markOrderClosed(ctx.db, order.id, isoAt(ctx.clock()));
+      return closeLocally(ctx, order.id);
     case "pending":
     case "not-found":
       return order;

@@ -4,6 +4,7 @@ import { readOrder } from "../db/order-reads.js";
 import type { OrderRow } from "../db/schema.js";
 import type { PaidReport } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
+import { orderEvent } from "./events.js";
 
 export type ApplyPaidResult =
   | { readonly outcome: "applied" | "already-paid"; readonly order: OrderRow }
@@ -13,7 +14,8 @@ export type ApplyPaidResult =
  * Marks an order paid exactly once. The report must match the stored order (merchant, sub-merchant,
  * amount, currency); the transition is a conditional UPDATE (pending -> paid) plus an insert into
  * payment_events, whose unique order_id makes a second transition impossible even across processes.
- * The order row read before is returned updated when this call made the transition.
+ * The order.paid event is written in the same commit. The order row read before is returned updated
+ * when this call made the transition.
  */
 export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, report: PaidReport): Promise<ApplyPaidResult> {
   const match = matchPayment(
@@ -42,7 +44,10 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
   if (order.status !== "pending" && order.transaction_id === report.transactionId) return { outcome: "already-paid", order };
 
   const now = isoAt(ctx.clock());
-  // Concurrent transitions share one commit (paid-writer.ts); this resolves once ours is committed.
+  // Exactly what the UPDATE writes over the pending row just read: the order as order.paid reports it.
+  const paid: OrderRow = { ...order, status: "paid", transaction_id: report.transactionId, paid_at: now, updated_at: now };
+  const event = orderEvent("order.paid", paid, now);
+  // Concurrent transitions share one commit (paid-writer.ts); this resolves once ours is committed, with its event.
   const applied = await ctx.paidWriter.write({
     orderId: order.id,
     source: report.source,
@@ -54,11 +59,13 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
     cashFeeType: report.payerCurrency ?? null,
     raw: report.rawJson(),
     at: now,
+    eventId: event.row.id,
+    eventPayload: event.row.payload,
   });
   if (applied) {
     ctx.logger.info({ orderId: order.id, source: report.source, transactionId: report.transactionId }, "order paid");
-    // Exactly what the committed UPDATE wrote over the pending row just read.
-    return { outcome: "applied", order: { ...order, status: "paid", transaction_id: report.transactionId, paid_at: now, updated_at: now } };
+    ctx.events.published([event]);
+    return { outcome: "applied", order: paid };
   }
 
   // Someone else moved the order first: a duplicate of the same payment, or a conflict to report.

@@ -6,6 +6,7 @@ import { findRefundByRequestKey, insertReservedRefund, markRefundSubmitted, note
 import type { OrderRow, RefundRow } from "../db/schema.js";
 import type { RefundState } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
+import { orderEvent, refundEvent, type OutboxEvent } from "./events.js";
 import { gatewayOf } from "./gateways.js";
 import { newRefundId } from "./order-ids.js";
 import { failed, succeeded, type Outcome } from "./outcomes.js";
@@ -123,12 +124,31 @@ async function submit(ctx: ServiceContext, order: OrderRow, refund: RefundRow): 
 /**
  * Moves a processing refund to its final status exactly once, adjusting the order in the same
  * transaction (db/refunds.ts): succeeded adds to refunded_fee (a full refund marks the order
- * refunded), closed releases the reservation, abnormal keeps it (the money is with a person now).
+ * refunded), closed releases the reservation, abnormal keeps it (the money is with a person now). Its
+ * events (refund.succeeded or refund.failed, and order.refunded when it completed the total) are
+ * committed with it and published after.
  */
 export async function settleRefund(ctx: ServiceContext, refund: RefundRow, status: RefundState, note?: string, succeededAt?: string): Promise<boolean> {
   if (status === "processing") return false;
-  const settled = await settleRefundRow(ctx.db, refund, { status, now: isoAt(ctx.clock()), succeededAt, note: note === undefined ? undefined : errorNote(note) });
-  if (settled) ctx.logger.info({ refundId: refund.id, orderId: refund.order_id, status }, "refund settled");
+  const now = isoAt(ctx.clock());
+  const events: OutboxEvent[] = [];
+  const keep = (event: OutboxEvent): OutboxEvent["row"] => {
+    events.push(event);
+    return event.row;
+  };
+  const settled = await settleRefundRow(
+    ctx.db,
+    refund,
+    { status, now, succeededAt, note: note === undefined ? undefined : errorNote(note) },
+    {
+      refund: (row) => keep(refundEvent(status === "succeeded" ? "refund.succeeded" : "refund.failed", row, now)),
+      orderRefunded: (order) => keep(orderEvent("order.refunded", order, now)),
+    },
+  );
+  if (settled) {
+    ctx.logger.info({ refundId: refund.id, orderId: refund.order_id, status }, "refund settled");
+    ctx.events.published(events);
+  }
   return settled;
 }
 

@@ -53,4 +53,15 @@ export {
   type PathParamNames,
 } from "./routes.js";
 export { SessionRequestSchema, SessionResponseSchema, type SessionRequest, type SessionResponse } from "./session.js";
+export {
+  ORDER_EVENT_TYPES,
+  REFUND_EVENT_TYPES,
+  WEBHOOK_EVENT_TYPES,
+  WebhookEventIdSchema,
+  WebhookEventSchema,
+  WebhookEventTypeSchema,
+  type WebhookEvent,
+  type WebhookEventOf,
+  type WebhookEventType,
+} from "./webhook.js";
 export { CONTRACT_VERSION, CONTRACT_VERSION_HEADER, contractCompatibility, type ContractCompatibility } from "./version.js";
