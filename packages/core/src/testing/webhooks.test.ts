@@ -32,6 +32,13 @@ describe("buildTestWebhookEvent", () => {
     expect(buildTestWebhookEvent("refund.failed").data.refund).toMatchObject({ status: "closed", succeededAt: null });
   });
 
+  it.each(WEBHOOK_EVENT_TYPES)("dates %s no earlier than the times its order or refund carries", (type) => {
+    const event = buildTestWebhookEvent(type);
+    const subject: { createdAt: string; paidAt?: string | null; succeededAt?: string | null } = "order" in event.data ? event.data.order : event.data.refund;
+    for (const time of [subject.createdAt, subject.paidAt, subject.succeededAt])
+      if (typeof time === "string") expect(Date.parse(event.createdAt)).toBeGreaterThanOrEqual(Date.parse(time));
+  });
+
   it("gives each event a fresh id", () => {
     const ids = new Set(Array.from({ length: 50 }, () => buildTestWebhookEvent("order.paid").id));
     expect(ids.size).toBe(50);

@@ -55,9 +55,18 @@ export type TestWebhookEventOverrides<T extends WebhookEventType> = {
 } & (T extends OrderEventType ? { readonly order?: Partial<Order> } : { readonly refund?: Partial<Refund> });
 
 const EVENT_ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const CREATED_AT = "2024-12-03T08:00:00.000Z";
-const PAID_AT = "2024-12-03T07:59:58.000Z";
 const ORDER_CREATED_AT = "2024-12-03T07:58:41.000Z";
+const PAID_AT = "2024-12-03T07:59:58.000Z";
+const REFUND_CREATED_AT = "2024-12-03T08:05:12.000Z";
+const REFUND_SETTLED_AT = "2024-12-03T08:06:30.000Z";
+// An event is created when its change commits: the payment, the close on expiry (30 minutes), the refund's settlement.
+const EVENT_CREATED_AT: Readonly<Record<WebhookEventType, string>> = {
+  "order.paid": PAID_AT,
+  "order.closed": "2024-12-03T08:28:41.000Z",
+  "order.refunded": REFUND_SETTLED_AT,
+  "refund.succeeded": REFUND_SETTLED_AT,
+  "refund.failed": REFUND_SETTLED_AT,
+};
 
 /** A fresh random event id, `evt_` and 24 letters or digits. */
 export function testWebhookEventId(): string {
@@ -94,18 +103,18 @@ function testRefund(type: "refund.succeeded" | "refund.failed"): Refund {
     currency: "CNY",
     status: "succeeded",
     reason: "one latte was not made",
-    createdAt: "2024-12-03T08:05:12.000Z",
-    succeededAt: CREATED_AT,
+    createdAt: REFUND_CREATED_AT,
+    succeededAt: REFUND_SETTLED_AT,
   };
   return type === "refund.failed" ? { ...base, status: "closed", succeededAt: null } : base;
 }
 
 /**
  * A schema-valid event of `type` with real-looking data (its order or refund in the state that type reports),
- * a random id and a fixed time; overrides are applied as given and not validated, so a test can build a bad one.
+ * a random id and a fixed time (when that change would have committed); overrides are applied as given and not validated, so a test can build a bad one.
  */
 export function buildTestWebhookEvent<T extends WebhookEventType>(type: T, overrides?: TestWebhookEventOverrides<T>): WebhookEventOf<T> {
-  const head = { id: overrides?.id ?? testWebhookEventId(), type, createdAt: overrides?.createdAt ?? CREATED_AT };
+  const head = { id: overrides?.id ?? testWebhookEventId(), type, createdAt: overrides?.createdAt ?? EVENT_CREATED_AT[type] };
   if (isOrderEventType(type)) {
     const order = (overrides as { order?: Partial<Order> } | undefined)?.order;
     return { ...head, data: { order: { ...testOrder(type), ...order } } } as WebhookEventOf<T>;
