@@ -60,6 +60,7 @@ export async function listEndpoints(db: Kysely<Database>): Promise<WebhookEndpoi
   return db.selectFrom("webhook_endpoints").selectAll().orderBy("created_at").orderBy("id").execute();
 }
 
+/** One endpoint by id, or undefined. */
 export async function findEndpoint(db: Kysely<Database>, id: string): Promise<WebhookEndpointRow | undefined> {
   return db.selectFrom("webhook_endpoints").selectAll().where("id", "=", id).executeTakeFirst();
 }
