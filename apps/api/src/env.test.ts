@@ -266,3 +266,95 @@ describe("loadConfig: APIv3", () => {
     }
   });
 });
+
+describe("loadConfig: webhooks and NODE_ENV", () => {
+  const SECRET = "whsec_environment-secret-0123456789";
+  const configError = (env: Record<string, string | undefined>): string => {
+    try {
+      loadConfig({ ...BASE, ...env });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return String(error);
+    }
+    return expect.unreachable("the configuration was accepted");
+  };
+
+  it("defaults: development, no endpoint, delivery on, a poll every second", () => {
+    expect(loadConfig(BASE)).toMatchObject({ nodeEnv: "development", webhooks: { endpoint: undefined, delivery: true, pollIntervalMs: 1000 } });
+  });
+
+  it.each(["development", "production", "test"] as const)("takes NODE_ENV=%s", (value) => {
+    expect(loadConfig({ ...BASE, NODE_ENV: value }).nodeEnv).toBe(value);
+  });
+
+  it.each(["prod", "Production", "staging", "dev"])("refuses NODE_ENV=%s, naming the values", (value) => {
+    expect(configError({ NODE_ENV: value })).toContain("NODE_ENV must be development, production or test");
+  });
+
+  it("WEBHOOK_URL + WEBHOOK_SECRET configure the endpoint", () => {
+    const config = loadConfig({ ...BASE, WEBHOOK_URL: "https://shop.example.com/hooks", WEBHOOK_SECRET: SECRET, NODE_ENV: "production" });
+    expect(config.webhooks.endpoint).toEqual({ url: "https://shop.example.com/hooks", secret: SECRET });
+  });
+
+  it("WEBHOOK_URL without WEBHOOK_SECRET is refused, naming the secret", () => {
+    expect(configError({ WEBHOOK_URL: "https://shop.example.com/hooks" })).toContain("WEBHOOK_SECRET is required with WEBHOOK_URL");
+  });
+
+  it("WEBHOOK_SECRET without WEBHOOK_URL is refused, naming the URL, and never echoes the secret", () => {
+    const message = configError({ WEBHOOK_SECRET: SECRET });
+    expect(message).toContain("WEBHOOK_URL is required with WEBHOOK_SECRET");
+    expect(message).not.toContain(SECRET);
+  });
+
+  it.each([
+    ["shorter than 24 characters", "s".repeat(23), "WEBHOOK_SECRET must be at least 24 characters"],
+    ["longer than 256 characters", "s".repeat(257), "WEBHOOK_SECRET must be at most 256 characters"],
+  ])("a WEBHOOK_SECRET %s is refused without being echoed", (_what, secret, expected) => {
+    const message = configError({ WEBHOOK_URL: "https://shop.example.com/hooks", WEBHOOK_SECRET: secret });
+    expect(message).toContain(expected);
+    expect(message).not.toContain(secret);
+  });
+
+  it("accepts a WEBHOOK_SECRET of exactly 24 characters", () => {
+    expect(loadConfig({ ...BASE, WEBHOOK_URL: "https://shop.example.com/hooks", WEBHOOK_SECRET: "s".repeat(24) }).webhooks.endpoint?.secret).toBe("s".repeat(24));
+  });
+
+  it.each([
+    ["http to loopback in production", "production", "http://127.0.0.1:4000/hooks", "WEBHOOK_URL must use https when NODE_ENV=production"],
+    ["http to another host in development", "development", "http://shop.example.com/hooks", "WEBHOOK_URL must use https (plain http is allowed only to a loopback host"],
+    ["not a URL", "development", "shop.example.com/hooks", "WEBHOOK_URL must be an absolute URL"],
+    ["credentials in the URL", "development", "https://user:pw@shop.example.com/hooks", "WEBHOOK_URL must not contain a user name or password"],
+    ["another scheme", "development", "ftp://shop.example.com/hooks", "WEBHOOK_URL must be an https URL"],
+  ])("refuses %s", (_what, nodeEnv, url, expected) => {
+    expect(configError({ NODE_ENV: nodeEnv, WEBHOOK_URL: url, WEBHOOK_SECRET: SECRET })).toContain(expected);
+  });
+
+  it.each(["http://127.0.0.1:4000/hooks", "http://localhost:4000/hooks", "http://[::1]:4000/hooks", "http://receiver.localhost/hooks"])(
+    "accepts http to loopback outside production: %s",
+    (url) => {
+      for (const nodeEnv of ["development", "test"]) expect(loadConfig({ ...BASE, NODE_ENV: nodeEnv, WEBHOOK_URL: url, WEBHOOK_SECRET: SECRET }).webhooks.endpoint?.url).toBe(url);
+    },
+  );
+
+  it.each([
+    ["on", true],
+    ["off", false],
+  ] as const)("WEBHOOK_DELIVERY=%s", (value, delivery) => {
+    expect(loadConfig({ ...BASE, WEBHOOK_DELIVERY: value }).webhooks.delivery).toBe(delivery);
+  });
+
+  it.each(["yes", "true", "1", "ON"])("refuses WEBHOOK_DELIVERY=%s", (value) => {
+    expect(configError({ WEBHOOK_DELIVERY: value })).toContain("WEBHOOK_DELIVERY must be on or off");
+  });
+
+  it.each([
+    ["10", 10],
+    ["60000", 60_000],
+  ])("takes WEBHOOK_POLL_INTERVAL_MS=%s (the bounds)", (value, expected) => {
+    expect(loadConfig({ ...BASE, WEBHOOK_POLL_INTERVAL_MS: value }).webhooks.pollIntervalMs).toBe(expected);
+  });
+
+  it.each(["9", "60001", "0", "-1", "1.5", "soon"])("refuses WEBHOOK_POLL_INTERVAL_MS=%s", (value) => {
+    expect(configError({ WEBHOOK_POLL_INTERVAL_MS: value })).toContain("WEBHOOK_POLL_INTERVAL_MS");
+  });
+});

@@ -4,6 +4,16 @@ import { closeOwnOrder, createOrder, getOrder, listOrders, renewPayment } from "
 import { listProducts } from "../services/products.js";
 import { createRefund } from "../services/refunds.js";
 import { signIn } from "../services/sessions.js";
+import {
+  createEndpoint,
+  getEndpoint,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  replayFailedDeliveries,
+  replayWebhookEvent,
+  rotateWebhookSecret,
+  updateWebhookEndpoint,
+} from "../services/webhooks/endpoints.js";
 import { createContractRouter, type ApiHandlers } from "./contract-router.js";
 import { unwrap } from "./outcomes.js";
 
@@ -21,6 +31,14 @@ export function createApiHandlers(services: ServiceContext): ApiHandlers {
     renewPayment: async ({ caller, params }) => unwrap(await renewPayment(services, caller.userId, params.id)),
     closeOrder: async ({ caller, params }) => ({ order: unwrap(await closeOwnOrder(services, caller.userId, params.id)) }),
     createRefund: async ({ params, body, idempotencyKey }) => unwrap(await createRefund(services, params.id, body, idempotencyKey)),
+    createWebhookEndpoint: async ({ body }) => unwrap(await createEndpoint(services, body)),
+    listWebhookEndpoints: async () => ({ endpoints: await listWebhookEndpoints(services) }),
+    getWebhookEndpoint: async ({ params }) => unwrap(await getEndpoint(services, params.id)),
+    updateWebhookEndpoint: async ({ params, body }) => ({ endpoint: unwrap(await updateWebhookEndpoint(services, params.id, body)) }),
+    rotateWebhookSecret: async ({ params, body }) => unwrap(await rotateWebhookSecret(services, params.id, body.previousSecretExpiresInSeconds)),
+    listWebhookDeliveries: async ({ params, query }) => unwrap(await listWebhookDeliveries(services, params.id, query)),
+    replayWebhookEvent: async ({ params, body }) => unwrap(await replayWebhookEvent(services, params.id, body.endpointId)),
+    replayFailedWebhookDeliveries: async ({ body }) => unwrap(await replayFailedDeliveries(services, body)),
   };
 }
 

@@ -58,6 +58,11 @@ describe("the contract router", () => {
     const paid = await order();
     await h.pay(paid.payment);
     await eventually(async () => ((await h.request("GET", `/api/orders/${paid.order.id}`, { token })).body.order as Order).status === "paid");
+    const hook = { url: "https://shop.example.com/hooks", eventTypes: ["order.paid"] };
+    const endpoint = (await h.request("POST", "/api/admin/webhook-endpoints", { token: ADMIN_TOKEN, body: hook })).body as { endpoint: { id: string } };
+    const event = await h.database.db.selectFrom("webhook_events").select("id").where("order_id", "=", paid.order.id).executeTakeFirstOrThrow();
+    const pathId = (name: ApiRouteName): string =>
+      name === "createRefund" ? paid.order.id : name === "replayWebhookEvent" ? event.id : name.includes("Webhook") ? endpoint.endpoint.id : open.order.id;
 
     // One well-formed request per route; a new route without one here fails to compile.
     const requests: { [N in ApiRouteName]: () => Promise<Parameters<ApiHarness["request"]>[2]> } = {
@@ -72,10 +77,18 @@ describe("the contract router", () => {
       renewPayment: () => Promise.resolve({ token }),
       closeOrder: () => Promise.resolve({ token }),
       createRefund: () => Promise.resolve({ body: { refundFee: 1 }, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "idempotency-key": "router-coverage" } }),
+      createWebhookEndpoint: () => Promise.resolve({ token: ADMIN_TOKEN, body: hook }),
+      listWebhookEndpoints: () => Promise.resolve({ token: ADMIN_TOKEN }),
+      getWebhookEndpoint: () => Promise.resolve({ token: ADMIN_TOKEN }),
+      updateWebhookEndpoint: () => Promise.resolve({ token: ADMIN_TOKEN, body: { description: "router coverage" } }),
+      rotateWebhookSecret: () => Promise.resolve({ token: ADMIN_TOKEN, body: {} }),
+      listWebhookDeliveries: () => Promise.resolve({ token: ADMIN_TOKEN }),
+      replayWebhookEvent: () => Promise.resolve({ token: ADMIN_TOKEN, body: {} }),
+      replayFailedWebhookDeliveries: () => Promise.resolve({ token: ADMIN_TOKEN, body: { since: "2026-01-01T00:00:00Z" } }),
     };
     for (const name of ROUTE_NAMES) {
       const route = API_ROUTES[name];
-      const answer = await h.request(route.method, fill(route.path, name === "createRefund" ? paid.order.id : open.order.id), await requests[name]());
+      const answer = await h.request(route.method, fill(route.path, pathId(name)), await requests[name]());
       expect(answer.status, `${name}: ${JSON.stringify(answer.body)}`).toBe(route.status);
     }
   });
