@@ -190,7 +190,16 @@ describe.each(DATABASES)("order events of payments and closes (v2) on %s", (kind
     // Paying it now is refused by the gateway and writes nothing.
     expect(await h.pay(atGateway.payment)).toMatchObject({ error: { code: "ORDER_CLOSED" } });
     expect(await eventTypes(h.database.db, atGateway.order.id)).toEqual(["order.closed"]);
-    await eventually(() => Promise.resolve([byPayer, expired, atGateway].every(({ order }) => recorder.handledFor(order.id).length === 1)));
+
+    // Closed at WeChat Pay, then by the payer: the gateway's closeorder answers ORDERCLOSED, and the API closes it here.
+    const closedTwice = await createPendingOrder(h);
+    expect((await h.services.gateway?.closeOrder(closedTwice.order.id))?.ok).toBe(true);
+    const answered = await h.request("POST", `/api/orders/${closedTwice.order.id}/close`, { token: closedTwice.token });
+    expect(answered.status).toBe(200);
+    const twiceEvents = await storedEvents(h.database.db, closedTwice.order.id);
+    expect(twiceEvents.map((e) => e.type)).toEqual(["order.closed"]);
+    expect(twiceEvents[0]?.event.data).toEqual({ order: answered.body.order });
+    await eventually(() => Promise.resolve([byPayer, expired, atGateway, closedTwice].every(({ order }) => recorder.handledFor(order.id).length === 1)));
   });
 
   it("a close racing a payment ends with exactly one of order.paid / order.closed per order, matching its final state", async () => {
@@ -259,4 +268,14 @@ describe.each(DATABASES)("order events of payments and closes (v2) on %s", (kind
     },
     15_000,
   );
+
+  it("every event row written above parses with the contract's WebhookEventSchema, names its own id, type, time, order and refund, in seq order", async () => {
+    const all = await storedEvents(h.database.db);
+    expect(all.length).toBeGreaterThan(60);
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+    await handlerSawCommittedRows();
+    // Every committed event reached the handler exactly once.
+    await eventually(() => Promise.resolve(recorder.handled.length === all.length));
+    expect(new Set(recorder.handled.map((e) => e.event.id))).toEqual(new Set(all.map((e) => e.id)));
+  });
 });

@@ -181,4 +181,11 @@ describe.each(DATABASES)("refund events (v2) on %s", (kind) => {
     for (const { order } of refunds) expect(await eventTypes(h.database.db, order.id)).toEqual(["order.paid", "refund.succeeded", "order.refunded"]);
     await eventually(() => Promise.resolve(refunds.every(({ order }) => recorder.handledFor(order.id).length === 3)));
   });
+
+  it("every event row written above parses with the contract's WebhookEventSchema and names its own row; the handler got each once", async () => {
+    const all = await storedEvents(h.database.db);
+    expect(all.length).toBeGreaterThan(10);
+    await eventually(() => Promise.resolve(recorder.handled.length === all.length));
+    expect(recorder.handled.map((e) => e.event.id).sort()).toEqual(all.map((e) => e.id).sort());
+  });
 });
