@@ -7,7 +7,12 @@
 import { NOTIFY_SUCCESS_REPLY, type XmlValue } from "@pay/core";
 import type { Order } from "@pay/core/contract";
 import { buildSignedPayNotify } from "@pay/core/testing";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.js";
+import { openDatabase } from "../../src/db/database.js";
+import { createLogger } from "../../src/logging.js";
 import { sweepOnce } from "../../src/services/sweeper.js";
 import { eventually, MERCHANT, startApiHarness, type ApiHarness } from "../support/api-harness.js";
 import { DATABASES } from "../support/databases.js";
@@ -104,6 +109,46 @@ describe.each(DATABASES)("order events of payments and closes (v2) on %s", (kind
     await eventually(() => Promise.resolve(orders.every((order) => recorder.handledFor(order.id).length === 1)));
     for (const order of orders) expect(recorder.handledFor(order.id).map((e) => e.event.type)).toEqual(["order.paid"]);
     await handlerSawCommittedRows();
+  });
+
+  it("two API instances on one database (each its own connections, paid writer and handlers), 200 copies of a notify split between them: one order.paid, one handler call in all", async () => {
+    const second = await openDatabase(h.database.url);
+    const secondRecorder = recordingHandler(() => second.db);
+    const { app } = createApp({
+      config: h.config,
+      db: second.db,
+      dialect: second.dialect,
+      gateway: h.services.gateway,
+      login: h.services.login,
+      logger: createLogger({ level: "silent" }),
+      eventHandlers: [secondRecorder.handler],
+    });
+    const callback = app.callback();
+    const server = createServer((req, res) => void callback(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const secondUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (let round = 0; round < 3; round++) {
+        const { order } = await createPendingOrder(h);
+        const body = sign(paid(order));
+        const replies = await Promise.all(
+          Array.from({ length: 200 }, async (_, i) => {
+            const response = await fetch(`${i % 2 === 0 ? h.url : secondUrl}/wxpay/notify`, { method: "POST", body, headers: { "content-type": "text/xml" } });
+            return { status: response.status, text: await response.text() };
+          }),
+        );
+        expect(replies.filter(acknowledged)).toHaveLength(200);
+        expect(await eventTypes(h.database.db, order.id)).toEqual(["order.paid"]);
+        await eventually(() => Promise.resolve(recorder.handledFor(order.id).length + secondRecorder.handledFor(order.id).length === 1));
+        for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+        expect(recorder.handledFor(order.id).length + secondRecorder.handledFor(order.id).length).toBe(1);
+      }
+      expect(secondRecorder.handled.every((e) => e.rowExisted)).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await second.close();
+    }
   });
 
   it("refused notifies write no event: a bad signature, a wrong amount, an unknown order, a closed order", async () => {
