@@ -41,6 +41,8 @@ export interface AppDeps {
    * crash use webhooks (docs/webhooks.md).
    */
   readonly eventHandlers?: readonly EventHandler[] | undefined;
+  /** How long one handler call may take before the next event goes ahead without it (default 10 s). */
+  readonly eventHandlerTimeoutMs?: number | undefined;
 }
 
 /** Builds the Koa app (not listening): the kitchen-sink split, so tests call it in process. */
@@ -56,7 +58,7 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
     logger: deps.logger,
     paidWriter: createPaidWriter(deps.db, deps.dialect),
     loadOrder: createOrderLoader(deps.db, deps.dialect),
-    events: createEventBus(deps.eventHandlers ?? [], deps.logger),
+    events: createEventBus(deps.eventHandlers ?? [], deps.logger, { handlerTimeoutMs: deps.eventHandlerTimeoutMs }),
   };
   const app = new Koa();
   app.proxy = false;

@@ -48,11 +48,21 @@ export interface EventBus {
   onPublished(listener: (types: readonly WebhookEventType[]) => void): () => void;
 }
 
+/** How long the bus waits for one handler call before it goes on to the next (default 10 s). */
+export const EVENT_HANDLER_TIMEOUT_MS = 10_000;
+
+export interface EventBusOptions {
+  /** A handler call that has not settled after this long is logged and left behind; the next call starts. */
+  readonly handlerTimeoutMs?: number | undefined;
+}
+
 /**
  * The bus of one app: handlers run after the current turn of the event loop, one event at a time in
  * the order published, so a slow or failing handler never delays or fails the request that committed.
+ * A handler that never settles is given up on after `handlerTimeoutMs`, so later events still arrive.
  */
-export function createEventBus(handlers: readonly EventHandler[], logger: Logger): EventBus {
+export function createEventBus(handlers: readonly EventHandler[], logger: Logger, options: EventBusOptions = {}): EventBus {
+  const timeoutMs = options.handlerTimeoutMs ?? EVENT_HANDLER_TIMEOUT_MS;
   const listeners = new Set<(types: readonly WebhookEventType[]) => void>();
   let queue: WebhookEvent[] = [];
   let draining = false;
@@ -64,11 +74,31 @@ export function createEventBus(handlers: readonly EventHandler[], logger: Logger
       queue = [];
       for (const event of batch) {
         for (const handler of handlers) {
-          try {
-            await handler(event);
-          } catch (error) {
+          const failed = (error: unknown): void => {
             logger.error({ err: error, eventId: event.id, eventType: event.type }, "an event handler failed; the change it reports is committed");
+          };
+          let call: Promise<void>;
+          try {
+            call = Promise.resolve(handler(event));
+          } catch (error) {
+            failed(error);
+            continue;
           }
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<"late">((resolve) => {
+            timer = setTimeout(() => resolve("late"), timeoutMs);
+            timer.unref();
+          });
+          const done = call.then(
+            () => "done" as const,
+            (error: unknown) => {
+              failed(error);
+              return "done" as const;
+            },
+          );
+          const outcome = await Promise.race([done, late]);
+          clearTimeout(timer);
+          if (outcome === "late") logger.warn({ eventId: event.id, eventType: event.type, timeoutMs }, "an event handler did not finish in time; going on with the next");
         }
       }
     }

@@ -24,6 +24,7 @@ import { loadV3Credentials } from "../../src/v3-credentials.js";
 import { createLoginClient } from "../../src/gateway/login-client.js";
 import { createLogger } from "../../src/logging.js";
 import type { ServiceContext } from "../../src/services/context.js";
+import type { EventHandler } from "../../src/services/events.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
 
 // The merchant and admin token of @pay/test-kit, re-exported for the suites that import them from here.
@@ -45,6 +46,9 @@ export interface HarnessOptions {
   readonly protocol?: "v2" | "v3";
   /** The APIv3 merchant of a `protocol: "v3"` harness; default `direct`. */
   readonly v3Merchant?: V3MerchantKind;
+  /** In-process event handlers handed to createApp (and how long the bus waits for one call). */
+  readonly eventHandlers?: readonly EventHandler[];
+  readonly eventHandlerTimeoutMs?: number;
 }
 
 /**
@@ -179,6 +183,8 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
     login,
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    eventHandlers: options.eventHandlers,
+    eventHandlerTimeoutMs: options.eventHandlerTimeoutMs,
   });
   const callback = app.callback();
   handler = (req, res) => void callback(req, res);
@@ -299,6 +305,8 @@ async function startV3ApiHarness(kind: DatabaseDialect, options: HarnessOptions)
     login,
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    eventHandlers: options.eventHandlers,
+    eventHandlerTimeoutMs: options.eventHandlerTimeoutMs,
   });
   const callback = app.callback();
   handler = (req, res) => void callback(req, res);
