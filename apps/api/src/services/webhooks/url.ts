@@ -1,5 +1,4 @@
-/** The longest endpoint URL accepted. */
-export const MAX_WEBHOOK_URL_LENGTH = 2048;
+import { MAX_WEBHOOK_URL_LENGTH } from "@pay/core/contract";
 
 const LOOPBACK_HOSTS = new Set(["localhost", "[::1]"]);
 
