@@ -159,7 +159,7 @@ export async function claimDueDeliveries(db: Kysely<Database>, dialect: Database
     from ${claimed} c
     join webhook_events v on v.id = c.event_id
     join webhook_endpoints e on e.id = c.endpoint_id
-    order by c.event_seq`;
+    order by c.event_seq, c.endpoint_id`;
   let rows: ClaimedRow[];
   if (dialect === "postgres") {
     rows = (await sql<ClaimedRow>`with claimed as (${claim} returning *) ${joined(sql`claimed`)}`.execute(db)).rows;
