@@ -368,6 +368,24 @@ describe.each(DATABASES)("webhook dispatcher (%s)", (dialect) => {
     expect(row?.last_error).toMatch(/no complete answer/);
   });
 
+  it("a sender that throws counts as a failed attempt, retried later; a stopped dispatcher cannot be started again", async () => {
+    const endpoint = await newEndpoint();
+    await addEvents(world.database, newOrder(), ["order.paid"]);
+    const throwing: WebhookSender = { send: () => Promise.reject(new Error("no route")), close: () => Promise.resolve() };
+    const run = dispatcher({ sender: throwing });
+    expect(await run.runOnce()).toMatchObject({ claimed: 1, retrying: 1 });
+    expect((await rowsOf(endpoint))[0]).toMatchObject({
+      state: "pending",
+      attempts: 1,
+      last_status: null,
+      last_error: "not sent: no route",
+      next_attempt_at: isoAt(START + 10_000),
+    });
+    await run.stop();
+    expect(() => run.start()).toThrow("stopped");
+    await expect(run.runOnce()).rejects.toThrow("stopped");
+  });
+
   it("a database failure in the loop is logged and retried on the next tick, never thrown", async () => {
     // A database without the webhook tables: every statement fails.
     const unmigrated = await openTestDatabase(dialect, { migrate: false });
