@@ -239,6 +239,8 @@ describe.each(DATABASES)("webhook delivery queries (%s)", (dialect) => {
           const plan = (await database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]))).rows
             .map((row) => row.detail)
             .join("\n");
+          // Due deliveries come in the index's order: no sort of every due delivery per claim.
+          if (/ d /.test(query.sql)) expect(plan).not.toMatch(/TEMP B-TREE/);
           if (/ d /.test(query.sql))
             expect(plan).toMatch(/SEARCH p USING (COVERING )?INDEX webhook_deliveries_pending_order_idx \(endpoint_id=\? AND order_id=\? AND event_seq<\?\)/);
           expect(plan, query.sql).not.toMatch(/SCAN (webhook_deliveries|webhook_events|d|p|u)\b(?! USING)/);
