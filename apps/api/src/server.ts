@@ -16,6 +16,7 @@ import { v3GatewayOptions } from "./gateway/v3/from-config.js";
 import { createV3Gateway } from "./gateway/v3/gateway.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
+import type { EventHandler } from "./services/events.js";
 import { startSweeper } from "./services/sweeper.js";
 import { createWebhookDispatcher } from "./services/webhooks/dispatcher.js";
 import { loadV3Credentials } from "./v3-credentials.js";
@@ -52,7 +53,13 @@ export interface RunningApi {
 }
 
 /** Starts the API from a validated configuration: database, migrations, gateway, HTTP, background sweep. */
-export async function startApi(config: AppConfig, logger: Logger): Promise<RunningApi> {
+/** What a process embedding the API adds to the configuration. */
+export interface StartApiOptions {
+  /** In-process order event handlers, called after each change commits (see AppDeps.eventHandlers and docs/webhooks.md). */
+  readonly eventHandlers?: readonly EventHandler[] | undefined;
+}
+
+export async function startApi(config: AppConfig, logger: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
   // Bad APIv3 key files stop the start before anything is opened.
   const v3 = config.v3 === undefined ? undefined : loadV3Credentials(config.v3);
   const database = await openDatabase(config.databaseUrl);
@@ -97,7 +104,17 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
   }
   // The same extra CA serves a login endpoint on the sandbox over HTTPS; the real host needs none.
   const login = createLoginClient({ baseUrl: config.wx.apiBaseUrl, appId: config.merchant.subAppId ?? config.merchant.appId, appSecret: config.wx.appSecret, ca, logger });
-  const { app, services } = createApp({ config, db: database.db, dialect: database.dialect, gateway, v3Gateway, apiVersion: config.apiVersion, login, logger });
+  const { app, services } = createApp({
+    config,
+    db: database.db,
+    dialect: database.dialect,
+    gateway,
+    v3Gateway,
+    apiVersion: config.apiVersion,
+    login,
+    logger,
+    eventHandlers: options.eventHandlers,
+  });
   const server = createHttpServer(app);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,12 +1,13 @@
 // The API as a v3 merchant runs it: startApi from environment variables (WXPAY_API_VERSION=v3, the key files
 // the sandbox wrote like the merchant platform's downloads), against the real sandbox over HTTP, with a real
 // SQLite file. The whole purchase: sign-in, order, RSA payment params, the payer's paySign check, the signed
-// and encrypted TRANSACTION.SUCCESS at /wxpay/v3/notify, paid; then a refund and its REFUND.SUCCESS.
+// and encrypted TRANSACTION.SUCCESS at /wxpay/v3/notify, paid; then a refund and its REFUND.SUCCESS. The
+// shop hears of each change twice: as signed webhooks at WEBHOOK_URL, and through in-process handlers.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { OrderPaymentResponseSchema, type Order, type RequestPaymentParams } from "@pay/core/contract";
+import { OrderPaymentResponseSchema, WebhookEventSchema, type Order, type RequestPaymentParams, type WebhookEvent } from "@pay/core/contract";
 import { createSandboxControlClient, type SandboxControlClient } from "@pay/sandbox/control";
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
 import { ADMIN_TOKEN, SESSION_SECRET, V3_DIRECT } from "@pay/test-kit/merchants";
@@ -17,13 +18,18 @@ import { createLogger } from "../src/logging.js";
 import { startApi, type RunningApi } from "../src/server.js";
 import { eventually } from "./support/api-harness.js";
 import { sandboxKeyFileEnv } from "./support/v3-gateway.js";
+import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.js";
+
+const WEBHOOK_SECRET = "whsec_v3-end-to-end-0123456789abcdef";
 
 describe("APIv3 end to end through startApi (domestic direct, public-key mode, SQLite)", () => {
   let dir: string;
   let sandbox: RunningSandbox;
   let control: SandboxControlClient;
   let api: RunningApi;
+  let receiver: WebhookReceiver;
   const logs: string[] = [];
+  const handled: WebhookEvent[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "pay-v3-e2e-"));
@@ -37,6 +43,7 @@ describe("APIv3 end to end through startApi (domestic direct, public-key mode, S
       notify: { retryScale: 0.001, timeoutMs: 3000 },
     });
     control = createSandboxControlClient({ baseUrl: sandbox.url });
+    receiver = await startWebhookReceiver({ secrets: [WEBHOOK_SECRET] });
     const config = loadConfig({
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -54,6 +61,9 @@ describe("APIv3 end to end through startApi (domestic direct, public-key mode, S
       SESSION_SECRET,
       ADMIN_TOKEN,
       SWEEP_INTERVAL_SECONDS: "3600",
+      WEBHOOK_URL: `${receiver.url}/pay-events`,
+      WEBHOOK_SECRET,
+      WEBHOOK_POLL_INTERVAL_MS: "50",
     });
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -61,11 +71,12 @@ describe("APIv3 end to end through startApi (domestic direct, public-key mode, S
         done();
       },
     });
-    api = await startApi(config, createLogger({ level: "info", destination, name: "pay-api" }));
+    api = await startApi(config, createLogger({ level: "info", destination, name: "pay-api" }), { eventHandlers: [(event) => void handled.push(event)] });
   });
 
   afterAll(async () => {
     await api.stop();
+    await receiver.close();
     await sandbox.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -94,6 +105,7 @@ describe("APIv3 end to end through startApi (domestic direct, public-key mode, S
     const listening = logs.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === "API listening");
     expect(listening).toMatchObject({ apiVersion: "v3", v3: { account: "domestic", keyMode: "public-key" } });
     expect(logs.join("")).not.toContain(V3_DIRECT.v3.apiV3Key);
+    expect(logs.join("")).not.toContain(WEBHOOK_SECRET);
   });
 
   it("pays a v3 order: RSA params the payer side verifies, the v3 notify marks it paid once; then refunds it", async () => {
@@ -133,5 +145,20 @@ describe("APIv3 end to end through startApi (domestic direct, public-key mode, S
     expect(refunded.refundedFee).toBe(order.totalFee);
     const refundDeliveries = await control.listDeliveries({ out_trade_no: order.id, kind: "refund" });
     expect(refundDeliveries.deliveries).toContainEqual(expect.objectContaining({ protocol: "v3", eventType: "REFUND.SUCCESS", outcome: "acknowledged" }));
+
+    // The shop's systems heard of the three changes, in order: as verified webhooks at WEBHOOK_URL, and in process.
+    await receiver.waitFor(() => receiver.accepted().length >= 3, 10_000);
+    const delivered = receiver.accepted().map((request) => WebhookEventSchema.parse(JSON.parse(request.body)));
+    expect(delivered.map((event) => [event.type, "order" in event.data ? event.data.order.id : event.data.refund.orderId])).toEqual([
+      ["order.paid", order.id],
+      ["refund.succeeded", order.id],
+      ["order.refunded", order.id],
+    ]);
+    expect(delivered[0]).toMatchObject({ data: { order: { status: "paid", transactionId: paid.order.transaction_id, totalFee: order.totalFee } } });
+    expect(delivered[1]).toMatchObject({ data: { refund: { status: "succeeded", refundFee: order.totalFee, reason: "v3 refund" } } });
+    expect(delivered[2]).toMatchObject({ data: { order: { status: "refunded", refundedFee: order.totalFee } } });
+    expect(receiver.requests.every((request) => request.verified)).toBe(true);
+    await eventually(() => Promise.resolve(handled.length >= 3 ? handled : undefined));
+    expect(handled).toEqual(delivered);
   });
 });

@@ -1,6 +1,7 @@
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "@pay/core/contract";
+import type { WebhookEventType } from "@pay/core/contract";
 import { sql, type Insertable, type Kysely, type RawBuilder } from "kysely";
 import type { DatabaseDialect } from "./database.js";
+import { parseEventTypes } from "./webhook-endpoints.js";
 import type { Database, WebhookDeliveriesTable, WebhookDeliveryState } from "./schema.js";
 
 // The queries of webhook delivery (docs/webhooks.md, "Delivery"): fan-out of outbox events into one
@@ -22,16 +23,9 @@ interface UnfannedEvent {
   order_id: string;
 }
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set(WEBHOOK_EVENT_TYPES);
-
 /** The event types an endpoint's stored JSON array names; a malformed value subscribes to nothing. */
 export function subscribedTypes(eventTypes: string): ReadonlySet<string> {
-  try {
-    const parsed: unknown = JSON.parse(eventTypes);
-    return new Set(Array.isArray(parsed) ? parsed.filter((type): type is string => typeof type === "string" && KNOWN_TYPES.has(type)) : []);
-  } catch {
-    return new Set();
-  }
+  return new Set(parseEventTypes(eventTypes));
 }
 
 /**

@@ -188,8 +188,13 @@ export async function replayFailedSince(db: Kysely<Database>, since: number, end
   return Number((await query.executeTakeFirst()).numUpdatedRows);
 }
 
-/** The event types stored on an endpoint row (a JSON array); anything unknown in it is dropped. */
+/** The event types stored on an endpoint row (a JSON array), in the contract's order; anything unknown in it is dropped, and a malformed value subscribes to nothing. */
 export function parseEventTypes(stored: string): WebhookEventType[] {
-  const parsed: unknown = JSON.parse(stored);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stored);
+  } catch {
+    return [];
+  }
   return Array.isArray(parsed) ? WEBHOOK_EVENT_TYPES.filter((type) => parsed.includes(type)) : [];
 }

@@ -1,10 +1,9 @@
 // A webhook receiver for tests: a real HTTP server on 127.0.0.1 that verifies each delivery's signature
 // over the raw body, records it, and answers as the test tells it to (well, or in one of the hostile
 // ways a real receiver fails: 500, never answering, a reset, a redirect, 10 MB, down).
-import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { WEBHOOK_EVENT_ID_HEADER, WEBHOOK_EVENT_TYPE_HEADER, WEBHOOK_SIGNATURE_HEADER, webhookSignature } from "@pay/core/webhooks";
+import { verifyWebhook, WEBHOOK_EVENT_ID_HEADER, WEBHOOK_EVENT_TYPE_HEADER, WEBHOOK_SIGNATURE_HEADER } from "@pay/core/webhooks";
 
 /** How the receiver answers a request. */
 export type ReceiverAnswer =
@@ -67,29 +66,25 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-/** Parses `t=<unix s>,v1=<hex>[,v1=<hex>]`. */
-function parseSignatureHeader(header: string): { timestamp: number | undefined; signatures: string[] } {
+/** The `t` and the number of `v1` values of a Pay-Signature header, for assertions about the header itself. */
+function headerParts(header: string): { timestamp: number | undefined; signatures: number } {
   let timestamp: number | undefined;
-  const signatures: string[] = [];
+  let signatures = 0;
   for (const part of header.split(",")) {
     const [key, value] = part.split("=", 2);
     if (key === "t" && value !== undefined && /^\d+$/.test(value)) timestamp = Number(value);
-    if (key === "v1" && value !== undefined) signatures.push(value);
+    if (key === "v1" && value !== undefined) signatures++;
   }
   return { timestamp, signatures };
 }
 
+// Tests move the API's clock by hours or days, so the receiver's time check is opened wide: what it
+// checks is the signature over the raw bytes and the event's shape, with the verifier receivers use.
+const TEST_TOLERANCE_SECONDS = 400 * 24 * 3600;
+
 function verify(header: string, body: Buffer, secrets: readonly string[]): { verified: boolean; timestamp: number | undefined; signatures: number } {
-  const { timestamp, signatures } = parseSignatureHeader(header);
-  if (timestamp === undefined) return { verified: false, timestamp, signatures: signatures.length };
-  const verified = secrets.some((secret) => {
-    const expected = Buffer.from(webhookSignature(secret, timestamp, body), "utf8");
-    return signatures.some((signature) => {
-      const given = Buffer.from(signature, "utf8");
-      return given.length === expected.length && timingSafeEqual(given, expected);
-    });
-  });
-  return { verified, timestamp, signatures: signatures.length };
+  const verified = secrets.length > 0 && verifyWebhook(body, header, secrets, { now: Date.now(), toleranceSeconds: TEST_TOLERANCE_SECONDS }).ok;
+  return { verified, ...headerParts(header) };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

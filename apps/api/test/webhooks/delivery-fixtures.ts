@@ -1,5 +1,6 @@
 // What the delivery tests share: a database with a user, service contexts on it (each one a "process"
 // with its own connection or pool), outbox events written straight into the table, and endpoints.
+import { buildTestWebhookEvent } from "@pay/core/testing";
 import { Writable } from "node:stream";
 import type { WebhookEventType } from "@pay/core/contract";
 import { createApp } from "../../src/app.js";
@@ -100,7 +101,8 @@ export async function addEvents(database: Pick<TestDatabase, "db">, orderId: str
         type,
         order_id: orderId,
         refund_id: null,
-        payload: JSON.stringify({ id: ids[n], type, createdAt: at, data: { order: { id: orderId } } }),
+        // A contract-valid event about this order, as the receiver's verifyWebhook parses it.
+        payload: JSON.stringify(buildTestWebhookEvent(type, { id: ids[n] as string, createdAt: at, order: { id: orderId }, refund: { orderId } })),
         created_at: at,
       })),
     )

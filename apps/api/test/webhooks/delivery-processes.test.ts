@@ -1,6 +1,7 @@
 // Many deliverers on one database: two dispatchers on separate connections (SQLite) or pools (PostgreSQL,
 // where their claims meet FOR UPDATE SKIP LOCKED) sharing 1,000 events; a lease taken over from a holder
 // that stalled; and a real API process killed with SIGKILL mid-delivery, restarted, nothing lost.
+import type { WebhookEvent } from "@pay/core/contract";
 import type { WebhookEventType } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenedDatabase } from "../../src/db/database.js";
@@ -34,7 +35,8 @@ function firstArrivalsByOrder(receiver: WebhookReceiver): Map<string, string[]> 
   for (const request of receiver.accepted()) {
     if (seen.has(request.eventId)) continue;
     seen.add(request.eventId);
-    const orderId = (JSON.parse(request.body) as { data: { order: { id: string } } }).data.order.id;
+    const { data } = JSON.parse(request.body) as WebhookEvent;
+    const orderId = "order" in data ? data.order.id : data.refund.orderId;
     byOrder.set(orderId, [...(byOrder.get(orderId) ?? []), request.eventId]);
   }
   return byOrder;

@@ -4,12 +4,10 @@ import { WEBHOOK_EVENT_ID_HEADER, WEBHOOK_EVENT_TYPE_HEADER, WEBHOOK_SIGNATURE_H
 import { isoAt } from "../../clock.js";
 import { childLogger } from "../../logging.js";
 import { claimDueDeliveries, fanOutEvents, recordDelivered, recordFailedAttempt, type ClaimedDelivery } from "../../db/webhook-deliveries.js";
+import { DELIVERY_WINDOW_MS } from "../../db/webhook-endpoints.js";
 import type { ServiceContext } from "../context.js";
 import { retryDelayMs } from "./backoff.js";
 import { createWebhookSender, WEBHOOK_TIMEOUT_MS, type WebhookAttempt, type WebhookSender } from "./sender.js";
-
-/** How long a delivery is tried before it is given up (failed): from its fan-out or replay. */
-export const DELIVERY_WINDOW_MS = 3 * 24 * 3600 * 1000;
 
 export interface WebhookDispatcherOptions {
   /** Sends the POSTs; by default one with the 10 s timeout (shorter when the lease is under 20 s), closed by stop(). */
