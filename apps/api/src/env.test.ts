@@ -358,3 +358,22 @@ describe("loadConfig: webhooks and NODE_ENV", () => {
     expect(configError({ WEBHOOK_POLL_INTERVAL_MS: value })).toContain("WEBHOOK_POLL_INTERVAL_MS");
   });
 });
+
+describe("loadConfig: webhook delivery settings", () => {
+  it("delivers by default, polling every second, with a 60 s lease", () => {
+    expect(loadConfig(BASE).webhooks).toMatchObject({ delivery: true, pollIntervalMs: 1000, leaseMs: 60_000 });
+  });
+
+  it.each([
+    ["5", 5_000],
+    ["300", 300_000],
+    ["3600", 3_600_000],
+  ])("WEBHOOK_LEASE_SECONDS=%s holds a claim %i ms", (value, leaseMs) => {
+    expect(loadConfig({ ...BASE, WEBHOOK_LEASE_SECONDS: value }).webhooks.leaseMs).toBe(leaseMs);
+  });
+
+  it.each(["4", "0", "3601", "1.5", "soon"])("refuses WEBHOOK_LEASE_SECONDS=%s, naming it", (value) => {
+    expect(() => loadConfig({ ...BASE, WEBHOOK_LEASE_SECONDS: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...BASE, WEBHOOK_LEASE_SECONDS: value })).toThrow("WEBHOOK_LEASE_SECONDS");
+  });
+});

@@ -4,7 +4,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { rootCertificates } from "node:tls";
-import { Writable } from "node:stream";
 import { Agent, fetch as undiciFetch } from "undici";
 import { createSandboxPki, startSandbox, type RunningSandbox, type StartSandboxOptions } from "@pay/sandbox";
 import type { RequestPaymentParams } from "@pay/core/contract";
@@ -22,10 +21,10 @@ import { sandboxKeyFileEnv } from "./v3-gateway.js";
 import { createV3Gateway, type V3Gateway } from "../../src/gateway/v3/gateway.js";
 import { loadV3Credentials } from "../../src/v3-credentials.js";
 import { createLoginClient } from "../../src/gateway/login-client.js";
-import { createLogger } from "../../src/logging.js";
 import type { ServiceContext } from "../../src/services/context.js";
 import type { EventHandler } from "../../src/services/events.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
+import { captureLogs } from "./captured-logs.js";
 
 // The merchant and admin token of @pay/test-kit, re-exported for the suites that import them from here.
 export { ADMIN_TOKEN, MERCHANT } from "@pay/test-kit/merchants";
@@ -150,16 +149,7 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
     ADMIN_TOKEN,
     ...options.env,
   });
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: "info",
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString("utf8"));
-        done();
-      },
-    }),
-  });
+  const { logger, logs } = captureLogs();
   const client = pki?.clients[MERCHANT.mchId];
   if (config.v2 === undefined) throw new Error("The API harness runs v2 orders: WXPAY_KEY must be set");
   const gateway: V2Gateway = createV2Gateway({
@@ -280,16 +270,7 @@ async function startV3ApiHarness(kind: DatabaseDialect, options: HarnessOptions)
     database.db,
     DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })),
   );
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: "info",
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString("utf8"));
-        done();
-      },
-    }),
-  });
+  const { logger, logs } = captureLogs();
   const v3 = loadV3Credentials(config.v3);
   // Requests are signed with real time: the sandbox refuses timestamps 5 minutes off (the harness's clock may be moved).
   const v3Gateway = createV3Gateway(v3GatewayOptions(config, v3, { logger, timeoutMs: 2000, backoffMs: 5 }));

@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import type Koa from "koa";
 import { createApp } from "../../src/app.js";
 import { seedProducts } from "../../src/db/migrate.js";
@@ -8,10 +7,10 @@ import { DEFAULT_PRODUCTS } from "../../src/db/products.js";
 import { loadConfig, type AppConfig } from "../../src/env.js";
 import { createFakeGateway, type FakeGateway } from "../../src/gateway/fake.js";
 import type { Protocol } from "../../src/gateway/registry.js";
-import { createLogger } from "../../src/logging.js";
 import type { ServiceContext } from "../../src/services/context.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
 import type { DatabaseDialect } from "../../src/db/database.js";
+import { captureLogs } from "./captured-logs.js";
 
 /** The merchant the fake gateways report, and the API is configured with. */
 export const FAKE_MERCHANT = { appId: "wxfakegateway0001", mchId: "1900000109", subAppId: undefined, subMchId: undefined };
@@ -75,16 +74,7 @@ export async function createFakeWorld(kind: DatabaseDialect): Promise<FakeWorld>
     SESSION_SECRET: "session-secret-for-tests-0123456789abcdef",
     ADMIN_TOKEN: "admin-token-for-tests-0123456789",
   });
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: "info",
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString("utf8"));
-        done();
-      },
-    }),
-  });
+  const { logger, logs } = captureLogs();
   const login = { code2Session: () => Promise.resolve({ ok: true as const, openid: "o-fake-payer" }) };
   const processes = new Set<FakeProcess>();
   const world: FakeWorld = {

@@ -2,15 +2,14 @@
 // gateway (these routes never call WeChat Pay), a moved clock and captured log lines.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import { createApp } from "../../src/app.js";
 import type { NewWebhookEndpointRow, WebhookDeliveryState } from "../../src/db/schema.js";
 import { loadConfig } from "../../src/env.js";
 import { createFakeGateway } from "../../src/gateway/fake.js";
-import { createLogger } from "../../src/logging.js";
 import type { ServiceContext } from "../../src/services/context.js";
 import type { TestDatabase } from "../support/databases.js";
 import { pendingOrderRow } from "../support/rows.js";
+import { captureLogs } from "../support/captured-logs.js";
 
 export const ADMIN = "admin-token-for-webhook-tests-0123456789";
 
@@ -59,16 +58,7 @@ export interface TestClock {
 /** Starts the API on `database` with the given extra environment (NODE_ENV, WEBHOOK_URL, ...). */
 export async function startAdminApp(database: TestDatabase, clock: TestClock, env: Readonly<Record<string, string>> = {}): Promise<AdminApp> {
   const config = loadConfig(adminTestEnv(database, env));
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: "info",
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString("utf8"));
-        done();
-      },
-    }),
-  });
+  const { logger, logs } = captureLogs();
   const { app, services } = createApp({
     config,
     db: database.db,

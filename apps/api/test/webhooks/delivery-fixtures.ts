@@ -1,18 +1,17 @@
 // What the delivery tests share: a database with a user, service contexts on it (each one a "process"
 // with its own connection or pool), outbox events written straight into the table, and endpoints.
 import { buildTestWebhookEvent } from "@pay/core/testing";
-import { Writable } from "node:stream";
 import type { WebhookEventType } from "@pay/core/contract";
 import { createApp } from "../../src/app.js";
 import { createFakeGateway } from "../../src/gateway/fake.js";
 import { openDatabase, type OpenedDatabase } from "../../src/db/database.js";
 import { loadConfig, type AppConfig } from "../../src/env.js";
-import { createLogger } from "../../src/logging.js";
 import type { ServiceContext } from "../../src/services/context.js";
 import { newEventId } from "../../src/services/events.js";
 import { openTestDatabase, type TestDatabase } from "../support/databases.js";
 import { pendingOrderRow } from "../support/rows.js";
 import type { DatabaseDialect } from "../../src/db/database.js";
+import { captureLogs } from "../support/captured-logs.js";
 
 export const USER_ID = "user-webhooks-1";
 /** When the tests' clock starts. */
@@ -52,16 +51,7 @@ export async function createDeliveryWorld(kind: DatabaseDialect, env: Readonly<R
     ADMIN_TOKEN: "admin-token-for-tests-0123456789",
     ...env,
   });
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: "info",
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString("utf8"));
-        done();
-      },
-    }),
-  });
+  const { logger, logs } = captureLogs();
   const login = { code2Session: () => Promise.resolve({ ok: true as const, openid: "o-webhooks" }) };
   const handles: OpenedDatabase[] = [];
   // Never called: these tests write events straight into the outbox.
