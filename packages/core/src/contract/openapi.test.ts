@@ -6,6 +6,7 @@ import { buildOpenApiDocument, openApiPath, type JsonObject, type JsonValue } fr
 import { API_ERROR_STATUS } from "./errors.js";
 import { API_ROUTES, routeErrorCodes, type ApiRouteName } from "./routes.js";
 import { CONTRACT_VERSION } from "./version.js";
+import { WEBHOOK_EVENT_TYPES } from "./webhook.js";
 
 const COMMITTED = new URL("../../../../docs/openapi.json", import.meta.url);
 const REGENERATE = "npx -y pnpm@10.34.9 openapi";
@@ -64,6 +65,23 @@ describe("the generated OpenAPI document", () => {
     );
     expect(operations.sort()).toEqual(ROUTE_NAMES.map((name) => `${API_ROUTES[name].method} ${openApiPath(API_ROUTES[name].path)}`).sort());
     for (const name of ROUTE_NAMES) expect(operationOf(name).operationId).toBe(name);
+  });
+
+  it("describes every order event as an OpenAPI webhook: signed headers, the event for its type as the body", () => {
+    expect(Object.keys(document.webhooks)).toEqual([...WEBHOOK_EVENT_TYPES]);
+    for (const type of WEBHOOK_EVENT_TYPES) {
+      const post = document.webhooks[type]?.post as JsonObject;
+      expect((post.parameters as JsonObject[]).map((parameter) => [parameter.name, parameter.in, parameter.required])).toEqual([
+        ["Pay-Event-Id", "header", true],
+        ["Pay-Event-Type", "header", true],
+        ["Pay-Signature", "header", true],
+      ]);
+      expect(post.requestBody).toEqual({
+        required: true,
+        content: { "application/json": { schema: { allOf: [{ $ref: "#/components/schemas/WebhookEvent" }, { type: "object", properties: { type: { const: type } } }] } } },
+      });
+    }
+    expect(document.components.schemas.WebhookEvent).toBeDefined();
   });
 
   it("resolves every $ref", () => {

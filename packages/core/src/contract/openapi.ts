@@ -8,6 +8,8 @@ import { ProductSchema } from "./product.js";
 import { RefundSchema, RefundStatusSchema } from "./refund.js";
 import { API_ROUTES, NoBodySchema, routeErrorCodes, type ApiRouteName, type ApiRouteSpec } from "./routes.js";
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "./version.js";
+import { WEBHOOK_EVENT_TYPES, WebhookEventIdSchema, WebhookEventSchema, WebhookEventTypeSchema } from "./webhook.js";
+import { WebhookDeliverySchema, WebhookDeliveryStateSchema, WebhookEndpointSchema } from "./webhook-endpoints.js";
 
 /** A JSON Schema or OpenAPI object, as plain JSON. */
 export type JsonObject = { [key: string]: JsonValue };
@@ -18,6 +20,8 @@ export interface OpenApiDocument {
   readonly openapi: "3.1.0";
   readonly info: { readonly title: string; readonly version: string; readonly description: string };
   readonly paths: Record<string, Record<string, JsonObject>>;
+  /** The order events the API POSTs to the shop's endpoints (OpenAPI 3.1 webhooks), one per event type. */
+  readonly webhooks: Record<string, Record<string, JsonObject>>;
   readonly components: {
     readonly schemas: Record<string, JsonObject>;
     readonly securitySchemes: Record<string, JsonObject>;
@@ -40,7 +44,40 @@ const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ["RefundStatus", RefundStatusSchema],
   ["Refund", RefundSchema],
   ["IdempotencyKey", IdempotencyKeySchema],
+  ["WebhookEventType", WebhookEventTypeSchema],
+  ["WebhookEventId", WebhookEventIdSchema],
+  ["WebhookEvent", WebhookEventSchema],
+  ["WebhookEndpoint", WebhookEndpointSchema],
+  ["WebhookDeliveryState", WebhookDeliveryStateSchema],
+  ["WebhookDelivery", WebhookDeliverySchema],
 ];
+
+/** The POST of one order event to an endpoint (docs/webhooks.md): signed headers, the event as the body, any 2xx to accept it. */
+function webhookOperation(type: (typeof WEBHOOK_EVENT_TYPES)[number]): JsonObject {
+  const header = (name: string, description: string, schema: JsonObject): JsonObject => ({ name, in: "header", required: true, description, schema });
+  return {
+    operationId: `webhook:${type}`,
+    summary: `The ${type} event, POSTed to each endpoint subscribed to it`,
+    parameters: [
+      header("Pay-Event-Id", "The event's id (not signed: trust the verified body's id); receivers dedupe by it, delivery is at least once.", ref("schemas", "WebhookEventId")),
+      header("Pay-Event-Type", "The event's type (not signed: trust the verified body's type).", { const: type }),
+      header(
+        "Pay-Signature",
+        "t=<unix seconds>,v1=<hex HMAC-SHA256 of t.body>; two v1 values during a secret rotation. Verify with verifyWebhook from @pay/core/webhooks, over the raw body.",
+        {
+          type: "string",
+        },
+      ),
+    ],
+    requestBody: {
+      required: true,
+      content: { "application/json": { schema: { allOf: [ref("schemas", "WebhookEvent"), { type: "object", properties: { type: { const: type } } }] } } },
+    },
+    responses: {
+      "2XX": { description: "Received. Any other answer, a redirect or no answer within 10 s is retried (backoff from 10 s to 1 h, for 3 days)." },
+    },
+  };
+}
 
 const SECURITY: Record<ApiRouteSpec["auth"], JsonObject[]> = {
   none: [],
@@ -199,6 +236,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
         "Generated from @pay/core/contract (API_ROUTES). Errors are {error:{code,message,field?}}; a path answers 405 METHOD_NOT_ALLOWED to a method it does not take, and an unknown path 404 NOT_FOUND.",
     },
     paths,
+    webhooks: Object.fromEntries(WEBHOOK_EVENT_TYPES.map((type) => [type, { post: webhookOperation(type) }])),
     components: {
       schemas,
       securitySchemes: {
