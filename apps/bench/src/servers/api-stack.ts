@@ -1,10 +1,11 @@
 // The system under test: @pay/sandbox in the bench's own process (playing WeChat: logins and
 // unifiedorder), PostgreSQL when asked, and API processes on SQLite or PostgreSQL.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
-import { startSandbox } from "@pay/sandbox";
+import { createSandboxPki, startSandbox, writeSandboxPki } from "@pay/sandbox";
 import { merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
 import { freePort } from "@pay/test-kit/ports";
 import { createSandboxControlClient } from "@pay/sandbox/control";
@@ -14,6 +15,7 @@ import { openPostgresSeed, openSqliteSeed, type SeedDatabase, type SeedUser } fr
 import { startChild, type ChildServer } from "./children.js";
 import { processCpuSeconds } from "./cpu.js";
 import { startPostgres, type BenchPostgres } from "./postgres.js";
+import { isReceiverWindowMessage, type ReceiverWindowMessage } from "./protocol.js";
 
 export type Dialect = "sqlite" | "postgres";
 /** The protocol the API places orders with: v2 (notifies at /wxpay/notify) or APIv3 (WXPAY_API_VERSION=v3, notifies at /wxpay/v3/notify). */
@@ -21,6 +23,7 @@ export type ApiProtocol = "v2" | "v3";
 
 const API_PROCESS = new URL("./api-process.js", import.meta.url);
 const REFERENCE_SERVER = new URL("./reference-server.js", import.meta.url);
+const WEBHOOK_RECEIVER = new URL("./webhook-receiver.js", import.meta.url);
 const START_ATTEMPTS = 3;
 
 /** A user signed in through the real path (sandbox login code, then POST /api/session). */
@@ -44,12 +47,31 @@ export interface ApiInstance {
   cpuSeconds(): number;
 }
 
+/** The fast HTTPS webhook receiver in its own process (see webhook-receiver.ts). */
+export interface WebhookReceiver {
+  readonly url: string;
+  readonly pid: number;
+  /** What an API needs to deliver to it: WEBHOOK_URL, WEBHOOK_SECRET, and NODE_EXTRA_CA_CERTS naming the CA of its certificate. */
+  readonly apiEnv: Readonly<Record<string, string>>;
+  /** The deliveries since the previous call (and the totals since it started). */
+  takeWindow(): Promise<ReceiverWindowMessage>;
+}
+
+/** More of an API's start: extra environment (e.g. a receiver's apiEnv, WEBHOOK_DELIVERY). */
+export interface StartApiOptions {
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 export interface Stack {
   /**
    * An API process on a fresh database with `userCount` signed-in users; `apiModule` runs another build of @pay/api;
    * `protocol` v3 runs it as an APIv3 merchant (same appid and mchid, the stack's generated keys, public-key mode).
    */
-  startApi(name: string, dialect: Dialect, userCount: number, apiModule?: string, protocol?: ApiProtocol): Promise<ApiInstance>;
+  startApi(name: string, dialect: Dialect, userCount: number, apiModule?: string, protocol?: ApiProtocol, options?: StartApiOptions): Promise<ApiInstance>;
+  /** A webhook receiver over HTTPS (a certificate from a CA made for the stack), verifying with a secret of its own. */
+  startReceiver(): Promise<WebhookReceiver>;
+  /** The stack's PostgreSQL server (started on first use). */
+  postgres(): Promise<BenchPostgres>;
   startReference(kind: "koa-hello" | "koa-body" | "tenpay"): Promise<ChildServer>;
   /** Stops every process and server the stack started, and deletes its files. */
   stop(): Promise<void>;
@@ -111,7 +133,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
-    async startApi(name, dialect, userCount, apiModule, protocol = "v2") {
+    async startApi(name, dialect, userCount, apiModule, protocol = "v2", startOptions = {}) {
       const v3 = protocol === "v3" ? (v3Merchant ??= createV3BenchMerchant(workDir)) : undefined;
       let databaseUrl: string;
       if (dialect === "sqlite") databaseUrl = join(workDir, `${name}.sqlite`);
@@ -131,6 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
               ...apiEnv(port, databaseUrl, sandbox.url),
               ...(v3 === undefined ? {} : v3ApiEnv(v3, `http://127.0.0.1:${port}`)),
               ...(apiModule === undefined ? {} : { PAY_BENCH_API_MODULE: apiModule }),
+              ...startOptions.env,
             },
             logFile: join(workDir, `${name}.log`),
             ...(options.apiNodeArgs === undefined ? {} : { nodeArgs: options.apiNodeArgs }),
@@ -150,6 +173,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const database = dialect === "postgres" ? postgres : undefined;
       const cpuSeconds = (): number => processCpuSeconds(serverPid) + (database?.cpuSeconds() ?? 0);
       return { name, dialect, protocol, v3, url: server.url, server, users, db, cpuSeconds };
+    },
+    async startReceiver() {
+      const pki = await writeSandboxPki(createSandboxPki({ mchIds: [] }), join(workDir, `receiver-pki-${children.length}`));
+      const secret = randomBytes(24).toString("base64url");
+      const name = `webhook-receiver-${children.length}`;
+      const server = await startChild({
+        name,
+        script: WEBHOOK_RECEIVER,
+        env: { PAY_BENCH_RECEIVER_CERT: pki.serverCert, PAY_BENCH_RECEIVER_KEY: pki.serverKey, PAY_BENCH_WEBHOOK_SECRET: secret },
+        logFile: join(workDir, `${name}.log`),
+      });
+      children.push(server);
+      const url = `https://127.0.0.1:${new URL(server.url).port}/webhooks`;
+      return {
+        url,
+        pid: server.pid,
+        apiEnv: { WEBHOOK_URL: url, WEBHOOK_SECRET: secret, NODE_EXTRA_CA_CERTS: pki.ca },
+        takeWindow: () => server.ask({ type: "receiver-window" }, isReceiverWindowMessage),
+      };
+    },
+    async postgres() {
+      postgres ??= await startPostgres();
+      return postgres;
     },
     async startReference(kind) {
       const server = await startChild({ name: kind, script: REFERENCE_SERVER, args: [kind], logFile: join(workDir, `${kind}.log`) });
