@@ -10,3 +10,11 @@ export {
   type V3GatewaySigner,
   type V3SignedHeaders,
 } from "./v3-notify-builders.js";
+export {
+  buildTestWebhookEvent,
+  signWebhookForTest,
+  testWebhookEventId,
+  type SignedTestWebhook,
+  type SignWebhookForTestOptions,
+  type TestWebhookEventOverrides,
+} from "./webhooks.js";
