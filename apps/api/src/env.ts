@@ -120,6 +120,8 @@ export const EnvSchema = z
     WEBHOOK_DELIVERY: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
     /** How often a process looks for due deliveries besides being woken by its own commits. */
     WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** How long a claimed delivery is held before another process may take it over (a process killed mid-delivery). */
+    WEBHOOK_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
@@ -258,6 +260,8 @@ export interface WebhookConfig {
   /** WEBHOOK_DELIVERY: whether this process delivers (every process writes events either way). */
   readonly delivery: boolean;
   readonly pollIntervalMs: number;
+  /** WEBHOOK_LEASE_SECONDS in ms: how long a claim holds a delivery. */
+  readonly leaseMs: number;
 }
 
 /** The APIv3 settings as validated from the environment: values and file paths (the files are read at start by loadV3Credentials). */
@@ -343,6 +347,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       endpoint: env.WEBHOOK_URL === undefined || env.WEBHOOK_SECRET === undefined ? undefined : { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET },
       delivery: env.WEBHOOK_DELIVERY === "on",
       pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+      leaseMs: env.WEBHOOK_LEASE_SECONDS * 1000,
     },
   };
 }

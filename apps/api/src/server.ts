@@ -17,6 +17,7 @@ import { createV3Gateway } from "./gateway/v3/gateway.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import { startSweeper } from "./services/sweeper.js";
+import { createWebhookDispatcher } from "./services/webhooks/dispatcher.js";
 import { loadV3Credentials } from "./v3-credentials.js";
 
 /** An HTTP server for the app with bounded request times, so a slow-drip body cannot hold a socket for long. */
@@ -111,6 +112,8 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
     throw error;
   }
   const sweeper = startSweeper(services);
+  const dispatcher = config.webhooks.delivery ? createWebhookDispatcher(services) : undefined;
+  dispatcher?.start();
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   logger.info(
@@ -131,6 +134,8 @@ export async function startApi(config: AppConfig, logger: Logger): Promise<Runni
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await sweeper.stop();
+      // Attempts in flight are recorded before the database closes (an unrecorded one is sent again after its lease).
+      await dispatcher?.stop();
       // Transitions of requests still in flight are committed before the database closes.
       await services.paidWriter.drain();
       await closeGateways();

@@ -129,6 +129,7 @@ const INDEXES = [
   "webhook_deliveries_due_idx",
   "webhook_deliveries_order_idx",
   "webhook_deliveries_event_idx",
+  "webhook_deliveries_pending_order_idx",
 ];
 
 let sequence = 0;

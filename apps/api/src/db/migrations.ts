@@ -262,6 +262,14 @@ const addWebhooks: Migration = {
       await db.schema.createIndex("webhook_deliveries_due_idx").on("webhook_deliveries").columns(["state", "next_attempt_at"]).execute();
       await db.schema.createIndex("webhook_deliveries_order_idx").on("webhook_deliveries").columns(["endpoint_id", "order_id", "event_seq"]).execute();
       await db.schema.createIndex("webhook_deliveries_event_idx").on("webhook_deliveries").column("event_id").execute();
+      // The claim's ordering check, per candidate: is an earlier delivery of this order to this endpoint still pending?
+      // Partial, so the answer never walks every pending delivery of a large backlog.
+      await db.schema
+        .createIndex("webhook_deliveries_pending_order_idx")
+        .on("webhook_deliveries")
+        .columns(["endpoint_id", "order_id", "event_seq"])
+        .where(sql.ref("state"), "=", "pending")
+        .execute();
     });
   },
 
