@@ -86,7 +86,9 @@ for (const name of selected) {
   log(`== ${name}`);
   const section = await BENCHMARKS[name](run);
   sections.push(section);
-  console.log(`\n${section.heading}\n\n${section.body}\n${section.checks.length > 0 ? `\n${formatTargets(section.checks)}\n` : ""}`);
+  console.log(
+    `\n${section.heading}\n\n${section.body}\n${section.checks.length > 0 ? `\n${formatTargets(section.checks)}\n` : ""}${section.appendix === undefined ? "" : `\n${section.appendix}\n`}`,
+  );
 }
 const checks = sections.flatMap((s) => s.checks);
 console.log(`Targets: ${checks.filter((c) => c.pass).length} of ${checks.length} met.\n${formatTargets(checks)}`);

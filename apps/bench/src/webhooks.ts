@@ -8,7 +8,7 @@ import { median } from "./harness.js";
 import { loadAverage } from "./machine.js";
 import { formatCount, formatMs, formatRatio, markdownTable, type Section, type TargetCheck } from "./markdown.js";
 import type { RunOptions } from "./run-options.js";
-import { startStack, type ApiInstance, type Dialect } from "./servers/api-stack.js";
+import { startStack, type ApiInstance, type Dialect, type WebhookReceiver } from "./servers/api-stack.js";
 import { deliveringTarget, type RunDeliveries } from "./webhooks/delivering-target.js";
 import { quantile } from "./webhooks/ledger.js";
 import { FULL_OUTBOX_COST, measureOutboxCost, QUICK_OUTBOX_COST, type OutboxCost } from "./webhooks/outbox-cost.js";
@@ -27,6 +27,7 @@ interface Contenders {
   readonly dialect: Dialect;
   readonly plain: ApiInstance;
   readonly subscribed: ApiInstance;
+  readonly receiver: WebhookReceiver;
   readonly runs: RunDeliveries[];
 }
 
@@ -84,16 +85,17 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
   const loadAtStart = loadAverage();
   const stack = await startStack(run.apiNodeArgs === undefined ? {} : { apiNodeArgs: run.apiNodeArgs });
   try {
-    const receiver = await stack.startReceiver();
     const contenders: Contenders[] = [];
     const pools = new Map<ApiInstance, PendingPool>();
     for (const dialect of ["sqlite", "postgres"] as const) {
       log(`webhooks: starting two APIs on ${dialect} (one with an endpoint subscribed) and seeding ${BACKGROUND_ORDERS + poolSize} orders each`);
       const plain = await stack.startApi(`webhooks-plain-${dialect}`, dialect, 8);
       pools.set(plain, await prepare(plain, poolSize));
+      // A receiver per API: each one then holds exactly the events of its API.
+      const receiver = await stack.startReceiver();
       const subscribed = await stack.startApi(`webhooks-subscribed-${dialect}`, dialect, 8, undefined, "v2", { env: { ...receiver.apiEnv, WEBHOOK_DELIVERY: "on" } });
       pools.set(subscribed, await prepare(subscribed, poolSize));
-      contenders.push({ dialect, plain, subscribed, runs: [] });
+      contenders.push({ dialect, plain, subscribed, receiver, runs: [] });
     }
     const pool = (api: ApiInstance): PendingPool => {
       const found = pools.get(api);
@@ -102,7 +104,7 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
     };
     const plainName = (d: Dialect): string => `@pay/api on ${dialectLabel(d)}: distinct notifies, no endpoint`;
     const subscribedName = (d: Dialect): string => `@pay/api on ${dialectLabel(d)}: distinct notifies, an endpoint subscribed, delivery on`;
-    const targets = contenders.flatMap(({ dialect, plain, subscribed, runs }) => [
+    const targets = contenders.flatMap(({ dialect, plain, subscribed, receiver, runs }) => [
       distinctNotifyTarget(plainName(dialect), plain, pool(plain)),
       deliveringTarget(distinctNotifyTarget(subscribedName(dialect), subscribed, pool(subscribed)), subscribed.db, receiver, runs),
     ]);
@@ -171,8 +173,8 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
       "- Every committed payment writes its order.paid event to the outbox (webhook_events) in the paid writer's batch, endpoint or not. " +
         '"No endpoint": nothing else happens to the event. "An endpoint subscribed": the API is started with `WEBHOOK_URL` (a receiver in its own ' +
         "process, over HTTPS with a certificate from a CA made for the run and given to the API as `NODE_EXTRA_CA_CERTS`), `WEBHOOK_SECRET` and " +
-        "`WEBHOOK_DELIVERY=on`, so the same process also fans each event out, claims the delivery, signs and POSTs it, and records the answer. " +
-        "The receiver reads the raw body, checks Pay-Signature with @pay/core's `verifyWebhook`, dedupes by event id and answers 200.",
+        "`WEBHOOK_DELIVERY=on` (the dispatcher's defaults: up to 100 deliveries claimed at a time, 16 POSTs in flight), so the same process also fans each event out, claims the delivery, signs and POSTs it, and records the answer. " +
+        "Each subscribed API has its own receiver, which reads the raw body, checks Pay-Signature with @pay/core's `verifyWebhook`, dedupes by event id and answers 200.",
       "- The subscribed API's server CPU includes delivering every event of the run: after each measured run the bench waits until the receiver " +
         "holds every event in the outbox before reading the CPU counters (and before the next contender starts), and checks that none was refused or missing. " +
         "req/s and latency are the notifies' own.",

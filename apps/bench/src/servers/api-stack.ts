@@ -1,11 +1,11 @@
 // The system under test: @pay/sandbox in the bench's own process (playing WeChat: logins and
 // unifiedorder), PostgreSQL when asked, and API processes on SQLite or PostgreSQL.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
-import { createSandboxPki, startSandbox, writeSandboxPki } from "@pay/sandbox";
+import { createSandboxPki, startSandbox, writeSandboxPki, type SandboxPkiPaths } from "@pay/sandbox";
 import { merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
 import { freePort } from "@pay/test-kit/ports";
 import { createSandboxControlClient } from "@pay/sandbox/control";
@@ -125,6 +125,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const children: ChildServer[] = [];
   const databases: SeedDatabase[] = [];
   let v3Merchant: V3BenchMerchant | undefined;
+  /** The CA and server certificate of the stack's webhook receivers (made on first use). */
+  let receiverPki: SandboxPkiPaths | undefined;
 
   const signIn = async (apiUrl: string, user: string): Promise<{ openid: string; token: string }> => {
     const { code, openid } = await control.createLoginCode({ appid: MERCHANT.appId, user });
@@ -175,13 +177,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return { name, dialect, protocol, v3, url: server.url, server, users, db, cpuSeconds };
     },
     async startReceiver() {
-      const pki = await writeSandboxPki(createSandboxPki({ mchIds: [] }), join(workDir, `receiver-pki-${children.length}`));
+      receiverPki ??= await writeSandboxPki(createSandboxPki({ mchIds: [] }), join(workDir, "receiver-pki"));
+      const pki = receiverPki;
       const secret = randomBytes(24).toString("base64url");
       const name = `webhook-receiver-${children.length}`;
+      const secretFile = join(workDir, `${name}.secret`);
+      writeFileSync(secretFile, secret, { mode: 0o600 });
       const server = await startChild({
         name,
         script: WEBHOOK_RECEIVER,
-        env: { PAY_BENCH_RECEIVER_CERT: pki.serverCert, PAY_BENCH_RECEIVER_KEY: pki.serverKey, PAY_BENCH_WEBHOOK_SECRET: secret },
+        args: [pki.serverCert, pki.serverKey, secretFile],
         logFile: join(workDir, `${name}.log`),
       });
       children.push(server);

@@ -122,6 +122,8 @@ function ownCpuSeconds(): number {
 /** Where a comparison runs: a fresh database with the API's schema and `pending` pending orders. */
 interface Bench {
   readonly run: BatchRunner;
+  /** Rows in the outbox: one per transition committed with the outbox statement, none for the others. */
+  readonly countOutbox: () => Promise<number>;
   readonly cpuSeconds: () => number;
   close(): Promise<void>;
 }
@@ -158,6 +160,7 @@ async function openBench(dialect: Dialect, pending: number, postgres: () => Prom
   const seeded = seed;
   return {
     run: dialect === "sqlite" ? sqliteRunner(db.db) : postgresRunner(db.db),
+    countOutbox: () => seeded.countWebhookEvents(),
     cpuSeconds: () => ownCpuSeconds() + serverCpu(),
     async close() {
       await seeded.close();
@@ -196,6 +199,9 @@ export async function measureOutboxCost(dialect: Dialect, template: StoredWebhoo
       samples.without.push(micros.without ?? Number.NaN);
       differences.push((micros.with ?? Number.NaN) - (micros.without ?? Number.NaN));
     }
+    const outbox = await bench.countOutbox();
+    if (outbox !== perVariant * totalRounds)
+      throw new Error(`The outbox comparison on ${dialect} left ${outbox} outbox rows, expected ${perVariant * totalRounds} (one per transition with the statement).`);
     return {
       dialect,
       withOutboxMicros: median(samples.with),
