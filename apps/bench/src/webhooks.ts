@@ -2,7 +2,7 @@
 // the same notify without one, what the outbox insert itself adds to the paid writer's batch, and how fast
 // and how soon the events reach a receiver under that notify load.
 import { PendingPool } from "./data/pending-pool.js";
-import { describeExtent, describeFailures, FULL_HTTP, HTTP_HEADERS, httpCells, measureHttpInterleaved, QUICK_HTTP, type HttpMeasurement } from "./load/rounds.js";
+import { describeExtent, describeFailures, FULL_HTTP, HTTP_HEADERS, httpCells, measureHttpInterleaved, QUICK_HTTP, type HttpMeasurement, type LoadTarget } from "./load/rounds.js";
 import { assertAcknowledges, distinctNotifyTarget, V2_NOTIFIES } from "./load/targets.js";
 import { median } from "./harness.js";
 import { loadAverage } from "./machine.js";
@@ -29,6 +29,8 @@ interface Contenders {
   readonly subscribed: ApiInstance;
   readonly receiver: WebhookReceiver;
   readonly runs: RunDeliveries[];
+  /** Runs of the paced load (half the subscribed API's saturated rate). */
+  readonly pacedRuns: RunDeliveries[];
 }
 
 /** One measured run's delivery figures. */
@@ -68,6 +70,22 @@ async function prepare(api: ApiInstance, poolSize: number): Promise<PendingPool>
   return new PendingPool(FIRST_PENDING + 1, poolSize - 1);
 }
 
+/** `base` with its load paced at `rate` requests per second over all connections. */
+export function pacedTarget(base: LoadTarget, rate: number, name: string): LoadTarget {
+  return {
+    ...base,
+    name,
+    async job(phase, extent, connections) {
+      return { ...(await base.job(phase, extent, connections)), overallRate: rate };
+    },
+  };
+}
+
+/** Half of a measured rate, rounded down to tens (at least 10 a second). */
+export function halfRate(requestsPerSecond: number): number {
+  return Math.max(10, Math.floor(requestsPerSecond / 20) * 10);
+}
+
 function percent(value: number): string {
   return Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : "n/a";
 }
@@ -95,7 +113,7 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
       const receiver = await stack.startReceiver();
       const subscribed = await stack.startApi(`webhooks-subscribed-${dialect}`, dialect, 8, undefined, "v2", { env: { ...receiver.apiEnv, WEBHOOK_DELIVERY: "on" } });
       pools.set(subscribed, await prepare(subscribed, poolSize));
-      contenders.push({ dialect, plain, subscribed, receiver, runs: [] });
+      contenders.push({ dialect, plain, subscribed, receiver, runs: [], pacedRuns: [] });
     }
     const pool = (api: ApiInstance): PendingPool => {
       const found = pools.get(api);
@@ -117,6 +135,19 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
       if (found === undefined) throw new Error(`The webhooks benchmark lost ${name}.`);
       return found;
     };
+
+    // Delivery lag when the API is not saturated: the same subscribed APIs at half the notify rate they took above.
+    const pacedRates = new Map(contenders.map((c) => [c.dialect, halfRate(byName(subscribedName(c.dialect)).requestsPerSecond)]));
+    const pacedName = (d: Dialect): string => `@pay/api on ${dialectLabel(d)}: distinct notifies paced at ${pacedRates.get(d) ?? 0}/s, an endpoint subscribed, delivery on`;
+    const paced = contenders.map(({ dialect, subscribed, receiver, pacedRuns }) =>
+      pacedTarget(
+        deliveringTarget(distinctNotifyTarget(pacedName(dialect), subscribed, pool(subscribed)), subscribed.db, receiver, pacedRuns),
+        pacedRates.get(dialect) ?? 10,
+        pacedName(dialect),
+      ),
+    );
+    log(`webhooks: the subscribed APIs again, paced at half their rate, ${options.rounds} interleaved rounds`);
+    const pacedMeasured = await measureHttpInterleaved(paced, options, log);
 
     const costs: OutboxCost[] = [];
     for (const { dialect, plain } of contenders) {
@@ -148,12 +179,11 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
         percent(share),
       ];
     });
-    const deliveryRows = contenders.map(({ dialect, runs }) => {
+    const deliveryRow = (dialect: Dialect, load: string, notify: HttpMeasurement, runs: readonly RunDeliveries[]): string[] => {
       const figures = runs.map(runFigures);
-      const notify = byName(subscribedName(dialect));
       const pick = (f: (r: RunFigures) => number): number => median(figures.map(f));
       return [
-        dialectLabel(dialect),
+        `${dialectLabel(dialect)}, ${load}`,
         formatCount(notify.requestsPerSecond),
         formatCount(pick((r) => r.events)),
         formatCount(pick((r) => r.deliveredPerSecond)),
@@ -163,8 +193,16 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
         formatMs(pick((r) => r.drainMs)),
         formatCount(figures.reduce((sum, r) => sum + r.duplicates, 0)),
       ];
-    });
-
+    };
+    const pacedByName = (name: string): HttpMeasurement => {
+      const found = pacedMeasured.find((m) => m.name === name);
+      if (found === undefined) throw new Error(`The webhooks benchmark lost ${name}.`);
+      return found;
+    };
+    const deliveryRows = contenders.flatMap(({ dialect, runs, pacedRuns }) => [
+      deliveryRow(dialect, "saturating load", byName(subscribedName(dialect)), runs),
+      deliveryRow(dialect, `paced at ${pacedRates.get(dialect) ?? 0}/s`, pacedByName(pacedName(dialect)), pacedRuns),
+    ]);
     const body = [
       `${options.rounds} rounds of ${describeExtent(options.measure)} per contender (after ${describeExtent(options.warmup)} of warm-up), ${options.connections} connections, ` +
         `the notify benchmark's v2 notify (HMAC-SHA256, about 1.3 kB), each one paying a different pending order of a table of ` +
@@ -181,7 +219,7 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
       "",
       markdownTable([...HTTP_HEADERS, "CPU/req vs no endpoint", "p50 vs no endpoint"], notifyRows),
       "",
-      describeFailures(measured),
+      describeFailures([...measured, ...pacedMeasured]),
       "",
       "### The outbox insert's own cost",
       "",
@@ -204,12 +242,17 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
     const appendix = [
       "## Webhook delivery: throughput and lag",
       "",
-      "From the subscribed API's measured runs above: one API process delivering to the fast local receiver while it takes the notify load. " +
+      "One API process delivering to its fast local receiver while it takes the notify load: the subscribed API's measured runs above " +
+        '("saturating load": 50 connections, as fast as it answers), and the same API in runs of its own with the notifies paced at half ' +
+        'the rate it took at saturation (autocannon\'s overallRate over the same 50 connections, which paces each connection on its own timer, so requests come in small bursts; "notify req/s" is what was measured; same rounds and checks). ' +
         "Per run: \"delivered/s\" is the run's events over the time from the first receipt to the last; lag is the receiver's receipt time minus " +
         "the event's createdAt (the payment's commit time, written by the API), over every event of the run; \"drained\" is how long after the load " +
         "ended the last event arrived. Medians over the rounds. When delivery keeps up, delivered/s follows the notify rate and is not the dispatcher's ceiling.",
       "",
-      markdownTable(["database", "notify req/s", "events per run", "delivered/s", "lag p50", "lag p99", "lag max", "drained after load", "repeated deliveries"], deliveryRows),
+      markdownTable(
+        ["database, notify load", "notify req/s", "events per run", "delivered/s", "lag p50", "lag p99", "lag max", "drained after load", "repeated deliveries"],
+        deliveryRows,
+      ),
     ].join("\n");
     return { heading: "## Webhooks: notify with an endpoint subscribed", body, checks, appendix };
   } finally {

@@ -195,7 +195,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         url,
         pid: server.pid,
         apiEnv: { WEBHOOK_URL: url, WEBHOOK_SECRET: secret, NODE_EXTRA_CA_CERTS: pki.ca },
-        takeWindow: () => server.ask({ type: "receiver-window" }, isReceiverWindowMessage),
+        takeWindow: async () => {
+          const answer = await server.ask({ type: "receiver-window" }, isReceiverWindowMessage);
+          // IPC carries JSON, where NaN (no receipt in the window) arrives as null.
+          const time = (value: number | null): number => (typeof value === "number" ? value : Number.NaN);
+          return { ...answer, window: { ...answer.window, firstAtMs: time(answer.window.firstAtMs), lastAtMs: time(answer.window.lastAtMs) } };
+        },
       };
     },
     async postgres() {

@@ -24,7 +24,7 @@ import type { LoadRequest } from "../load/job.js";
 import { distinctNotifyTarget, SUCCESS_MARK } from "../load/targets.js";
 import { apiEnv } from "../servers/api-stack.js";
 import type { BenchPostgres } from "../servers/postgres.js";
-import { runFigures } from "../webhooks.js";
+import { halfRate, pacedTarget, runFigures } from "../webhooks.js";
 import { deliveringTarget, type RunDeliveries } from "./delivering-target.js";
 import { DeliveryLedger, EMPTY_WINDOW, mergeWindows, quantile } from "./ledger.js";
 import { benchEventId, measureOutboxCost, withoutOutboxCte } from "./outbox-cost.js";
@@ -66,6 +66,18 @@ describe("the receiver's ledger", () => {
     expect(quantile([1, 2, 3, 4], 0.5)).toBe(2);
     expect(quantile([1, 2, 3, 4], 0.99)).toBe(4);
     expect(quantile([], 0.5)).toBeNaN();
+  });
+});
+
+describe("the paced delivery runs", () => {
+  it("pace the wrapped target's load at half the saturated rate, in tens", async () => {
+    expect(halfRate(437)).toBe(210);
+    expect(halfRate(12)).toBe(10);
+    const base = { name: "base", cpuSeconds: () => 1, job: () => ({ url: "http://127.0.0.1:1", connections: 50, measure: { seconds: 1 }, requests: [] }) };
+    const paced = pacedTarget(base, 210, "paced");
+    expect(paced.name).toBe("paced");
+    expect(paced.cpuSeconds()).toBe(1);
+    expect(await paced.job("measure", { seconds: 1 }, 50)).toMatchObject({ overallRate: 210, connections: 50 });
   });
 });
 
