@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { WEBHOOK_EVENT_TYPES, type WebhookEvent } from "../contract/webhook.js";
@@ -11,14 +12,15 @@ const PREVIOUS = "whsec_prev_8Jd2Nw5Rt9Lx3Qv7Bm1Kc4Zs6Hy";
 const T = 1733212800;
 const AT_T = { now: T * 1000 };
 
-// Known answers computed with OpenSSL 3.0 when this test was written, independently of node:crypto:
+// Known answers computed with OpenSSL 3.0 when this test was written, independently of node:crypto (the order.paid
+// vector is the one docs/webhooks.md shows):
 //   printf '%s' "1733212800.$PAID_BODY" | openssl dgst -sha256 -hmac 'whsec_5Qm9xVb2Lr8Tn4Kd7Wz3Hj6Pc1Fy0Ga'
 //   printf '%s' "1733212800.$PAID_BODY" | openssl dgst -sha256 -hmac 'whsec_prev_8Jd2Nw5Rt9Lx3Qv7Bm1Kc4Zs6Hy'
 //   printf '%s' "1733213190.$REFUND_BODY" | openssl dgst -sha256 -hmac 'whsec_5Qm9xVb2Lr8Tn4Kd7Wz3Hj6Pc1Fy0Ga'   (a UTF-8 terminal: the reason is 21 bytes)
 const PAID_BODY =
-  '{"id":"evt_4fQx8ZkT1mN3pR7sV2wY9bC6","type":"order.paid","createdAt":"2024-12-03T08:00:00.000Z","data":{"order":{"id":"P20241203155841K7M2Q9XH4T","status":"paid","totalFee":2590,"refundedFee":0,"feeType":"CNY","items":[{"productId":"latte-m","name":"Oat latte (M)","quantity":2,"unitPrice":1000},{"productId":"croissant","name":"Butter croissant","quantity":1,"unitPrice":590}],"createdAt":"2024-12-03T07:58:41.000Z","paidAt":"2024-12-03T07:59:58.000Z","transactionId":"4200002391202412031234567890"}}}';
-const PAID_V1 = "ed29ed272e685c703816b43cd869b771ce591044837126cafe2f2c38ec171c75";
-const PAID_V1_PREVIOUS = "f74dcd38b13f8ebad6cca504d31d9a199b5aa56c658f6d7dbfefdafc4b744e10";
+  '{"id":"evt_4fQx8ZkT1mN3pR7sV2wY9bC6","type":"order.paid","createdAt":"2024-12-03T07:59:58.000Z","data":{"order":{"id":"P20241203155841K7M2Q9XH4T","status":"paid","totalFee":2590,"refundedFee":0,"feeType":"CNY","items":[{"productId":"latte-m","name":"Oat latte (M)","quantity":2,"unitPrice":1000},{"productId":"croissant","name":"Butter croissant","quantity":1,"unitPrice":590}],"createdAt":"2024-12-03T07:58:41.000Z","paidAt":"2024-12-03T07:59:58.000Z","transactionId":"4200002391202412031234567890"}}}';
+const PAID_V1 = "fcb13723f033d72673db95219b07b34dd0a6378462aaeaf4f45945b70b32f0e6";
+const PAID_V1_PREVIOUS = "1efb2ade4e59d1dae92e4ae3d03af40bf405de2d9d9ea1c5ccbba5d1d3d2c309";
 const REFUND_BODY =
   '{"id":"evt_9aB3cD5eF7gH1jK2mN4pQ6rS","type":"refund.succeeded","createdAt":"2024-12-03T08:06:30.000Z","data":{"refund":{"id":"R20241203160512B3N8V6WC2P","orderId":"P20241203155841K7M2Q9XH4T","refundFee":1000,"currency":"CNY","status":"succeeded","reason":"少做了一杯拿铁","createdAt":"2024-12-03T08:05:12.000Z","succeededAt":"2024-12-03T08:06:30.000Z"}}}';
 const REFUND_V1 = "e37fc4e85aec05a8799af65d5a580d1976b823536a49252b53b162abe707796f";
@@ -46,6 +48,15 @@ describe("verifyWebhook: known answers (computed with openssl)", () => {
     expect(webhookSignature(SECRET, T, PAID_BODY)).toBe(PAID_V1);
     expect(webhookSignature(PREVIOUS, T, PAID_BODY)).toBe(PAID_V1_PREVIOUS);
     expect(webhookSignatureHeader(PAID_BODY, [SECRET, PREVIOUS], T)).toBe(`t=${T},v1=${PAID_V1},v1=${PAID_V1_PREVIOUS}`);
+  });
+
+  it("is the vector docs/webhooks.md shows (its order.paid example, compacted, is this body)", () => {
+    const doc = readFileSync(new URL("../../../../docs/webhooks.md", import.meta.url), "utf8");
+    const example = /```json\n(\{\n {2}"id": "evt_4fQx8ZkT1mN3pR7sV2wY9bC6"[\s\S]*?)```/.exec(doc)?.[1];
+    expect(JSON.stringify(JSON.parse(example ?? "null"))).toBe(PAID_BODY);
+    expect(doc).toContain(`Pay-Signature: ${PAID_HEADER}`);
+    expect(doc).toContain(`-hmac '${SECRET}'`);
+    expect(doc).toContain(`SHA2-256(stdin)= ${PAID_V1}`);
   });
 
   it("types the value as a WebhookEvent and narrows on type", () => {
