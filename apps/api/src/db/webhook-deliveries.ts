@@ -136,6 +136,8 @@ interface ClaimedRow {
  */
 export async function claimDueDeliveries(db: Kysely<Database>, dialect: DatabaseDialect, options: ClaimOptions): Promise<ClaimedDelivery[]> {
   const { owner, now, leaseUntil, limit } = options;
+  // Oldest due first, ties by id: the due index's own order on SQLite (rowid), so no sort of the whole backlog.
+  // Order within an order is kept by the NOT EXISTS, not by this ORDER BY.
   const due = sql`
     select d.id from webhook_deliveries d
     join webhook_endpoints e on e.id = d.endpoint_id
@@ -147,7 +149,7 @@ export async function claimDueDeliveries(db: Kysely<Database>, dialect: Database
       and not exists (
         select 1 from webhook_events u
         where u.order_id = d.order_id and u.seq < d.event_seq and u.fanned_out = 0)
-    order by d.next_attempt_at, d.event_seq
+    order by d.next_attempt_at, d.id
     limit ${limit}${dialect === "postgres" ? sql` for update of d skip locked` : sql``}`;
   const claim = sql`
     update webhook_deliveries

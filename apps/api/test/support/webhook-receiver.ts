@@ -9,6 +9,8 @@ import { WEBHOOK_EVENT_ID_HEADER, WEBHOOK_EVENT_TYPE_HEADER, WEBHOOK_SIGNATURE_H
 /** How the receiver answers a request. */
 export type ReceiverAnswer =
   | { readonly kind: "status"; readonly status: number }
+  /** Holds the request open for `ms`, then answers `status`. */
+  | { readonly kind: "delay"; readonly ms: number; readonly status: number }
   /** Reads the body, then never answers (until the receiver closes). */
   | { readonly kind: "hang" }
   /** Reads the body, then destroys the connection without a response. */
@@ -32,8 +34,10 @@ export interface ReceivedWebhook {
   /** How many v1 values the header carried (two during a secret rotation). */
   readonly signatures: number;
   readonly answer: ReceiverAnswer["kind"];
-  /** The status answered, if one was. */
+  /** The status answered (or about to be, for a delayed answer), if any. */
   readonly status: number | undefined;
+  /** When it arrived (performance.now()). */
+  readonly at: number;
 }
 
 export interface WebhookReceiverOptions {
@@ -117,13 +121,18 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       ...verify(header, body, options.secrets),
     };
     const index = requests.length;
-    const chosen = typeof answer === "function" ? answer({ ...base, answer: "status", status: undefined }, index) : answer;
-    const status = chosen.kind === "status" || chosen.kind === "huge" ? chosen.status : chosen.kind === "redirect" ? 302 : undefined;
-    requests.push({ ...base, answer: chosen.kind, status });
+    const chosen = typeof answer === "function" ? answer({ ...base, answer: "status", status: undefined, at: performance.now() }, index) : answer;
+    const status = chosen.kind === "status" || chosen.kind === "huge" || chosen.kind === "delay" ? chosen.status : chosen.kind === "redirect" ? 302 : undefined;
+    requests.push({ ...base, answer: chosen.kind, status, at: performance.now() });
     for (const wake of waiters) wake();
     switch (chosen.kind) {
       case "status":
         res.writeHead(chosen.status, { "content-type": "text/plain" }).end(chosen.status < 300 ? "" : `status ${chosen.status}`);
+        return;
+      case "delay":
+        setTimeout(() => {
+          if (!res.destroyed) res.writeHead(chosen.status).end();
+        }, chosen.ms);
         return;
       case "hang":
         return;

@@ -6,7 +6,7 @@ import { childLogger } from "../../logging.js";
 import { claimDueDeliveries, fanOutEvents, recordDelivered, recordFailedAttempt, type ClaimedDelivery } from "../../db/webhook-deliveries.js";
 import type { ServiceContext } from "../context.js";
 import { retryDelayMs } from "./backoff.js";
-import { createWebhookSender, WEBHOOK_TIMEOUT_MS, type WebhookSender } from "./sender.js";
+import { createWebhookSender, WEBHOOK_TIMEOUT_MS, type WebhookAttempt, type WebhookSender } from "./sender.js";
 
 /** How long a delivery is tried before it is given up (failed): from its fan-out or replay. */
 export const DELIVERY_WINDOW_MS = 3 * 24 * 3600 * 1000;
@@ -52,7 +52,7 @@ export interface WebhookDispatcher {
   runOnce(): Promise<DispatchCounts>;
   /** Polls every pollIntervalMs and whenever events are published; never throws from the loop. */
   start(): void;
-  /** Stops polling and waits for the attempts in flight to be recorded; closes a sender it made. */
+  /** Stops polling and waits for the attempts in flight to be recorded; closes a sender it made. Final: it cannot be started again. */
   stop(): Promise<void>;
 }
 
@@ -78,6 +78,8 @@ export function createWebhookDispatcher(ctx: ServiceContext, options: WebhookDis
   const ownSender = options.sender === undefined;
   const sender = options.sender ?? createWebhookSender({ timeoutMs: Math.min(WEBHOOK_TIMEOUT_MS, Math.floor(leaseMs / 2)) });
   const logger = childLogger(ctx.logger, { component: "webhooks" });
+  // stop() is final: a sender it closed cannot send again.
+  let closed = false;
 
   /** Fans out every event waiting (in statements of fanOutBatch), returning how many. */
   async function fanOut(): Promise<number> {
@@ -100,15 +102,21 @@ export function createWebhookDispatcher(ctx: ServiceContext, options: WebhookDis
     const sentAt = ctx.clock();
     const secrets = [delivery.secret];
     if (delivery.previousSecret !== null && delivery.previousSecretExpiresAt !== null && delivery.previousSecretExpiresAt > isoAt(sentAt)) secrets.push(delivery.previousSecret);
-    const result = await sender.send({
-      url: delivery.url,
-      body: delivery.payload,
-      headers: {
-        [WEBHOOK_EVENT_ID_HEADER]: delivery.eventId,
-        [WEBHOOK_EVENT_TYPE_HEADER]: delivery.eventType,
-        [WEBHOOK_SIGNATURE_HEADER]: webhookSignatureHeader(delivery.payload, secrets, Math.floor(sentAt / 1000)),
-      },
-    });
+    let result: WebhookAttempt;
+    try {
+      result = await sender.send({
+        url: delivery.url,
+        body: delivery.payload,
+        headers: {
+          [WEBHOOK_EVENT_ID_HEADER]: delivery.eventId,
+          [WEBHOOK_EVENT_TYPE_HEADER]: delivery.eventType,
+          [WEBHOOK_SIGNATURE_HEADER]: webhookSignatureHeader(delivery.payload, secrets, Math.floor(sentAt / 1000)),
+        },
+      });
+    } catch (error) {
+      // A sender never throws; should one (or signing) fail anyway, it is a failed attempt like any other.
+      result = { ok: false, status: undefined, error: `not sent: ${error instanceof Error ? error.message : String(error)}`.slice(0, 512), durationMs: 0 };
+    }
     const now = ctx.clock();
     const lease = { id: delivery.id, owner: ownerId, attempts: delivery.attempts };
     const line = { deliveryId: delivery.id, eventId: delivery.eventId, eventType: delivery.eventType, endpointId: delivery.endpointId, attempts: delivery.attempts };
@@ -141,6 +149,7 @@ export function createWebhookDispatcher(ctx: ServiceContext, options: WebhookDis
   }
 
   async function runOnce(): Promise<DispatchCounts> {
+    if (closed) throw new Error("the webhook dispatcher was stopped");
     const fannedOut = await fanOut();
     const claimed = await claim(batchSize);
     const counts = { delivered: 0, retrying: 0, failed: 0, unrecorded: 0 };
@@ -213,6 +222,7 @@ export function createWebhookDispatcher(ctx: ServiceContext, options: WebhookDis
     ownerId,
     runOnce,
     start() {
+      if (closed) throw new Error("the webhook dispatcher was stopped: create another");
       if (!stopped) return;
       stopped = false;
       unsubscribe = ctx.events.onPublished(() => wake());
@@ -220,6 +230,7 @@ export function createWebhookDispatcher(ctx: ServiceContext, options: WebhookDis
     },
     async stop() {
       stopped = true;
+      closed = true;
       unsubscribe?.();
       unsubscribe = undefined;
       clearTimeout(timer);
