@@ -3,19 +3,23 @@
 // and how soon the events reach a receiver under that notify load.
 import { PendingPool } from "./data/pending-pool.js";
 import { describeExtent, describeFailures, FULL_HTTP, HTTP_HEADERS, httpCells, measureHttpInterleaved, QUICK_HTTP, type HttpMeasurement, type LoadTarget } from "./load/rounds.js";
-import { assertAcknowledges, distinctNotifyTarget, V2_NOTIFIES } from "./load/targets.js";
+import { assertAcknowledges, distinctNotifyTarget, SUCCESS_MARK, V2_NOTIFIES } from "./load/targets.js";
 import { median } from "./harness.js";
 import { loadAverage } from "./machine.js";
 import { formatCount, formatMs, formatRatio, markdownTable, type Section, type TargetCheck } from "./markdown.js";
 import type { RunOptions } from "./run-options.js";
-import { startStack, type ApiInstance, type Dialect, type WebhookReceiver } from "./servers/api-stack.js";
-import { deliveringTarget, type RunDeliveries } from "./webhooks/delivering-target.js";
-import { quantile } from "./webhooks/ledger.js";
+import { runLoad } from "./load/load.js";
+import { startStack, type ApiInstance, type Dialect, type Stack, type WebhookReceiver } from "./servers/api-stack.js";
+import { DELIVERING, deliveringTarget, type RunDeliveries } from "./webhooks/delivering-target.js";
+import { EMPTY_WINDOW, mergeWindows, quantile, type DeliveryWindow } from "./webhooks/ledger.js";
 import { FULL_OUTBOX_COST, measureOutboxCost, QUICK_OUTBOX_COST, type OutboxCost } from "./webhooks/outbox-cost.js";
 
 /** Orders already in the table besides the pending pool, as in the notify benchmark. */
 const BACKGROUND_ORDERS = 10_000;
 const FIRST_PENDING = BACKGROUND_ORDERS;
+/** Events in the backlog the dispatcher's ceiling is measured with. */
+const BACKLOG = 5_000;
+const QUICK_BACKLOG = 1_000;
 /** The issue's bound: the outbox insert under 10% of the notify's server CPU. */
 const MAX_OUTBOX_SHARE = 0.1;
 
@@ -86,6 +90,60 @@ export function halfRate(requestsPerSecond: number): number {
   return Math.max(10, Math.floor(requestsPerSecond / 20) * 10);
 }
 
+/** How fast one API process empties a backlog of events with nothing else to do. */
+export interface BacklogDrain {
+  readonly dialect: Dialect;
+  readonly events: number;
+  /** Events over the time from the first receipt to the last. */
+  readonly deliveredPerSecond: number;
+  readonly seconds: number;
+}
+
+/** The drain figures of a window holding a whole backlog. */
+export function backlogFigures(dialect: Dialect, events: number, window: DeliveryWindow): BacklogDrain {
+  const seconds = (window.lastAtMs - window.firstAtMs) / 1000;
+  return { dialect, events, deliveredPerSecond: seconds > 0 ? window.delivered / seconds : Number.NaN, seconds };
+}
+
+/**
+ * The dispatcher's ceiling: an API with delivery off takes `count` notifies (their events wait in the outbox),
+ * stops, and an API process with delivery on starts on the same database; the receiver times the backlog's deliveries.
+ */
+async function drainBacklog(stack: Stack, dialect: Dialect, count: number, log: (line: string) => void): Promise<BacklogDrain> {
+  const receiver = await stack.startReceiver();
+  const name = `webhooks-backlog-${dialect}`;
+  const writer = await stack.startApi(name, dialect, 8, undefined, "v2", { env: { ...receiver.apiEnv, WEBHOOK_DELIVERY: "off" } });
+  const pool = await prepare(writer, count + 1);
+  const range = pool.take(count);
+  const load = await runLoad({
+    url: writer.url,
+    connections: 50,
+    measure: { amount: range.count },
+    requests: V2_NOTIFIES.requests(range.from, range.count),
+    expectBodyIncludes: SUCCESS_MARK,
+  });
+  const failed = load.non2xx + load.errors + load.timeouts + load.mismatches;
+  if (failed > 0) throw new Error(`${name}: ${failed} of the backlog's notifies failed.`);
+  await writer.server.stop();
+  const events = await writer.db.countWebhookEvents();
+  log(`webhooks: ${events} events wait in the outbox on ${dialect}; starting an API with delivery on`);
+  await receiver.takeWindow();
+  const started = Date.now();
+  const deliverer = await stack.startApi(`${name}-delivering`, dialect, 0, undefined, "v2", { env: { ...receiver.apiEnv, WEBHOOK_DELIVERY: "on" }, restartOf: writer });
+  let window = EMPTY_WINDOW;
+  for (;;) {
+    const answer = await receiver.takeWindow();
+    window = mergeWindows(window, answer.window);
+    if (answer.totals.distinct >= events) break;
+    if (Date.now() - started > DELIVERING.drainTimeoutMs)
+      throw new Error(`${name}: ${answer.totals.distinct} of ${events} events delivered within ${DELIVERING.drainTimeoutMs / 1000} s.`);
+    await new Promise((resolve) => setTimeout(resolve, DELIVERING.pollMs));
+  }
+  await deliverer.server.stop();
+  if (window.refused > 0) throw new Error(`${name}: the receiver refused ${window.refused} deliveries.`);
+  return backlogFigures(dialect, events, window);
+}
+
 function percent(value: number): string {
   return Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : "n/a";
 }
@@ -148,6 +206,12 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
     );
     log(`webhooks: the subscribed APIs again, paced at half their rate, ${options.rounds} interleaved rounds`);
     const pacedMeasured = await measureHttpInterleaved(paced, options, log);
+
+    const backlogs: BacklogDrain[] = [];
+    for (const { dialect } of contenders) {
+      log(`webhooks: a backlog of ${run.quick ? QUICK_BACKLOG : BACKLOG} events on ${dialect}, delivered with no notify load`);
+      backlogs.push(await drainBacklog(stack, dialect, run.quick ? QUICK_BACKLOG : BACKLOG, log));
+    }
 
     const costs: OutboxCost[] = [];
     for (const { dialect, plain } of contenders) {
@@ -252,6 +316,15 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
       markdownTable(
         ["database, notify load", "notify req/s", "events per run", "delivered/s", "lag p50", "lag p99", "lag max", "drained after load", "repeated deliveries"],
         deliveryRows,
+      ),
+      "",
+      "The ceiling, with no notify load: an API process with `WEBHOOK_DELIVERY=off` takes the notifies of a backlog (their events wait in " +
+        'the outbox), stops, and a new process with delivery on starts on the same database; "delivered/s" is the backlog over the time from ' +
+        "its first receipt to its last (one run).",
+      "",
+      markdownTable(
+        ["database", "events in the backlog", "delivered/s", "first to last receipt"],
+        backlogs.map((b) => [dialectLabel(b.dialect), formatCount(b.events), formatCount(b.deliveredPerSecond), `${b.seconds.toFixed(1)} s`]),
       ),
     ].join("\n");
     return { heading: "## Webhooks: notify with an endpoint subscribed", body, checks, appendix };

@@ -40,6 +40,8 @@ export interface ApiInstance {
   readonly v3: V3BenchMerchant | undefined;
   readonly url: string;
   readonly server: ChildServer;
+  /** DATABASE_URL as the API was given it. */
+  readonly databaseUrl: string;
   readonly users: readonly BenchUser[];
   /** A second connection to the API's database, for bulk seeding and checks. */
   readonly db: SeedDatabase;
@@ -60,6 +62,8 @@ export interface WebhookReceiver {
 /** More of an API's start: extra environment (e.g. a receiver's apiEnv, WEBHOOK_DELIVERY). */
 export interface StartApiOptions {
   readonly env?: Readonly<Record<string, string>>;
+  /** Start on this (stopped) API's database and with its users, instead of a fresh database: a restart. */
+  readonly restartOf?: ApiInstance;
 }
 
 export interface Stack {
@@ -137,8 +141,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return {
     async startApi(name, dialect, userCount, apiModule, protocol = "v2", startOptions = {}) {
       const v3 = protocol === "v3" ? (v3Merchant ??= createV3BenchMerchant(workDir)) : undefined;
+      const restartOf = startOptions.restartOf;
       let databaseUrl: string;
-      if (dialect === "sqlite") databaseUrl = join(workDir, `${name}.sqlite`);
+      if (restartOf !== undefined) databaseUrl = restartOf.databaseUrl;
+      else if (dialect === "sqlite") databaseUrl = join(workDir, `${name}.sqlite`);
       else {
         postgres ??= await startPostgres();
         databaseUrl = await postgres.createDatabase(name.replace(/[^a-z0-9_]/gi, "_"));
@@ -165,16 +171,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
       }
       children.push(server);
+      const serverPid = server.pid;
+      const database = dialect === "postgres" ? postgres : undefined;
+      const cpuSeconds = (): number => processCpuSeconds(serverPid) + (database?.cpuSeconds() ?? 0);
+      if (restartOf !== undefined) return { ...restartOf, name, url: server.url, server, cpuSeconds };
       const db = dialect === "sqlite" ? openSqliteSeed(databaseUrl) : await openPostgresSeed(databaseUrl);
       databases.push(db);
       const sessions: Array<{ openid: string; token: string }> = [];
       for (let n = 0; n < userCount; n++) sessions.push(await signIn(server.url, `${name}-user-${n}`));
       const ids = await db.userIds(sessions.map((s) => s.openid));
       const users = sessions.map((s, n) => ({ id: ids[n] ?? "", openid: s.openid, token: s.token }));
-      const serverPid = server.pid;
-      const database = dialect === "postgres" ? postgres : undefined;
-      const cpuSeconds = (): number => processCpuSeconds(serverPid) + (database?.cpuSeconds() ?? 0);
-      return { name, dialect, protocol, v3, url: server.url, server, users, db, cpuSeconds };
+      return { name, dialect, protocol, v3, url: server.url, server, databaseUrl, users, db, cpuSeconds };
     },
     async startReceiver() {
       receiverPki ??= await writeSandboxPki(createSandboxPki({ mchIds: [] }), join(workDir, "receiver-pki"));

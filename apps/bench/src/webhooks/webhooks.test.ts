@@ -24,7 +24,7 @@ import type { LoadRequest } from "../load/job.js";
 import { distinctNotifyTarget, SUCCESS_MARK } from "../load/targets.js";
 import { apiEnv } from "../servers/api-stack.js";
 import type { BenchPostgres } from "../servers/postgres.js";
-import { halfRate, pacedTarget, runFigures } from "../webhooks.js";
+import { backlogFigures, halfRate, pacedTarget, runFigures } from "../webhooks.js";
 import { deliveringTarget, type RunDeliveries } from "./delivering-target.js";
 import { DeliveryLedger, EMPTY_WINDOW, mergeWindows, quantile } from "./ledger.js";
 import { benchEventId, measureOutboxCost, withoutOutboxCte } from "./outbox-cost.js";
@@ -78,6 +78,12 @@ describe("the paced delivery runs", () => {
     expect(paced.name).toBe("paced");
     expect(paced.cpuSeconds()).toBe(1);
     expect(await paced.job("measure", { seconds: 1 }, 50)).toMatchObject({ overallRate: 210, connections: 50 });
+  });
+
+  it("time a backlog from its first receipt to its last", () => {
+    const window = { ...EMPTY_WINDOW, delivered: 500, firstAtMs: 1_000, lastAtMs: 3_500 };
+    expect(backlogFigures("sqlite", 500, window)).toEqual({ dialect: "sqlite", events: 500, deliveredPerSecond: 200, seconds: 2.5 });
+    expect(backlogFigures("postgres", 0, EMPTY_WINDOW).deliveredPerSecond).toBeNaN();
   });
 });
 
