@@ -18,7 +18,7 @@ import { FULL_OUTBOX_COST, measureOutboxCost, QUICK_OUTBOX_COST, type OutboxCost
 const BACKGROUND_ORDERS = 10_000;
 const FIRST_PENDING = BACKGROUND_ORDERS;
 /** Events in the backlog the dispatcher's ceiling is measured with. */
-const BACKLOG = 5_000;
+const BACKLOG = 3_000;
 const QUICK_BACKLOG = 1_000;
 /** The bound: the outbox insert under 10% of the notify's server CPU. */
 const MAX_OUTBOX_SHARE = 0.1;
@@ -157,7 +157,7 @@ export async function benchWebhooks(run: RunOptions): Promise<Section> {
   const { log } = run;
   const options = run.quick ? QUICK_HTTP : FULL_HTTP;
   const outboxOptions = run.quick ? QUICK_OUTBOX_COST : FULL_OUTBOX_COST;
-  const poolSize = run.quick ? 40_000 : 200_000;
+  const poolSize = run.quick ? 40_000 : 250_000;
   const loadAtStart = loadAverage();
   const stack = await startStack(run.apiNodeArgs === undefined ? {} : { apiNodeArgs: run.apiNodeArgs });
   try {
