@@ -26,6 +26,8 @@ declare module "autocannon" {
       amount?: number;
       /** Seconds before a request counts as timed out. */
       timeout?: number;
+      /** Requests per second over all connections (a paced load). */
+      overallRate?: number;
       requests?: RequestOptions[];
       /** A false answer counts the response in `mismatches`. */
       verifyBody?: (body: string) => boolean;

@@ -94,4 +94,46 @@ describe("updateBenchmarks", () => {
   it("refuses a section the file does not have", () => {
     expect(() => updateBenchmarks(PUBLISHED, [{ heading: "## Nowhere", body: "x", checks: [] }], CONTEXT)).toThrow('no "## Nowhere" section');
   });
+
+  it("adds a benchmark's section the file does not have yet before the performance history when asked, then replaces it in place", () => {
+    const WEBHOOKS: Section = {
+      heading: "## Webhooks: notify with an endpoint subscribed",
+      body: "Webhook figures.",
+      checks: [{ label: "Outbox insert on SQLite: < 10.0% of the notify's server CPU (measured 4.0%)", pass: true }],
+      appendix: "## Webhook delivery: throughput and lag\n\nDelivery figures.",
+    };
+    // The file as it was before the webhooks benchmark existed.
+    const start = PUBLISHED.indexOf(`\n${WEBHOOKS.heading}\n`);
+    const history = PUBLISHED.indexOf("\n## Payment path: what the profiles found\n");
+    const before = (start < 0 ? PUBLISHED : `${PUBLISHED.slice(0, start)}${PUBLISHED.slice(history)}`)
+      .split("\n")
+      .filter((line) => !line.includes("Outbox insert on "))
+      .join("\n");
+    expect(before).not.toContain(WEBHOOKS.heading);
+    const added = updateBenchmarks(before, [WEBHOOKS], CONTEXT, { addMissing: true });
+    expect(between(added, "## Webhooks: notify with an endpoint subscribed", "## Payment path: what the profiles found")).toBe(
+      `\n## Webhooks: notify with an endpoint subscribed\n\nWebhook figures.\n\n- PASS ${WEBHOOKS.checks[0]?.label}\n\n## Webhook delivery: throughput and lag\n\nDelivery figures.\n`,
+    );
+    expect(between(added, "## Signing", "## Webhooks: notify with an endpoint subscribed")).toBe(between(before, "## Signing", "## Payment path: what the profiles found"));
+    const targets = between(added, "## Targets", "## Signing");
+    expect(targets).toContain(`- PASS ${WEBHOOKS.checks[0]?.label}\n`);
+    const lines = (text: string): string[] => text.split("\n").filter((l) => l.startsWith("- PASS ") || l.startsWith("- MISS "));
+    expect(lines(targets)).toHaveLength(lines(between(before, "## Targets", "## Signing")).length + 1);
+    expect(added).toContain('Re-measured since: "Webhooks: notify with an endpoint subscribed" on');
+
+    const again = updateBenchmarks(
+      added,
+      [{ ...WEBHOOKS, body: "Newer figures.", checks: [{ label: "Outbox insert on SQLite: < 10.0% of the notify's server CPU (measured 12.0%)", pass: false }] }],
+      CONTEXT,
+      {
+        addMissing: true,
+      },
+    );
+    expect(again.split("\n").filter((l) => l === "## Webhooks: notify with an endpoint subscribed")).toHaveLength(1);
+    expect(again.split("\n").filter((l) => l === "## Webhook delivery: throughput and lag")).toHaveLength(1);
+    expect(again).toContain("Newer figures.");
+    expect(again).not.toContain("Webhook figures.");
+    expect(again).not.toContain("(measured 4.0%)");
+    expect(lines(between(again, "## Targets", "## Signing"))).toHaveLength(lines(between(before, "## Targets", "## Signing")).length + 1);
+  });
 });

@@ -3,6 +3,7 @@
 // were re-measured, when and how; a full run rewrites the whole file and drops that note.
 import { readFile, writeFile } from "node:fs/promises";
 import { runningIt } from "./docs.js";
+import { PERFORMANCE_HISTORY_HEADING } from "./performance-history.js";
 import { formatTargets, type Section } from "./markdown.js";
 
 /** What the file says about a partial run. */
@@ -46,8 +47,18 @@ function targetLines(block: string): string[] {
   return block.split("\n").filter((line) => line.startsWith("- PASS ") || line.startsWith("- MISS "));
 }
 
+/** Adds a section the file does not have yet where a full run puts it: after the other benchmarks, before the performance history (or the running instructions). */
+function addSection(doc: string, section: Section): string {
+  const lines = doc.split("\n");
+  const before = [PERFORMANCE_HISTORY_HEADING, "## Running it"].map((heading) => lines.indexOf(heading)).find((at) => at >= 0);
+  if (before === undefined) throw new Error(`docs/benchmarks.md has nowhere to add "${section.heading}": run the whole bench instead.`);
+  const offset = lines.slice(0, before).join("\n").length + 1;
+  return `${doc.slice(0, offset)}${sectionText(section)}\n\n${doc.slice(offset)}`;
+}
+
 /** Replaces one section (and its appendix) in the document; returns the new document and the old block's target lines. */
-function replaceSection(doc: string, section: Section): { doc: string; oldTargets: string[] } {
+function replaceSection(doc: string, section: Section, addMissing = false): { doc: string; oldTargets: string[] } {
+  if (addMissing && !doc.split("\n").includes(section.heading)) return { doc: addSection(doc, section), oldTargets: [] };
   const fresh = sectionText(section);
   const { start, end } = blockRange(doc, section.heading, headings(fresh));
   const old = doc.slice(start, end);
@@ -88,12 +99,18 @@ function noteRun(doc: string, sections: readonly Section[], context: PartialRunC
   return lines.join("\n");
 }
 
-/** The published document with `sections` replaced, the target summary updated and the partial run noted. */
-export function updateBenchmarks(doc: string, sections: readonly Section[], context: PartialRunContext): string {
+/** How `updateBenchmarks` treats a section the file does not have. */
+export interface UpdateOptions {
+  /** Add it (the bench's own benchmark, new since the last full run) instead of refusing it (e.g. a mistyped heading). */
+  readonly addMissing?: boolean;
+}
+
+/** The published document with `sections` replaced (or, with `addMissing`, added), the target summary updated and the partial run noted. */
+export function updateBenchmarks(doc: string, sections: readonly Section[], context: PartialRunContext, options: UpdateOptions = {}): string {
   let next = doc;
   const oldTargets: string[] = [];
   for (const section of sections) {
-    const replaced = replaceSection(next, section);
+    const replaced = replaceSection(next, section, options.addMissing);
     next = replaced.doc;
     oldTargets.push(...replaced.oldTargets);
   }
@@ -109,7 +126,7 @@ export function updateBenchmarks(doc: string, sections: readonly Section[], cont
 }
 
 /** Reads, updates and writes the file. */
-export async function updateBenchmarksFile(path: string, sections: readonly Section[], context: PartialRunContext): Promise<void> {
+export async function updateBenchmarksFile(path: string, sections: readonly Section[], context: PartialRunContext, options: UpdateOptions = {}): Promise<void> {
   const doc = await readFile(path, "utf8");
-  await writeFile(path, updateBenchmarks(doc, sections, context), "utf8");
+  await writeFile(path, updateBenchmarks(doc, sections, context, options), "utf8");
 }

@@ -50,9 +50,10 @@ export function runningIt(): string {
     "",
     `- \`${COMMAND}\` builds what the bench needs, runs every benchmark and rewrites this file.`,
     "- While iterating, run one or a few benchmarks without touching this file: " +
-      `\`${COMMAND} -- --only xml\` (signing, xml, notify, orders, scale, memory, v3notify; comma-separated), or after a build ` +
+      `\`${COMMAND} -- --only xml\` (signing, xml, notify, orders, scale, memory, v3notify, webhooks; comma-separated), or after a build ` +
       "(`npx -y pnpm@10.34.9 --filter @pay/bench... build`) `node apps/bench/dist/main.js --only notify`. " +
-      "`--only notify --update-docs` re-measures only the named benchmarks and replaces their sections (and their lines under Targets) here, " +
+      "`--only notify --update-docs` re-measures only the named benchmarks and replaces their sections (and their lines under Targets) here " +
+      "(a section this file does not have yet is added before the performance history), " +
       "keeping every other section's figures and noting the partial run under the title. " +
       "`--quick` makes every run short (figures too rough to publish), `--scale-max 100k` caps the scale benchmark (the file " +
       "then says so), `--wait-quiet` first waits (up to 20 min) for the 1-minute load average to fall below 1.5.",

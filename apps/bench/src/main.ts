@@ -14,6 +14,7 @@ import type { RunOptions } from "./run-options.js";
 import { benchScale, SCALE_SIZES } from "./scale.js";
 import { benchSigning } from "./signing.js";
 import { benchV3Notify } from "./v3-notify.js";
+import { benchWebhooks } from "./webhooks.js";
 import { benchXml } from "./xml.js";
 
 const DOCS_PATH = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
@@ -28,6 +29,7 @@ const BENCHMARKS = {
   scale: benchScale,
   memory: benchMemory,
   v3notify: (run: RunOptions) => benchV3Notify(run.quick),
+  webhooks: benchWebhooks,
 } satisfies Record<string, (run: RunOptions) => Promise<Section>>;
 type BenchmarkName = keyof typeof BENCHMARKS;
 const NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];
@@ -84,7 +86,9 @@ for (const name of selected) {
   log(`== ${name}`);
   const section = await BENCHMARKS[name](run);
   sections.push(section);
-  console.log(`\n${section.heading}\n\n${section.body}\n${section.checks.length > 0 ? `\n${formatTargets(section.checks)}\n` : ""}`);
+  console.log(
+    `\n${section.heading}\n\n${section.body}\n${section.checks.length > 0 ? `\n${formatTargets(section.checks)}\n` : ""}${section.appendix === undefined ? "" : `\n${section.appendix}\n`}`,
+  );
 }
 const checks = sections.flatMap((s) => s.checks);
 console.log(`Targets: ${checks.filter((c) => c.pass).length} of ${checks.length} met.\n${formatTargets(checks)}`);
@@ -100,13 +104,18 @@ if (writesDocs) {
   await writeBenchmarks(DOCS_PATH, sections, context);
   log(`Wrote ${DOCS_PATH}.`);
 } else if (updatesDocs) {
-  await updateBenchmarksFile(DOCS_PATH, sections, {
-    date: new Date(started).toISOString().slice(0, 16).replace("T", " ") + " UTC",
-    command: `${COMMAND} -- --only ${selected.join(",")} --update-docs`,
-    loadAtStart,
-    loadAtEnd: loadAverage(),
-    durationMinutes: (Date.now() - started) / 60_000,
-  });
+  await updateBenchmarksFile(
+    DOCS_PATH,
+    sections,
+    {
+      date: new Date(started).toISOString().slice(0, 16).replace("T", " ") + " UTC",
+      command: `${COMMAND} -- --only ${selected.join(",")} --update-docs`,
+      loadAtStart,
+      loadAtEnd: loadAverage(),
+      durationMinutes: (Date.now() - started) / 60_000,
+    },
+    { addMissing: true },
+  );
   log(`Replaced ${sections.map((s) => s.heading).join(", ")} in ${DOCS_PATH}; every other section kept.`);
 } else {
   log(`Not writing ${DOCS_PATH}: only a full run without --only, --quick, --baseline or --profile-api does (or --only ... --update-docs, for its sections).`);

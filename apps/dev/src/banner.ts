@@ -94,6 +94,7 @@ export function formatBanner(input: BannerInput): string {
     `  Config       ${displayPath(stack.envFile.path, cwd)} (${stack.envFile.created ? "generated now, with random keys" : "reused"}; secrets live there)`,
     `  Merchant     appid ${merchant.appId}, mch_id ${merchant.mchId}${subIds}; ${merchant.profile} profile, ${merchant.feeType}, ${stack.v3 === undefined ? config.merchant.signType : "APIv3 (paySign RSA)"}`,
     `  Notify URLs  ${config.merchant.notifyUrl}, ${config.merchant.refundNotifyUrl ?? "(none)"}`,
+    `  Webhooks     ${stack.fulfilment.url}   the shop's fulfilment receiver: every order event, signed (WEBHOOK_SECRET made at this start), verified and printed as "fulfilment: ..."`,
   ];
   if (stack.v3 === undefined) {
     lines.push(`  Certificates ${displayPath(stack.pki.dir, cwd)} (CA, server, client for mch_id ${merchant.mchId}; ${stack.pki.created ? "issued now" : "reused"})`);
@@ -132,7 +133,7 @@ export function formatBanner(input: BannerInput): string {
     "",
     "The same purchase, scripted and checked, in every mode (on its own ports; this stack keeps running):",
     "  npx -y pnpm@10.34.9 demo",
-    `Other modes: --mode ${DEV_MODES.join("|")}, or --config <env file> (examples in config/); ports: --api-port, --sandbox-port, --gateway-port.`,
+    `Other modes: --mode ${DEV_MODES.join("|")}, or --config <env file> (examples in config/); ports: --api-port, --sandbox-port, --gateway-port, --fulfilment-port.`,
     "",
     "Ctrl+C stops everything; the next start reuses the database and the config. API log:",
     "",

@@ -29,9 +29,11 @@ describe("parseStartArgs", () => {
       mode: "global",
       envFile: undefined,
       dataDir: "/tmp/x",
-      ports: { api: 3100, sandbox: 0, gateway: 9000 },
+      ports: { api: 3100, sandbox: 0, gateway: 9000, fulfilment: DEFAULT_PORTS.fulfilment },
       buildMiniProgram: false,
     });
+    expect(parseStartArgs(["--fulfilment-port", "9100"])).toMatchObject({ ports: { ...DEFAULT_PORTS, fulfilment: 9100 } });
+    expect(() => parseStartArgs(["--fulfilment-port", "70000"])).toThrow(/--fulfilment-port must be a port number/);
     expect(parseStartArgs(["--config", "config/global.env"])).toMatchObject({ envFile: "config/global.env" });
     expect(parseStartArgs(["-h"])).toBe("help");
   });

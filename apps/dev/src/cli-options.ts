@@ -31,6 +31,7 @@ builds the mini-program against the local API and prints what runs where.
   --api-port <port>      default ${DEFAULT_PORTS.api}
   --sandbox-port <port>  default ${DEFAULT_PORTS.sandbox} (cashier, control API, wx.login)
   --gateway-port <port>  default ${DEFAULT_PORTS.gateway} (the sandbox's HTTPS gateway)
+  --fulfilment-port <port>  default ${DEFAULT_PORTS.fulfilment} (the shop's fulfilment receiver: order events as webhooks)
   --skip-miniprogram     do not build the mini-program
   -h, --help             this text
 `;
@@ -38,7 +39,8 @@ builds the mini-program against the local API and prints what runs where.
 export const DEMO_HELP = `Usage: pnpm demo [-- options]
 
 Walks one purchase through the real HTTP API as the mini-program does it: login, products, order,
-pay at the sandbox, notify, paid, partial refund, refund notify. Starts its own sandbox and API on free
+pay at the sandbox, notify, paid, partial refund, refund notify, and the shop's fulfilment receiver getting
+order.paid and refund.succeeded as signed webhooks, verified. Starts its own sandbox and API on free
 ports in a temporary folder. Exits 1 when a step fails.
 
   --mode <mode>   ${DEV_MODES.join(" | ")} (default domestic)
@@ -82,6 +84,7 @@ export function parseStartArgs(argv: readonly string[]): StartOptions | "help" {
         "api-port": { type: "string" },
         "sandbox-port": { type: "string" },
         "gateway-port": { type: "string" },
+        "fulfilment-port": { type: "string" },
         "skip-miniprogram": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -98,6 +101,7 @@ export function parseStartArgs(argv: readonly string[]): StartOptions | "help" {
       api: port(values["api-port"], "--api-port", DEFAULT_PORTS.api),
       sandbox: port(values["sandbox-port"], "--sandbox-port", DEFAULT_PORTS.sandbox),
       gateway: port(values["gateway-port"], "--gateway-port", DEFAULT_PORTS.gateway),
+      fulfilment: port(values["fulfilment-port"], "--fulfilment-port", DEFAULT_PORTS.fulfilment),
     },
     buildMiniProgram: values["skip-miniprogram"] !== true,
   };

@@ -33,6 +33,10 @@ describe("pnpm demo (the smoke test CI runs)", () => {
     expect(text).toMatch(new RegExp(`pay notify: attempt \\d+ to ${notifies}\\/notify acknowledged`));
     expect(text).toMatch(new RegExp(`refund notify: attempt \\d+ to ${notifies}\\/refund-notify acknowledged`));
     expect(text).toContain(`signType: "${profile.v3 === undefined ? "HMAC-SHA256" : "RSA"}"`);
+    // The order's events reach the stack's fulfilment receiver as signed webhooks, verified there.
+    expect(text).toContain(`fulfilment: order.paid ${result.orderId ?? "?"} (paid) verified (evt_`);
+    expect(text).toMatch(new RegExp(`fulfilment: refund\\.succeeded \\S+ for order ${result.orderId ?? "?"} \\(succeeded\\) verified \\(evt_`));
+    expect(text).toContain(`order.paid and refund.succeeded for ${result.orderId ?? "?"} arrived, verified`);
     if (profile.v3 !== undefined) expect(text).toContain(`APIv3, ${profile.v3.keyMode} mode`);
     expect(text).toContain(`paid, total ${formatMoney(paid)}, refunded ${formatMoney(refunded)}`);
     expect(text).toContain(`✓ Demo passed (${mode}): paid ${formatMoney(paid)}, refunded ${formatMoney(refunded)}`);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatMoney, type Currency, type Money } from "@pay/core";
-import type { Order } from "@pay/core/contract";
+import type { Order, WebhookEvent } from "@pay/core/contract";
 import { createSandboxControlClient, SANDBOX_CONTROL_ROUTES, SandboxControlError, type SandboxControlClient } from "@pay/sandbox/control";
 import { createApiClient, type ShownRequest } from "./api-client.js";
 import { jsonText } from "./json-text.js";
@@ -124,7 +124,14 @@ function orderText(order: Order): string {
   return `order ${order.id} ${order.status}, total ${money(order.totalFee, order.feeType)}${refunded}`;
 }
 
-async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, waitTimeoutMs: number, result: { orderId?: string; paid?: Money; refunded?: Money }): Promise<void> {
+async function walk(
+  stack: DevStack,
+  narrator: Narrator,
+  output: DemoOutput,
+  waitTimeoutMs: number,
+  result: { orderId?: string; paid?: Money; refunded?: Money },
+  fulfilmentLines: readonly string[],
+): Promise<void> {
   const api = createApiClient(stack.apiUrl);
   const sandboxUrl = stack.sandboxUrl;
   const control = createSandboxControlClient({ baseUrl: sandboxUrl });
@@ -235,6 +242,32 @@ async function walk(stack: DevStack, narrator: Narrator, output: DemoOutput, wai
     `${orderText(refundedOrder)} after ${(refundWait.elapsedMs / 1000).toFixed(1)} s; ${money(refundedOrder.totalFee - refundedOrder.refundedFee, refundedOrder.feeType)} stays paid`,
   );
   await showDeliveries(narrator, control, order.id, "refund");
+
+  narrator.begin("Webhooks: the shop's fulfilment receiver gets order.paid and refund.succeeded, signed by the API and verified");
+  narrator.note(`(the API delivers every order event to WEBHOOK_URL ${stack.fulfilment.url}; the receiver checks Pay-Signature over the raw body with verifyWebhook)`);
+  const wanted = [
+    { type: "order.paid", matches: (e: WebhookEvent) => "order" in e.data && e.data.order.id === order.id && e.data.order.status === "paid" },
+    { type: "refund.succeeded", matches: (e: WebhookEvent) => "refund" in e.data && e.data.refund.id === refunded.refund.id && e.data.refund.orderId === order.id },
+  ] as const;
+  const eventsWait = await waitWithProgress({
+    label: "the webhooks",
+    output,
+    indent: "    ",
+    timeoutMs: waitTimeoutMs,
+    check: () => {
+      const received = stack.fulfilment.events();
+      const found = wanted.map((w) => received.find((e) => e.type === w.type && w.matches(e)));
+      return Promise.resolve(found.every((e) => e !== undefined) ? found : undefined);
+    },
+  });
+  for (const line of fulfilmentLines) narrator.note(line);
+  const refusals = stack.fulfilment.refusals();
+  if (refusals.length > 0) narrator.fail(`the receiver refused ${refusals.length} deliveries (${refusals.join(", ")})`);
+  if (eventsWait.value === undefined) {
+    const missing = wanted.filter((w) => !stack.fulfilment.events().some((e) => e.type === w.type && w.matches(e))).map((w) => w.type);
+    narrator.fail(`${missing.join(" and ")} did not reach the fulfilment receiver within ${waitTimeoutMs / 1000} s`);
+  }
+  narrator.ok(`order.paid and refund.succeeded for ${order.id} arrived, verified, after ${(eventsWait.elapsedMs / 1000).toFixed(1)} s`);
 }
 
 /** What the sandbox recorded of its notify attempts: proof the notify (not a query) did the work. */
@@ -278,13 +311,16 @@ async function showGatewayView(narrator: Narrator, stack: DevStack, control: San
 
 /**
  * One purchase through the real HTTP API as the mini-program makes it, on its own sandbox + API (free ports,
- * a temporary data folder): login, products, order, pay, notify, paid, partial refund, refund notify.
+ * a temporary data folder): login, products, order, pay, notify, paid, partial refund, refund notify, and the
+ * order events (order.paid, refund.succeeded) reaching the stack's fulfilment receiver, verified.
  */
 export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
   const { mode, output } = options;
   const started = performance.now();
   const ownDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), "pay-demo-")) : undefined;
   const logs: string[] = [];
+  /** What the fulfilment receiver printed, shown in the webhooks step. */
+  const fulfilmentLines: string[] = [];
   const result: { orderId?: string; paid?: Money; refunded?: Money } = {};
   let failure: string | undefined;
   let stack: DevStack | undefined;
@@ -293,8 +329,9 @@ export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
     stack = await startDevStack({
       mode,
       dataDir: options.dataDir ?? ownDir ?? "",
-      ports: { api: 0, sandbox: 0, gateway: 0 },
+      ports: { api: 0, sandbox: 0, gateway: 0, fulfilment: 0 },
       logDestination: { write: (line: string) => void logs.push(line) },
+      fulfilmentOutput: (line) => void fulfilmentLines.push(line),
     });
     const { merchant } = stack;
     const gatewayNote = stack.v3 === undefined ? "mutual TLS for refunds" : `APIv3, ${stack.v3.keyMode} mode, keys in ${stack.v3.keysDir}`;
@@ -302,7 +339,7 @@ export async function runDemo(options: RunDemoOptions): Promise<DemoResult> {
     output.write(
       `Merchant appid ${merchant.appId}, mch_id ${merchant.mchId}${merchant.subMchId === undefined ? "" : `, sub_appid ${merchant.subAppId ?? ""}, sub_mch_id ${merchant.subMchId}`}, ${merchant.feeType}, ${stack.v3 === undefined ? stack.config.merchant.signType : `APIv3 ${stack.v3.account}`}\n`,
     );
-    await walk(stack, new Narrator(output, stack), output, options.waitTimeoutMs ?? 20_000, result);
+    await walk(stack, new Narrator(output, stack), output, options.waitTimeoutMs ?? 20_000, result, fulfilmentLines);
   } catch (error) {
     failure = error instanceof StepFailed ? error.message : `${error instanceof Error ? error.message : String(error)}`;
     if (!(error instanceof StepFailed)) output.write(`    ✗ ${failure}\n`);

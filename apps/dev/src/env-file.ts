@@ -23,6 +23,9 @@ export const STACK_OWNED_KEYS = [
   "WXPAY_CERT_SERIAL_NO",
   "WXPAY_PUBLIC_KEY_ID",
   "WXPAY_PUBLIC_KEY_PATH",
+  // Order events go to the stack's own fulfilment receiver, signed with a secret made at each start.
+  "WEBHOOK_URL",
+  "WEBHOOK_SECRET",
 ] as const;
 
 /** An env file as read: where it is, its variables, and whether this run created it. */

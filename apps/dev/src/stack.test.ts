@@ -12,7 +12,7 @@ import { DevError } from "./errors.js";
 import { MODE_PROFILES } from "./modes.js";
 import { startDevStack, type DevStack } from "./stack.js";
 
-const FREE_PORTS = { api: 0, sandbox: 0, gateway: 0 } as const;
+const FREE_PORTS = { api: 0, sandbox: 0, gateway: 0, fulfilment: 0 } as const;
 const quiet = { write: () => undefined };
 let dataDir: string;
 
@@ -52,6 +52,10 @@ describe("startDevStack", () => {
       expect(first.databaseUrl).toBe(join(dataDir, "pay.domestic.db"));
       expect(first.gatewayUrl.startsWith("https://")).toBe(true);
       expect(first.config.merchant.notifyUrl).toBe(`${first.apiUrl}/wxpay/notify`);
+      // Order events go to the stack's fulfilment receiver, signed with a secret made for this start (not in the config file).
+      expect(first.config.webhooks.endpoint?.url).toBe(first.fulfilment.url);
+      expect(first.fulfilment.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhooks$/);
+      expect(configText).not.toMatch(/^WEBHOOK_/m);
       token = await signIn(first);
       const created = await createApiClient(first.apiUrl).call("createOrder", { body: { items: [{ productId: "tote", quantity: 1 }] }, token });
       if (!created.answer.ok) throw new Error(created.answer.error.message);
@@ -93,6 +97,7 @@ describe("startDevStack", () => {
       expect(banner).toContain(`"appid":"${stack.merchant.miniProgramAppId}"`);
       expect(banner).toContain(`-d '{"items":[{"productId":"mug","quantity":1}]}'`);
       expect(banner).toContain("mug HK$39.90");
+      expect(banner).toContain(`Webhooks     ${stack.fulfilment.url}`);
     } finally {
       await stack.stop();
     }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join, resolve } from "node:path";
@@ -6,24 +6,26 @@ import { ConfigError, createLogger, loadConfig, startApi, type AppConfig, type R
 import type { Currency } from "@pay/core";
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
 import { pino, type DestinationStream, type Level } from "pino";
+import { startFulfilmentReceiver, type FulfilmentReceiver } from "./fulfilment.js";
 import { ensureDevConfig, readEnvFile, STACK_OWNED_KEYS, type EnvFile } from "./env-file.js";
 import { DevError } from "./errors.js";
 import { MODE_PROFILES, modeOfMerchant, type DevMode } from "./modes.js";
 import { ensureDevPki, type DevPki } from "./pki.js";
 import { assertPortsFree, choosePort, explainListenError, type WantedPort } from "./ports.js";
 
-/** The three listeners: the API, the sandbox for people (cashier, control API, wx.login) and its HTTPS gateway. */
+/** The listeners: the API, the sandbox for people (cashier, control API, wx.login), its HTTPS gateway, and the shop's fulfilment receiver (webhooks). */
 export interface DevPorts {
   readonly api: number;
   readonly sandbox: number;
   readonly gateway: number;
+  readonly fulfilment: number;
 }
 
 /** Fixed, so the README's URLs and a mini-program build stay valid from one start to the next. */
-export const DEFAULT_PORTS: DevPorts = { api: 3000, sandbox: 8790, gateway: 8791 };
+export const DEFAULT_PORTS: DevPorts = { api: 3000, sandbox: 8790, gateway: 8791, fulfilment: 8792 };
 
 /** The flag that moves each port, named in the error when one is taken. */
-export const PORT_FLAGS: Readonly<Record<keyof DevPorts, string>> = { api: "--api-port", sandbox: "--sandbox-port", gateway: "--gateway-port" };
+export const PORT_FLAGS: Readonly<Record<keyof DevPorts, string>> = { api: "--api-port", sandbox: "--sandbox-port", gateway: "--gateway-port", fulfilment: "--fulfilment-port" };
 
 export interface DevStackOptions {
   /** Which generated config to use (`<dataDir>/dev.<mode>.env`); default domestic. Ignored with envFile. */
@@ -42,6 +44,8 @@ export interface DevStackOptions {
   readonly logLevel?: Level | "silent";
   /** Multiplies the sandbox's notify retry schedule (15 s ... 6 h); default 0.01. */
   readonly notifyRetryScale?: number;
+  /** Where the fulfilment receiver's lines go ("fulfilment: order.paid ... verified"); stdout when absent. */
+  readonly fulfilmentOutput?: (line: string) => void;
 }
 
 /** The merchant both tiers were configured with. */
@@ -89,6 +93,8 @@ export interface DevStack {
   readonly pki: DevPki;
   /** APIv3 modes: the key mode and the key files; undefined for v2. */
   readonly v3: DevStackV3 | undefined;
+  /** The shop's fulfilment receiver: the API delivers every order event to it (WEBHOOK_URL, with a WEBHOOK_SECRET made at each start). */
+  readonly fulfilment: FulfilmentReceiver;
   /** Variables of the env file the stack replaced with its own ports, files and URLs. */
   readonly overridden: readonly string[];
   stop(): Promise<void>;
@@ -170,6 +176,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const apiPort = wanted("api", "the API");
   const sandboxPort = wanted("sandbox", "the sandbox: cashier, control API, wx.login");
   const gatewayPort = wanted("gateway", "the sandbox's HTTPS gateway");
+  const fulfilmentPort = wanted("fulfilment", "the fulfilment receiver (webhooks)");
 
   await mkdir(dataDir, { recursive: true });
   const envFile = options.envFile === undefined ? await ensureDevConfig(dataDir, options.mode ?? "domestic") : await readEnvFile(resolve(options.envFile));
@@ -177,7 +184,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const mode = options.envFile === undefined ? (options.mode ?? "domestic") : modeOfMerchant(fileConfig.merchant, fileConfig.apiVersion === "v3" ? fileConfig.v3 : undefined);
   const v3 = fileConfig.apiVersion === "v3" ? fileConfig.v3 : undefined;
   const v3KeyMode = v3 === undefined ? undefined : options.envFile === undefined ? (MODE_PROFILES[mode].v3?.keyMode ?? v3KeyModeOf(envFile)) : v3KeyModeOf(envFile);
-  await assertPortsFree(host, [apiPort, sandboxPort, gatewayPort]);
+  await assertPortsFree(host, [apiPort, sandboxPort, gatewayPort, fulfilmentPort]);
 
   const { merchant: fileMerchant } = fileConfig;
   const merchant: DevMerchant = {
@@ -225,8 +232,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   }
   const handle = sandbox.app.callback();
   const plain = createServer((req, res) => void handle(req, res));
+  let fulfilment: FulfilmentReceiver | undefined;
   try {
     const sandboxUrl = urlOf("http", host, await listenPlain(plain, host, sandboxPort));
+    // The shop's side: every order event the API commits is delivered here, signed with a secret made for this start.
+    const webhookSecret = randomBytes(24).toString("base64url");
+    const output = options.fulfilmentOutput ?? ((line: string) => void process.stdout.write(`${line}\n`));
+    fulfilment = await startFulfilmentReceiver({ secret: webhookSecret, host, port: fulfilmentPort, output });
     const apiUrl = urlOf("http", host, await choosePort(host, apiPort));
     const stackV3 = v3 === undefined || v3KeyMode === undefined ? undefined : await readV3Keys(v3KeysRoot, merchant.mchId, v3KeyMode, v3.account, sandbox);
     const notifyPath = stackV3 === undefined ? "/wxpay" : "/wxpay/v3";
@@ -246,6 +258,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       WXPAY_CERT_SERIAL_NO: "",
       WXPAY_PUBLIC_KEY_ID: stackV3?.publicKeyId ?? "",
       WXPAY_PUBLIC_KEY_PATH: stackV3?.publicKeyId === undefined ? "" : join(stackV3.keysDir, "wxp_pub.pem"),
+      WEBHOOK_URL: fulfilment.url,
+      WEBHOOK_SECRET: webhookSecret,
     } satisfies Record<(typeof STACK_OWNED_KEYS)[number], string>;
     const env = { DATABASE_URL: join(dataDir, `pay.${mode}.db`), ...envFile.values, ...stackEnv };
     let config: AppConfig;
@@ -263,6 +277,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     } catch (error) {
       throw explainListenError(error, host, { ...apiPort, port: config.port });
     }
+    const receiver = fulfilment;
     const overridden = STACK_OWNED_KEYS.filter((key) => {
       const given = envFile.values[key];
       return given !== undefined && given !== "" && given !== stackEnv[key];
@@ -280,15 +295,18 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       sandbox,
       pki,
       v3: stackV3,
+      fulfilment,
       overridden,
       async stop() {
-        // The API first, so nothing new reaches the gateway; then the sandbox, whose stop ends notify retries.
+        // The API first, so nothing new reaches the gateway or the receiver; then the sandbox, whose stop ends notify retries.
         await running.stop();
+        await receiver.stop();
         await closeServer(plain);
         await sandbox.stop();
       },
     };
   } catch (error) {
+    await fulfilment?.stop();
     if (plain.listening) await closeServer(plain);
     await sandbox.stop();
     throw error;

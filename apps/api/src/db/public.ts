@@ -12,3 +12,5 @@ export { openDatabase, type DatabaseDialect, type OpenDatabaseOptions, type Open
 export type NewPaymentEventRow = Insertable<PaymentEventsTable>;
 /** A users row as inserted. */
 export type NewUserRow = Insertable<UsersTable>;
+// The paid writer's statements and batch, for the bench's measurement of what the outbox insert adds to a batch.
+export { MAX_PAID_BATCH, POSTGRES_MARK_PAID, SQLITE_INSERT_EVENTS, SQLITE_INSERT_OUTBOX, SQLITE_MARK_PAID, type PaidTransition } from "./paid-writer.js";

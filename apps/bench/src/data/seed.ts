@@ -43,9 +43,20 @@ export interface SeedDatabase {
   countNotifyEvents(): Promise<number>;
   /** Orders in the table. */
   countOrders(): Promise<number>;
+  /** Rows of the webhook_events outbox (every committed change writes one; the bench's seeding writes none). */
+  countWebhookEvents(): Promise<number>;
+  /** The newest order.paid event of the outbox as stored (its payload is the body delivered), if any. */
+  latestPaidEvent(): Promise<StoredWebhookEvent | undefined>;
   /** After bulk loading: statistics (PostgreSQL), WAL checkpoint (SQLite). */
   settle(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** An outbox row as the API wrote it. */
+export interface StoredWebhookEvent {
+  readonly id: string;
+  readonly orderId: string;
+  readonly payload: string;
 }
 
 /** An orders row with every column given: schema.ts of the API decides which columns there are and their types. */
@@ -78,6 +89,12 @@ const RESET_ORDERS_SQL =
   `${column("orders", "updated_at")} = ${column("orders", "created_at")} where ${column("orders", "id")} between ? and ?`;
 const COUNT_NOTIFY_EVENTS_SQL = `select count(*) as n from ${EVENTS} where ${column("payment_events", "source")} = '${NOTIFY_SOURCE}'`;
 const COUNT_ORDERS_SQL = `select count(*) as n from ${ORDERS}`;
+const WEBHOOK_EVENTS: keyof Database = "webhook_events";
+const COUNT_WEBHOOK_EVENTS_SQL = `select count(*) as n from ${WEBHOOK_EVENTS}`;
+const PAID_EVENT_TYPE: Database["webhook_events"]["type"] = "order.paid";
+const LATEST_PAID_EVENT_SQL =
+  `select ${column("webhook_events", "id")} as id, ${column("webhook_events", "order_id")} as "orderId", ${column("webhook_events", "payload")} as payload ` +
+  `from ${WEBHOOK_EVENTS} where ${column("webhook_events", "type")} = '${PAID_EVENT_TYPE}' order by ${column("webhook_events", "seq")} desc limit 1`;
 /** Seeded history: order i was created i seconds after this instant. */
 const HISTORY_START_MS = Date.parse("2024-01-01T00:00:00.000Z");
 const MINUTE_MS = 60_000;
@@ -246,6 +263,8 @@ export function openSqliteSeed(path: string): SeedDatabase {
     },
     countNotifyEvents: () => Promise.resolve((db.prepare(COUNT_NOTIFY_EVENTS_SQL).get() as { n: number }).n),
     countOrders: () => Promise.resolve((db.prepare(COUNT_ORDERS_SQL).get() as { n: number }).n),
+    countWebhookEvents: () => Promise.resolve((db.prepare(COUNT_WEBHOOK_EVENTS_SQL).get() as { n: number }).n),
+    latestPaidEvent: () => Promise.resolve(db.prepare<[], StoredWebhookEvent>(LATEST_PAID_EVENT_SQL).get()),
     settle() {
       db.pragma("wal_checkpoint(TRUNCATE)");
       db.exec("analyze");
@@ -388,6 +407,10 @@ export async function openPostgresSeed(url: string): Promise<SeedDatabase> {
     },
     countNotifyEvents: () => count(COUNT_NOTIFY_EVENTS_SQL),
     countOrders: () => count(COUNT_ORDERS_SQL),
+    countWebhookEvents: () => count(COUNT_WEBHOOK_EVENTS_SQL),
+    async latestPaidEvent() {
+      return (await client.query<StoredWebhookEvent>(LATEST_PAID_EVENT_SQL)).rows[0];
+    },
     async settle() {
       await client.query(`vacuum analyze ${ORDERS}`);
       await client.query(`vacuum analyze ${EVENTS}`);

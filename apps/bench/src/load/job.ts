@@ -17,6 +17,8 @@ export interface LoadJob {
   readonly requests: readonly LoadRequest[];
   /** When set, a response body without this text counts as a mismatch. */
   readonly expectBodyIncludes?: string;
+  /** Requests per second over all connections (autocannon's overallRate); unset: as fast as the server answers. */
+  readonly overallRate?: number;
 }
 
 /** A run's figures. */

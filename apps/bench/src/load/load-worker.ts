@@ -29,6 +29,7 @@ function options(measure: LoadJob["measure"]): autocannon.Options {
       },
     ],
     ...(expectBodyIncludes === undefined ? {} : { verifyBody: (body: string) => body.includes(expectBodyIncludes) }),
+    ...(job.overallRate === undefined ? {} : { overallRate: job.overallRate }),
   };
 }
 

@@ -31,6 +31,11 @@ export interface LoadTarget {
   job(phase: Phase, extent: Extent, connections: number): LoadJob | Promise<LoadJob>;
   /** CPU seconds used so far by the server (the API and its database server, when it has one), for CPU per request. */
   cpuSeconds(): number;
+  /**
+   * Called right after each measured run, before the server's CPU is read: waits for the work the run left
+   * behind (webhook deliveries of its events), so that its CPU counts for the run.
+   */
+  settle?(): Promise<void>;
   /** Called after each measured run, e.g. to check that every request wrote a row; returns a problem, if any. */
   check?(outcome: LoadOutcome): Promise<string | undefined>;
 }
@@ -70,6 +75,7 @@ export async function measureHttpInterleaved(targets: readonly LoadTarget[], opt
       const job = await target.job("measure", options.measure, options.connections);
       const cpuBefore = target.cpuSeconds();
       const measured = await runLoad(job);
+      await target.settle?.();
       const outcome: TimedOutcome = { ...measured, cpuMicrosPerRequest: ((target.cpuSeconds() - cpuBefore) * 1e6) / measured.completed };
       outcomes.get(target)?.push(outcome);
       const problem = await target.check?.(outcome);

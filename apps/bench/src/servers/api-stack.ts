@@ -1,10 +1,11 @@
 // The system under test: @pay/sandbox in the bench's own process (playing WeChat: logins and
 // unifiedorder), PostgreSQL when asked, and API processes on SQLite or PostgreSQL.
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
-import { startSandbox } from "@pay/sandbox";
+import { createSandboxPki, startSandbox, writeSandboxPki, type SandboxPkiPaths } from "@pay/sandbox";
 import { merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
 import { freePort } from "@pay/test-kit/ports";
 import { createSandboxControlClient } from "@pay/sandbox/control";
@@ -14,6 +15,7 @@ import { openPostgresSeed, openSqliteSeed, type SeedDatabase, type SeedUser } fr
 import { startChild, type ChildServer } from "./children.js";
 import { processCpuSeconds } from "./cpu.js";
 import { startPostgres, type BenchPostgres } from "./postgres.js";
+import { isReceiverWindowMessage, type ReceiverWindowMessage } from "./protocol.js";
 
 export type Dialect = "sqlite" | "postgres";
 /** The protocol the API places orders with: v2 (notifies at /wxpay/notify) or APIv3 (WXPAY_API_VERSION=v3, notifies at /wxpay/v3/notify). */
@@ -21,6 +23,7 @@ export type ApiProtocol = "v2" | "v3";
 
 const API_PROCESS = new URL("./api-process.js", import.meta.url);
 const REFERENCE_SERVER = new URL("./reference-server.js", import.meta.url);
+const WEBHOOK_RECEIVER = new URL("./webhook-receiver.js", import.meta.url);
 const START_ATTEMPTS = 3;
 
 /** A user signed in through the real path (sandbox login code, then POST /api/session). */
@@ -37,6 +40,8 @@ export interface ApiInstance {
   readonly v3: V3BenchMerchant | undefined;
   readonly url: string;
   readonly server: ChildServer;
+  /** DATABASE_URL as the API was given it. */
+  readonly databaseUrl: string;
   readonly users: readonly BenchUser[];
   /** A second connection to the API's database, for bulk seeding and checks. */
   readonly db: SeedDatabase;
@@ -44,12 +49,33 @@ export interface ApiInstance {
   cpuSeconds(): number;
 }
 
+/** The fast HTTPS webhook receiver in its own process (see webhook-receiver.ts). */
+export interface WebhookReceiver {
+  readonly url: string;
+  readonly pid: number;
+  /** What an API needs to deliver to it: WEBHOOK_URL, WEBHOOK_SECRET, and NODE_EXTRA_CA_CERTS naming the CA of its certificate. */
+  readonly apiEnv: Readonly<Record<string, string>>;
+  /** The deliveries since the previous call (and the totals since it started). */
+  takeWindow(): Promise<ReceiverWindowMessage>;
+}
+
+/** More of an API's start: extra environment (e.g. a receiver's apiEnv, WEBHOOK_DELIVERY). */
+export interface StartApiOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  /** Start on this (stopped) API's database and with its users, instead of a fresh database: a restart. */
+  readonly restartOf?: ApiInstance;
+}
+
 export interface Stack {
   /**
    * An API process on a fresh database with `userCount` signed-in users; `apiModule` runs another build of @pay/api;
    * `protocol` v3 runs it as an APIv3 merchant (same appid and mchid, the stack's generated keys, public-key mode).
    */
-  startApi(name: string, dialect: Dialect, userCount: number, apiModule?: string, protocol?: ApiProtocol): Promise<ApiInstance>;
+  startApi(name: string, dialect: Dialect, userCount: number, apiModule?: string, protocol?: ApiProtocol, options?: StartApiOptions): Promise<ApiInstance>;
+  /** A webhook receiver over HTTPS (a certificate from a CA made for the stack), verifying with a secret of its own. */
+  startReceiver(): Promise<WebhookReceiver>;
+  /** The stack's PostgreSQL server (started on first use). */
+  postgres(): Promise<BenchPostgres>;
   startReference(kind: "koa-hello" | "koa-body" | "tenpay"): Promise<ChildServer>;
   /** Stops every process and server the stack started, and deletes its files. */
   stop(): Promise<void>;
@@ -103,6 +129,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const children: ChildServer[] = [];
   const databases: SeedDatabase[] = [];
   let v3Merchant: V3BenchMerchant | undefined;
+  /** The CA and server certificate of the stack's webhook receivers (made on first use). */
+  let receiverPki: SandboxPkiPaths | undefined;
 
   const signIn = async (apiUrl: string, user: string): Promise<{ openid: string; token: string }> => {
     const { code, openid } = await control.createLoginCode({ appid: MERCHANT.appId, user });
@@ -111,10 +139,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
-    async startApi(name, dialect, userCount, apiModule, protocol = "v2") {
+    async startApi(name, dialect, userCount, apiModule, protocol = "v2", startOptions = {}) {
       const v3 = protocol === "v3" ? (v3Merchant ??= createV3BenchMerchant(workDir)) : undefined;
+      const restartOf = startOptions.restartOf;
       let databaseUrl: string;
-      if (dialect === "sqlite") databaseUrl = join(workDir, `${name}.sqlite`);
+      if (restartOf !== undefined) databaseUrl = restartOf.databaseUrl;
+      else if (dialect === "sqlite") databaseUrl = join(workDir, `${name}.sqlite`);
       else {
         postgres ??= await startPostgres();
         databaseUrl = await postgres.createDatabase(name.replace(/[^a-z0-9_]/gi, "_"));
@@ -131,6 +161,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
               ...apiEnv(port, databaseUrl, sandbox.url),
               ...(v3 === undefined ? {} : v3ApiEnv(v3, `http://127.0.0.1:${port}`)),
               ...(apiModule === undefined ? {} : { PAY_BENCH_API_MODULE: apiModule }),
+              ...startOptions.env,
             },
             logFile: join(workDir, `${name}.log`),
             ...(options.apiNodeArgs === undefined ? {} : { nodeArgs: options.apiNodeArgs }),
@@ -140,16 +171,48 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
       }
       children.push(server);
+      const serverPid = server.pid;
+      const database = dialect === "postgres" ? postgres : undefined;
+      const cpuSeconds = (): number => processCpuSeconds(serverPid) + (database?.cpuSeconds() ?? 0);
+      if (restartOf !== undefined) return { ...restartOf, name, url: server.url, server, cpuSeconds };
       const db = dialect === "sqlite" ? openSqliteSeed(databaseUrl) : await openPostgresSeed(databaseUrl);
       databases.push(db);
       const sessions: Array<{ openid: string; token: string }> = [];
       for (let n = 0; n < userCount; n++) sessions.push(await signIn(server.url, `${name}-user-${n}`));
       const ids = await db.userIds(sessions.map((s) => s.openid));
       const users = sessions.map((s, n) => ({ id: ids[n] ?? "", openid: s.openid, token: s.token }));
-      const serverPid = server.pid;
-      const database = dialect === "postgres" ? postgres : undefined;
-      const cpuSeconds = (): number => processCpuSeconds(serverPid) + (database?.cpuSeconds() ?? 0);
-      return { name, dialect, protocol, v3, url: server.url, server, users, db, cpuSeconds };
+      return { name, dialect, protocol, v3, url: server.url, server, databaseUrl, users, db, cpuSeconds };
+    },
+    async startReceiver() {
+      receiverPki ??= await writeSandboxPki(createSandboxPki({ mchIds: [] }), join(workDir, "receiver-pki"));
+      const pki = receiverPki;
+      const secret = randomBytes(24).toString("base64url");
+      const name = `webhook-receiver-${children.length}`;
+      const secretFile = join(workDir, `${name}.secret`);
+      writeFileSync(secretFile, secret, { mode: 0o600 });
+      const server = await startChild({
+        name,
+        script: WEBHOOK_RECEIVER,
+        args: [pki.serverCert, pki.serverKey, secretFile],
+        logFile: join(workDir, `${name}.log`),
+      });
+      children.push(server);
+      const url = `https://127.0.0.1:${new URL(server.url).port}/webhooks`;
+      return {
+        url,
+        pid: server.pid,
+        apiEnv: { WEBHOOK_URL: url, WEBHOOK_SECRET: secret, NODE_EXTRA_CA_CERTS: pki.ca },
+        takeWindow: async () => {
+          const answer = await server.ask({ type: "receiver-window" }, isReceiverWindowMessage);
+          // IPC carries JSON, where NaN (no receipt in the window) arrives as null.
+          const time = (value: number | null): number => (typeof value === "number" ? value : Number.NaN);
+          return { ...answer, window: { ...answer.window, firstAtMs: time(answer.window.firstAtMs), lastAtMs: time(answer.window.lastAtMs) } };
+        },
+      };
+    },
+    async postgres() {
+      postgres ??= await startPostgres();
+      return postgres;
     },
     async startReference(kind) {
       const server = await startChild({ name: kind, script: REFERENCE_SERVER, args: [kind], logFile: join(workDir, `${kind}.log`) });

@@ -4,6 +4,7 @@ import type { MemoryRequest, MemorySample, ReadyMessage } from "./protocol.js";
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
+const ASK_TIMEOUT_MS = 30_000;
 
 /** A server process the bench started; `stop` ends it (SIGTERM, then SIGKILL). */
 export interface ChildServer {
@@ -12,6 +13,8 @@ export interface ChildServer {
   readonly pid: number;
   /** Its memory after a full GC. */
   memory(): Promise<MemorySample>;
+  /** Sends `message` and resolves with the first message back that `isAnswer` accepts (within 30 s). */
+  ask<T>(message: object, isAnswer: (reply: unknown) => reply is T): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +82,22 @@ export async function startChild(options: StartChildOptions): Promise<ChildServe
         const request: MemoryRequest = { type: "memory" };
         child.send(request);
       }),
+    ask<T>(message: object, isAnswer: (reply: unknown) => reply is T): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.off("message", listen);
+          reject(new Error(`${options.name} did not answer ${JSON.stringify(message)} in time.`));
+        }, ASK_TIMEOUT_MS);
+        const listen = (reply: unknown): void => {
+          if (!isAnswer(reply)) return;
+          clearTimeout(timer);
+          child.off("message", listen);
+          resolve(reply);
+        };
+        child.on("message", listen);
+        child.send(message);
+      });
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

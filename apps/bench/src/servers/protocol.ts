@@ -1,4 +1,5 @@
 // Messages between the bench and the server processes it starts (over the Node IPC channel).
+import type { DeliveryWindow, LedgerTotals } from "../webhooks/ledger.js";
 
 /** Sent once by a child when it accepts connections. */
 export interface ReadyMessage {
@@ -37,4 +38,21 @@ export function answerMemoryRequests(): void {
     const sample: MemorySample = { type: "memory", rss, heapUsed, heapTotal, external };
     process.send?.(sample);
   });
+}
+
+/** Asks the webhook receiver for the deliveries since the last ask (and its totals); starts a new window. */
+export interface ReceiverWindowRequest {
+  readonly type: "receiver-window";
+}
+
+/** The receiver's answer. */
+export interface ReceiverWindowMessage {
+  readonly type: "receiver-window";
+  readonly window: DeliveryWindow;
+  readonly totals: LedgerTotals;
+}
+
+/** True for the receiver's answer (IPC messages are checked, not typed on trust). */
+export function isReceiverWindowMessage(message: unknown): message is ReceiverWindowMessage {
+  return typeof message === "object" && message !== null && "type" in message && message.type === "receiver-window" && "window" in message && "totals" in message;
 }
