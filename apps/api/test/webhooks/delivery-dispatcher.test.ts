@@ -7,6 +7,7 @@ import { fanOutEvents } from "../../src/db/webhook-deliveries.js";
 import type { ServiceContext } from "../../src/services/context.js";
 import { orderEvent } from "../../src/services/events.js";
 import { createWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherOptions } from "../../src/services/webhooks/dispatcher.js";
+import { replayFailedDeliveries } from "../../src/services/webhooks/endpoints.js";
 import { createWebhookSender, type WebhookSender } from "../../src/services/webhooks/sender.js";
 import { DATABASES, openTestDatabase } from "../support/databases.js";
 import { ANSWER_OK, startWebhookReceiver, type ReceiverAnswer, type WebhookReceiver } from "../support/webhook-receiver.js";
@@ -293,6 +294,29 @@ describe.each(DATABASES)("webhook dispatcher (%s)", (dialect) => {
     expect(attempts).toBe(9 + Math.ceil((3 * DAY - 2_550_000) / HOUR));
     expect(world.logs.some((line) => line.includes('"webhook delivery given up"') && line.includes(row?.event_id ?? "?"))).toBe(true);
     world.now += 30 * DAY;
+    expect((await run.runOnce()).claimed).toBe(0);
+  });
+
+  it("a failed delivery replayed through the admin service is delivered again with a fresh window, once, signed", async () => {
+    const endpoint = await newEndpoint();
+    receiver.answerWith({ kind: "status", status: 500 });
+    const [event] = await addEvents(world.database, newOrder(), ["order.paid"]);
+    const run = dispatcher();
+    // Fanned out at START; the receiver is still failing when the window has run out: given up.
+    await fanOutEvents(world.database.db, dialect, isoAt(START), isoAt(START + 3 * DAY), 100);
+    world.now = START + 3 * DAY + 1;
+    expect(await run.runOnce()).toMatchObject({ claimed: 1, failed: 1 });
+    expect((await rowsOf(endpoint))[0]).toMatchObject({ state: "failed", event_id: event });
+
+    receiver.answerWith(ANSWER_OK);
+    world.now += HOUR;
+    const replayed = await replayFailedDeliveries(ctx, { since: isoAt(START), endpointId: endpoint });
+    expect(replayed).toEqual({ ok: true, value: { replayed: 1 } });
+    expect((await rowsOf(endpoint))[0]).toMatchObject({ state: "pending", next_attempt_at: isoAt(world.now), expires_at: isoAt(world.now + 3 * DAY), failed_at: null });
+    expect(await run.runOnce()).toMatchObject({ claimed: 1, delivered: 1 });
+    expect(receiver.accepted().filter((request) => request.eventId === event)).toHaveLength(1);
+    expect((await rowsOf(endpoint))[0]).toMatchObject({ state: "delivered", last_status: 204 });
+    // Replayed once, delivered once: nothing more to send.
     expect((await run.runOnce()).claimed).toBe(0);
   });
 
