@@ -1,6 +1,5 @@
 // The order and refund services driven through the fake gateway (gateway/fake.ts) on a real SQLite
 // database, with no HTTP anywhere: the business rules on their own. The sandbox tests cover the wire.
-import { Writable } from "node:stream";
 import type { CreateRefundRequest, OrderPaymentResponse } from "@pay/core/contract";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../app.js";
@@ -10,9 +9,10 @@ import type { OrderRow } from "../db/schema.js";
 import { loadConfig } from "../env.js";
 import type { ApiError } from "../errors.js";
 import { createFakeGateway, type FakeGateway } from "../gateway/fake.js";
-import { createLogger } from "../logging.js";
 import { failureError } from "../routes/outcomes.js";
+import { captureLogs } from "../../test/support/captured-logs.js";
 import { openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
+import { fakeGatewayEnv } from "../../test/support/fake-app.js";
 import type { ServiceContext } from "./context.js";
 import { handlePayNotify, handleRefundNotify } from "./notifies.js";
 import { closeOwnOrder, createOrder, ensurePayment, findOwnOrder, getOrder } from "./orders.js";
@@ -28,7 +28,6 @@ let database: TestDatabase;
 let fake: FakeGateway;
 let services: ServiceContext;
 let now: number;
-let logs: string[];
 
 beforeEach(async () => {
   database = await openTestDatabase("sqlite");
@@ -38,29 +37,11 @@ beforeEach(async () => {
     .values({ id: USER, openid: "o-fake-payer", created_at: new Date(START).toISOString() })
     .execute();
   const config = loadConfig({
-    DATABASE_URL: database.url,
-    WXPAY_BASE_URL: "http://127.0.0.1:9",
-    WXPAY_APPID: MERCHANT.appId,
-    WXPAY_MCHID: MERCHANT.mchId,
-    WXPAY_KEY: "Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0",
-    WXPAY_NOTIFY_URL: "https://shop.example.com/wxpay/notify",
-    WXPAY_REFUND_NOTIFY_URL: "https://shop.example.com/wxpay/refund-notify",
-    WX_API_BASE_URL: "http://127.0.0.1:9",
-    WX_APPSECRET: "miniprogram-app-secret-0001",
-    SESSION_SECRET: "session-secret-for-tests-0123456789abcdef",
-    ADMIN_TOKEN: "admin-token-for-tests-0123456789",
+    ...fakeGatewayEnv(database.url),
   });
   now = START;
-  logs = [];
-  const logger = createLogger({
-    level: "info",
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(chunk.toString("utf8"));
-        done();
-      },
-    }),
-  });
+  // Logged lines are kept out of the test output.
+  const { logger } = captureLogs();
   fake = createFakeGateway({ merchant: MERCHANT });
   const login = { code2Session: () => Promise.resolve({ ok: true as const, openid: "o-fake-payer" }) };
   services = createApp({ config, db: database.db, dialect: database.dialect, gateway: fake, login, logger, clock: () => now }).services;

@@ -15,6 +15,23 @@ import { captureLogs } from "./captured-logs.js";
 /** The merchant the fake gateways report, and the API is configured with. */
 export const FAKE_MERCHANT = { appId: "wxfakegateway0001", mchId: "1900000109", subAppId: undefined, subMchId: undefined };
 
+/** The environment of an API whose gateways are fakes: every WeChat host unreachable (port 9), FAKE_MERCHANT's ids. */
+export function fakeGatewayEnv(databaseUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    WXPAY_BASE_URL: "http://127.0.0.1:9",
+    WXPAY_APPID: FAKE_MERCHANT.appId,
+    WXPAY_MCHID: FAKE_MERCHANT.mchId,
+    WXPAY_KEY: "Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0",
+    WXPAY_NOTIFY_URL: "https://shop.example.com/wxpay/notify",
+    WXPAY_REFUND_NOTIFY_URL: "https://shop.example.com/wxpay/refund-notify",
+    WX_API_BASE_URL: "http://127.0.0.1:9",
+    WX_APPSECRET: "miniprogram-app-secret-0001",
+    SESSION_SECRET: "session-secret-for-tests-0123456789abcdef",
+    ADMIN_TOKEN: "admin-token-for-tests-0123456789",
+  };
+}
+
 /** The one user of these tests (its openid is what the fake login answers). */
 export const FAKE_USER = "user-fake-1";
 
@@ -62,17 +79,7 @@ export async function createFakeWorld(kind: DatabaseDialect): Promise<FakeWorld>
     .values({ id: FAKE_USER, openid: "o-fake-payer", created_at: new Date(FAKE_START).toISOString() })
     .execute();
   const config = loadConfig({
-    DATABASE_URL: database.url,
-    WXPAY_BASE_URL: "http://127.0.0.1:9",
-    WXPAY_APPID: FAKE_MERCHANT.appId,
-    WXPAY_MCHID: FAKE_MERCHANT.mchId,
-    WXPAY_KEY: "Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0",
-    WXPAY_NOTIFY_URL: "https://shop.example.com/wxpay/notify",
-    WXPAY_REFUND_NOTIFY_URL: "https://shop.example.com/wxpay/refund-notify",
-    WX_API_BASE_URL: "http://127.0.0.1:9",
-    WX_APPSECRET: "miniprogram-app-secret-0001",
-    SESSION_SECRET: "session-secret-for-tests-0123456789abcdef",
-    ADMIN_TOKEN: "admin-token-for-tests-0123456789",
+    ...fakeGatewayEnv(database.url),
   });
   const { logger, logs } = captureLogs();
   const login = { code2Session: () => Promise.resolve({ ok: true as const, openid: "o-fake-payer" }) };

@@ -4,6 +4,7 @@ import { buildTestWebhookEvent } from "@pay/core/testing";
 import type { WebhookEventType } from "@pay/core/contract";
 import { createApp } from "../../src/app.js";
 import { createFakeGateway } from "../../src/gateway/fake.js";
+import { fakeGatewayEnv } from "../support/fake-app.js";
 import { openDatabase, type OpenedDatabase } from "../../src/db/database.js";
 import { loadConfig, type AppConfig } from "../../src/env.js";
 import type { ServiceContext } from "../../src/services/context.js";
@@ -38,17 +39,7 @@ export async function createDeliveryWorld(kind: DatabaseDialect, env: Readonly<R
     .values({ id: USER_ID, openid: "o-webhooks", created_at: new Date(START).toISOString() })
     .execute();
   const config = loadConfig({
-    DATABASE_URL: database.url,
-    WXPAY_BASE_URL: "http://127.0.0.1:9",
-    WXPAY_APPID: "wxfakegateway0001",
-    WXPAY_MCHID: "1900000109",
-    WXPAY_KEY: "Kq3vTz8PwX2mN7bR4cY6dF9gH1jL5sA0",
-    WXPAY_NOTIFY_URL: "https://shop.example.com/wxpay/notify",
-    WXPAY_REFUND_NOTIFY_URL: "https://shop.example.com/wxpay/refund-notify",
-    WX_API_BASE_URL: "http://127.0.0.1:9",
-    WX_APPSECRET: "miniprogram-app-secret-0001",
-    SESSION_SECRET: "session-secret-for-tests-0123456789abcdef",
-    ADMIN_TOKEN: "admin-token-for-tests-0123456789",
+    ...fakeGatewayEnv(database.url),
     ...env,
   });
   const { logger, logs } = captureLogs();
