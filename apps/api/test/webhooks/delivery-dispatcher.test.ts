@@ -366,6 +366,38 @@ describe.each(DATABASES)("webhook dispatcher (%s)", (dialect) => {
     expect(receiver.acceptedCounts().get(event as string)).toBe(1);
   });
 
+  it("the commits of a busy moment share one pass: 50 publishes in a burst cost one fan-out, not 50", async () => {
+    let fanOuts = 0;
+    const counted: ServiceContext = {
+      ...ctx,
+      db: ctx.db.withPlugin({
+        transformQuery(args) {
+          const node = args.node as { kind: string; sqlFragments?: readonly string[] };
+          if (node.kind === "RawNode" && (node.sqlFragments ?? []).join("").includes("set fanned_out = 1")) fanOuts++;
+          return args.node;
+        },
+        transformResult: (args) => Promise.resolve(args.result),
+      }),
+    };
+    const made = createWebhookDispatcher(counted, { sender, random: () => 0.5, ownerId: `burst-${dialect}`, pollIntervalMs: 60_000 });
+    dispatchers.push(made);
+    made.start();
+    // The first pass has run; the next poll is a minute away.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    fanOuts = 0;
+    const orderId = newOrder();
+    await addEvents(world.database, orderId, []);
+    const order = await world.database.db.selectFrom("orders").selectAll().where("id", "=", orderId).executeTakeFirstOrThrow();
+    const outboxes = Array.from({ length: 50 }, () => orderEvent("order.paid", order, isoAt(world.now)));
+    await insertOutboxEvents(world.database.db, [outboxes[0]!.row]);
+    for (const outbox of outboxes) ctx.events.published([outbox]);
+    // No endpoint is enabled: the pass marks the event fanned out and claims nothing.
+    for (let waited = 0; waited < 2_000 && fanOuts === 0; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fanOuts).toBe(1);
+    expect(await world.database.db.selectFrom("webhook_events").select("fanned_out").where("id", "=", outboxes[0]!.row.id).executeTakeFirst()).toEqual({ fanned_out: 1 });
+  });
+
   it("started, it is woken by a published commit at once (not at the next poll), and stop() waits for the attempt in flight", async () => {
     const endpoint = await newEndpoint();
     const run = dispatcher({ pollIntervalMs: 60_000 });
