@@ -1,5 +1,5 @@
 import type { WebhookEventType } from "@pay/core/contract";
-import { sql, type Insertable, type Kysely, type RawBuilder } from "kysely";
+import { sql, type Expression, type ExpressionBuilder, type Insertable, type Kysely, type RawBuilder, type SqlBool } from "kysely";
 import type { DatabaseDialect } from "./database.js";
 import { parseEventTypes } from "./webhook-endpoints.js";
 import type { Database, WebhookDeliveriesTable, WebhookDeliveryState } from "./schema.js";
@@ -191,6 +191,11 @@ export interface DeliveryLease {
   readonly attempts: number;
 }
 
+/** Still this claim's: pending, held by the owner that claimed it, for the attempt it counted. */
+function heldBy(lease: DeliveryLease): (eb: ExpressionBuilder<Database, "webhook_deliveries">) => Expression<SqlBool> {
+  return (eb) => eb.and([eb("id", "=", lease.id), eb("lease_owner", "=", lease.owner), eb("attempts", "=", lease.attempts), eb("state", "=", "pending")]);
+}
+
 /**
  * Records a 2xx answer: delivered, lease released. False when the lease is no longer this claim's (it
  * expired and another process claimed the delivery): the new holder's outcome stands.
@@ -207,10 +212,7 @@ export async function recordDelivered(db: Kysely<Database>, lease: DeliveryLease
       lease_expires_at: null,
       updated_at: result.now,
     })
-    .where("id", "=", lease.id)
-    .where("lease_owner", "=", lease.owner)
-    .where("attempts", "=", lease.attempts)
-    .where("state", "=", "pending")
+    .where(heldBy(lease))
     .executeTakeFirst();
   return updated.numUpdatedRows > 0n;
 }
@@ -237,10 +239,7 @@ export async function recordFailedAttempt(
       lease_expires_at: null,
       updated_at: result.now,
     })
-    .where("id", "=", lease.id)
-    .where("lease_owner", "=", lease.owner)
-    .where("attempts", "=", lease.attempts)
-    .where("state", "=", "pending")
+    .where(heldBy(lease))
     .returning("state")
     .executeTakeFirst();
   return updated === undefined ? undefined : (updated.state as "pending" | "failed");
