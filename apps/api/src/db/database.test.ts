@@ -115,6 +115,55 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     created_at: true,
     updated_at: true,
   },
+  reconciliation_runs: {
+    bill_date: true,
+    state: true,
+    trigger: true,
+    attempt: true,
+    lease_owner: true,
+    lease_expires_at: true,
+    started_at: true,
+    finished_at: true,
+    error_code: true,
+    error_message: true,
+    next_attempt_at: true,
+    bill: true,
+    protocol: true,
+    totals: true,
+    differences: true,
+    result_at: true,
+    updated_at: true,
+  },
+  reconciliation_items: {
+    id: true,
+    bill_date: true,
+    class: true,
+    resolution: true,
+    order_id: true,
+    refund_id: true,
+    transaction_id: true,
+    bill_line: true,
+    bill_amount: true,
+    bill_currency: true,
+    our_amount: true,
+    our_currency: true,
+    detail: true,
+    created_at: true,
+  },
+  reconciliation_bill_rows: {
+    bill_date: true,
+    attempt: true,
+    line: true,
+    kind: true,
+    order_id: true,
+    refund_id: true,
+    transaction_id: true,
+    gateway_refund_id: true,
+    amount: true,
+    currency: true,
+    fee: true,
+    state: true,
+  },
 };
 
 const INDEXES = [
@@ -130,6 +179,12 @@ const INDEXES = [
   "webhook_deliveries_order_idx",
   "webhook_deliveries_event_idx",
   "webhook_deliveries_pending_order_idx",
+  "reconciliation_items_date_idx",
+  "reconciliation_items_order_idx",
+  "reconciliation_bill_rows_order_idx",
+  "reconciliation_bill_rows_refund_idx",
+  "orders_paid_at_idx",
+  "refunds_succeeded_at_idx",
 ];
 
 let sequence = 0;
@@ -207,7 +262,7 @@ describe.each(DATABASES)("database on %s", (kind) => {
       const fresh = await openTestDatabase(kind, { migrate: false });
       try {
         expect(fresh.dialect).toBe(kind);
-        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables", "0002_order_protocol", "0003_webhooks"]);
+        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables", "0002_order_protocol", "0003_webhooks", "0004_reconciliation"]);
         expect(await migrateToLatest(fresh.db)).toEqual([]);
 
         const tables = await fresh.db.introspection.getTables();

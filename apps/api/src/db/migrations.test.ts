@@ -4,7 +4,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
 import { FIXTURE_NOW, pendingOrderRow } from "../../test/support/rows.js";
 import { constraintViolationOf } from "./database.js";
-import { migrateToLatest } from "./migrate.js";
 import { MIGRATION_PROVIDER } from "./migrations.js";
 
 describe.each(DATABASES)("0002_order_protocol on %s", (kind) => {
@@ -84,7 +83,8 @@ describe.each(DATABASES)("0003_webhooks on %s", (kind) => {
   const tableNames = async (): Promise<string[]> => (await database.db.introspection.getTables()).map((table) => table.name).sort();
 
   it("adds the outbox, endpoints and deliveries beside existing orders; events take only known types and existing orders", async () => {
-    expect(await migrateToLatest(database.db)).toEqual(["0003_webhooks"]);
+    const { results = [] } = await migrator.migrateTo("0003_webhooks");
+    expect(results.map((result) => [result.migrationName, result.status])).toEqual([["0003_webhooks", "Success"]]);
     expect(await tableNames()).toEqual(expect.arrayContaining(["webhook_deliveries", "webhook_endpoints", "webhook_events"]));
     const event = { id: "evt_000000000000000000000001", type: "order.paid", order_id: "kept-1", refund_id: null, payload: "{}", created_at: FIXTURE_NOW } as const;
     await database.db.insertInto("webhook_events").values(event).execute();
@@ -109,7 +109,7 @@ describe.each(DATABASES)("0003_webhooks on %s", (kind) => {
   });
 
   it("migrates down to 0002 again, keeping the orders", async () => {
-    await migrateToLatest(database.db);
+    expect((await migrator.migrateTo("0003_webhooks")).error).toBeUndefined();
     const { error } = await migrator.migrateDown();
     expect(error).toBeUndefined();
     expect(await tableNames()).not.toEqual(expect.arrayContaining(["webhook_events"]));

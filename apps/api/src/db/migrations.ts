@@ -282,11 +282,123 @@ const addWebhooks: Migration = {
   },
 };
 
+/**
+ * Daily reconciliation (docs/reconciliation.md): one row per Beijing day with its lease and result, the
+ * differences found, and the bill's lines while a run compares them (staging, keyed by the run's
+ * attempt, emptied when the run ends). Payments and refunds get an index on the time they settled here,
+ * for "recorded here, absent from the bill".
+ */
+const addReconciliation: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const postgres = dialectOf(db) === "postgres";
+    const serial = (col: ColumnDefinitionBuilder): ColumnDefinitionBuilder => (postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement());
+    await atomically(db, async (db) => {
+      await db.schema
+        .createTable("reconciliation_runs")
+        .addColumn("bill_date", "text", (col) => col.primaryKey())
+        .addColumn("state", "text", (col) => col.notNull())
+        .addColumn("trigger", "text", (col) => col.notNull())
+        .addColumn("attempt", "integer", (col) => col.notNull())
+        .addColumn("lease_owner", "text")
+        .addColumn("lease_expires_at", "text")
+        .addColumn("started_at", "text", (col) => col.notNull())
+        .addColumn("finished_at", "text")
+        .addColumn("error_code", "text")
+        .addColumn("error_message", "text")
+        .addColumn("next_attempt_at", "text")
+        .addColumn("bill", "text")
+        .addColumn("protocol", "text")
+        .addColumn("totals", "text")
+        .addColumn("differences", "text")
+        .addColumn("result_at", "text")
+        .addColumn("updated_at", "text", (col) => col.notNull())
+        .addCheckConstraint("reconciliation_runs_state_check", oneOf("state", ["running", "succeeded", "failed"]))
+        .addCheckConstraint("reconciliation_runs_trigger_check", oneOf("trigger", ["schedule", "admin", "cli"]))
+        .addCheckConstraint("reconciliation_runs_bill_check", sql`bill is null or ${oneOf("bill", ["file", "none"])}`)
+        .addCheckConstraint("reconciliation_runs_attempt_check", sql`attempt >= 1`)
+        .execute();
+
+      await db.schema
+        .createTable("reconciliation_items")
+        .addColumn("id", postgres ? "bigint" : "integer", serial)
+        .addColumn("bill_date", "text", (col) => col.notNull())
+        .addColumn("class", "text", (col) => col.notNull())
+        .addColumn("resolution", "text", (col) => col.notNull())
+        .addColumn("order_id", "text")
+        .addColumn("refund_id", "text")
+        .addColumn("transaction_id", "text")
+        .addColumn("bill_line", "integer")
+        .addColumn("bill_amount", "bigint")
+        .addColumn("bill_currency", "text")
+        .addColumn("our_amount", "bigint")
+        .addColumn("our_currency", "text")
+        .addColumn("detail", "text", (col) => col.notNull())
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addForeignKeyConstraint("reconciliation_items_bill_date_fkey", ["bill_date"], "reconciliation_runs", ["bill_date"])
+        .addCheckConstraint(
+          "reconciliation_items_class_check",
+          oneOf("class", [
+            "paid_not_recorded",
+            "unknown_payment",
+            "payment_missing_from_bill",
+            "refund_not_recorded",
+            "unknown_refund",
+            "refund_missing_from_bill",
+            "amount_mismatch",
+            "currency_mismatch",
+            "transaction_mismatch",
+            "unexpected_row",
+            "summary_mismatch",
+          ]),
+        )
+        .addCheckConstraint("reconciliation_items_resolution_check", oneOf("resolution", ["recovered", "flagged"]))
+        .execute();
+
+      await db.schema
+        .createTable("reconciliation_bill_rows")
+        .addColumn("bill_date", "text", (col) => col.notNull())
+        .addColumn("attempt", "integer", (col) => col.notNull())
+        .addColumn("line", "integer", (col) => col.notNull())
+        .addColumn("kind", "text", (col) => col.notNull())
+        .addColumn("order_id", "text", (col) => col.notNull())
+        .addColumn("refund_id", "text")
+        .addColumn("transaction_id", "text")
+        .addColumn("gateway_refund_id", "text")
+        .addColumn("amount", "bigint", (col) => col.notNull())
+        .addColumn("currency", "text", (col) => col.notNull())
+        .addColumn("fee", "bigint")
+        .addColumn("state", "text", (col) => col.notNull())
+        .addPrimaryKeyConstraint("reconciliation_bill_rows_pkey", ["bill_date", "attempt", "line"])
+        .addCheckConstraint("reconciliation_bill_rows_kind_check", oneOf("kind", ["payment", "refund", "other"]))
+        .execute();
+
+      await db.schema.createIndex("reconciliation_items_date_idx").on("reconciliation_items").columns(["bill_date", "id"]).execute();
+      await db.schema.createIndex("reconciliation_items_order_idx").on("reconciliation_items").column("order_id").execute();
+      await db.schema.createIndex("reconciliation_bill_rows_order_idx").on("reconciliation_bill_rows").columns(["bill_date", "attempt", "kind", "order_id"]).execute();
+      await db.schema.createIndex("reconciliation_bill_rows_refund_idx").on("reconciliation_bill_rows").columns(["bill_date", "attempt", "kind", "refund_id"]).execute();
+      // A day's payments and refunds as recorded here. Partial: pending orders and processing refunds never enter it.
+      await db.schema.createIndex("orders_paid_at_idx").on("orders").column("paid_at").where(sql.ref("paid_at"), "is not", null).execute();
+      await db.schema.createIndex("refunds_succeeded_at_idx").on("refunds").column("succeeded_at").where(sql.ref("succeeded_at"), "is not", null).execute();
+    });
+  },
+
+  async down(db: Kysely<unknown>): Promise<void> {
+    await atomically(db, async (db) => {
+      await db.schema.dropIndex("refunds_succeeded_at_idx").execute();
+      await db.schema.dropIndex("orders_paid_at_idx").execute();
+      for (const table of ["reconciliation_bill_rows", "reconciliation_items", "reconciliation_runs"]) {
+        await db.schema.dropTable(table).execute();
+      }
+    });
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_create_tables": createTables,
   "0002_order_protocol": addOrderProtocol,
   "0003_webhooks": addWebhooks,
+  "0004_reconciliation": addReconciliation,
 };
 
 /** The migrations from code (no files read at run time, so the build output is self-contained). */

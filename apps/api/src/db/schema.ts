@@ -1,5 +1,13 @@
 import type { Currency } from "@pay/core";
-import type { PAY_SIGN_TYPES, WebhookEventType } from "@pay/core/contract";
+import type {
+  PAY_SIGN_TYPES,
+  ReconciliationClass,
+  ReconciliationErrorCode,
+  ReconciliationResolution,
+  ReconciliationState,
+  ReconciliationTrigger,
+  WebhookEventType,
+} from "@pay/core/contract";
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
 
 /**
@@ -15,6 +23,9 @@ export interface Database {
   webhook_events: WebhookEventsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  reconciliation_runs: ReconciliationRunsTable;
+  reconciliation_items: ReconciliationItemsTable;
+  reconciliation_bill_rows: ReconciliationBillRowsTable;
 }
 
 export interface UsersTable {
@@ -194,6 +205,80 @@ export interface WebhookDeliveriesTable {
   failed_at: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/** One Beijing day's reconciliation: its lease while a run holds it, and the result of the last run that succeeded. */
+export interface ReconciliationRunsTable {
+  /** The day, YYYY-MM-DD (Beijing). */
+  bill_date: string;
+  state: ReconciliationState;
+  trigger: ReconciliationTrigger;
+  /** Runs of this day so far; a run's staging rows and final write carry its attempt, so a stale run changes nothing. */
+  attempt: number;
+  /** The process running it and until when; an expired lease is anybody's. */
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  started_at: string;
+  finished_at: string | null;
+  /** Why the last run failed (null after a success). */
+  error_code: ReconciliationErrorCode | null;
+  error_message: string | null;
+  /** When the scheduler may try a failed day again (BILL_NOT_READY, BILL_UNAVAILABLE); null: not by itself. */
+  next_attempt_at: string | null;
+  /** `file` or `none` (WeChat Pay has no bill: no trades) for the last run that succeeded. */
+  bill: "file" | "none" | null;
+  /** The protocol whose gateway downloaded the bill. */
+  protocol: OrderProtocolColumn | null;
+  /** JSON of ReconciliationTotals (contract) of the last run that succeeded. */
+  totals: string | null;
+  /** JSON of {class: count} of the last run that succeeded. */
+  differences: string | null;
+  /** When the last run that succeeded finished. */
+  result_at: string | null;
+  updated_at: string;
+}
+
+/** One difference found by the last successful run of a day (replaced as a whole by the next one). */
+export interface ReconciliationItemsTable {
+  id: Generated<number>;
+  bill_date: string;
+  class: ReconciliationClass;
+  resolution: ReconciliationResolution;
+  order_id: string | null;
+  refund_id: string | null;
+  transaction_id: string | null;
+  bill_line: number | null;
+  bill_amount: number | null;
+  bill_currency: Currency | null;
+  our_amount: number | null;
+  our_currency: Currency | null;
+  detail: string;
+  created_at: string;
+}
+
+export type BillRowKind = "payment" | "refund" | "other";
+
+/** A bill line while its run compares it (staging): deleted when the run ends. */
+export interface ReconciliationBillRowsTable {
+  bill_date: string;
+  attempt: number;
+  /** 1-based line in the bill file. */
+  line: number;
+  /** payment: 交易状态 SUCCESS; refund: 交易状态 REFUND; other: any other state (unexpected_row). */
+  kind: BillRowKind;
+  /** 商户订单号. */
+  order_id: string;
+  /** 商户退款单号 of a refund line. */
+  refund_id: string | null;
+  transaction_id: string | null;
+  gateway_refund_id: string | null;
+  /** Payment: 订单金额; refund: 申请退款金额 (退款金额 when absent); minor units of `currency`. */
+  amount: number;
+  currency: Currency;
+  /** 手续费 at scale 5. */
+  fee: number | null;
+  /** 交易状态 (and for refunds 退款状态) as written, for the item's detail. */
+  state: string;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { buildNotifyFailReply, NOTIFY_SUCCESS_REPLY, type Bill } from "@pay/core";
 import type { RequestPaymentParams } from "@pay/core/contract";
 import type {
+  BillDownload,
   GatewayCallError,
   GatewayResult,
   IgnoredNotify,
@@ -20,7 +21,7 @@ import type {
 } from "./port.js";
 
 /** The calls the fake answers, by name. */
-export type FakeGatewayMethod = "placeOrder" | "queryOrder" | "closeOrder" | "refund" | "queryRefund" | "downloadBill";
+export type FakeGatewayMethod = "placeOrder" | "queryOrder" | "closeOrder" | "refund" | "queryRefund" | "downloadBill" | "openBill";
 
 export interface FakeGatewayOptions {
   /** The merchant the fake's reports name (the API's own, for a report that matches). */
@@ -52,6 +53,16 @@ export interface FakeRefund {
   succeededAt: string | undefined;
 }
 
+/**
+ * A bill file the fake serves: the CSV (text or bytes) streamed in chunks of `chunkBytes` (64 KiB
+ * unless told, so a test can split lines and characters across chunks), `hashOk: false` to fail
+ * `finish` as a v3 SHA1 mismatch does; or no bill, or a bill still being made.
+ */
+export type FakeBillFile =
+  | { readonly kind: "file"; readonly csv: string | Uint8Array; readonly chunkBytes?: number; readonly hashOk?: boolean }
+  | { readonly kind: "none" }
+  | { readonly kind: "not-ready" };
+
 /** Overrides for a payment report, to play a mismatching or forged-looking one. */
 export type PaymentPatch = Partial<Omit<PaidReport, "source" | "rawJson">>;
 
@@ -68,6 +79,8 @@ export interface FakeGateway extends PaymentGateway {
   readonly calls: Array<{ readonly method: FakeGatewayMethod; readonly id: string }>;
   /** Bills served by downloadBill, by date (yyyy-MM-dd); other dates answer "no bill". */
   readonly bills: Map<string, Bill>;
+  /** Bill files served by openBill, by date (yyyy-MM-dd); other dates answer `none` (no bill). */
+  readonly billFiles: Map<string, FakeBillFile>;
   /** The payer pays a placed order: it is paid at the gateway, and the report a notify would carry is returned. */
   pay(orderId: string, patch?: PaymentPatch): PaidReport;
   /** The body of a pay notify for a report, as the route would receive it (read by parsePayNotify). */
@@ -153,6 +166,7 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
   const failures = new Map<FakeGatewayMethod, GatewayCallError[]>();
   const calls: FakeGateway["calls"] = [];
   const bills = new Map<string, Bill>();
+  const billFiles = new Map<string, FakeBillFile>();
   let sequence = 0;
 
   /** A notify body as this fake's protocol "signs" it: tagged with the protocol (untagged for the neutral fake). */
@@ -206,6 +220,7 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
     refunds,
     calls,
     bills,
+    billFiles,
     async placeOrder(input) {
       await answerLater();
       const failure = enter("placeOrder", input.orderId);
@@ -259,7 +274,9 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       const failure = enter("queryRefund", refundId);
       if (failure !== undefined) return { ok: false, error: failure };
       const refund = refunds.get(refundId);
-      return { ok: true, value: refund === undefined ? { state: "not-found" } : { state: "found", status: refund.status } };
+      if (refund === undefined) return { ok: true, value: { state: "not-found" } };
+      const succeededAt = refund.succeededAt === undefined ? undefined : Date.parse(refund.succeededAt);
+      return { ok: true, value: { state: "found", status: refund.status, succeededAt } };
     },
     async downloadBill(date) {
       await answerLater();
@@ -267,6 +284,32 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       if (failure !== undefined) return { ok: false, error: failure };
       const bill = bills.get(date);
       return bill === undefined ? { ok: false, error: { kind: "protocol", message: `No bill for ${date}.`, retryable: false } } : { ok: true, value: bill };
+    },
+    async openBill(date): Promise<GatewayResult<BillDownload>> {
+      await answerLater();
+      const failure = enter("openBill", date);
+      if (failure !== undefined) return { ok: false, error: failure };
+      const file = billFiles.get(date) ?? { kind: "none" };
+      if (file.kind !== "file") return { ok: true, value: file };
+      const bytes = typeof file.csv === "string" ? encoder.encode(file.csv) : file.csv;
+      const chunkBytes = file.chunkBytes ?? 64 * 1024;
+      async function* body(): AsyncGenerator<Uint8Array> {
+        for (let at = 0; at < bytes.length; at += chunkBytes) {
+          await Promise.resolve();
+          yield bytes.subarray(at, at + chunkBytes);
+        }
+      }
+      return {
+        ok: true,
+        value: {
+          kind: "file",
+          body: body(),
+          finish: () =>
+            file.hashOk === false
+              ? { ok: false, error: { kind: "invalid", code: "HASH_MISMATCH", message: "The bill's SHA1 does not match the answer's hash_value.", retryable: false } }
+              : { ok: true, value: undefined },
+        },
+      };
     },
     notifyContentTypes: protocol === "v2" ? ["text/xml", "application/xml"] : ["application/json"],
     parsePayNotify(body): NotifyParse<PayNotifyReport> {

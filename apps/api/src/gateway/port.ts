@@ -21,6 +21,12 @@ export interface PaymentGateway {
   queryRefund(refundId: string): Promise<GatewayResult<RefundLookup>>;
   /** A day's bill (every payment and refund of the day, amounts in minor units). A malformed date is a caller bug and throws. */
   downloadBill(date: BillDate): Promise<GatewayResult<Bill>>;
+  /**
+   * Opens a day's trade bill (every payment and refund, bill type ALL) as a stream, for reconciliation:
+   * `none` when WeChat Pay has no bill for the day (no trades), `not-ready` while it is still making it,
+   * else the file. A malformed date is a caller bug and throws.
+   */
+  openBill(date: BillDate): Promise<GatewayResult<BillDownload>>;
   /** The content types a notify may arrive with; anything else is refused unread. */
   readonly notifyContentTypes: readonly string[];
   /** Verifies a pay notify from its raw bytes (never a parsed body) and types it. */
@@ -136,10 +142,30 @@ export interface SubmittedRefund {
 /** A refund's state at the gateway, in the API's terms. */
 export type RefundState = "processing" | "succeeded" | "closed" | "abnormal";
 
-export type RefundLookup = { readonly state: "found"; readonly status: RefundState } | { readonly state: "not-found" };
+export type RefundLookup =
+  | {
+      readonly state: "found";
+      readonly status: RefundState;
+      /** When the refund succeeded at the gateway (epoch ms), when the answer says; the bill's day of a refund. */
+      readonly succeededAt?: number | undefined;
+    }
+  | { readonly state: "not-found" };
 
 /** `yyyy-MM-dd`, a calendar day in Beijing time. */
 export type BillDate = string;
+
+/**
+ * A day's bill as opened by PaymentGateway.openBill. For `file`, `body` yields the bill's CSV bytes,
+ * uncompressed, as they arrive (never the whole file at once); the reader may stop early (breaking out
+ * of `for await` releases the connection). A body that cannot be read throws: BillFailure
+ * (@pay/core, MALFORMED_BILL) for bytes that are not a bill (a broken gzip stream, a file past the size
+ * limit), any other error for a transport failure. Once the body has been read to its end, `finish`
+ * checks what only the whole file proves (v3: the SHA1 of the uncompressed file against the signed
+ * answer's hash_value: an `invalid` error with code HASH_MISMATCH). Nothing read from a bill may change
+ * state before `finish` answers ok.
+ */
+export type BillDownload =
+  { readonly kind: "file"; readonly body: AsyncIterable<Uint8Array>; finish(): GatewayResult<undefined> } | { readonly kind: "none" } | { readonly kind: "not-ready" };
 
 export type NotifyHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 

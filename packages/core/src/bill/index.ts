@@ -8,6 +8,7 @@ export {
   BILL_SUMMARY_COUNT_COLUMN,
   BILL_SUMMARY_FEE_COLUMN,
   BILL_TEXT_COLUMNS,
+  BillFailure,
   parseBill,
   readTickedTable,
   type Bill,
@@ -20,3 +21,4 @@ export {
   type ParseBillResult,
   type TickedTable,
 } from "./parse-bill.js";
+export { createBillReader, type BillReader } from "./bill-reader.js";

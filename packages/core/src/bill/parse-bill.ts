@@ -1,6 +1,7 @@
 import { isCurrency, type Currency } from "../money/currency.js";
 import { parseAmount, type Money } from "../money/money.js";
 import { err, ok, type Result, type ResultError } from "../result.js";
+import { createBillReader } from "./bill-reader.js";
 
 /**
  * Text columns of a downloadbill CSV (§5.5), by their Chinese header. Which columns appear depends
@@ -112,14 +113,18 @@ export interface ParseBillOptions {
   readonly currency?: Currency;
 }
 
-/** Unwinds the parse to parseBill, which turns it into the result; it never escapes this module. */
-class BillFailure extends Error {
+/**
+ * Why a bill could not be read. parseBill turns it into its result; the streaming reader
+ * (createBillReader) throws it, since a stream's consumer is already unwinding on failure.
+ */
+export class BillFailure extends Error {
   constructor(
     readonly code: BillErrorCode,
     message: string,
     readonly line?: number,
   ) {
     super(message);
+    this.name = "BillFailure";
   }
 }
 
@@ -144,12 +149,12 @@ function parseMoney(text: string, currency: Currency, line: number, column: stri
 }
 
 /** Splits a backtick-prefixed line: "`a,`b,`c" -> ["a", "b", "c"]. Every field must carry the backtick. */
-function splitTicked(text: string, line: number): string[] {
+export function splitTicked(text: string, line: number): string[] {
   if (!text.startsWith("`")) throw new BillFailure("MALFORMED_BILL", `Line ${line}: fields must start with a backtick.`, line);
   return text.slice(1).split(",`");
 }
 
-function splitHeader(text: string, line: number): string[] {
+export function splitHeader(text: string, line: number): string[] {
   const names = text.split(",").map((name) => name.trim());
   const seen = new Set<string>();
   for (const name of names) {
@@ -170,7 +175,7 @@ function rowCurrency(cell: string | undefined, fallback: Currency, line: number)
   return cell;
 }
 
-function parseRow(columns: readonly string[], cells: readonly string[], line: number, fallback: Currency): BillRow {
+export function parseRow(columns: readonly string[], cells: readonly string[], line: number, fallback: Currency): BillRow {
   if (cells.length !== columns.length) {
     throw new BillFailure("MALFORMED_BILL", `Line ${line}: expected ${columns.length} fields, found ${cells.length}.`, line);
   }
@@ -194,7 +199,7 @@ function parseRow(columns: readonly string[], cells: readonly string[], line: nu
   return row as BillRow;
 }
 
-function parseSummary(columns: readonly string[], cells: readonly string[], line: number, currency: Currency): BillSummary {
+export function parseSummary(columns: readonly string[], cells: readonly string[], line: number, currency: Currency): BillSummary {
   if (cells.length !== columns.length) {
     throw new BillFailure("MALFORMED_BILL", `Line ${line}: expected ${columns.length} summary fields, found ${cells.length}.`, line);
   }
@@ -264,16 +269,11 @@ function tickedSections(text: string, first: string, summaryFirst: string): Tick
 }
 
 function readBill(text: string, fallback: Currency): Bill {
-  const { columns, dataLines, summaryHeader, summaryRow } = tickedSections(text, "交易时间", BILL_SUMMARY_COUNT_COLUMN);
-  const rows = dataLines.map((l) => parseRow(columns, splitTicked(l.content, l.line), l.line, fallback));
-  const currencies = new Set(rows.map((r) => r.currency));
-  if (currencies.size > 1) {
-    throw new BillFailure("MIXED_CURRENCIES", `The rows are in ${[...currencies].join(", ")}; the summary totals cannot be read in one currency.`);
-  }
-  const summaryCurrency = rows[0]?.currency ?? fallback;
-  const summaryColumns = splitHeader(summaryHeader.content, summaryHeader.line);
-  const summary = parseSummary(summaryColumns, splitTicked(summaryRow.content, summaryRow.line), summaryRow.line, summaryCurrency);
-  return { columns, rows, summary };
+  // One set of rules for whole bills and streamed ones: the streaming reader, fed once.
+  const reader = createBillReader({ currency: fallback });
+  const rows = reader.push(text);
+  const summary = reader.end();
+  return { columns: reader.columns ?? [], rows, summary };
 }
 
 /**

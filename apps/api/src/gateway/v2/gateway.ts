@@ -162,6 +162,11 @@ export function createV2Adapter(client: V2Client, merchant: MerchantCredentials 
       const answer = await client.downloadBill({ billDate: date.replaceAll("-", ""), billType: "ALL" });
       return answer.ok ? { ok: true, value: answer.value } : failed(answer);
     },
+    // Replaced by the streaming download (reconciliation, issue 18): until then, no bill can be opened.
+    openBill() {
+      return Promise.resolve({ ok: false, error: { kind: "protocol", message: "openBill is not implemented for this protocol yet.", retryable: false } });
+    },
+
     notifyContentTypes: XML_TYPES,
     parsePayNotify(body) {
       // HMAC-SHA256 notifies arrive without sign_type; the length of the sign implies the algorithm,

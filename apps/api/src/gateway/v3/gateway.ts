@@ -420,6 +420,11 @@ export function createV3Gateway(options: V3GatewayOptions): V3Gateway {
       return { ok: true, value: parsed.value };
     },
 
+    // Replaced by the streaming download (reconciliation, issue 18): until then, no bill can be opened.
+    openBill() {
+      return Promise.resolve({ ok: false, error: { kind: "protocol", message: "openBill is not implemented for this protocol yet.", retryable: false } });
+    },
+
     notifyContentTypes: JSON_TYPES,
 
     parsePayNotify(body, headers) {
