@@ -1,0 +1,77 @@
+import {
+  RECONCILIATION_CLASSES,
+  ReconciliationTotalsSchema,
+  type ReconciliationClass,
+  type ReconciliationItem,
+  type ReconciliationRunSummary,
+  type ReconciliationTotals,
+} from "@pay/core/contract";
+import type { Kysely, Selectable } from "kysely";
+import type { Database, ReconciliationItemsTable, ReconciliationRunsTable } from "./schema.js";
+
+export type ReconciliationRunRow = Selectable<ReconciliationRunsTable>;
+export type ReconciliationItemRow = Selectable<ReconciliationItemsTable>;
+
+/** Every class at zero: the shape `differences` always has. */
+export function noDifferences(): Record<ReconciliationClass, number> {
+  return Object.fromEntries(RECONCILIATION_CLASSES.map((name) => [name, 0])) as Record<ReconciliationClass, number>;
+}
+
+/** The stored JSON of a day's totals, checked against the contract (a row written by this code always passes). */
+function totalsOf(text: string | null): ReconciliationTotals | null {
+  if (text === null) return null;
+  return ReconciliationTotalsSchema.parse(JSON.parse(text));
+}
+
+function differencesOf(text: string | null): Record<ReconciliationClass, number> {
+  const counts = noDifferences();
+  if (text === null) return counts;
+  const stored = JSON.parse(text) as Partial<Record<string, number>>;
+  for (const name of RECONCILIATION_CLASSES) counts[name] = stored[name] ?? 0;
+  return counts;
+}
+
+/** A runs row as the contract shows it. */
+export function runSummaryOf(row: ReconciliationRunRow): ReconciliationRunSummary {
+  return {
+    date: row.bill_date,
+    state: row.state,
+    trigger: row.trigger,
+    attempt: row.attempt,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    bill: row.bill,
+    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? "" },
+    totals: totalsOf(row.totals),
+    differences: differencesOf(row.differences),
+    resultAt: row.result_at,
+  };
+}
+
+/** An items row as the contract shows it. */
+export function itemOf(row: ReconciliationItemRow): ReconciliationItem {
+  return {
+    id: Number(row.id),
+    class: row.class,
+    resolution: row.resolution,
+    orderId: row.order_id,
+    refundId: row.refund_id,
+    transactionId: row.transaction_id,
+    billLine: row.bill_line,
+    billAmount: row.bill_amount === null ? null : Number(row.bill_amount),
+    billCurrency: row.bill_currency,
+    ourAmount: row.our_amount === null ? null : Number(row.our_amount),
+    ourCurrency: row.our_currency,
+    detail: row.detail,
+  };
+}
+
+export async function findRunRow(db: Kysely<Database>, date: string): Promise<ReconciliationRunRow | undefined> {
+  return db.selectFrom("reconciliation_runs").selectAll().where("bill_date", "=", date).executeTakeFirst();
+}
+
+/** A day's reconciliation as the contract shows it; undefined when the day never had a run. */
+export async function findRunSummary(db: Kysely<Database>, date: string): Promise<ReconciliationRunSummary | undefined> {
+  const row = await findRunRow(db, date);
+  return row === undefined ? undefined : runSummaryOf(row);
+}
