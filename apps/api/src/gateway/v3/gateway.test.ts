@@ -2,6 +2,7 @@ import { createManualClock, startSandbox, type ManualClock, type RunningSandbox 
 import { V3_DIRECT, V3_GLOBAL, V3_INSTITUTION, V3_MIGRATING, V3_PARTNER } from "@pay/test-kit/merchants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { payAtSandbox, sandboxCredentials, startNotifyReceiver, waitFor } from "../../../test/support/v3-gateway.js";
+import { readBill } from "../../../test/support/read-bill.js";
 import { createLogger } from "../../logging.js";
 import type { IgnoredNotify, NotifyParse, PayNotifyReport, PlaceOrderInput, RefundReport } from "../port.js";
 import { createV3Gateway, formatV3Time, V3_NOTIFY_ACK_BODY, V3_PREPAY_TTL_MS, type V3Gateway } from "./gateway.js";
@@ -222,7 +223,7 @@ describe("the v3 adapter, domestic direct merchant in public-key mode (against t
     });
 
     await settleRefund(V3_DIRECT.mchId, undefined, request.refundId);
-    expect(await gateway().queryRefund(request.refundId)).toEqual({ ok: true, value: { state: "found", status: "succeeded" } });
+    expect(await gateway().queryRefund(request.refundId)).toEqual({ ok: true, value: { state: "found", status: "succeeded", succeededAt: expect.any(Number) as number } });
     await waitFor(() => parsedRefund.some((p) => p.tag === "direct" && p.result.ok));
     expect(parsedRefund.find((p) => p.tag === "direct" && p.result.ok)?.result).toMatchObject({
       ok: true,
@@ -233,10 +234,9 @@ describe("the v3 adapter, domestic direct merchant in public-key mode (against t
     // Yesterday's bill is ready the next morning (Beijing): every payment of the day, in minor units.
     const day = new Date(clock.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
     await clock.advance(24 * 3600 * 1000);
-    const bill = await gateway().downloadBill(day);
-    expect(bill.ok, JSON.stringify(bill)).toBe(true);
-    if (bill.ok) expect(bill.value.rows.some((row) => row.outTradeNo === input.orderId)).toBe(true);
-    await expect(gateway().downloadBill("2026-02-30")).rejects.toThrow(/bill_date/);
+    const bill = await readBill(await gateway().openBill(day));
+    expect(bill.rows.some((row) => row.outTradeNo === input.orderId)).toBe(true);
+    await expect(gateway().openBill("2026-02-30")).rejects.toThrow(/bill_date/);
   });
 
   it("formats order times as RFC 3339 in Beijing time, whole seconds", () => {
@@ -293,7 +293,7 @@ describe("the v3 adapter, service provider in platform-certificate mode", () => 
     };
     expect(await gateway().refund(request)).toMatchObject({ ok: true });
     await settleRefund(PARTNER.mchId, PARTNER.subMchId, request.refundId);
-    expect(await gateway().queryRefund(request.refundId)).toEqual({ ok: true, value: { state: "found", status: "succeeded" } });
+    expect(await gateway().queryRefund(request.refundId)).toEqual({ ok: true, value: { state: "found", status: "succeeded", succeededAt: expect.any(Number) as number } });
     await waitFor(() => parsedRefund.some((p) => p.tag === "partner" && p.result.ok));
     expect(parsedRefund.find((p) => p.tag === "partner" && p.result.ok)?.result).toMatchObject({ value: { refundId: request.refundId, amount: 1234, status: "succeeded" } });
   });
