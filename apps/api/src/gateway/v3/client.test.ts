@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { createBillReader } from "@pay/core";
+import { BillFailure, createBillReader } from "@pay/core";
 import type { AddressInfo } from "node:net";
 import { buildSignedV3Notify, signV3Answer } from "@pay/core/testing";
 import { createManualClock, createSandboxPki, startSandbox, type ManualClock, type RunningSandbox } from "@pay/sandbox";
@@ -377,6 +377,31 @@ describe("bills", () => {
     expect(rows.some((row) => row.totalFee?.amount === 900)).toBe(true);
     // The rows read, but nothing may act on them: finish() refuses the file.
     expect(opened.value.finish()).toMatchObject({ ok: false, error: { kind: "invalid", code: "HASH_MISMATCH", message: expect.stringMatching(/HASH_MISMATCH/) as string } });
+    await gateway.close();
+  });
+  it("refuses a broken archive while reading the body (BillFailure MALFORMED_BILL), before finish", async () => {
+    const inner = recordingTransport();
+    const transport: V3Transport = async (exchange) => {
+      const answer = await inner.transport(exchange);
+      if (!new URL(exchange.url).pathname.startsWith("/v3/billdownload/file")) return answer;
+      return { ...answer, body: answer.body.subarray(0, Math.floor(answer.body.length / 2)) };
+    };
+    const { gateway } = direct({ transport });
+    const day = await paidYesterday(gateway);
+    const opened = await gateway.openBill(day);
+    if (!opened.ok || opened.value.kind !== "file") throw new Error(`expected a file: ${JSON.stringify(opened)}`);
+    const { body } = opened.value;
+    const error = await (async () => {
+      try {
+        for await (const chunk of body) expect(chunk.length).toBeGreaterThan(0);
+      } catch (cause) {
+        return cause;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(BillFailure);
+    expect(error).toMatchObject({ code: "MALFORMED_BILL" });
+    expect(opened.value.finish()).toMatchObject({ ok: false, error: { code: "HASH_MISMATCH" } });
     await gateway.close();
   });
 });
