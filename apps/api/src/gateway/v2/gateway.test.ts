@@ -112,6 +112,8 @@ describe("the v2 adapter behind the PaymentGateway port (against the sandbox)", 
     await clock.advance(0);
     const lookup = await gateway.queryRefund(refundId);
     expect(lookup).toMatchObject({ ok: true, value: { state: "found" } });
+    // refund_success_time_$n (yyyy-MM-dd HH:mm:ss, Beijing) read as an instant: the sandbox's clock, to the second.
+    expect(lookup).toEqual({ ok: true, value: { state: "found", status: "succeeded", succeededAt: Math.floor(clock.now() / 1000) * 1000 } });
 
     // Before the day is over the bill is still being made.
     expect(await gateway.openBill("2026-01-01")).toEqual({ ok: true, value: { kind: "not-ready" } });
