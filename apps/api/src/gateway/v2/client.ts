@@ -68,7 +68,10 @@ export const MAX_GATEWAY_RESPONSE_BYTES = 1024 * 1024;
 export const MAX_BILL_REFUSAL_BYTES = 64 * 1024;
 
 /** The downloadbill refusals that are not errors: the day has no bill, or it is still being made. */
-const BILL_REFUSALS: Readonly<Record<string, "none" | "not-ready">> = { "No Bill Exist": "none", "Bill Creating": "not-ready" };
+const BILL_REFUSALS: ReadonlyMap<string, "none" | "not-ready"> = new Map([
+  ["No Bill Exist", "none"],
+  ["Bill Creating", "not-ready"],
+]);
 
 const DEFAULTS = { timeoutMs: 10_000, maxAttempts: 3, backoffMs: 200 } as const;
 
@@ -427,7 +430,7 @@ export function createV2Client(options: V2ClientOptions): LiveV2Client {
         if (!ended) return { error: { kind: "invalid", message: `The refusal from ${target} exceeds ${MAX_BILL_REFUSAL_BYTES} bytes.`, retryable: false } };
         const parsed = parseGatewayResponse(text, { key: merchant.key, signType: merchant.signType, schema: NO_XML_ANSWER, maxBytes: MAX_BILL_REFUSAL_BYTES });
         if (parsed.ok) return { error: { kind: "invalid", message: `Unusable answer from ${target}: XML that is no refusal.`, retryable: false } };
-        const kind = parsed.error.code === "PROTOCOL_FAIL" && parsed.error.returnMsg !== undefined ? BILL_REFUSALS[parsed.error.returnMsg] : undefined;
+        const kind = parsed.error.code === "PROTOCOL_FAIL" && parsed.error.returnMsg !== undefined ? BILL_REFUSALS.get(parsed.error.returnMsg) : undefined;
         if (kind !== undefined) return { bill: { kind } };
         return { error: fromGatewayError(parsed.error, target), reason: parsed.error.code };
       }

@@ -159,6 +159,12 @@ describe("v2 openBill on the wire", () => {
       ok: false,
       error: { kind: "protocol", retryable: false, message: expect.stringContaining("invalid bill_date") as string },
     });
+    // A return_msg that names an Object.prototype member is just another refusal.
+    handler = (_req, res) => {
+      res.writeHead(200, { "content-type": "text/xml" });
+      res.end(refusal("constructor"));
+    };
+    expect(await gateway().openBill("2026-01-01")).toMatchObject({ ok: false, error: { kind: "protocol", message: expect.stringContaining("constructor") as string } });
     let calls = 0;
     handler = (_req, res) => {
       calls += 1;
