@@ -202,6 +202,30 @@ describe.each(DATABASES)("reconciliation runs on %s", (kind) => {
     expect(await world.items()).toEqual(itemsOfB);
   });
 
+  it("a heartbeat keeps the lease of a run that takes long, so nobody takes the day over", async () => {
+    world.fake.billFiles.set(DAY, { kind: "none" });
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = await world.process({
+      ...world.fake,
+      openBill: async (date) => {
+        await gate;
+        return world.fake.openBill(date);
+      },
+    });
+    world.now = NEXT_MORNING;
+    const a = await startReconciliation(slow, DAY, "schedule", { ownerId: "process-a", leaseMs: 3_000 });
+    world.now = NEXT_MORNING + 2_000;
+    // The heartbeat runs every second (a third of the lease, at least one second).
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    const row = await world.database.db.selectFrom("reconciliation_runs").selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ lease_owner: "process-a", lease_expires_at: new Date(NEXT_MORNING + 5_000).toISOString() });
+    world.now = NEXT_MORNING + 4_000;
+    expect(await startReconciliation(world.services, DAY, "admin", { ownerId: "process-b" })).toMatchObject({ started: false });
+    release();
+    expect(a.started ? await a.done : undefined).toMatchObject({ state: "succeeded", attempt: 1, trigger: "schedule" });
+  });
+
   it("a day of 3,000 payments and 300 refunds matches to the minor unit", async () => {
     const at = (i: number): string => new Date(NOON - 11 * HOUR + i * 1000).toISOString();
     const amountOf = (i: number): number => 1 + ((i * 7919) % 250_000);
