@@ -117,9 +117,12 @@ async function runDay(ctx: ServiceContext, lease: RunLease, trigger: Reconciliat
     if (!held) lost = true;
     return held;
   };
-  const heartbeat = setInterval(() => {
-    if (!lost) renew().catch((error: unknown) => log.warn({ date: lease.date, err: error }, "reconciliation lease heartbeat failed"));
-  }, Math.max(1_000, settings.leaseMs / 3));
+  const heartbeat = setInterval(
+    () => {
+      if (!lost) renew().catch((error: unknown) => log.warn({ date: lease.date, err: error }, "reconciliation lease heartbeat failed"));
+    },
+    Math.max(1_000, settings.leaseMs / 3),
+  );
   heartbeat.unref();
   const checkLease = async (): Promise<void> => {
     if (lost || !(await renew())) throw new LeaseLostError(`Reconciliation of ${lease.date}: another process took the day over (attempt ${lease.attempt} lost its lease).`);
