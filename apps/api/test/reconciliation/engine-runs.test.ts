@@ -139,6 +139,29 @@ describe.each(DATABASES)("reconciliation runs on %s", (kind) => {
     expect(run.error).toEqual({ code: "BILL_UNAVAILABLE", message: expect.stringContaining("socket hang up") as string });
   });
 
+  it("an unexpected error ends the run as INTERNAL with a message that names no cause; done never rejects", async () => {
+    const gateway = {
+      ...world.fake,
+      openBill: (): Promise<GatewayResult<BillDownload>> => {
+        async function* body(): AsyncGenerator<Uint8Array> {
+          await Promise.resolve();
+          yield new TextEncoder().encode(buildBillCsv([]));
+        }
+        const finish = (): GatewayResult<undefined> => {
+          throw new TypeError("secret-bearing internal detail");
+        };
+        return Promise.resolve({ ok: true, value: { kind: "file", body: body(), finish } });
+      },
+    };
+    const services = await world.process(gateway);
+    world.now = NEXT_MORNING;
+    const run = await reconcileDay(services, DAY, "cli");
+    expect(run).toMatchObject({ state: "failed", error: { code: "INTERNAL" } });
+    expect(run.error?.message).not.toContain("secret-bearing");
+    const row = await world.database.db.selectFrom("reconciliation_runs").selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ error_code: "INTERNAL", next_attempt_at: new Date(NEXT_MORNING + 30 * 60_000).toISOString(), lease_owner: null });
+  });
+
   it("two processes starting the same day at once: one runs it, the other is told it is running", async () => {
     world.fake.billFiles.set(DAY, { kind: "none" });
     const other = await world.process();

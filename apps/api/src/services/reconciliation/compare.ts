@@ -146,16 +146,14 @@ function refundItems(row: RefundDifferenceRow): { readonly confirm: boolean; rea
  */
 export async function compareDay(ctx: ServiceContext, options: CompareOptions, collector: ItemCollector): Promise<ReconciliationSideTotals> {
   const { lease, merchant, day, currency } = options;
-  let leaseChecked = false;
-  const confirmAll = async <T extends { readonly confirm: boolean; readonly items: FoundItem[] }>(found: readonly T[], confirm: (item: FoundItem) => Promise<FoundItem>) => {
+  // Confirms a page's differences that need a query, keeping the bill's line order in the items. The lease is
+  // checked (and renewed) before each page that repairs anything: a run taken over repairs nothing more.
+  const confirmAll = async (found: ReadonlyArray<{ readonly confirm: boolean; readonly items: FoundItem[] }>, confirm: (item: FoundItem) => Promise<FoundItem>) => {
     const pending = found.filter((f) => f.confirm).flatMap((f) => f.items);
-    if (pending.length > 0 && !leaseChecked) {
-      await options.checkLease();
-      leaseChecked = true;
-    }
-    const confirmed = await mapLimit(pending, options.repairConcurrency, confirm);
-    for (const f of found) if (!f.confirm) for (const i of f.items) collector.add(i);
-    for (const i of confirmed) collector.add(i);
+    if (pending.length > 0) await options.checkLease();
+    const confirmed = new Map(pending.map((i, at) => [i, at]));
+    const answers = await mapLimit(pending, options.repairConcurrency, confirm);
+    for (const f of found) for (const i of f.items) collector.add(f.confirm ? (answers[confirmed.get(i) ?? -1] ?? i) : i);
   };
 
   for (let after = 0; ;) {
