@@ -225,6 +225,36 @@ describe.each(DATABASES)("reconciliation runs on %s", (kind) => {
     expect(await world.items()).toEqual(itemsOfB);
   });
 
+  it("a run taken over before its repairs repairs nothing, even when the day's new attempt failed", async () => {
+    const { lost, lines } = await dayWithDifferences();
+    world.fake.billFiles.set(DAY, { kind: "file", csv: buildBillCsv(lines) });
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stalled = await world.process({
+      ...world.fake,
+      openBill: async (date) => {
+        await gate;
+        return world.fake.openBill(date);
+      },
+    });
+    const notReady = await world.process({ ...world.fake, openBill: () => Promise.resolve({ ok: true, value: { kind: "not-ready" } }) });
+    world.now = NEXT_MORNING;
+    const a = await startReconciliation(stalled, DAY, "schedule", { ownerId: "process-a", leaseMs: 60_000 });
+    world.now = NEXT_MORNING + 61_000;
+    expect(await reconcileDay(notReady, DAY, "admin", { ownerId: "process-b" })).toMatchObject({ state: "failed", attempt: 2, error: { code: "BILL_NOT_READY" } });
+    const before = await world.snapshot();
+    const queries = world.fake.calls.filter((c) => c.method === "queryOrder").length;
+
+    release();
+    expect(a.started ? await a.done : undefined).toMatchObject({ state: "failed", error: { code: "LEASE_LOST" } });
+    expect(world.fake.calls.filter((c) => c.method === "queryOrder").length).toBe(queries);
+    expect(await world.snapshot()).toEqual(before);
+    expect(before.orders).toContainEqual(expect.objectContaining({ id: lost, status: "pending" }));
+    expect(await world.database.db.selectFrom("reconciliation_runs").select(["attempt", "state", "error_code"]).execute()).toEqual([
+      { attempt: 2, state: "failed", error_code: "BILL_NOT_READY" },
+    ]);
+  });
+
   it("a heartbeat keeps the lease of a run that takes long, so nobody takes the day over", async () => {
     world.fake.billFiles.set(DAY, { kind: "none" });
     let release = (): void => undefined;
