@@ -94,3 +94,17 @@ export async function listItems(
   const rows = await query.orderBy("id", "asc").limit(page.limit).execute();
   return rows.map(itemOf);
 }
+
+/** What the scheduler needs of each day from `from` to `to` that has a run. */
+export async function listRunStates(
+  db: Kysely<Database>,
+  from: string,
+  to: string,
+): Promise<Array<Pick<ReconciliationRunRow, "bill_date" | "state" | "next_attempt_at" | "lease_expires_at">>> {
+  return db
+    .selectFrom("reconciliation_runs")
+    .select(["bill_date", "state", "next_attempt_at", "lease_expires_at"])
+    .where("bill_date", ">=", from)
+    .where("bill_date", "<=", to)
+    .execute();
+}
