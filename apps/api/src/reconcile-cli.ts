@@ -15,7 +15,8 @@ import { loadConfig, type AppConfig } from "./env.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import { openGateways } from "./server.js";
-import { beijingDayOf, isDayOver } from "./services/reconciliation/days.js";
+import { beijingDayOf, isDayOver } from "./services/reconciliation/calendar.js";
+import { runOptionsOf } from "./services/reconciliation/admin.js";
 import { startReconciliation } from "./services/reconciliation/engine.js";
 import { loadV3Credentials } from "./v3-credentials.js";
 
@@ -187,7 +188,7 @@ async function reconcile(config: AppConfig, logger: ReturnType<typeof createLogg
         logger,
         clock,
       });
-      const start = await startReconciliation(services, date, "cli");
+      const start = await startReconciliation(services, date, "cli", runOptionsOf(config.reconciliation));
       if (!start.started) {
         const run = start.run;
         io.stderr(`reconcile: another process is running ${date} (attempt ${run.attempt}, started ${run.startedAt}); try again once it is done.\n`);

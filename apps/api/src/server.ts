@@ -17,6 +17,7 @@ import { createV3Gateway, type V3Gateway } from "./gateway/v3/gateway.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import type { EventHandler } from "./services/events.js";
+import { runOptionsOf } from "./services/reconciliation/admin.js";
 import { reconcileDay } from "./services/reconciliation/engine.js";
 import { startReconciliationScheduler } from "./services/reconciliation/scheduler.js";
 import { startSweeper } from "./services/sweeper.js";
@@ -161,7 +162,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
         clock: services.clock,
         logger: services.logger,
         settings: config.reconciliation,
-        run: (date) => reconcileDay(services, date, "schedule"),
+        run: (date) => reconcileDay(services, date, "schedule", runOptionsOf(config.reconciliation)),
       })
     : undefined;
   const dispatcher = config.webhooks.delivery ? createWebhookDispatcher(services) : undefined;

@@ -10,14 +10,20 @@ import {
 import { findRunSummary, listItems, listRuns } from "../../db/reconciliation-reads.js";
 import type { ServiceContext } from "../context.js";
 import { failed, succeeded, type Outcome } from "../outcomes.js";
-import { addDays, beijingDayOf, isDayOver } from "./days.js";
-import { startReconciliation } from "./engine.js";
+import { addDays, beijingDayOf, isDayOver } from "./calendar.js";
+import type { ReconciliationConfig } from "../../env.js";
+import { startReconciliation, type ReconciliationOptions } from "./engine.js";
 
 /** Days a list covers when `from` is not given: 31, ending at `to`. */
 const DEFAULT_LIST_DAYS = 31;
 
 /** How long `POST .../run` waits for the run before answering 202 (createApp's reconciliationWaitMs). */
 export const DEFAULT_RECONCILIATION_WAIT_MS = 10_000;
+
+/** The engine's lease and retry times from RECONCILE_LEASE_SECONDS and RECONCILE_RETRY_MINUTES: every run (route, scheduler, CLI) takes them. */
+export function runOptionsOf(config: Pick<ReconciliationConfig, "leaseSeconds" | "retryMinutes">): ReconciliationOptions {
+  return { leaseMs: config.leaseSeconds * 1000, retryMs: config.retryMinutes * 60_000 };
+}
 
 function notOverYet(field: string, date: string, now: number): Outcome<never> {
   return failed({
@@ -88,7 +94,7 @@ export interface RunAnswer {
 export async function runReconciliationNow(ctx: ServiceContext, date: string, waitMs: number): Promise<Outcome<RunAnswer>> {
   const now = ctx.clock();
   if (!isDayOver(date, now)) return notOverYet("date", date, now);
-  const start = await startReconciliation(ctx, date, "admin");
+  const start = await startReconciliation(ctx, date, "admin", runOptionsOf(ctx.config.reconciliation));
   if (!start.started) return succeeded({ accepted: true, detail: { run: start.run, items: [], nextCursor: null } });
   let timer: NodeJS.Timeout | undefined;
   const waited = await Promise.race([

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ReconciliationState } from "@pay/core/contract";
 import { captureLogs } from "../../../test/support/captured-logs.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../../../test/support/databases.js";
-import { beijingDayOf, beijingDayStart } from "./days.js";
+import { beijingDayOf } from "./calendar.js";
+import { dayBounds } from "./day.js";
 import { dueDays, reconcileDueDays, startReconciliationScheduler, type DayState, type SchedulerOptions } from "./scheduler.js";
 
 /** 2026-12-03 09:59 in Beijing (01:59 UTC): one minute before the default bill time of 2026-12-02. */
@@ -21,7 +22,7 @@ describe("Beijing days", () => {
   });
 
   it("starts a day at 16:00 UTC the day before", () => {
-    expect(iso(beijingDayStart("2026-12-03"))).toBe("2026-12-02T16:00:00.000Z");
+    expect(iso(dayBounds("2026-12-03").start)).toBe("2026-12-02T16:00:00.000Z");
   });
 });
 

@@ -4,7 +4,8 @@ import type { Clock } from "../../clock.js";
 import { listRunStates, type ReconciliationRunRow } from "../../db/reconciliation-reads.js";
 import type { Database } from "../../db/schema.js";
 import type { ReconciliationConfig } from "../../env.js";
-import { addDays, beijingDayOf, beijingDayStart } from "./days.js";
+import { addDays, beijingDayOf } from "./calendar.js";
+import { dayBounds } from "./day.js";
 
 /** Where a day stands for the scheduler: its run row's state, retry time and lease (ISO text), or undefined when it never ran. */
 export type DayState = Pick<ReconciliationRunRow, "state" | "next_attempt_at" | "lease_expires_at">;
@@ -22,7 +23,7 @@ export function dueDays(now: number, settings: ScheduleSettings, stateOf: (date:
   const due: string[] = [];
   for (let back = settings.catchUpDays; back >= 1; back--) {
     const date = addDays(today, -back);
-    if (now < beijingDayStart(addDays(date, 1)) + settings.atMinutes * 60_000) continue;
+    if (now < dayBounds(date).end + settings.atMinutes * 60_000) continue;
     const state = stateOf(date);
     if (state === undefined) due.push(date);
     else if (state.state === "failed" && state.next_attempt_at !== null && Date.parse(state.next_attempt_at) <= now) due.push(date);

@@ -1,4 +1,5 @@
-// Beijing calendar days (UTC+8 all year: China has no daylight saving time), as YYYY-MM-DD text.
+// Which Beijing day it is (UTC+8 all year: China has no daylight saving time), as YYYY-MM-DD text: what the
+// routes, the scheduler and the CLI ask of the calendar (day.ts has a day's instants, for the engine).
 
 const DAY_MS = 86_400_000;
 const BEIJING_OFFSET_MS = 8 * 3_600_000;
@@ -6,11 +7,6 @@ const BEIJING_OFFSET_MS = 8 * 3_600_000;
 /** The Beijing day that contains the instant `ms`. */
 export function beijingDayOf(ms: number): string {
   return new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(0, 10);
-}
-
-/** The instant a Beijing day (a valid YYYY-MM-DD) begins. */
-export function beijingDayStart(date: string): number {
-  return Date.parse(`${date}T00:00:00Z`) - BEIJING_OFFSET_MS;
 }
 
 /** The day `days` after `date` (before it when negative). */
