@@ -37,8 +37,11 @@ export interface ReconciliationApp {
 }
 
 /** Starts the API on `database` with a fake v2 gateway; `waitMs` is how long POST .../run waits before its 202. */
-export async function startReconciliationApp(database: TestDatabase, options: { readonly waitMs?: number } = {}): Promise<ReconciliationApp> {
-  const config = loadConfig({ ...fakeGatewayEnv(database.url), RECONCILE_SCHEDULE: "off" });
+export async function startReconciliationApp(
+  database: TestDatabase,
+  options: { readonly waitMs?: number; readonly env?: Readonly<Record<string, string>> } = {},
+): Promise<ReconciliationApp> {
+  const config = loadConfig({ ...fakeGatewayEnv(database.url), RECONCILE_SCHEDULE: "off", ...options.env });
   const { logger, logs } = captureLogs();
   const fake = createFakeGateway({ merchant: FAKE_MERCHANT, protocol: "v2" });
   let gate: { promise: Promise<void>; open: () => void } | undefined;

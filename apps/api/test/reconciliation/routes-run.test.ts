@@ -53,9 +53,9 @@ describe.each(DATABASES)("POST /api/admin/reconciliations/:date/run on %s", (kin
 
   beforeAll(async () => {
     database = await openTestDatabase(kind);
-    app = await startReconciliationApp(database);
-    // The same API with a route that waits only 50 ms: a held bill download keeps its run going past it.
-    slow = await startReconciliationApp(database, { waitMs: 50 });
+    app = await startReconciliationApp(database, { env: { RECONCILE_RETRY_MINUTES: "7" } });
+    // The same API with a route that waits only 50 ms (a held bill download keeps its run going past it) and a 45 s lease.
+    slow = await startReconciliationApp(database, { waitMs: 50, env: { RECONCILE_LEASE_SECONDS: "45" } });
   });
   afterAll(async () => {
     await slow.close();
@@ -104,8 +104,20 @@ describe.each(DATABASES)("POST /api/admin/reconciliations/:date/run on %s", (kin
     const answer = await slow.request("POST", "/api/admin/reconciliations/2026-03-04/run");
     expect(answer.status, answer.text).toBe(202);
     expect(answer.body).toMatchObject({ run: { date: "2026-03-04", state: "running", trigger: "admin", attempt: 1, finishedAt: null }, items: [], nextCursor: null });
+    // The run holds the day for RECONCILE_LEASE_SECONDS.
+    const held = await database.db.selectFrom("reconciliation_runs").select("lease_expires_at").where("bill_date", "=", "2026-03-04").executeTakeFirstOrThrow();
+    expect(held.lease_expires_at).toBe(new Date(NOW + 45_000).toISOString());
     slow.release();
     await expect.poll(async () => detail((await slow.request("GET", "/api/admin/reconciliations/2026-03-04")).body).run.state, { timeout: 10_000 }).toBe("succeeded");
+  });
+
+  it("schedules the retry of a failed run RECONCILE_RETRY_MINUTES later", async () => {
+    app.gateway.billFiles.set("2026-03-06", { kind: "not-ready" });
+    const answer = await app.request("POST", "/api/admin/reconciliations/2026-03-06/run");
+    expect(answer.status, answer.text).toBe(200);
+    expect(detail(answer.body).run).toMatchObject({ state: "failed", error: { code: "BILL_NOT_READY" } });
+    const row = await database.db.selectFrom("reconciliation_runs").select("next_attempt_at").where("bill_date", "=", "2026-03-06").executeTakeFirstOrThrow();
+    expect(row.next_attempt_at).toBe(new Date(NOW + 7 * 60_000).toISOString());
   });
 
   it("answers 202 with the day as it stands when another process holds it, and starts nothing", async () => {
