@@ -117,3 +117,101 @@ describe.each(DATABASES)("0003_webhooks on %s", (kind) => {
     expect(await sql<{ id: string }>`select id from orders`.execute(database.db)).toMatchObject({ rows: [{ id: "kept-1" }] });
   });
 });
+
+describe.each(DATABASES)("0004_reconciliation on %s", (kind) => {
+  let database: TestDatabase;
+  let migrator: Migrator;
+
+  beforeEach(async () => {
+    database = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: database.db, provider: MIGRATION_PROVIDER });
+    expect((await migrator.migrateTo("0003_webhooks")).error).toBeUndefined();
+    await database.db.insertInto("users").values({ id: "u1", openid: "o1", created_at: FIXTURE_NOW }).execute();
+    await database.db
+      .insertInto("orders")
+      .values(pendingOrderRow("kept-1", "u1", { status: "paid", paid_at: FIXTURE_NOW, transaction_id: "tx-1" }))
+      .execute();
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  const tableNames = async (): Promise<string[]> => (await database.db.introspection.getTables()).map((table) => table.name).sort();
+  const run = {
+    bill_date: "2025-01-01",
+    state: "running",
+    trigger: "cli",
+    attempt: 1,
+    lease_owner: "me",
+    lease_expires_at: FIXTURE_NOW,
+    started_at: FIXTURE_NOW,
+    updated_at: FIXTURE_NOW,
+  } as const;
+  const item = {
+    bill_date: "2025-01-01",
+    class: "unknown_payment",
+    resolution: "flagged",
+    order_id: "kept-1",
+    detail: "an item",
+    created_at: FIXTURE_NOW,
+  } as const;
+  const staged = { bill_date: "2025-01-01", attempt: 1, line: 2, kind: "payment", order_id: "kept-1", amount: 6800, currency: "CNY", state: "SUCCESS" } as const;
+
+  it("adds runs, items and bill-row staging beside existing orders; checks refuse unknown states, attempts, classes, resolutions and kinds", async () => {
+    const { results = [] } = await migrator.migrateTo("0004_reconciliation");
+    expect(results.map((result) => [result.migrationName, result.status])).toEqual([["0004_reconciliation", "Success"]]);
+    expect(await tableNames()).toEqual(expect.arrayContaining(["reconciliation_bill_rows", "reconciliation_items", "reconciliation_runs"]));
+    expect(await sql<{ id: string }>`select id from orders`.execute(database.db)).toMatchObject({ rows: [{ id: "kept-1" }] });
+
+    await database.db.insertInto("reconciliation_runs").values(run).execute();
+    await database.db.insertInto("reconciliation_items").values(item).execute();
+    await database.db.insertInto("reconciliation_bill_rows").values(staged).execute();
+    const refusals = await Promise.all([
+      database.db
+        .insertInto("reconciliation_runs")
+        .values({ ...run, bill_date: "2025-01-02", state: "paused" as "running" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("reconciliation_runs")
+        .values({ ...run, bill_date: "2025-01-03", attempt: 0 })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("reconciliation_items")
+        .values({ ...item, class: "lost_coin" as "unknown_payment" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("reconciliation_items")
+        .values({ ...item, resolution: "ignored" as "flagged" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("reconciliation_items")
+        .values({ ...item, bill_date: "2025-02-01" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("reconciliation_bill_rows")
+        .values({ ...staged, line: 3, kind: "fee" as "payment" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("reconciliation_bill_rows")
+        .values(staged)
+        .execute()
+        .catch((error: unknown) => error),
+    ]);
+    expect(refusals.map(constraintViolationOf)).toEqual(["check", "check", "check", "check", "foreign_key", "check", "unique"]);
+  });
+
+  it("migrates down to 0003 again, keeping the orders", async () => {
+    expect((await migrator.migrateTo("0004_reconciliation")).error).toBeUndefined();
+    await database.db.insertInto("reconciliation_runs").values(run).execute();
+    const { error } = await migrator.migrateDown();
+    expect(error).toBeUndefined();
+    expect((await tableNames()).filter((name) => name.startsWith("reconciliation_"))).toEqual([]);
+    expect(await sql<{ id: string }>`select id from orders`.execute(database.db)).toMatchObject({ rows: [{ id: "kept-1" }] });
+  });
+});

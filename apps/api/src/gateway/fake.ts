@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { buildNotifyFailReply, NOTIFY_SUCCESS_REPLY, type Bill } from "@pay/core";
+import { buildNotifyFailReply, NOTIFY_SUCCESS_REPLY } from "@pay/core";
 import type { RequestPaymentParams } from "@pay/core/contract";
 import type {
   BillDownload,
@@ -21,7 +21,7 @@ import type {
 } from "./port.js";
 
 /** The calls the fake answers, by name. */
-export type FakeGatewayMethod = "placeOrder" | "queryOrder" | "closeOrder" | "refund" | "queryRefund" | "downloadBill" | "openBill";
+export type FakeGatewayMethod = "placeOrder" | "queryOrder" | "closeOrder" | "refund" | "queryRefund" | "openBill";
 
 export interface FakeGatewayOptions {
   /** The merchant the fake's reports name (the API's own, for a report that matches). */
@@ -77,8 +77,6 @@ export interface FakeGateway extends PaymentGateway {
   readonly refunds: ReadonlyMap<string, FakeRefund>;
   /** Every call, in order, with the id it was about. */
   readonly calls: Array<{ readonly method: FakeGatewayMethod; readonly id: string }>;
-  /** Bills served by downloadBill, by date (yyyy-MM-dd); other dates answer "no bill". */
-  readonly bills: Map<string, Bill>;
   /** Bill files served by openBill, by date (yyyy-MM-dd); other dates answer `none` (no bill). */
   readonly billFiles: Map<string, FakeBillFile>;
   /** The payer pays a placed order: it is paid at the gateway, and the report a notify would carry is returned. */
@@ -165,7 +163,6 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
   const refunds = new Map<string, FakeRefund>();
   const failures = new Map<FakeGatewayMethod, GatewayCallError[]>();
   const calls: FakeGateway["calls"] = [];
-  const bills = new Map<string, Bill>();
   const billFiles = new Map<string, FakeBillFile>();
   let sequence = 0;
 
@@ -219,7 +216,6 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
     orders,
     refunds,
     calls,
-    bills,
     billFiles,
     async placeOrder(input) {
       await answerLater();
@@ -277,13 +273,6 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       if (refund === undefined) return { ok: true, value: { state: "not-found" } };
       const succeededAt = refund.succeededAt === undefined ? undefined : Date.parse(refund.succeededAt);
       return { ok: true, value: { state: "found", status: refund.status, succeededAt } };
-    },
-    async downloadBill(date) {
-      await answerLater();
-      const failure = enter("downloadBill", date);
-      if (failure !== undefined) return { ok: false, error: failure };
-      const bill = bills.get(date);
-      return bill === undefined ? { ok: false, error: { kind: "protocol", message: `No bill for ${date}.`, retryable: false } } : { ok: true, value: bill };
     },
     async openBill(date): Promise<GatewayResult<BillDownload>> {
       await answerLater();

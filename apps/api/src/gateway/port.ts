@@ -1,4 +1,4 @@
-import type { Bill, Currency, SignType } from "@pay/core";
+import type { Currency, SignType } from "@pay/core";
 import type { RequestPaymentParams } from "@pay/core/contract";
 
 /**
@@ -19,8 +19,6 @@ export interface PaymentGateway {
   refund(input: RefundRequest): Promise<GatewayResult<SubmittedRefund>>;
   /** Where a refund stands; `not-found` when the gateway never received it. */
   queryRefund(refundId: string): Promise<GatewayResult<RefundLookup>>;
-  /** A day's bill (every payment and refund of the day, amounts in minor units). A malformed date is a caller bug and throws. */
-  downloadBill(date: BillDate): Promise<GatewayResult<Bill>>;
   /**
    * Opens a day's trade bill (every payment and refund, bill type ALL) as a stream, for reconciliation:
    * `none` when WeChat Pay has no bill for the day (no trades), `not-ready` while it is still making it,

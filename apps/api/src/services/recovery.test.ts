@@ -62,6 +62,10 @@ describe.each(DATABASES)("lost notifies and the background sweep on %s", (kind) 
     report = await sweepOnce(h.services);
     expect(report.refundsChecked).toBeGreaterThanOrEqual(1);
     expect((await get(token, paidNobodyAsks.order.id)).refundedFee).toBe(1);
+    // succeeded_at is the gateway's refund_success_time (the sandbox runs on real time), not the API clock's now (moved ahead by 37 minutes).
+    const settled = await h.database.db.selectFrom("refunds").select(["status", "succeeded_at"]).where("order_id", "=", paidNobodyAsks.order.id).executeTakeFirstOrThrow();
+    expect(settled.status).toBe("succeeded");
+    expect(Math.abs(Date.parse(String(settled.succeeded_at)) - Date.now())).toBeLessThan(60_000);
   });
 
   it("renewing payment for an expired order closes it instead", async () => {

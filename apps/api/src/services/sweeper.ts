@@ -70,7 +70,9 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
       else errors++;
       continue;
     }
-    if (answer.value.status !== "processing") await settleRefund(ctx, refund, answer.value.status);
+    // The gateway's success time, when it says, is the refund's succeeded_at (as a notify's is): the bill's day of the refund.
+    const { succeededAt } = answer.value;
+    if (answer.value.status !== "processing") await settleRefund(ctx, refund, answer.value.status, undefined, succeededAt === undefined ? undefined : isoAt(succeededAt));
   }
   return { queried, closed, refundsChecked, errors };
 }

@@ -15,12 +15,10 @@ import {
   isRetryableErrorCode,
   isSignType,
   OrderQueryResponseSchema,
-  parseBill,
   parseGatewayResponse,
   RefundQueryResponseSchema,
   signParams,
   UnifiedOrderResponseSchema,
-  type Bill,
   type GatewayError,
   type XmlFields,
 } from "@pay/core";
@@ -28,7 +26,7 @@ import type { Logger } from "pino";
 import { Agent, request, type Dispatcher } from "undici";
 import { z } from "zod";
 import { childLogger } from "../../logging.js";
-import type { BillInput, MerchantCredentials, OrderRef, RefundInput, RefundRef, UnifiedOrderInput, V2CallError, V2Client, V2Outcome } from "./types.js";
+import type { BillInput, MerchantCredentials, OrderRef, RefundInput, RefundRef, UnifiedOrderInput, V2BillOpen, V2BillOutcome, V2CallError, V2Client, V2Outcome } from "./types.js";
 
 /** The API client certificate for `/secapi/pay/refund`: a PEM pair, or apiclient_cert.p12 with its password (the mch_id by default on the platform). */
 export type ClientCertificate = { readonly certPem: string; readonly keyPem: string } | { readonly pfx: Buffer; readonly passphrase: string };
@@ -65,6 +63,15 @@ export interface LiveV2Client extends V2Client {
 
 /** Largest answer read from the gateway; a longer one is cut off and treated as invalid. */
 export const MAX_GATEWAY_RESPONSE_BYTES = 1024 * 1024;
+
+/** Largest downloadbill refusal read (its XML); the bill itself is streamed without a cap. */
+export const MAX_BILL_REFUSAL_BYTES = 64 * 1024;
+
+/** The downloadbill refusals that are not errors: the day has no bill, or it is still being made. */
+const BILL_REFUSALS: ReadonlyMap<string, "none" | "not-ready"> = new Map([
+  ["No Bill Exist", "none"],
+  ["Bill Creating", "not-ready"],
+]);
 
 const DEFAULTS = { timeoutMs: 10_000, maxAttempts: 3, backoffMs: 200 } as const;
 
@@ -220,8 +227,20 @@ interface AttemptResult<T> {
   readonly reason?: string;
 }
 
+/** A downloadbill attempt: the bill (or none / not-ready), or why not. */
+type BillAttempt = { readonly bill: V2BillOpen } | { readonly error: V2CallError; readonly reason?: string };
+
 /** Turns a 200 answer's body into the call's outcome. */
 type AnswerReader<T> = (body: Uint8Array, target: string) => AttemptResult<T>;
+
+/** The text a body starts with, after a BOM and whitespace (for telling a downloadbill refusal from a bill). */
+function lead(head: readonly Uint8Array[]): string {
+  return Buffer.concat(head.slice(0, 64))
+    .subarray(0, 256)
+    .toString("utf8")
+    .replace(/^\uFEFF/, "")
+    .trimStart();
+}
 
 /** A downloadbill failure is XML with return_code FAIL; a success is never XML, so no schema accepts one. */
 const NO_XML_ANSWER = z.never();
@@ -272,6 +291,8 @@ export function createV2Client(options: V2ClientOptions): LiveV2Client {
 
   const agentOptions = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, maxResponseSize: MAX_GATEWAY_RESPONSE_BYTES };
   const plainAgent = new Agent({ ...agentOptions, connect: { ...(ca === undefined ? {} : { ca }) } });
+  // The bill download alone reads answers past MAX_GATEWAY_RESPONSE_BYTES (a busy day's bill runs to hundreds of MB), streamed.
+  const billAgent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { ...(ca === undefined ? {} : { ca }) } });
   const certAgent = clientTls === undefined ? undefined : new Agent({ ...agentOptions, connect: { ...(ca === undefined ? {} : { ca }), ...clientTls } });
 
   const commonFields = {
@@ -333,19 +354,6 @@ export function createV2Client(options: V2ClientOptions): LiveV2Client {
     };
   }
 
-  /** Reads a downloadbill answer: the bill's CSV (no sign: it travels over TLS only), or an XML refusal. */
-  const billAnswer: AnswerReader<Bill> = (body, target) => {
-    const lead = Buffer.from(body.subarray(0, 64))
-      .toString("utf8")
-      .replace(/^\uFEFF/, "")
-      .trimStart();
-    if (lead.startsWith("<xml") || lead.startsWith("<?xml")) return xmlAnswer(NO_XML_ANSWER)(body, target);
-    const bill = parseBill(body);
-    if (!bill.ok)
-      return { outcome: { ok: false, error: { kind: "invalid", message: `Unusable bill from ${target}: ${bill.error.message}`, retryable: false } }, reason: bill.error.code };
-    return { outcome: { ok: true, value: bill.value, raw: {} } };
-  };
-
   /** A verified answer still has to be about this merchant (and sub-merchant). */
   function echoMismatch(raw: Readonly<XmlFields>): string | undefined {
     if (raw.mch_id !== merchant.mchId) return "it names another mch_id";
@@ -367,6 +375,113 @@ export function createV2Client(options: V2ClientOptions): LiveV2Client {
         return RETRY_ON_ERR_CODE[method](error.errCode);
       case "invalid":
         return false;
+    }
+  }
+
+  /**
+   * One downloadbill POST on the bill agent. The answer is sniffed: XML (after a BOM or whitespace) is a refusal,
+   * read whole up to MAX_BILL_REFUSAL_BYTES; anything else is the bill, handed on unread (the sniffed bytes first).
+   */
+  async function billAttempt(host: string, fields: Readonly<Record<string, string | number>>): Promise<BillAttempt> {
+    const target = `${host}${PATHS.downloadBill}`;
+    const message: Record<string, string | number> = { ...fields, nonce_str: generateNonceStr() };
+    message.sign = signParams(message, { key: merchant.key, signType: merchant.signType });
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(target, { method: "POST", dispatcher: billAgent, headers: { "content-type": "text/xml; charset=utf-8" }, body: buildXml(message) });
+    } catch (cause) {
+      return { error: classifyThrown(cause, false, target, timeoutMs) };
+    }
+    const { body } = response;
+    const iterator = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    let ended = false;
+    try {
+      // Enough bytes to tell XML from a bill: the first five after a BOM and whitespace, or the end.
+      while (!ended && lead(head).length < 5 && headBytes <= MAX_BILL_REFUSAL_BYTES) {
+        const next = await iterator.next();
+        if (next.done === true) ended = true;
+        else {
+          head.push(next.value);
+          headBytes += next.value.length;
+        }
+      }
+      if (response.statusCode !== 200 || lead(head).startsWith("<xml") || lead(head).startsWith("<?xml")) {
+        while (!ended && headBytes <= MAX_BILL_REFUSAL_BYTES) {
+          const next = await iterator.next();
+          if (next.done === true) ended = true;
+          else {
+            head.push(next.value);
+            headBytes += next.value.length;
+          }
+        }
+        body.destroy();
+        const text = Buffer.concat(head);
+        if (response.statusCode !== 200) {
+          const error: V2CallError = {
+            kind: "http",
+            message: `HTTP ${response.statusCode} from ${target}: ${excerpt(text) || "(empty body)"}`,
+            retryable: response.statusCode >= 500,
+            httpStatus: response.statusCode,
+          };
+          return { error };
+        }
+        if (!ended) return { error: { kind: "invalid", message: `The refusal from ${target} exceeds ${MAX_BILL_REFUSAL_BYTES} bytes.`, retryable: false } };
+        const parsed = parseGatewayResponse(text, { key: merchant.key, signType: merchant.signType, schema: NO_XML_ANSWER, maxBytes: MAX_BILL_REFUSAL_BYTES });
+        if (parsed.ok) return { error: { kind: "invalid", message: `Unusable answer from ${target}: XML that is no refusal.`, retryable: false } };
+        const kind = parsed.error.code === "PROTOCOL_FAIL" && parsed.error.returnMsg !== undefined ? BILL_REFUSALS.get(parsed.error.returnMsg) : undefined;
+        if (kind !== undefined) return { bill: { kind } };
+        return { error: fromGatewayError(parsed.error, target), reason: parsed.error.code };
+      }
+    } catch (cause) {
+      body.destroy();
+      return { error: classifyThrown(cause, false, target, timeoutMs) };
+    }
+    async function* stream(): AsyncGenerator<Uint8Array> {
+      let done = ended;
+      try {
+        for (const chunk of head) yield chunk;
+        while (!done) {
+          const next = await iterator.next();
+          if (next.done === true) done = true;
+          else yield next.value;
+        }
+      } finally {
+        // A reader that stops early (or a failed read) releases the connection.
+        if (!done) body.destroy();
+      }
+    }
+    return { bill: { kind: "file", body: stream() } };
+  }
+
+  /** downloadbill with the retries and failover of `call` (before any bill byte is handed on). */
+  async function openBill(fields: Readonly<Record<string, string | number>>): Promise<V2BillOutcome> {
+    let host = baseUrl;
+    for (let n = 1; ; n++) {
+      const started = performance.now();
+      const attempted = await billAttempt(host, fields);
+      const entry = { method: "downloadBill", path: PATHS.downloadBill, host, attempt: n, durationMs: Math.round(performance.now() - started), billDate: fields.bill_date };
+      if ("bill" in attempted) {
+        log.info({ ...entry, outcome: attempted.bill.kind }, "gateway bill opened");
+        return { ok: true, value: attempted.bill };
+      }
+      const { error, reason } = attempted;
+      const willRetry = n < maxAttempts && shouldRetry("downloadBill", error);
+      const detail = {
+        ...entry,
+        outcome: error.kind,
+        willRetry,
+        ...(error.errCode === undefined ? {} : { errCode: error.errCode }),
+        ...(error.returnMsg === undefined ? {} : { returnMsg: error.returnMsg }),
+        ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
+        ...(reason === undefined ? {} : { reason }),
+      };
+      if (error.kind === "invalid") log.error(detail, "gateway answer failed verification: not acted upon");
+      else log.warn(detail, "gateway call failed");
+      if (!willRetry) return { ok: false, error };
+      if (failoverBaseUrl !== undefined && (error.kind === "network" || (error.kind === "http" && (error.httpStatus ?? 0) >= 500))) host = failoverBaseUrl;
+      await sleep(backoffMs * 2 ** (n - 1));
     }
   }
 
@@ -423,11 +538,11 @@ export function createV2Client(options: V2ClientOptions): LiveV2Client {
       const by = "refundId" in ref ? { refundId: ref.refundId } : "outRefundNo" in ref ? { outRefundNo: ref.outRefundNo } : { outTradeNo: ref.outTradeNo };
       return call("refundQuery", buildRefundQueryFields({ ...by, ...commonFields }), xmlAnswer(RefundQueryResponseSchema));
     },
-    async downloadBill(input: BillInput) {
-      return call("downloadBill", buildDownloadBillFields({ ...input, ...commonFields }), billAnswer);
+    async openBill(input: BillInput) {
+      return openBill(buildDownloadBillFields({ ...input, ...commonFields }));
     },
     async close() {
-      await Promise.all([plainAgent.close(), certAgent?.close()]);
+      await Promise.all([plainAgent.close(), billAgent.close(), certAgent?.close()]);
     },
   };
 }

@@ -4,6 +4,7 @@ import { createManualClock, startSandbox, type ManualClock, type RunningSandbox 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../logging.js";
 import type { PlaceOrderInput } from "../port.js";
+import { readBill } from "../../../test/support/read-bill.js";
 import { createV2Gateway, V2_PREPAY_TTL_MS, type V2Gateway } from "./gateway.js";
 import type { MerchantCredentials } from "./types.js";
 
@@ -111,15 +112,19 @@ describe("the v2 adapter behind the PaymentGateway port (against the sandbox)", 
     await clock.advance(0);
     const lookup = await gateway.queryRefund(refundId);
     expect(lookup).toMatchObject({ ok: true, value: { state: "found" } });
+    // refund_success_time_$n (yyyy-MM-dd HH:mm:ss, Beijing) read as an instant: the sandbox's clock, to the second.
+    expect(lookup).toEqual({ ok: true, value: { state: "found", status: "succeeded", succeededAt: Math.floor(clock.now() / 1000) * 1000 } });
 
-    expect(await gateway.downloadBill("2026-01-01")).toMatchObject({ ok: false, error: { kind: "protocol" } });
+    // Before the day is over the bill is still being made.
+    expect(await gateway.openBill("2026-01-01")).toEqual({ ok: true, value: { kind: "not-ready" } });
     await clock.advance(24 * 3600 * 1000);
-    const bill = await gateway.downloadBill("2026-01-01");
-    expect(bill.ok).toBe(true);
-    if (!bill.ok) return;
-    expect(bill.value.rows.some((row) => row.outTradeNo === input.orderId && row.totalFee?.amount === 500)).toBe(true);
-    expect(await gateway.downloadBill("2025-12-31")).toMatchObject({ ok: false, error: { kind: "protocol", message: expect.stringContaining("No Bill Exist") as string } });
-    await expect(gateway.downloadBill("2026-02-30")).rejects.toThrow(/bill_date|billDate/);
+    const bill = await readBill(await gateway.openBill("2026-01-01"));
+    expect(bill.rows.some((row) => row.outTradeNo === input.orderId && row.tradeState === "SUCCESS" && row.totalFee?.amount === 500)).toBe(true);
+    expect(bill.rows.some((row) => row.outRefundNo === refundId && row.tradeState === "REFUND" && row.refundFee?.amount === 200)).toBe(true);
+    expect(bill.summary.tradeCount).toBe(bill.rows.length);
+    // A day without trades has no bill: not an error.
+    expect(await gateway.openBill("2025-12-31")).toEqual({ ok: true, value: { kind: "none" } });
+    await expect(gateway.openBill("2026-02-30")).rejects.toThrow(/bill_date|billDate/);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   buildRequestPaymentParams,
   formatCompactBeijingTime,
   NOTIFY_SUCCESS_REPLY,
+  parseBeijingTime,
   parsePayNotify,
   parseRefundNotify,
   type Currency,
@@ -156,15 +157,17 @@ export function createV2Adapter(client: V2Client, merchant: MerchantCredentials 
       }
       const item = answer.value.refunds.find((r) => r.outRefundNo === refundId);
       // An answer that lists other refunds only tells nothing about this one: still in flight.
-      return { ok: true, value: { state: "found", status: item === undefined ? "processing" : REFUND_STATES[item.refundStatus] } };
+      if (item === undefined) return { ok: true, value: { state: "found", status: "processing" } };
+      // refund_success_time_$n is yyyy-MM-dd HH:mm:ss, Beijing time.
+      const succeededAt = item.refundSuccessTime === undefined ? undefined : parseBeijingTime(item.refundSuccessTime)?.getTime();
+      return { ok: true, value: { state: "found", status: REFUND_STATES[item.refundStatus], ...(succeededAt === undefined ? {} : { succeededAt }) } };
     },
-    async downloadBill(date) {
-      const answer = await client.downloadBill({ billDate: date.replaceAll("-", ""), billType: "ALL" });
-      return answer.ok ? { ok: true, value: answer.value } : failed(answer);
-    },
-    // Replaced by the streaming download (reconciliation, issue 18): until then, no bill can be opened.
-    openBill() {
-      return Promise.resolve({ ok: false, error: { kind: "protocol", message: "openBill is not implemented for this protocol yet.", retryable: false } });
+    async openBill(date) {
+      // The plain CSV (no tar_type): v2 bills carry no hash, so there is nothing for finish() to check.
+      const answer = await client.openBill({ billDate: date.replaceAll("-", ""), billType: "ALL" });
+      if (!answer.ok) return failed(answer);
+      const opened = answer.value;
+      return { ok: true, value: opened.kind === "file" ? { kind: "file", body: opened.body, finish: () => ({ ok: true, value: undefined }) } : opened };
     },
 
     notifyContentTypes: XML_TYPES,

@@ -1,6 +1,5 @@
 import type {
   ApplyRefundRequest,
-  Bill,
   DownloadBillRequest,
   ApplyRefundResponse,
   CloseOrderResponse,
@@ -64,6 +63,14 @@ export interface V2Client {
   /** Over mutual TLS with the merchant's API client certificate. */
   refund(input: RefundInput): Promise<V2Outcome<ApplyRefundResponse>>;
   refundQuery(ref: RefundRef): Promise<V2Outcome<RefundQueryResponse>>;
-  /** A day's bill as the gateway's CSV, parsed (amounts in minor units). */
-  downloadBill(input: BillInput): Promise<V2Outcome<Bill>>;
+  /**
+   * Opens a day's bill (downloadbill): its CSV bytes streamed as they arrive (no size cap), or what the gateway's
+   * refusal says: `none` (No Bill Exist), `not-ready` (Bill Creating), else an error.
+   */
+  openBill(input: BillInput): Promise<V2BillOutcome>;
 }
+
+/** A downloadbill answer: the CSV body (not yet read; reading it may throw a transport error), or no bill / not yet. */
+export type V2BillOpen = { readonly kind: "file"; readonly body: AsyncIterable<Uint8Array> } | { readonly kind: "none" } | { readonly kind: "not-ready" };
+
+export type V2BillOutcome = { readonly ok: true; readonly value: V2BillOpen } | { readonly ok: false; readonly error: V2CallError };

@@ -1,4 +1,6 @@
 import { createServer } from "node:http";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { BillFailure, createBillReader } from "@pay/core";
 import type { AddressInfo } from "node:net";
 import { buildSignedV3Notify, signV3Answer } from "@pay/core/testing";
 import { createManualClock, createSandboxPki, startSandbox, type ManualClock, type RunningSandbox } from "@pay/sandbox";
@@ -315,7 +317,12 @@ describe("platform certificates", () => {
 
 describe("bills", () => {
   /** Replaces answers on `path` with `change(body)`, re-signed with the sandbox's WeChat Pay public key pair (so only the content is wrong). */
-  function tampering(path: string, change: (body: string) => string, resign: boolean): { transport: V3Transport; sent: ReturnType<typeof recordingTransport>["sent"] } {
+  function tampering(
+    path: string,
+    change: (body: string) => string,
+    resign: boolean,
+    gzip = false,
+  ): { transport: V3Transport; sent: ReturnType<typeof recordingTransport>["sent"] } {
     const inner = recordingTransport();
     const identity = sandbox.context.v3.get(V3_DIRECT.mchId);
     const key = identity?.publicKey;
@@ -323,9 +330,9 @@ describe("bills", () => {
     const transport: V3Transport = async (exchange) => {
       const answer = await inner.transport(exchange);
       if (!new URL(exchange.url).pathname.startsWith(path)) return answer;
-      const body = change(new TextDecoder().decode(answer.body));
+      const body = change(new TextDecoder().decode(gzip ? gunzipSync(answer.body) : answer.body));
       const headers = resign ? signV3Answer(body, { signer: { privateKey: key.privateKey, serial: key.id }, now: clock.now() }) : {};
-      return { status: answer.status, headers, body: new TextEncoder().encode(body) };
+      return { status: answer.status, headers, body: gzip ? gzipSync(body) : new TextEncoder().encode(body) };
     };
     return { transport, sent: inner.sent };
   }
@@ -346,7 +353,7 @@ describe("bills", () => {
     const { transport, sent } = tampering("/v3/bill/tradebill", (body) => body.replace(/"download_url":"http:\/\/[^/]+/, '"download_url":"https://api.mch.weixin.qq.com'), true);
     const { gateway } = direct({ transport });
     const day = await paidYesterday(gateway);
-    expect(await gateway.downloadBill(day)).toMatchObject({ ok: false, error: { kind: "invalid", message: expect.stringMatching(/not the configured gateway/) as string } });
+    expect(await gateway.openBill(day)).toMatchObject({ ok: false, error: { kind: "invalid", message: expect.stringMatching(/not the configured gateway/) as string } });
     expect(sent.some((s) => s.path.startsWith("/v3/billdownload"))).toBe(false);
     await gateway.close();
   });
@@ -357,10 +364,44 @@ describe("bills", () => {
       if (!body.includes("8.00")) throw new Error("the bill does not show the order");
       return body.replaceAll("8.00", "9.00");
     };
-    const { transport } = tampering("/v3/billdownload/file", raise, false);
+    // The file arrives gzipped (tar_type GZIP); the change is made inside the archive, which stays valid.
+    const { transport } = tampering("/v3/billdownload/file", raise, false, true);
     const { gateway } = direct({ transport });
     const day = await paidYesterday(gateway);
-    expect(await gateway.downloadBill(day)).toMatchObject({ ok: false, error: { kind: "invalid", message: expect.stringMatching(/HASH_MISMATCH/) as string } });
+    const opened = await gateway.openBill(day);
+    if (!opened.ok || opened.value.kind !== "file") throw new Error(`expected a file: ${JSON.stringify(opened)}`);
+    const reader = createBillReader();
+    const rows = [];
+    for await (const chunk of opened.value.body) rows.push(...reader.push(chunk));
+    reader.end();
+    expect(rows.some((row) => row.totalFee?.amount === 900)).toBe(true);
+    // The rows read, but nothing may act on them: finish() refuses the file.
+    expect(opened.value.finish()).toMatchObject({ ok: false, error: { kind: "invalid", code: "HASH_MISMATCH", message: expect.stringMatching(/HASH_MISMATCH/) as string } });
+    await gateway.close();
+  });
+  it("refuses a broken archive while reading the body (BillFailure MALFORMED_BILL), before finish", async () => {
+    const inner = recordingTransport();
+    const transport: V3Transport = async (exchange) => {
+      const answer = await inner.transport(exchange);
+      if (!new URL(exchange.url).pathname.startsWith("/v3/billdownload/file")) return answer;
+      return { ...answer, body: answer.body.subarray(0, Math.floor(answer.body.length / 2)) };
+    };
+    const { gateway } = direct({ transport });
+    const day = await paidYesterday(gateway);
+    const opened = await gateway.openBill(day);
+    if (!opened.ok || opened.value.kind !== "file") throw new Error(`expected a file: ${JSON.stringify(opened)}`);
+    const { body } = opened.value;
+    const error = await (async () => {
+      try {
+        for await (const chunk of body) expect(chunk.length).toBeGreaterThan(0);
+      } catch (cause) {
+        return cause;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(BillFailure);
+    expect(error).toMatchObject({ code: "MALFORMED_BILL" });
+    expect(opened.value.finish()).toMatchObject({ ok: false, error: { code: "HASH_MISMATCH" } });
     await gateway.close();
   });
 });

@@ -70,6 +70,14 @@ export interface V3Answer {
 
 export type V3Outcome = { readonly ok: true; readonly value: V3Answer } | { readonly ok: false; readonly error: V3CallError };
 
+/** A 2xx download whose body is streamed: read it to its end (or stop early, which releases the connection); a read may throw a transport error. */
+export interface V3Download {
+  readonly status: number;
+  readonly body: AsyncIterable<Uint8Array>;
+}
+
+export type V3DownloadOutcome = { readonly ok: true; readonly value: V3Download } | { readonly ok: false; readonly error: V3CallError };
+
 /**
  * How the answer is checked: `signed` verifies it (every API answer, and signed refusals), `unsigned` skips it (the
  * bill file, and the certificate list, which the key store verifies itself); unsigned refusals carry no reason.
@@ -84,13 +92,22 @@ export interface V3Client {
    * whose out_trade_no / out_refund_no make a repeat one order or refund at the gateway.
    */
   call(request: V3Request, options: { readonly check: V3AnswerCheck }): Promise<V3Outcome>;
+  /**
+   * A signed GET whose answer is unsigned and streamed (the bill file), with no size cap (the reader caps what it
+   * unpacks): to `request.host`, retried like `call` until an answer arrives. With an injected transport the body
+   * arrives whole, as one chunk.
+   */
+  download(request: V3Request): Promise<V3DownloadOutcome>;
   readonly baseUrl: string;
   readonly failoverBaseUrl: string | undefined;
   close(): Promise<void>;
 }
 
-/** Largest answer read; a bill file of a busy day fits, anything larger is refused. */
+/** Largest answer read by `call`; the bill file is streamed by `download` instead. */
 export const MAX_V3_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/** Largest refusal body read from a download. */
+const MAX_DOWNLOAD_REFUSAL_BYTES = 64 * 1024;
 
 const DEFAULTS = { timeoutMs: 10_000, maxAttempts: 3, backoffMs: 200 } as const;
 const DEFAULT_USER_AGENT = `pay-api/0.1 (APIv3; node ${process.versions.node})`;
@@ -151,7 +168,9 @@ function hasSignature(headers: V3Headers): boolean {
 }
 
 /** undici with its own pool: deadlines per attempt and a cap on the answer size; `ca` is trusted beside Node's public roots (Node would replace them). */
-function undiciTransport(timeoutMs: number, ca: string | undefined): { transport: V3Transport; close: () => Promise<void> } {
+function undiciTransport(timeoutMs: number, ca: string | undefined): { transport: V3Transport; stream: StreamTransport; close: () => Promise<void> } {
+  // Downloads alone read past MAX_V3_ANSWER_BYTES, streamed; the deadlines stay.
+  const streamAgent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...(ca === undefined ? {} : { connect: { ca: [...rootCertificates, ca] } }) });
   const agent = new Agent({
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
@@ -163,8 +182,45 @@ function undiciTransport(timeoutMs: number, ca: string | undefined): { transport
       const response = await undiciRequest(url, { method, headers, body: body ?? null, signal, dispatcher: agent });
       return { status: response.statusCode, headers: response.headers, body: new Uint8Array(await response.body.arrayBuffer()) };
     },
-    close: () => agent.close(),
+    stream: async ({ url, method, headers, body, signal }) => {
+      const response = await undiciRequest(url, { method, headers, body: body ?? null, signal, dispatcher: streamAgent });
+      return { status: response.statusCode, headers: response.headers, body: released(response.body) };
+    },
+    close: async () => {
+      await Promise.all([agent.close(), streamAgent.close()]);
+    },
   };
+}
+
+/** Sends a request and answers with the body unread. */
+type StreamTransport = (exchange: V3HttpExchange) => Promise<{ readonly status: number; readonly headers: V3Headers; readonly body: AsyncIterable<Uint8Array> }>;
+
+/** A response body as chunks; a reader that stops early (or a failed read) destroys it, releasing the connection. */
+async function* released(body: AsyncIterable<Uint8Array> & { destroy(): unknown }): AsyncGenerator<Uint8Array> {
+  let done = false;
+  try {
+    for await (const chunk of body) yield chunk;
+    done = true;
+  } finally {
+    if (!done) body.destroy();
+  }
+}
+
+/** Reads at most `max` bytes of a body (then drops the rest). */
+async function readCapped(body: AsyncIterable<Uint8Array>, max: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= max) break;
+  }
+  return Buffer.concat(parts).subarray(0, max);
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  await Promise.resolve();
+  if (bytes.length > 0) yield bytes;
 }
 
 /**
@@ -194,35 +250,79 @@ export function createV3Client(options: V3ClientOptions): V3Client {
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
   const own = options.transport === undefined ? undiciTransport(timeoutMs, options.ca) : undefined;
   const transport = options.transport ?? (own as { transport: V3Transport }).transport;
+  // An injected transport answers whole: its download body is one chunk.
+  const stream: StreamTransport =
+    own?.stream ??
+    (async (exchange) => {
+      const answer = await transport(exchange);
+      return { status: answer.status, headers: answer.headers, body: once(answer.body) };
+    });
   const log = childLogger(options.logger, { component: "wxpay-gateway-v3", mchId: options.mchId });
 
-  /** One signed attempt and the classification of its answer. */
-  async function attempt(request: V3Request, host: string, check: V3AnswerCheck): Promise<{ outcome: V3Outcome; reason?: string }> {
-    const target = `${host}${request.path}`;
+  /** The signed headers of a request. */
+  function headersOf(request: V3Request): Record<string, string> {
     const hasBody = request.method === "POST";
     const { authorization } = signer.signRequest({ method: request.method, urlPath: request.path, body: hasBody ? request.body : undefined, now: options.now() });
-    const headers: Record<string, string> = {
+    return {
       authorization,
       accept: "application/json",
       "user-agent": userAgent,
       ...(hasBody ? { "content-type": "application/json" } : {}),
       ...(options.wechatpaySerial === undefined ? {} : { "wechatpay-serial": options.wechatpaySerial }),
     };
+  }
+
+  /** A thrown transport error as a call error. */
+  function thrownError(cause: unknown, aborted: boolean, target: string): V3CallError {
+    const code = errorCode(cause);
+    if (aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
+      return { kind: "timeout", message: `No answer from ${target} within ${timeoutMs} ms.`, retryable: true, verified: false };
+    }
+    if (code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {
+      return { kind: "invalid", message: `The answer from ${target} exceeds ${MAX_V3_ANSWER_BYTES} bytes.`, retryable: false, verified: false };
+    }
+    return { kind: "network", message: `Could not reach ${target} (${code ?? "error"}).`, retryable: true, verified: false };
+  }
+
+  /** An unverified non-2xx answer as a call error: documented codes are business refusals (unverified), others the HTTP status. */
+  function unverifiedRefusal(status: number, body: Uint8Array, target: string): V3CallError {
+    const refusal = parseV3Error(status, decoder.decode(body));
+    if (refusal.code === undefined) {
+      return { kind: "http", message: `HTTP ${status} from ${target}: ${excerpt(body) || "(empty body)"}`, retryable: refusal.retryable, httpStatus: status, verified: false };
+    }
+    const data = { code: refusal.code, description: refusal.message, httpStatus: status, retryable: refusal.retryable, verified: false };
+    if (!isV3ErrorCode(refusal.code)) return { kind: "http", message: `HTTP ${status} ${refusal.code} from ${target}: ${refusal.message}`, ...data };
+    return { kind: "business", message: `${refusal.code}: ${refusal.message}`, ...data };
+  }
+
+  /** One signed download attempt: a 2xx answer's body unread, or why not. */
+  async function downloadAttempt(request: V3Request, host: string): Promise<V3DownloadOutcome> {
+    const target = `${host}${request.path}`;
+    // The deadline covers the answer's headers; the body's pace is bounded by the agent's bodyTimeout.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const answer = await stream({ url: target, method: request.method, headers: headersOf(request), body: undefined, signal: controller.signal });
+      if (answer.status >= 200 && answer.status < 300) return { ok: true, value: { status: answer.status, body: answer.body } };
+      return { ok: false, error: unverifiedRefusal(answer.status, await readCapped(answer.body, MAX_DOWNLOAD_REFUSAL_BYTES), target) };
+    } catch (cause) {
+      return { ok: false, error: thrownError(cause, controller.signal.aborted, target) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One signed attempt and the classification of its answer. */
+  async function attempt(request: V3Request, host: string, check: V3AnswerCheck): Promise<{ outcome: V3Outcome; reason?: string }> {
+    const target = `${host}${request.path}`;
+    const hasBody = request.method === "POST";
+    const headers = headersOf(request);
     const signal = AbortSignal.timeout(timeoutMs);
     let answer: V3HttpAnswer;
     try {
       answer = await transport({ url: target, method: request.method, headers, body: hasBody ? request.body : undefined, signal });
     } catch (cause) {
-      const code = errorCode(cause);
-      if (signal.aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
-        return { outcome: { ok: false, error: { kind: "timeout", message: `No answer from ${target} within ${timeoutMs} ms.`, retryable: true, verified: false } } };
-      }
-      if (code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {
-        return {
-          outcome: { ok: false, error: { kind: "invalid", message: `The answer from ${target} exceeds ${MAX_V3_ANSWER_BYTES} bytes.`, retryable: false, verified: false } },
-        };
-      }
-      return { outcome: { ok: false, error: { kind: "network", message: `Could not reach ${target} (${code ?? "error"}).`, retryable: true, verified: false } } };
+      return { outcome: { ok: false, error: thrownError(cause, signal.aborted, target) } };
     }
 
     const { status, body } = answer;
@@ -320,6 +420,22 @@ export function createV3Client(options: V3ClientOptions): V3Client {
         else log.warn(detail, "gateway call failed");
         if (!willRetry) return outcome;
         if (failoverBaseUrl !== undefined && (error.kind === "network" || (error.httpStatus ?? 0) >= 500)) host = failoverBaseUrl;
+        await sleep(backoffMs * 2 ** (n - 1));
+      }
+    },
+    async download(request) {
+      const host = request.host;
+      for (let n = 1; ; n++) {
+        const started = performance.now();
+        const outcome = await downloadAttempt(request, host);
+        const entry = { method: request.method, path: request.path.split("?")[0], host, attempt: n, durationMs: Math.round(performance.now() - started) };
+        if (outcome.ok) {
+          log.info({ ...entry, status: outcome.value.status, outcome: "ok" }, "gateway download started");
+          return outcome;
+        }
+        const willRetry = n < maxAttempts && shouldRetry(outcome.error);
+        log.warn({ ...entry, outcome: outcome.error.kind, willRetry, ...(outcome.error.code === undefined ? {} : { code: outcome.error.code }) }, "gateway download failed");
+        if (!willRetry) return outcome;
         await sleep(backoffMs * 2 ** (n - 1));
       }
     },

@@ -17,7 +17,7 @@ import {
   parseV3Answer,
   parseV3CloseAnswer,
   parseV3Notify,
-  parseV3TradeBill,
+  readV3BillStream,
   V3_HOSTS,
   V3BillAnswerSchema,
   V3GlobalRefundAnswerSchema,
@@ -37,6 +37,7 @@ import type { Logger } from "pino";
 import { childLogger } from "../../logging.js";
 import {
   MAX_NOTIFY_BYTES,
+  type BillDownload,
   type GatewayCallError,
   type GatewayErrorReason,
   type GatewayResult,
@@ -393,13 +394,28 @@ export function createV3Gateway(options: V3GatewayOptions): V3Gateway {
       const parsed = parseV3Answer(global ? V3GlobalRefundAnswerSchema : V3RefundAnswerSchema, answer.value.text);
       if (!parsed.ok) return invalid(`Unusable refund answer (${parsed.error.code}): ${parsed.error.message}`);
       if (parsed.value.outRefundNo !== refundId) return invalid("Unusable refund answer: it names another out_refund_no.");
-      return { ok: true, value: { state: "found", status: REFUND_STATES[parsed.value.status] } };
+      const succeededAt = parsed.value.successTime === undefined ? undefined : Date.parse(parsed.value.successTime);
+      return {
+        ok: true,
+        value: { state: "found", status: REFUND_STATES[parsed.value.status], ...(succeededAt === undefined || Number.isNaN(succeededAt) ? {} : { succeededAt }) },
+      };
     },
 
-    async downloadBill(date) {
+    async openBill(date): Promise<GatewayResult<BillDownload>> {
       // A malformed date throws PayCoreError INVALID_FIELD here: a caller bug.
-      const answer = await signed(buildV3TradeBill({ billDate: date, billType: "ALL", ...(partner ? { subMchid: subMchId } : {}) }));
-      if (!answer.ok) return neutral(answer);
+      const answer = await signed(buildV3TradeBill({ billDate: date, billType: "ALL", tarType: "GZIP", ...(partner ? { subMchid: subMchId } : {}) }));
+      if (!answer.ok) {
+        if (isBusiness(answer, "NO_STATEMENT_EXIST")) return { ok: true, value: { kind: "none" } };
+        if (isBusiness(answer, "STATEMENT_CREATING")) return { ok: true, value: { kind: "not-ready" } };
+        if (global && answer.error.code === "INVALID_REQUEST") {
+          const { verified: _, ...error } = answer.error;
+          return {
+            ok: false,
+            error: { ...error, kind: "business", retryable: false, message: `WeChat Pay Global bills are not supported by the v3 bill API (${answer.error.message}).` },
+          };
+        }
+        return neutral(answer);
+      }
       const bill = parseV3Answer(V3BillAnswerSchema, answer.value.text);
       if (!bill.ok) return invalid(`Unusable bill answer (${bill.error.code}): ${bill.error.message}`);
       // The signed download goes only to the gateway this adapter talks to: a tampered download_url gets no Authorization.
@@ -413,16 +429,23 @@ export function createV3Gateway(options: V3GatewayOptions): V3Gateway {
       if (!origins.includes(origin)) return invalid(`Unusable bill answer: download_url is on ${origin}, not the configured gateway.`);
       const download = buildV3BillDownload(bill.value, { allowedOrigins: [origin] });
       if (!download.ok) return invalid(`Unusable bill answer: ${download.error.message}`);
-      const file = await live.call(download.value, { check: "unsigned" });
+      const file = await live.download(download.value);
       if (!file.ok) return neutral(file);
-      const parsed = parseV3TradeBill(file.value.body, { hashValue: bill.value.hashValue });
-      if (!parsed.ok) return invalid(`Unusable bill (${parsed.error.code}): ${parsed.error.message}`);
-      return { ok: true, value: parsed.value };
-    },
-
-    // Replaced by the streaming download (reconciliation, issue 18): until then, no bill can be opened.
-    openBill() {
-      return Promise.resolve({ ok: false, error: { kind: "protocol", message: "openBill is not implemented for this protocol yet.", retryable: false } });
+      const stream = readV3BillStream(file.value.body, { hashValue: bill.value.hashValue, tarType: "GZIP" });
+      return {
+        ok: true,
+        value: {
+          kind: "file",
+          body: stream.body,
+          finish: () =>
+            stream.verify()
+              ? { ok: true, value: undefined }
+              : {
+                  ok: false,
+                  error: { kind: "invalid", code: "HASH_MISMATCH", message: "The bill's SHA1 does not match the answer's hash_value (HASH_MISMATCH).", retryable: false },
+                },
+        },
+      };
     },
 
     notifyContentTypes: JSON_TYPES,

@@ -36,3 +36,4 @@ export {
   type V3FundFlowRow,
   type V3FundFlowSummary,
 } from "./fund-flow.js";
+export { readV3BillStream, type ReadV3BillStreamOptions, type V3BillStream } from "./bill-stream.js";
