@@ -2,7 +2,7 @@
 // bill, reconciled by the API's CLI as an operator runs it (`node apps/api/dist/reconcile-cli.js --date
 // YYYY-MM-DD --json`, its own process): wall time and peak RSS of that process, and the result checked to
 // the fen and to the planted difference.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,17 +68,19 @@ export function resultProblems(day: ReconDay, exitCode: number | null, run: Reco
   return problems;
 }
 
-interface Measured {
+export interface Measured {
   readonly day: ReconDay;
   readonly seeded: SeededDay;
   readonly databaseBytes: number;
   readonly process: TimedProcessResult;
+  /** The CLI's stderr (its log lines), the last 64 KiB. */
+  readonly cliLog: string;
   readonly server: BillServerStats;
   readonly run: ReconciliationRunSummary | undefined;
   readonly problems: readonly string[];
 }
 
-async function measure(run: RunOptions, orders: number): Promise<Measured> {
+export async function measureReconciliation(run: RunOptions, orders: number): Promise<Measured> {
   const day = reconDay(previousBeijingDay(Date.now()), orders);
   const workDir = mkdtempSync(join(tmpdir(), "pay-bench-recon-"));
   try {
@@ -116,8 +118,9 @@ async function measure(run: RunOptions, orders: number): Promise<Measured> {
         `reconciliation: exit ${String(cli.exitCode)} in ${cli.wallSeconds.toFixed(1)} s, VmHWM ${formatMiB(cli.rss.hwmBytes)}, ` +
           `${problems.length === 0 ? "result exact" : `PROBLEMS: ${problems.join(" | ")}`}`,
       );
-      if (problems.length > 0) run.log(`reconciliation: the CLI's log is ${logFile}; kept only while the bench runs`);
-      return { day, seeded, databaseBytes, process: cli, server: stats, run: summary, problems };
+      const cliLog = readFileSync(logFile, "utf8").slice(-64 * 1024);
+      if (problems.length > 0) run.log(`reconciliation: the CLI's log ends:\n${cliLog.slice(-4000)}`);
+      return { day, seeded, databaseBytes, process: cli, cliLog, server: stats, run: summary, problems };
     } finally {
       await server.stop();
     }
@@ -133,7 +136,7 @@ function seconds(value: number): string {
 /** The `## Reconciliation (issue 18)` section. */
 export async function benchReconciliation(run: RunOptions): Promise<Section> {
   const orders = run.quick ? QUICK_ORDERS : FULL_ORDERS;
-  const m = await measure(run, orders);
+  const m = await measureReconciliation(run, orders);
   if (m.problems.length > 0) {
     throw new Error(`Reconciliation of ${formatCount(orders)} orders did not give the exact result (${seconds(m.process.wallSeconds)}): ${m.problems.join(" | ")}`);
   }

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { reapedChildrenCpuSeconds } from "../servers/cpu.js";
-import { sampleRss, type RssSummary } from "./rss-sampler.js";
+import { sampleRss, type RssSample, type RssSummary } from "./rss-sampler.js";
 
 export interface TimedProcessOptions {
   readonly command: string;
@@ -27,6 +27,8 @@ export interface TimedProcessResult {
   /** User + system CPU seconds of it (and anything it started and waited for), counted by the kernel once it was reaped. */
   readonly cpuSeconds: number;
   readonly rss: RssSummary;
+  /** Every RSS sample, in order. */
+  readonly rssSamples: readonly RssSample[];
   readonly stdout: string;
   readonly timedOut: boolean;
 }
@@ -55,5 +57,5 @@ export async function runTimedProcess(options: TimedProcessOptions): Promise<Tim
   clearTimeout(killer);
   const rss = sampler.stop();
   const cpuSeconds = reapedChildrenCpuSeconds() - reapedBefore;
-  return { exitCode, signal, startedAtMs: started, wallSeconds, cpuSeconds, rss, stdout: Buffer.concat(out).toString("utf8"), timedOut };
+  return { exitCode, signal, startedAtMs: started, wallSeconds, cpuSeconds, rss, rssSamples: sampler.samples, stdout: Buffer.concat(out).toString("utf8"), timedOut };
 }
