@@ -19,6 +19,7 @@ import type { ServiceContext } from "./services/context.js";
 import { createOrderLoader } from "./db/order-reads.js";
 import { createPaidWriter } from "./db/paid-writer.js";
 import { createEventBus, type EventHandler } from "./services/events.js";
+import { DEFAULT_RECONCILIATION_WAIT_MS } from "./services/reconciliation/admin.js";
 import { createSessionTokens } from "./services/session-tokens.js";
 
 /** Everything the app needs from outside; tests pass the sandbox-backed gateway and a moved clock. */
@@ -43,6 +44,8 @@ export interface AppDeps {
   readonly eventHandlers?: readonly EventHandler[] | undefined;
   /** How long one handler call may take before the next event goes ahead without it (default 10 s). */
   readonly eventHandlerTimeoutMs?: number | undefined;
+  /** How long `POST /api/admin/reconciliations/:date/run` waits for its run before answering 202 (default 10 s; tests force the 202). */
+  readonly reconciliationWaitMs?: number | undefined;
 }
 
 /** Builds the Koa app (not listening): the kitchen-sink split, so tests call it in process. */
@@ -77,7 +80,7 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
   app.use(createContractVersionCheck());
   const health = createHealthRouter(services);
   app.use(health.routes());
-  const api = createApiRouter(services);
+  const api = createApiRouter(services, { reconciliationWaitMs: deps.reconciliationWaitMs ?? DEFAULT_RECONCILIATION_WAIT_MS });
   app.use(api.routes());
   app.use(
     api.allowedMethods({

@@ -377,3 +377,42 @@ describe("loadConfig: webhook delivery settings", () => {
     expect(() => loadConfig({ ...BASE, WEBHOOK_LEASE_SECONDS: value })).toThrow("WEBHOOK_LEASE_SECONDS");
   });
 });
+
+describe("loadConfig: reconciliation settings", () => {
+  it("schedules by default at 10:00 Beijing, retrying after 30 minutes, 3 days back, a 300 s lease, a look every 60 s", () => {
+    expect(loadConfig(BASE).reconciliation).toEqual({ schedule: true, atMinutes: 600, retryMinutes: 30, catchUpDays: 3, leaseSeconds: 300, pollSeconds: 60 });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      ...BASE,
+      RECONCILE_SCHEDULE: "off",
+      RECONCILE_AT: "23:59",
+      RECONCILE_RETRY_MINUTES: "5",
+      RECONCILE_CATCH_UP_DAYS: "7",
+      RECONCILE_LEASE_SECONDS: "60",
+      RECONCILE_POLL_SECONDS: "5",
+    });
+    expect(config.reconciliation).toEqual({ schedule: false, atMinutes: 23 * 60 + 59, retryMinutes: 5, catchUpDays: 7, leaseSeconds: 60, pollSeconds: 5 });
+    expect(loadConfig({ ...BASE, RECONCILE_AT: "00:00" }).reconciliation.atMinutes).toBe(0);
+  });
+
+  it.each([
+    ["RECONCILE_SCHEDULE", "yes", "must be on or off"],
+    ["RECONCILE_AT", "24:00", "must be a Beijing time of day as HH:MM"],
+    ["RECONCILE_AT", "9:30", "must be a Beijing time of day as HH:MM"],
+    ["RECONCILE_AT", "10:60", "must be a Beijing time of day as HH:MM"],
+    ["RECONCILE_RETRY_MINUTES", "0", "RECONCILE_RETRY_MINUTES"],
+    ["RECONCILE_RETRY_MINUTES", "1441", "RECONCILE_RETRY_MINUTES"],
+    ["RECONCILE_CATCH_UP_DAYS", "0", "RECONCILE_CATCH_UP_DAYS"],
+    ["RECONCILE_CATCH_UP_DAYS", "32", "RECONCILE_CATCH_UP_DAYS"],
+    ["RECONCILE_LEASE_SECONDS", "29", "RECONCILE_LEASE_SECONDS"],
+    ["RECONCILE_LEASE_SECONDS", "1.5", "RECONCILE_LEASE_SECONDS"],
+    ["RECONCILE_POLL_SECONDS", "4", "RECONCILE_POLL_SECONDS"],
+    ["RECONCILE_POLL_SECONDS", "often", "RECONCILE_POLL_SECONDS"],
+  ])("refuses %s=%s, naming it", (variable, value, message) => {
+    expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(variable);
+    expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(message);
+  });
+});

@@ -122,6 +122,21 @@ export const EnvSchema = z
     WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
     /** How long a claimed delivery is held before another process may take it over (a process killed mid-delivery). */
     WEBHOOK_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+    /** on: this process's scheduler reconciles each day once its bill is out (with every other process that does, one at a time per day). */
+    RECONCILE_SCHEDULE: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
+    /** The Beijing time of the next day after which a day is reconciled (WeChat Pay's bills are out from about 10:00). */
+    RECONCILE_AT: z
+      .string()
+      .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, "must be a Beijing time of day as HH:MM (00:00 to 23:59)")
+      .default("10:00"),
+    /** How long after a failed run (bill not ready, gateway unreachable) the scheduler tries the day again. */
+    RECONCILE_RETRY_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+    /** How many days back the scheduler looks for days not yet reconciled (yesterday is 1). */
+    RECONCILE_CATCH_UP_DAYS: z.coerce.number().int().min(1).max(31).default(3),
+    /** How long a run holds its day before another process may take the day over (renewed while it works). */
+    RECONCILE_LEASE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+    /** How often the scheduler looks for due days. */
+    RECONCILE_POLL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
@@ -251,6 +266,19 @@ export interface AppConfig {
   readonly sweepIntervalSeconds: number;
   readonly nodeEnv: NodeEnv;
   readonly webhooks: WebhookConfig;
+  readonly reconciliation: ReconciliationConfig;
+}
+
+/** Daily reconciliation (docs/reconciliation.md). */
+export interface ReconciliationConfig {
+  /** RECONCILE_SCHEDULE: whether this process's scheduler starts runs (routes and the CLI work either way). */
+  readonly schedule: boolean;
+  /** RECONCILE_AT as minutes after Beijing midnight of the day after the one reconciled. */
+  readonly atMinutes: number;
+  readonly retryMinutes: number;
+  readonly catchUpDays: number;
+  readonly leaseSeconds: number;
+  readonly pollSeconds: number;
 }
 
 /** Order events delivered to the shop's own systems (docs/webhooks.md). */
@@ -348,6 +376,14 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       delivery: env.WEBHOOK_DELIVERY === "on",
       pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
       leaseMs: env.WEBHOOK_LEASE_SECONDS * 1000,
+    },
+    reconciliation: {
+      schedule: env.RECONCILE_SCHEDULE === "on",
+      atMinutes: Number(env.RECONCILE_AT.slice(0, 2)) * 60 + Number(env.RECONCILE_AT.slice(3)),
+      retryMinutes: env.RECONCILE_RETRY_MINUTES,
+      catchUpDays: env.RECONCILE_CATCH_UP_DAYS,
+      leaseSeconds: env.RECONCILE_LEASE_SECONDS,
+      pollSeconds: env.RECONCILE_POLL_SECONDS,
     },
   };
 }

@@ -11,15 +11,18 @@ import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
 import { upsertEnvEndpoint } from "./db/webhook-endpoints.js";
 import { ConfigError, loadConfig, type AppConfig } from "./env.js";
 import type { ClientCertificate } from "./gateway/v2/client.js";
-import { createV2Gateway } from "./gateway/v2/gateway.js";
+import { createV2Gateway, type V2Gateway } from "./gateway/v2/gateway.js";
 import { v3GatewayOptions } from "./gateway/v3/from-config.js";
-import { createV3Gateway } from "./gateway/v3/gateway.js";
+import { createV3Gateway, type V3Gateway } from "./gateway/v3/gateway.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import type { EventHandler } from "./services/events.js";
+import { runOptionsOf } from "./services/reconciliation/admin.js";
+import { reconcileDay } from "./services/reconciliation/engine.js";
+import { startReconciliationScheduler } from "./services/reconciliation/scheduler.js";
 import { startSweeper } from "./services/sweeper.js";
 import { createWebhookDispatcher } from "./services/webhooks/dispatcher.js";
-import { loadV3Credentials } from "./v3-credentials.js";
+import { loadV3Credentials, type V3Credentials } from "./v3-credentials.js";
 
 /** An HTTP server for the app with bounded request times, so a slow-drip body cannot hold a socket for long. */
 export function createHttpServer(app: Koa): Server {
@@ -43,6 +46,46 @@ function clientCertificate(config: AppConfig): ClientCertificate | undefined {
       `The refund client certificate cannot be read (${cert.kind === "pem" ? "WXPAY_CERT_PATH / WXPAY_CERT_KEY_PATH" : "WXPAY_PFX_PATH"}): ${(error as NodeJS.ErrnoException).code ?? "error"}`,
     );
   }
+}
+
+/** The WeChat Pay gateways a process talks through, as startApi and the reconcile CLI build them. */
+export interface OpenedGateways {
+  /** The APIv2 gateway, when WXPAY_KEY is set. */
+  readonly gateway: V2Gateway | undefined;
+  /** The APIv3 gateway, when APIv3 is configured (started: its certificates are downloaded). */
+  readonly v3Gateway: V3Gateway | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the configured gateways: v2 orders (new ones, or old ones still settling) go through v2, v3
+ * ones through v3. The v3 gateway is started (platform certificates downloaded); a failure closes both.
+ */
+export async function openGateways(config: AppConfig, v3: V3Credentials | undefined, logger: Logger, ca: string | undefined): Promise<OpenedGateways> {
+  const gateway =
+    config.v2 === undefined
+      ? undefined
+      : createV2Gateway({
+          merchant: { ...config.merchant, key: config.v2.key },
+          baseUrl: config.gateway.baseUrl,
+          failoverBaseUrl: config.gateway.failoverBaseUrl,
+          clientCertificate: clientCertificate(config),
+          ca,
+          logger,
+        });
+  const v3Gateway = v3 === undefined ? undefined : createV3Gateway(v3GatewayOptions(config, v3, { ca, logger }));
+  const close = async (): Promise<void> => {
+    await gateway?.close();
+    await v3Gateway?.close();
+  };
+  try {
+    // Platform certificates are downloaded before the first request (certificate and migration modes).
+    await v3Gateway?.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { gateway, v3Gateway, close };
 }
 
 /** A running API process. */
@@ -77,31 +120,15 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     );
 
   const ca = config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8");
-  // v2 orders (new ones, or old ones still settling) go through v2; v3 ones through v3: each order through its own protocol.
-  const gateway =
-    config.v2 === undefined
-      ? undefined
-      : createV2Gateway({
-          merchant: { ...config.merchant, key: config.v2.key },
-          baseUrl: config.gateway.baseUrl,
-          failoverBaseUrl: config.gateway.failoverBaseUrl,
-          clientCertificate: clientCertificate(config),
-          ca,
-          logger,
-        });
-  const v3Gateway = v3 === undefined ? undefined : createV3Gateway(v3GatewayOptions(config, v3, { ca, logger }));
-  const closeGateways = async (): Promise<void> => {
-    await gateway?.close();
-    await v3Gateway?.close();
-  };
+  let gateways: OpenedGateways;
   try {
-    // Platform certificates are downloaded before the first request (certificate and migration modes).
-    await v3Gateway?.start();
+    gateways = await openGateways(config, v3, logger, ca);
   } catch (error) {
-    await closeGateways();
     await database.close();
     throw error;
   }
+  const { gateway, v3Gateway } = gateways;
+  const closeGateways = (): Promise<void> => gateways.close();
   // The same extra CA serves a login endpoint on the sandbox over HTTPS; the real host needs none.
   const login = createLoginClient({ baseUrl: config.wx.apiBaseUrl, appId: config.merchant.subAppId ?? config.merchant.appId, appSecret: config.wx.appSecret, ca, logger });
   const { app, services } = createApp({
@@ -129,6 +156,15 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     throw error;
   }
   const sweeper = startSweeper(services);
+  const scheduler = config.reconciliation.schedule
+    ? startReconciliationScheduler({
+        db: services.db,
+        clock: services.clock,
+        logger: services.logger,
+        settings: config.reconciliation,
+        run: (date) => reconcileDay(services, date, "schedule", runOptionsOf(config.reconciliation)),
+      })
+    : undefined;
   const dispatcher = config.webhooks.delivery ? createWebhookDispatcher(services) : undefined;
   dispatcher?.start();
   const { port } = server.address() as AddressInfo;
@@ -151,6 +187,8 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await sweeper.stop();
+      // A scheduled run in flight finishes (and releases its day) before the database closes.
+      await scheduler?.stop();
       // Attempts in flight are recorded before the database closes (an unrecorded one is sent again after its lease).
       await dispatcher?.stop();
       // Transitions of requests still in flight are committed before the database closes.

@@ -1,5 +1,6 @@
 import Router from "@koa/router";
 import Koa from "koa";
+import { BillControls } from "./bills/bill-controls.js";
 import { createCashierRouter } from "./cashier/cashier.js";
 import type { SandboxContext } from "./context.js";
 import { SANDBOX_CONTROL_PATHS } from "./control/routes.js";
@@ -47,6 +48,7 @@ export function createSandbox(input: SandboxOptionsInput): Sandbox {
     clock: options.clock,
     store,
     notifier,
+    bills: new BillControls(),
     v3,
     findMerchant: (mchId, subMchId) => options.merchants.find((m) => m.mchId === mchId && m.subMchId === subMchId),
     findV2Merchant: (mchId, subMchId) => options.merchants.find((m): m is V2Merchant => m.mchId === mchId && m.subMchId === subMchId && isV2Merchant(m)),

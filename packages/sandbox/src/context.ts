@@ -1,3 +1,4 @@
+import type { BillControls } from "./bills/bill-controls.js";
 import type { Clock } from "./clock.js";
 import type { Notifier } from "./notifier/notifier.js";
 import type { Merchant, SandboxOptions, V2Merchant } from "./options.js";
@@ -10,6 +11,8 @@ export interface SandboxContext {
   readonly clock: Clock;
   readonly store: SandboxStore;
   readonly notifier: Notifier;
+  /** The reconciliation controls: bill overrides and bill-file faults. */
+  readonly bills: BillControls;
   /** The v3 identities (keys, certificates, signing mode) of the merchants configured for v3. */
   readonly v3: V3Identities;
   /** The merchant for a mch_id (and sub_mch_id in institutional mode), whatever protocols it uses. */

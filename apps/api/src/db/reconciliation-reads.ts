@@ -75,3 +75,36 @@ export async function findRunSummary(db: Kysely<Database>, date: string): Promis
   const row = await findRunRow(db, date);
   return row === undefined ? undefined : runSummaryOf(row);
 }
+
+/** The runs of the days from `from` to `to` (YYYY-MM-DD, both included), newest day first. */
+export async function listRuns(db: Kysely<Database>, from: string, to: string): Promise<ReconciliationRunSummary[]> {
+  const rows = await db.selectFrom("reconciliation_runs").selectAll().where("bill_date", ">=", from).where("bill_date", "<=", to).orderBy("bill_date", "desc").execute();
+  return rows.map(runSummaryOf);
+}
+
+/** A page of a day's items in the order they were found (by id), after `afterId`, of one class or all. */
+export async function listItems(
+  db: Kysely<Database>,
+  date: string,
+  page: { readonly afterId: number | undefined; readonly limit: number; readonly class: ReconciliationClass | undefined },
+): Promise<ReconciliationItem[]> {
+  let query = db.selectFrom("reconciliation_items").selectAll().where("bill_date", "=", date);
+  if (page.afterId !== undefined) query = query.where("id", ">", page.afterId);
+  if (page.class !== undefined) query = query.where("class", "=", page.class);
+  const rows = await query.orderBy("id", "asc").limit(page.limit).execute();
+  return rows.map(itemOf);
+}
+
+/** What the scheduler needs of each day from `from` to `to` that has a run. */
+export async function listRunStates(
+  db: Kysely<Database>,
+  from: string,
+  to: string,
+): Promise<Array<Pick<ReconciliationRunRow, "bill_date" | "state" | "next_attempt_at" | "lease_expires_at">>> {
+  return db
+    .selectFrom("reconciliation_runs")
+    .select(["bill_date", "state", "next_attempt_at", "lease_expires_at"])
+    .where("bill_date", ">=", from)
+    .where("bill_date", "<=", to)
+    .execute();
+}

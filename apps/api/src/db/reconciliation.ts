@@ -338,34 +338,82 @@ function countedSum(row: { count: unknown; amount: unknown } | undefined): Count
   return { count: Number(row?.count ?? 0), amount: Number(row?.amount ?? 0) };
 }
 
-/** Our paid orders (in `currency`) that have a payment line in the day's bill: count and sum of our amounts. */
+/**
+ * Our paid orders (in `currency`) that have a payment line in the day's bill: count and sum of our amounts,
+ * each order once however many lines name it (duplicates are items of their own: duplicateBillLines).
+ */
 export async function ourPaymentsInBill(db: Kysely<Database>, lease: RunLease, currency: Currency): Promise<CountedSum> {
   const row = await db
-    .selectFrom("reconciliation_bill_rows as s")
-    .innerJoin("orders as o", "o.id", "s.order_id")
+    .selectFrom("orders as o")
     .select((eb) => [eb.fn.countAll().as("count"), eb.fn.sum("o.total_fee").as("amount")])
-    .where("s.bill_date", "=", lease.date)
-    .where("s.attempt", "=", lease.attempt)
-    .where("s.kind", "=", "payment")
+    .where("o.id", "in", (eb) =>
+      eb
+        .selectFrom("reconciliation_bill_rows as s")
+        .select("s.order_id")
+        .where("s.bill_date", "=", lease.date)
+        .where("s.attempt", "=", lease.attempt)
+        .where("s.kind", "=", "payment"),
+    )
     .where("o.status", "in", ["paid", "refunded"])
     .where("o.fee_type", "=", currency)
     .executeTakeFirst();
   return countedSum(row);
 }
 
-/** Our succeeded refunds (in `currency`) that have a refund line in the day's bill: count and sum of our amounts. */
+/** Our succeeded refunds (in `currency`) that have a refund line in the day's bill: count and sum of our amounts, each refund once. */
 export async function ourRefundsInBill(db: Kysely<Database>, lease: RunLease, currency: Currency): Promise<CountedSum> {
   const row = await db
-    .selectFrom("reconciliation_bill_rows as s")
-    .innerJoin("refunds as r", "r.id", "s.refund_id")
+    .selectFrom("refunds as r")
     .select((eb) => [eb.fn.countAll().as("count"), eb.fn.sum("r.refund_fee").as("amount")])
-    .where("s.bill_date", "=", lease.date)
-    .where("s.attempt", "=", lease.attempt)
-    .where("s.kind", "=", "refund")
+    .where("r.id", "in", (eb) =>
+      eb
+        .selectFrom("reconciliation_bill_rows as s")
+        .select("s.refund_id")
+        .where("s.bill_date", "=", lease.date)
+        .where("s.attempt", "=", lease.attempt)
+        .where("s.kind", "=", "refund")
+        .where("s.refund_id", "is not", null)
+        .$narrowType<{ refund_id: string }>(),
+    )
     .where("r.status", "=", "succeeded")
     .where("r.currency", "=", currency)
     .executeTakeFirst();
   return countedSum(row);
+}
+
+/** A payment or refund that more than one line of the bill names. */
+export interface DuplicateBillLine {
+  kind: "payment" | "refund";
+  /** The order (payment lines) or refund (refund lines) named more than once. */
+  key: string;
+  lines: number;
+  first_line: number;
+}
+
+/**
+ * Payments and refunds that several lines of the day's bill name: a payment is made once and a refund
+ * succeeds once, so a second line would count money twice. At most `limit` of them.
+ */
+export async function duplicateBillLines(db: Kysely<Database>, lease: RunLease, limit: number): Promise<DuplicateBillLine[]> {
+  const grouped = (kind: "payment" | "refund") =>
+    db
+      .selectFrom("reconciliation_bill_rows as s")
+      .select((eb) => [
+        sql.lit(kind).as("kind"),
+        (kind === "payment" ? eb.ref("s.order_id") : eb.fn.coalesce("s.refund_id", sql.lit(""))).as("key"),
+        eb.fn.countAll().as("lines"),
+        eb.fn.min("s.line").as("first_line"),
+      ])
+      .where("s.bill_date", "=", lease.date)
+      .where("s.attempt", "=", lease.attempt)
+      .where("s.kind", "=", kind)
+      .groupBy(kind === "payment" ? "s.order_id" : "s.refund_id")
+      .having((eb) => eb.fn.countAll(), ">", 1)
+      .orderBy("first_line")
+      .limit(limit)
+      .execute();
+  const rows = [...(await grouped("payment")), ...(await grouped("refund"))];
+  return rows.map((row) => ({ kind: row.kind, key: String(row.key), lines: Number(row.lines), first_line: Number(row.first_line) }));
 }
 
 /** What a successful run writes over the day's row. */

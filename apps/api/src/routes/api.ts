@@ -3,6 +3,7 @@ import type { ServiceContext } from "../services/context.js";
 import { closeOwnOrder, createOrder, getOrder, listOrders, renewPayment } from "../services/orders.js";
 import { listProducts } from "../services/products.js";
 import { createRefund } from "../services/refunds.js";
+import { DEFAULT_RECONCILIATION_WAIT_MS, getReconciliation, listReconciliations, runReconciliationNow } from "../services/reconciliation/admin.js";
 import { signIn } from "../services/sessions.js";
 import {
   createEndpoint,
@@ -14,14 +15,14 @@ import {
   rotateWebhookSecret,
   updateWebhookEndpoint,
 } from "../services/webhooks/endpoints.js";
-import { createContractRouter, type ApiHandlers } from "./contract-router.js";
+import { accepted, createContractRouter, type ApiHandlers } from "./contract-router.js";
 import { unwrap } from "./outcomes.js";
 
 /**
  * What each contract route does, given its parsed input: a service call whose outcome `unwrap` turns
  * into the answer or an ApiError. Auth, parsing and statuses are the contract router's.
  */
-export function createApiHandlers(services: ServiceContext): ApiHandlers {
+export function createApiHandlers(services: ServiceContext, options: ApiRouterOptions = { reconciliationWaitMs: DEFAULT_RECONCILIATION_WAIT_MS }): ApiHandlers {
   return {
     createSession: async ({ body }) => unwrap(await signIn(services, body.code)),
     listProducts: () => listProducts(services),
@@ -39,10 +40,22 @@ export function createApiHandlers(services: ServiceContext): ApiHandlers {
     listWebhookDeliveries: async ({ params, query }) => unwrap(await listWebhookDeliveries(services, params.id, query)),
     replayWebhookEvent: async ({ params, body }) => unwrap(await replayWebhookEvent(services, params.id, body.endpointId)),
     replayFailedWebhookDeliveries: async ({ body }) => unwrap(await replayFailedDeliveries(services, body)),
+    listReconciliations: async ({ query }) => unwrap(await listReconciliations(services, query)),
+    getReconciliation: async ({ params, query }) => unwrap(await getReconciliation(services, params.date, query)),
+    runReconciliation: async ({ params }) => {
+      const answer = unwrap(await runReconciliationNow(services, params.date, options.reconciliationWaitMs));
+      return answer.accepted ? accepted(answer.detail) : answer.detail;
+    },
   };
 }
 
+/** How the API routes behave beyond the contract. */
+export interface ApiRouterOptions {
+  /** How long `POST /api/admin/reconciliations/:date/run` waits for the run before answering 202 (default 10 s). */
+  readonly reconciliationWaitMs: number;
+}
+
 /** The JSON API the mini-program and admins call, registered from the @pay/core contract's route table. */
-export function createApiRouter(services: ServiceContext): Router {
-  return createContractRouter(createApiHandlers(services), { tokens: services.tokens, clock: services.clock, adminToken: services.config.adminToken });
+export function createApiRouter(services: ServiceContext, options?: ApiRouterOptions): Router {
+  return createContractRouter(createApiHandlers(services, options), { tokens: services.tokens, clock: services.clock, adminToken: services.config.adminToken });
 }

@@ -1,7 +1,7 @@
 import type { ApiResponseBody, ApiRoutes, CreateOrderRequestSchema, CreateRefundRequestSchema, OrderListQuerySchema, SessionRequestSchema } from "@pay/core/contract";
 import { describe, expectTypeOf, it } from "vitest";
 import type { z } from "zod";
-import type { AdminCaller, AnonymousCaller, ApiHandlers, RouteHandler, RouteInput, RouteInputOf, UserCaller } from "./contract-router.js";
+import type { Accepted, AcceptedOf, AdminCaller, AnonymousCaller, ApiHandlers, RouteHandler, RouteInput, RouteInputOf, UserCaller } from "./contract-router.js";
 
 /**
  * A handler's input is derived from its route's entry in API_ROUTES: the caller from `auth`, the
@@ -54,5 +54,15 @@ describe("handler input types follow the contract's route table", () => {
     // Another route's answer, or a handler that reads input its route does not take, does not fit.
     expectTypeOf<(input: RouteInput<"getOrder">) => Promise<ApiResponseBody<"listOrders">>>().not.toExtend<RouteHandler<"getOrder">>();
     expectTypeOf<(input: RouteInput<"createRefund">) => Promise<ApiResponseBody<"createRefund">>>().not.toExtend<RouteHandler<"createOrder">>();
+  });
+});
+
+describe("a 202 answer only where the route declares it", () => {
+  it("lets runReconciliation answer accepted(its body), and no route without `accepted`", () => {
+    expectTypeOf<AcceptedOf<"runReconciliation">>().toEqualTypeOf<Accepted<ApiResponseBody<"runReconciliation">>>();
+    expectTypeOf<AcceptedOf<"getReconciliation">>().toBeNever();
+    expectTypeOf<AcceptedOf<"createOrder">>().toBeNever();
+    expectTypeOf<(input: RouteInput<"runReconciliation">) => Promise<Accepted<ApiResponseBody<"runReconciliation">>>>().toExtend<RouteHandler<"runReconciliation">>();
+    expectTypeOf<(input: RouteInput<"getReconciliation">) => Promise<Accepted<ApiResponseBody<"getReconciliation">>>>().not.toExtend<RouteHandler<"getReconciliation">>();
   });
 });

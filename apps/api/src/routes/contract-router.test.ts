@@ -13,8 +13,11 @@ const ROUTE_NAMES = Object.keys(API_ROUTES) as ApiRouteName[];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 const MISSING_ID = "P20990101000000000000NOPE";
 
+/** The day the reconciliation routes are called for: long over in Beijing. */
+const RECONCILED_DAY = "2026-01-01";
+
 function fill(path: string, id: string): string {
-  return path.replace(":id", id);
+  return path.replace(":id", id).replace(":date", RECONCILED_DAY);
 }
 
 describe("the contract router", () => {
@@ -85,6 +88,27 @@ describe("the contract router", () => {
       listWebhookDeliveries: () => Promise.resolve({ token: ADMIN_TOKEN }),
       replayWebhookEvent: () => Promise.resolve({ token: ADMIN_TOKEN, body: {} }),
       replayFailedWebhookDeliveries: () => Promise.resolve({ token: ADMIN_TOKEN, body: { since: "2026-01-01T00:00:00Z" } }),
+      listReconciliations: () => Promise.resolve({ token: ADMIN_TOKEN }),
+      getReconciliation: async () => {
+        // A day some earlier run failed on, so the day exists to read.
+        const at = "2026-01-02T02:00:00.000Z";
+        await h.database.db
+          .insertInto("reconciliation_runs")
+          .values({
+            bill_date: RECONCILED_DAY,
+            state: "failed",
+            trigger: "schedule",
+            attempt: 1,
+            started_at: at,
+            finished_at: at,
+            error_code: "BILL_NOT_READY",
+            error_message: "not ready",
+            updated_at: at,
+          })
+          .execute();
+        return { token: ADMIN_TOKEN };
+      },
+      runReconciliation: () => Promise.resolve({ token: ADMIN_TOKEN }),
     };
     for (const name of ROUTE_NAMES) {
       const route = API_ROUTES[name];

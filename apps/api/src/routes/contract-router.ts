@@ -46,8 +46,28 @@ export type RouteInputOf<S extends ApiRouteSpec> = Simplify<
 /** What the handler of route N receives, derived from its entry in API_ROUTES. */
 export type RouteInput<N extends ApiRouteName> = RouteInputOf<ApiRoutes[N]>;
 
-/** Answers one route: parsed input in, the route's success body out (sent with the route's status). */
-export type RouteHandler<N extends ApiRouteName> = (input: RouteInput<N>) => Promise<ApiResponseBody<N>> | ApiResponseBody<N>;
+const ACCEPTED: unique symbol = Symbol("accepted");
+
+/** A handler's answer that the work it started goes on: sent with the route's `accepted` status (202), the body showing where it stands. */
+export interface Accepted<T> {
+  readonly [ACCEPTED]: true;
+  readonly body: T;
+}
+
+/** Marks `body` as the answer of work still going on (only the routes whose spec declares `accepted` may return it). */
+export function accepted<T>(body: T): Accepted<T> {
+  return { [ACCEPTED]: true, body };
+}
+
+function isAccepted(value: unknown): value is Accepted<unknown> {
+  return typeof value === "object" && value !== null && ACCEPTED in value;
+}
+
+/** What route N may answer with besides its success body: an Accepted one when its spec declares the 202, else nothing. */
+export type AcceptedOf<N extends ApiRouteName> = ApiRoutes[N] extends { readonly accepted: 202 } ? Accepted<ApiResponseBody<N>> : never;
+
+/** Answers one route: parsed input in, the route's success body out (sent with the route's status), or accepted(body) where the route declares a 202. */
+export type RouteHandler<N extends ApiRouteName> = (input: RouteInput<N>) => Promise<ApiResponseBody<N> | AcceptedOf<N>> | ApiResponseBody<N> | AcceptedOf<N>;
 
 /** One handler per contract route: a missing route, an extra one or a wrong answer fails to compile. */
 export type ApiHandlers = { readonly [N in ApiRouteName]: RouteHandler<N> };
@@ -101,7 +121,15 @@ function routeMiddleware(name: ApiRouteName, handler: (input: Record<string, unk
       if (body === NoBodySchema) await readNoBody(ctx);
       else input.body = parseInput(body, await readJsonBody(ctx), "body");
     }
-    send(ctx, name, (await handler(input)) as ApiResponseBody<typeof name>);
+    const answer = await handler(input);
+    if (isAccepted(answer)) {
+      // A handler only returns accepted() where its type allows, i.e. where the spec declares the status.
+      if (route.accepted === undefined) throw new Error(`contract router: ${name} answered accepted() but declares no 202`);
+      ctx.status = route.accepted;
+      ctx.body = answer.body;
+      return;
+    }
+    send(ctx, name, answer as ApiResponseBody<typeof name>);
   };
 }
 

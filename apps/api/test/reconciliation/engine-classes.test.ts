@@ -161,6 +161,21 @@ describe.each(DATABASES)("reconciliation classes on %s", (kind) => {
     expect(run.totals?.feeLines).toBe(MUG * 6);
   });
 
+  it("flags a payment named by two bill lines, and counts our side once", async () => {
+    const paid = await world.order();
+    await world.payByNotify(paid);
+    world.fake.billFiles.set(DAY, { kind: "file", csv: buildBillCsv([payment(paid), payment(paid, { at: NOON + 120_000 })]) });
+    world.now = NEXT_MORNING;
+    const run = await reconcileDay(world.services, DAY, "admin");
+    expect(run.state).toBe("succeeded");
+    expect(countedClasses(run)).toEqual({ unexpected_row: 1 });
+    expect(await world.items()).toEqual([
+      expect.objectContaining({ class: "unexpected_row", resolution: "flagged", orderId: paid, billLine: 2, detail: expect.stringContaining("2 payment lines") as string }),
+    ]);
+    expect(run.totals?.bill).toMatchObject({ paymentCount: 2, paymentAmount: 2 * MUG });
+    expect(run.totals?.ours).toMatchObject({ paymentCount: 1, paymentAmount: MUG });
+  });
+
   it("a day without a bill is a clean, empty run; our payments of the day are then missing from it", async () => {
     world.now = NEXT_MORNING;
     const empty = await reconcileDay(world.services, DAY, "schedule");

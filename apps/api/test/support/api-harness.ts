@@ -48,6 +48,11 @@ export interface HarnessOptions {
   /** In-process event handlers handed to createApp (and how long the bus waits for one call). */
   readonly eventHandlers?: readonly EventHandler[];
   readonly eventHandlerTimeoutMs?: number;
+  /**
+   * v3: the clock the gateway signs requests and checks answers with (default real time). A test that moves the
+   * sandbox's clock passes the same one, since the sandbox refuses a timestamp 5 minutes off its own.
+   */
+  readonly gatewayClock?: () => number;
 }
 
 /**
@@ -272,8 +277,10 @@ async function startV3ApiHarness(kind: DatabaseDialect, options: HarnessOptions)
   );
   const { logger, logs } = captureLogs();
   const v3 = loadV3Credentials(config.v3);
-  // Requests are signed with real time: the sandbox refuses timestamps 5 minutes off (the harness's clock may be moved).
-  const v3Gateway = createV3Gateway(v3GatewayOptions(config, v3, { logger, timeoutMs: 2000, backoffMs: 5 }));
+  // Requests are signed with real time unless told (gatewayClock): the sandbox refuses timestamps 5 minutes off its own clock.
+  const v3Gateway = createV3Gateway(
+    v3GatewayOptions(config, v3, { logger, timeoutMs: 2000, backoffMs: 5, ...(options.gatewayClock === undefined ? {} : { now: options.gatewayClock }) }),
+  );
   await v3Gateway.start();
   const login = createLoginClient({ baseUrl: sandbox.url, appId: merchant.loginAppId, appSecret: config.wx.appSecret, logger });
   const control = createSandboxControlClient({ baseUrl: sandbox.url });

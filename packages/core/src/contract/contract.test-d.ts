@@ -2,6 +2,7 @@ import { expectTypeOf, test } from "vitest";
 import type { RequestPaymentParams } from "./payment.js";
 import type { ApiPathParams, ApiRequestBody, ApiRequestQuery, ApiResponseBody, PathParamNames } from "./routes.js";
 import type { Order } from "./order.js";
+import type { ReconciliationClass, ReconciliationItem, ReconciliationRunSummary } from "./reconciliation.js";
 
 test("the payment params are exactly the five wx.requestPayment strings", () => {
   expectTypeOf<RequestPaymentParams>().toEqualTypeOf<{
@@ -32,4 +33,15 @@ test("path params and queries come from the route table too", () => {
   expectTypeOf<PathParamNames<"/api/admin/orders/:id/refunds">>().toEqualTypeOf<"id">();
   expectTypeOf<PathParamNames<"/api/a/:x/b/:y">>().toEqualTypeOf<"x" | "y">();
   expectTypeOf<PathParamNames<"/api/orders">>().toEqualTypeOf<never>();
+});
+
+test("the reconciliation routes take a day and answer runs, or one run with a page of items", () => {
+  expectTypeOf<ApiPathParams<"getReconciliation">>().toEqualTypeOf<{ date: string }>();
+  expectTypeOf<ApiPathParams<"runReconciliation">>().toEqualTypeOf<{ date: string }>();
+  expectTypeOf<ApiRequestBody<"runReconciliation">>().toEqualTypeOf<undefined>();
+  expectTypeOf<ApiRequestQuery<"listReconciliations">>().toEqualTypeOf<{ from?: string | undefined; to?: string | undefined }>();
+  expectTypeOf<ApiRequestQuery<"getReconciliation">>().toHaveProperty("class").toEqualTypeOf<ReconciliationClass | undefined>();
+  expectTypeOf<ApiResponseBody<"listReconciliations">>().toEqualTypeOf<{ runs: ReconciliationRunSummary[] }>();
+  expectTypeOf<ApiResponseBody<"getReconciliation">>().toEqualTypeOf<{ run: ReconciliationRunSummary; items: ReconciliationItem[]; nextCursor: string | null }>();
+  expectTypeOf<ApiResponseBody<"runReconciliation">>().toEqualTypeOf<ApiResponseBody<"getReconciliation">>();
 });

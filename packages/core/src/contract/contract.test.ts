@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { API_ERROR_CODES, API_ERROR_STATUS, ApiErrorBodySchema } from "./errors.js";
 import { CreateOrderRequestSchema, OrderSchema } from "./order.js";
 import { RequestPaymentParamsSchema } from "./payment.js";
+import { ReconciliationDetailQuerySchema, ReconciliationListQuerySchema } from "./reconciliation.js";
 import { API_ROUTES } from "./routes.js";
 import { loadVectorsV3 } from "../../test/support/reference.js";
 
@@ -80,5 +81,41 @@ describe("contract schemas", () => {
   it("lists every route with a unique method and path", () => {
     const keys = Object.values(API_ROUTES).map((r) => `${r.method} ${r.path}`);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe("reconciliation queries", () => {
+  const issueOf = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) => {
+    const issue = result.error?.issues[0];
+    return issue === undefined ? undefined : `${issue.path.map(String).join(".")}: ${issue.message}`;
+  };
+
+  it.each([
+    [{}, undefined],
+    [{ from: "2026-01-01", to: "2026-01-01" }, undefined],
+    [{ from: "2025-01-01", to: "2025-12-31" }, undefined],
+    [{ from: "2024-01-01", to: "2024-12-31" }, undefined],
+    [{ from: "2025-01-01", to: "2026-01-01" }, undefined],
+    [{ from: "2025-01-01", to: "2026-01-02" }, "to: must be at most 366 days from from, both included"],
+    [{ from: "2026-01-02", to: "2026-01-01" }, "from: must not be after to"],
+    [{ from: "2026-02-30" }, "from: is not a real date"],
+    [{ to: "2026-1-1" }, "to: expected a day as YYYY-MM-DD"],
+    [{ day: "2026-01-01" }, ': Unrecognized key: "day"'],
+  ] as const)("the list query %j: %s", (query, problem) => {
+    const parsed = ReconciliationListQuerySchema.safeParse(query);
+    expect(issueOf(parsed)).toBe(problem);
+  });
+
+  it("pages a day's items: limit 1 to 500, default 100, one class at a time", () => {
+    expect(ReconciliationDetailQuerySchema.parse({})).toEqual({ limit: 100 });
+    expect(ReconciliationDetailQuerySchema.parse({ limit: "500", class: "unknown_payment", cursor: "x" })).toEqual({ limit: 500, class: "unknown_payment", cursor: "x" });
+    expect(ReconciliationDetailQuerySchema.safeParse({ limit: "501" }).success).toBe(false);
+    expect(ReconciliationDetailQuerySchema.safeParse({ limit: "0" }).success).toBe(false);
+    expect(ReconciliationDetailQuerySchema.safeParse({ class: "lost" }).success).toBe(false);
+  });
+
+  it("lets only runReconciliation answer 202 besides its success status", () => {
+    const accepting = Object.entries(API_ROUTES).filter(([, route]) => "accepted" in route);
+    expect(accepting.map(([name, route]) => [name, route.status, "accepted" in route ? route.accepted : undefined])).toEqual([["runReconciliation", 200, 202]]);
   });
 });

@@ -4,7 +4,7 @@ import { CURRENCIES } from "../money/currency.js";
 import { CurrencySchema } from "./common.js";
 import { buildOpenApiDocument, openApiPath, type JsonObject, type JsonValue } from "./openapi.js";
 import { API_ERROR_STATUS } from "./errors.js";
-import { API_ROUTES, routeErrorCodes, type ApiRouteName } from "./routes.js";
+import { API_ROUTES, routeErrorCodes, type ApiRouteName, type ApiRouteSpec } from "./routes.js";
 import { CONTRACT_VERSION } from "./version.js";
 import { WEBHOOK_EVENT_TYPES } from "./webhook.js";
 
@@ -124,14 +124,16 @@ describe("the generated OpenAPI document", () => {
 
   it("gives each route its body, success status and every error it can answer with, as ApiErrorBody", () => {
     for (const name of ROUTE_NAMES) {
-      const route = API_ROUTES[name];
+      const route: ApiRouteSpec = API_ROUTES[name];
       const operation = operationOf(name);
-      expect(operation.requestBody === undefined, name).toBe(route.method === "GET" || name === "renewPayment" || name === "closeOrder");
+      expect(operation.requestBody === undefined, name).toBe(route.method === "GET" || name === "renewPayment" || name === "closeOrder" || name === "runReconciliation");
       const responses = operation.responses as Record<string, JsonObject>;
       expect(Object.keys(responses)[0]).toBe(String(route.status));
+      const successes = route.accepted === undefined ? 1 : 2;
+      if (route.accepted !== undefined) expect(Object.keys(responses)[1]).toBe(String(route.accepted));
       const codes = routeErrorCodes(name);
       const statuses = [...new Set(codes.map((code) => String(API_ERROR_STATUS[code])))].sort();
-      expect(Object.keys(responses).slice(1).sort(), name).toEqual(statuses);
+      expect(Object.keys(responses).slice(successes).sort(), name).toEqual(statuses);
       for (const code of codes) {
         const answer = responses[String(API_ERROR_STATUS[code])];
         expect(JSON.stringify(answer), `${name} ${code}`).toContain(`"${code}"`);
@@ -140,6 +142,29 @@ describe("the generated OpenAPI document", () => {
       for (const answer of Object.values(responses)) expect(answer.headers).toEqual({ "X-Pay-Contract": { $ref: "#/components/headers/ContractVersion" } });
       expect(parametersOf(name)).toContainEqual({ $ref: "#/components/parameters/ContractVersion" });
     }
+  });
+
+  it("declares the 202 of runReconciliation beside its 200, with the same answer schema, and no other route's", () => {
+    const responses = operationOf("runReconciliation").responses as Record<string, JsonObject>;
+    expect(Object.keys(responses).slice(0, 2)).toEqual(["200", "202"]);
+    expect(responses["202"]?.content).toEqual({ "application/json": { schema: { $ref: "#/components/schemas/GetReconciliationResponse" } } });
+    expect(responses["202"]?.content).toEqual(responses["200"]?.content);
+    for (const name of ROUTE_NAMES.filter((n) => n !== "runReconciliation")) expect(Object.keys(operationOf(name).responses as JsonObject), name).not.toContain("202");
+  });
+
+  it("spells out the reconciliation queries: from and to as days, a page of items with its limit and class", () => {
+    expect(
+      parametersOf("listReconciliations")
+        .filter((p) => p.in === "query")
+        .map((p) => [p.name, p.required]),
+    ).toEqual([
+      ["from", false],
+      ["to", false],
+    ]);
+    const detail = parametersOf("getReconciliation");
+    expect(detail.find((p) => p.in === "path")).toMatchObject({ name: "date", required: true, schema: { $ref: "#/components/schemas/ReconciliationDate" } });
+    expect(detail.filter((p) => p.in === "query").map((p) => p.name)).toEqual(["cursor", "limit", "class"]);
+    expect(detail.find((p) => p.name === "limit")?.schema).toEqual({ default: 100, type: "integer", minimum: 1, maximum: 500 });
   });
 
   it("derives each route's errors from its auth, input and own failures", () => {

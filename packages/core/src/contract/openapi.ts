@@ -5,6 +5,7 @@ import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeySchema } from "./idempotency.js";
 import { OrderItemSchema, OrderSchema, OrderStatusSchema } from "./order.js";
 import { RequestPaymentParamsSchema } from "./payment.js";
 import { ProductSchema } from "./product.js";
+import { ReconciliationClassSchema, ReconciliationDateSchema, ReconciliationItemSchema, ReconciliationRunSummarySchema, ReconciliationTotalsSchema } from "./reconciliation.js";
 import { RefundSchema, RefundStatusSchema } from "./refund.js";
 import { API_ROUTES, NoBodySchema, routeErrorCodes, type ApiRouteName, type ApiRouteSpec } from "./routes.js";
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "./version.js";
@@ -50,6 +51,11 @@ const NAMED_SCHEMAS: ReadonlyArray<readonly [string, z.ZodType]> = [
   ["WebhookEndpoint", WebhookEndpointSchema],
   ["WebhookDeliveryState", WebhookDeliveryStateSchema],
   ["WebhookDelivery", WebhookDeliverySchema],
+  ["ReconciliationDate", ReconciliationDateSchema],
+  ["ReconciliationClass", ReconciliationClassSchema],
+  ["ReconciliationTotals", ReconciliationTotalsSchema],
+  ["ReconciliationItem", ReconciliationItemSchema],
+  ["ReconciliationRunSummary", ReconciliationRunSummarySchema],
 ];
 
 /** The POST of one order event to an endpoint (docs/webhooks.md): signed headers, the event as the body, any 2xx to accept it. */
@@ -210,6 +216,15 @@ function operation(name: ApiRouteName, route: ApiRouteSpec, { schemas, nameOf: s
         headers: { [CONTRACT_VERSION_HEADER]: ref("headers", "ContractVersion") },
         content: { "application/json": { schema: ref("schemas", schemaName(route.response)) } },
       },
+      ...(route.accepted === undefined
+        ? {}
+        : {
+            [String(route.accepted)]: {
+              description: "Accepted: the work goes on; the answer shows where it stands (look again later)",
+              headers: { [CONTRACT_VERSION_HEADER]: ref("headers", "ContractVersion") },
+              content: { "application/json": { schema: ref("schemas", schemaName(route.response)) } },
+            },
+          }),
       ...errorResponses(name),
     },
   };

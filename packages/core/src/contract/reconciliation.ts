@@ -147,3 +147,60 @@ export const ReconciliationRunSummarySchema = z.object({
   resultAt: TimestampSchema.nullable(),
 });
 export type ReconciliationRunSummary = z.infer<typeof ReconciliationRunSummarySchema>;
+
+/** The most days one list may span (a year, leap day included). */
+export const MAX_RECONCILIATION_LIST_DAYS = 366;
+/** Items per page of a day: default and most. */
+export const DEFAULT_RECONCILIATION_ITEMS = 100;
+export const MAX_RECONCILIATION_ITEMS = 500;
+
+/** Whole days from `from` to `to` (both valid YYYY-MM-DD), negative when `to` is earlier. */
+function daysBetween(from: string, to: string): number {
+  return (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
+}
+
+/**
+ * The days of `GET /api/admin/reconciliations`, both ends included: `from` <= `to`, at most 366 days.
+ * Unset ends are filled by the server: `to` yesterday (Beijing), `from` 30 days before `to`. Neither may
+ * be today or later (a day is reconciled once it is over).
+ */
+export const ReconciliationListQuerySchema = z
+  .object({ from: ReconciliationDateSchema.optional(), to: ReconciliationDateSchema.optional() })
+  .strict()
+  .superRefine((query, ctx) => {
+    if (query.from === undefined || query.to === undefined) return;
+    const span = daysBetween(query.from, query.to);
+    if (span < 0) ctx.addIssue({ code: "custom", path: ["from"], message: "must not be after to" });
+    else if (span + 1 > MAX_RECONCILIATION_LIST_DAYS)
+      ctx.addIssue({ code: "custom", path: ["to"], message: `must be at most ${MAX_RECONCILIATION_LIST_DAYS} days from from, both included` });
+  });
+export type ReconciliationListQuery = z.infer<typeof ReconciliationListQuerySchema>;
+
+/** The days that had a run, newest first (days without one are absent). */
+export const ReconciliationListResponseSchema = z.object({ runs: z.array(ReconciliationRunSummarySchema) });
+export type ReconciliationListResponse = z.infer<typeof ReconciliationListResponseSchema>;
+
+/** The `:date` of the one-day routes. */
+export const ReconciliationDateParamsSchema = z.object({ date: ReconciliationDateSchema });
+export type ReconciliationDateParams = z.infer<typeof ReconciliationDateParamsSchema>;
+
+/** A page of a day's items, oldest first: `class` keeps one class, `cursor` is a previous page's `nextCursor`. */
+export const ReconciliationDetailQuerySchema = z
+  .object({
+    cursor: z.string().min(1).max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_RECONCILIATION_ITEMS).default(DEFAULT_RECONCILIATION_ITEMS),
+    class: ReconciliationClassSchema.optional(),
+  })
+  .strict();
+export type ReconciliationDetailQuery = z.infer<typeof ReconciliationDetailQuerySchema>;
+
+/**
+ * One day: its run and a page of the items of its last successful run; `nextCursor` fetches the next
+ * page (null on the last). The 202 of `runReconciliation` carries the running run and no items.
+ */
+export const ReconciliationDetailResponseSchema = z.object({
+  run: ReconciliationRunSummarySchema,
+  items: z.array(ReconciliationItemSchema),
+  nextCursor: z.string().nullable(),
+});
+export type ReconciliationDetailResponse = z.infer<typeof ReconciliationDetailResponseSchema>;

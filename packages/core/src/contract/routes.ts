@@ -3,6 +3,13 @@ import { API_ERROR_CODES, type ApiErrorCode } from "./errors.js";
 import type { IdempotencyKeyRule } from "./idempotency.js";
 import { CreateOrderRequestSchema, OrderListQuerySchema, OrderListResponseSchema, OrderPaymentResponseSchema, OrderResponseSchema, OrderSchema } from "./order.js";
 import { ProductListResponseSchema } from "./product.js";
+import {
+  ReconciliationDateParamsSchema,
+  ReconciliationDetailQuerySchema,
+  ReconciliationDetailResponseSchema,
+  ReconciliationListQuerySchema,
+  ReconciliationListResponseSchema,
+} from "./reconciliation.js";
 import { CreateRefundRequestSchema, RefundResponseSchema } from "./refund.js";
 import { SessionRequestSchema, SessionResponseSchema } from "./session.js";
 import {
@@ -50,6 +57,11 @@ interface RouteSpecBase {
   readonly query: z.ZodObject | null;
   readonly response: z.ZodType;
   readonly status: 200 | 201;
+  /**
+   * Set on a route that may also answer 202 Accepted, with the same response schema, when the work it
+   * started is still going on (the answer then shows where it stands; the client looks again later).
+   */
+  readonly accepted?: 202;
   /** The route's own failures, beyond those its auth, params, key, body and query imply (see routeErrorCodes). */
   readonly errors: readonly ApiErrorCode[];
 }
@@ -275,6 +287,46 @@ export const API_ROUTES = {
     response: ReplayFailedWebhookDeliveriesResponseSchema,
     status: 200,
     errors: ["NOT_FOUND"],
+  },
+  listReconciliations: {
+    method: "GET",
+    path: "/api/admin/reconciliations",
+    summary: "List the days' reconciliation runs between from and to (default: the 31 days ending yesterday, Beijing), newest first",
+    auth: "admin",
+    params: null,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: ReconciliationListQuerySchema,
+    response: ReconciliationListResponseSchema,
+    status: 200,
+    errors: [],
+  },
+  getReconciliation: {
+    method: "GET",
+    path: "/api/admin/reconciliations/:date",
+    summary: "Read one day's reconciliation: its state, totals and a page of its items (differences), oldest first",
+    auth: "admin",
+    params: ReconciliationDateParamsSchema,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: ReconciliationDetailQuerySchema,
+    response: ReconciliationDetailResponseSchema,
+    status: 200,
+    errors: ["NOT_FOUND"],
+  },
+  runReconciliation: {
+    method: "POST",
+    path: "/api/admin/reconciliations/:date/run",
+    summary: "Reconcile one day (over in Beijing) now: 200 with the result when the run ends within 10 s, else 202 with the running run",
+    auth: "admin",
+    params: ReconciliationDateParamsSchema,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: null,
+    response: ReconciliationDetailResponseSchema,
+    status: 200,
+    accepted: 202,
+    errors: [],
   },
 } as const satisfies Record<string, ApiRouteSpec>;
 

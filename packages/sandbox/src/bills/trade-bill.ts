@@ -1,5 +1,7 @@
 import { currencyExponent, formatAmount, formatDashedBeijingTime, type Currency } from "@pay/core";
+import type { BillFaultKind } from "../control/schemas.js";
 import type { SandboxOrder, SandboxRefund } from "../state/types.js";
+import { NO_OVERRIDES, type BillOverrides, type PaymentLineOverride, type RefundLineOverride } from "./bill-controls.js";
 
 /** One Beijing day in epoch milliseconds. */
 export const DAY_MS = 24 * 3600 * 1000;
@@ -34,9 +36,11 @@ function formatFee(units: number): string {
   return `${negative ? "-" : ""}${digits.slice(0, -5)}.${digits.slice(-5)}`;
 }
 
-function paymentLine(order: SandboxOrder, at: number): BillLine {
-  const money = (minor: number): string => formatAmount(minor, order.feeType);
-  const fee = feeUnits(order.totalFee, currencyExponent(order.feeType));
+function paymentLine(order: SandboxOrder, at: number, override: PaymentLineOverride): BillLine {
+  const feeType = override.feeType ?? order.feeType;
+  const totalFee = override.totalFee ?? order.totalFee;
+  const money = (minor: number): string => formatAmount(minor, feeType);
+  const fee = feeUnits(totalFee, currencyExponent(feeType));
   return {
     fields: [
       formatDashedBeijingTime(at),
@@ -44,14 +48,14 @@ function paymentLine(order: SandboxOrder, at: number): BillLine {
       order.mchId,
       order.subMchId ?? "0",
       "",
-      order.transactionId ?? "",
+      override.transactionId ?? order.transactionId ?? "",
       order.outTradeNo,
       order.subOpenid ?? order.openid ?? "",
       "JSAPI",
       "SUCCESS",
       "OTHERS",
-      order.feeType,
-      money(order.totalFee),
+      feeType,
+      money(totalFee),
       money(0),
       "0",
       "0",
@@ -63,21 +67,32 @@ function paymentLine(order: SandboxOrder, at: number): BillLine {
       order.attach ?? "",
       formatFee(fee),
       FEE_RATE_PERCENT,
-      money(order.totalFee),
+      money(totalFee),
       money(0),
       "",
     ],
-    currency: order.feeType,
-    settlement: order.totalFee,
+    currency: feeType,
+    settlement: totalFee,
     refund: 0,
     feeUnits: fee,
-    total: order.totalFee,
+    total: totalFee,
   };
 }
 
-function refundLine(order: SandboxOrder, refund: SandboxRefund, at: number): BillLine {
+/** A line for the order in a trade state a payment line never has (REVOKED, ...): nothing to settle, no fee. */
+function unexpectedLine(order: SandboxOrder, at: number, tradeState: string): BillLine {
   const money = (minor: number): string => formatAmount(minor, order.feeType);
-  const fee = -feeUnits(refund.refundFee, currencyExponent(order.feeType));
+  const fields = [...paymentLine(order, at, { omitted: false }).fields];
+  fields[9] = tradeState;
+  fields[12] = money(0);
+  fields[22] = formatFee(0);
+  return { fields, currency: order.feeType, settlement: 0, refund: 0, feeUnits: 0, total: order.totalFee };
+}
+
+function refundLine(order: SandboxOrder, refund: SandboxRefund, at: number, override: RefundLineOverride): BillLine {
+  const money = (minor: number): string => formatAmount(minor, order.feeType);
+  const refundFee = override.refundFee ?? refund.refundFee;
+  const fee = -feeUnits(refundFee, currencyExponent(order.feeType));
   return {
     fields: [
       formatDashedBeijingTime(at),
@@ -96,7 +111,7 @@ function refundLine(order: SandboxOrder, refund: SandboxRefund, at: number): Bil
       money(0),
       refund.refundId,
       refund.outRefundNo,
-      money(refund.refundFee),
+      money(refundFee),
       money(0),
       "ORIGINAL",
       "SUCCESS",
@@ -105,12 +120,12 @@ function refundLine(order: SandboxOrder, refund: SandboxRefund, at: number): Bil
       formatFee(fee),
       FEE_RATE_PERCENT,
       money(order.totalFee),
-      money(refund.refundFee),
+      money(refundFee),
       "",
     ],
     currency: order.feeType,
     settlement: 0,
-    refund: refund.refundFee,
+    refund: refundFee,
     feeUnits: fee,
     total: 0,
   };
@@ -129,49 +144,75 @@ export interface TradeBillInput {
   readonly lines: TradeBillLines;
   /** The currency the summary amounts are written in; the first line's when absent. */
   readonly summaryCurrency?: Currency;
+  /** Differences from the gateway's state made on purpose (the control API's discrepancies); none when absent. */
+  readonly overrides?: BillOverrides;
+  /** A bill-file fault to build the file with (hash_mismatch is the download's, not the file's). */
+  readonly fault?: Exclude<BillFaultKind, "hash_mismatch">;
+}
+
+/** What a `garbage` bill-file fault serves: an error page where the bill should be. */
+export const GARBAGE_BILL = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\r\n";
+
+/** The 商户号 a `foreign_merchant` bill-file fault writes: a merchant that is not `mchId`. */
+export function foreignMchId(mchId: string): string {
+  return mchId === "1230000109" ? "1230000110" : "1230000109";
 }
 
 /**
  * The day's trade bill as the gateway's CSV (the v2 downloadbill and the v3 tradebill file): a BOM, the
  * header, one backtick line per payment and per successful refund in time order, amounts in the order's
  * currency from integer minor units, then the summary header and a summary line whose totals are sums
- * of the lines. Undefined when the day has no line.
+ * of the lines. Undefined when the day has no line. `overrides` change lines (and the summary) on
+ * purpose; `fault` spoils the file as a whole.
  */
 export function buildTradeBillCsv(input: TradeBillInput): string | undefined {
   const { dayStart, lines: kind } = input;
+  const overrides = input.overrides ?? NO_OVERRIDES;
   const inDay = (t: number | undefined): t is number => t !== undefined && t >= dayStart && t < dayStart + DAY_MS;
   const lines: BillLine[] = [];
   for (const order of input.orders) {
-    if ((kind === "ALL" || kind === "SUCCESS") && inDay(order.paidAt)) lines.push(paymentLine(order, order.paidAt));
+    const override = overrides.payment(order);
+    if ((kind === "ALL" || kind === "SUCCESS") && inDay(order.paidAt) && !override.omitted) lines.push(paymentLine(order, order.paidAt, override));
+    const unexpectedAt = order.paidAt ?? order.createdAt;
+    if ((kind === "ALL" || kind === "SUCCESS") && override.unexpectedState !== undefined && inDay(unexpectedAt))
+      lines.push(unexpectedLine(order, unexpectedAt, override.unexpectedState));
     if (kind === "ALL" || kind === "REFUND") {
-      for (const refund of order.refunds) if (refund.status === "SUCCESS" && inDay(refund.successAt)) lines.push(refundLine(order, refund, refund.successAt));
+      for (const refund of order.refunds) {
+        const refundOverride = overrides.refund(refund);
+        if (refund.status === "SUCCESS" && inDay(refund.successAt) && !refundOverride.omitted) lines.push(refundLine(order, refund, refund.successAt, refundOverride));
+      }
     }
   }
   if (lines.length === 0) return undefined;
+  if (input.fault === "garbage") return GARBAGE_BILL;
   lines.sort((a, b) => (a.fields[0] ?? "").localeCompare(b.fields[0] ?? ""));
+  const shown = lines.map((l) => spoilFields(l.fields, input.fault));
 
   const currency = input.summaryCurrency ?? lines[0]?.currency ?? "CNY";
   const sum = (pick: (l: BillLine) => number): number => lines.reduce((s, l) => s + pick(l), 0);
+  const said = overrides.summary ?? {};
+  const settlement = said.settlementTotalFee ?? sum((l) => l.settlement);
+  const refunded = said.refundFee ?? sum((l) => l.refund);
+  const total = said.settlementTotalFee ?? sum((l) => l.total);
   const summary = [
-    String(lines.length),
-    formatAmount(
-      sum((l) => l.settlement),
-      currency,
-    ),
-    formatAmount(
-      sum((l) => l.refund),
-      currency,
-    ),
+    String(said.tradeCount ?? lines.length),
+    formatAmount(settlement, currency),
+    formatAmount(refunded, currency),
     formatAmount(0, currency),
     formatFee(sum((l) => l.feeUnits)),
-    formatAmount(
-      sum((l) => l.total),
-      currency,
-    ),
-    formatAmount(
-      sum((l) => l.refund),
-      currency,
-    ),
+    formatAmount(total, currency),
+    formatAmount(refunded, currency),
   ];
-  return `\uFEFF${HEADER}\r\n${lines.map((l) => tickedLine(l.fields)).join("\r\n")}\r\n${SUMMARY_HEADER}\r\n${tickedLine(summary)}\r\n`;
+  const body = `\uFEFF${HEADER}\r\n${shown.map(tickedLine).join("\r\n")}\r\n`;
+  if (input.fault === "truncated") return body;
+  return `${body}${SUMMARY_HEADER}\r\n${tickedLine(summary)}\r\n`;
+}
+
+/** A line's fields as a `foreign_merchant` or `other_day` fault shows them (unchanged for any other). */
+function spoilFields(fields: readonly string[], fault: TradeBillInput["fault"]): readonly string[] {
+  if (fault === "foreign_merchant") return fields.map((f, i) => (i === 2 ? foreignMchId(f) : f));
+  if (fault === "other_day") {
+    return fields.map((f, i) => (i === 0 ? formatDashedBeijingTime(Date.parse(`${f.replace(" ", "T")}+08:00`) - DAY_MS) : f));
+  }
+  return fields;
 }

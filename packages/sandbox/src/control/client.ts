@@ -67,13 +67,13 @@ export interface SandboxControlClient {
   listMerchants(): Promise<SandboxControlAnswer<"listMerchants">>;
   /** POST /sandbox/login-codes: a wx.login code (and the openid behind it) for a user of a Mini Program. */
   createLoginCode(body: SandboxControlBody<"createLoginCode">): Promise<SandboxControlAnswer<"createLoginCode">>;
-  /** POST /sandbox/pay: what wx.requestPayment does; the sandbox then sends the pay notify. */
+  /** POST /sandbox/pay: what wx.requestPayment does; the sandbox then sends the pay notify (never with `notify: false`). */
   pay(body: SandboxControlBody<"pay">): Promise<SandboxControlAnswer<"pay">>;
   /** GET /sandbox/orders: the gateway's view of orders, optionally filtered. */
   listOrders(query?: SandboxControlQuery<"listOrders">): Promise<SandboxControlAnswer<"listOrders">>;
   /** GET /sandbox/deliveries: every notify attempt, optionally filtered. */
   listDeliveries(query?: SandboxControlQuery<"listDeliveries">): Promise<SandboxControlAnswer<"listDeliveries">>;
-  /** POST /sandbox/refunds/settle: settles a PROCESSING refund now. */
+  /** POST /sandbox/refunds/settle: settles a PROCESSING refund now (without its notify with `notify: false`). */
   settleRefund(body: SandboxControlBody<"settleRefund">): Promise<SandboxControlAnswer<"settleRefund">>;
   /** GET /sandbox/faults: the queued fault rules. */
   listFaults(): Promise<SandboxControlAnswer<"listFaults">>;
@@ -81,6 +81,22 @@ export interface SandboxControlClient {
   addFault(rule: SandboxControlBody<"addFault">): Promise<SandboxControlAnswer<"addFault">>;
   /** DELETE /sandbox/faults: drops every queued fault. */
   clearFaults(): Promise<void>;
+  /** POST /sandbox/foreign-payments: a paid order the merchant's API never placed (no notify; in queries and the bill). */
+  createForeignPayment(body: SandboxControlBody<"createForeignPayment">): Promise<SandboxControlAnswer<"createForeignPayment">>;
+  /** POST /sandbox/foreign-refunds: a succeeded refund the merchant's API never asked for (no notify; in queries and the bill). */
+  createForeignRefund(body: SandboxControlBody<"createForeignRefund">): Promise<SandboxControlAnswer<"createForeignRefund">>;
+  /** GET /sandbox/discrepancies: the bill overrides in force. */
+  listDiscrepancies(): Promise<SandboxControlAnswer<"listDiscrepancies">>;
+  /** POST /sandbox/discrepancies: makes the bill differ from the gateway's state (an amount, a currency, a line left out, ...). */
+  addDiscrepancy(body: SandboxControlBody<"addDiscrepancy">): Promise<SandboxControlAnswer<"addDiscrepancy">>;
+  /** DELETE /sandbox/discrepancies: drops every bill override. */
+  clearDiscrepancies(): Promise<void>;
+  /** GET /sandbox/bill-faults: the queued bill-file faults. */
+  listBillFaults(): Promise<SandboxControlAnswer<"listBillFaults">>;
+  /** POST /sandbox/bill-faults: spoils the next download(s) of one merchant's bill of one day. */
+  addBillFault(body: SandboxControlBody<"addBillFault">): Promise<SandboxControlAnswer<"addBillFault">>;
+  /** DELETE /sandbox/bill-faults: drops every queued bill-file fault. */
+  clearBillFaults(): Promise<void>;
   /** GET /sandbox/v3/keys: a v3 merchant's certificate, WeChat Pay public key and live platform certificates (no private key). */
   v3Keys(query: SandboxControlQuery<"v3Keys">): Promise<SandboxControlAnswer<"v3Keys">>;
   /** POST /sandbox/v3/certificates/rotate: a new platform certificate; the old ones stay valid for the overlap. */
@@ -163,6 +179,14 @@ export function createSandboxControlClient(options: SandboxControlClientOptions)
     listFaults: () => call("listFaults"),
     addFault: (rule) => call("addFault", { body: rule }),
     clearFaults: () => call("clearFaults"),
+    createForeignPayment: (body) => call("createForeignPayment", { body }),
+    createForeignRefund: (body) => call("createForeignRefund", { body }),
+    listDiscrepancies: () => call("listDiscrepancies"),
+    addDiscrepancy: (body) => call("addDiscrepancy", { body }),
+    clearDiscrepancies: () => call("clearDiscrepancies"),
+    listBillFaults: () => call("listBillFaults"),
+    addBillFault: (body) => call("addBillFault", { body }),
+    clearBillFaults: () => call("clearBillFaults"),
     v3Keys: (query) => call("v3Keys", { query }),
     rotateV3Certificate: (body) => call("rotateV3Certificate", { body }),
     cashierUrl: (prepayId, payment) => cashierUrl(baseUrl, prepayId, payment),

@@ -1,7 +1,7 @@
 // The wire shapes of the sandbox's control API (/sandbox/*). snake_case like the protocol it steers,
 // except the delivery log and fault rules, which have always been camelCase. No Node built-ins here.
 import type { RefundStatusV2 } from "@pay/core";
-import { CurrencySchema } from "@pay/core/contract";
+import { CurrencySchema, ReconciliationDateSchema } from "@pay/core/contract";
 import { z } from "zod";
 
 /** Trade states the sandbox moves orders through. */
@@ -37,6 +37,10 @@ export const SANDBOX_CONTROL_ERROR_CODES = [
   "PAY_SIGN_INVALID",
   "MERCHANT_NOT_FOUND",
   "NOT_ROTATABLE",
+  "ORDER_NOT_FOUND",
+  "ORDER_EXISTS",
+  "ORDER_NOT_PAID",
+  "REFUND_EXISTS",
 ] as const;
 export type SandboxControlErrorCode = (typeof SANDBOX_CONTROL_ERROR_CODES)[number];
 
@@ -52,6 +56,10 @@ export const SANDBOX_CONTROL_ERROR_STATUS = {
   PAY_SIGN_INVALID: 400,
   MERCHANT_NOT_FOUND: 404,
   NOT_ROTATABLE: 409,
+  ORDER_NOT_FOUND: 404,
+  ORDER_EXISTS: 409,
+  ORDER_NOT_PAID: 409,
+  REFUND_EXISTS: 409,
 } as const satisfies Record<SandboxControlErrorCode, number>;
 
 /** Every error answer; a refused payment also carries the errMsg wx.requestPayment would give. */
@@ -81,15 +89,24 @@ export const RequestPaymentFieldsSchema = z
   .strict();
 export type RequestPaymentFields = z.infer<typeof RequestPaymentFieldsSchema>;
 
-/** POST /sandbox/pay: play the payer on the payment sheet behind a prepay_id. A v3 order needs `payment`. */
-export const PayRequestSchema = z.object({ prepay_id: z.string().min(1).max(64), outcome: PayOutcomeSchema, payment: RequestPaymentFieldsSchema.optional() }).strict();
+/**
+ * POST /sandbox/pay: play the payer on the payment sheet behind a prepay_id. A v3 order needs `payment`.
+ * `notify: false` pays without ever sending the pay notify (queries and bills still show the payment): a
+ * payment the merchant's server never heard of, for reconciliation tests.
+ */
+export const PayRequestSchema = z
+  .object({ prepay_id: z.string().min(1).max(64), outcome: PayOutcomeSchema, payment: RequestPaymentFieldsSchema.optional(), notify: z.boolean().optional() })
+  .strict();
 export type PayRequest = z.infer<typeof PayRequestSchema>;
 
 /** POST /sandbox/login-codes: what wx.login would hand `user` of the Mini Program `appid`. */
 export const LoginCodeRequestSchema = z.object({ appid: z.string().min(1), user: z.string().min(1).max(64).default("demo-user") }).strict();
 export type LoginCodeRequest = z.input<typeof LoginCodeRequestSchema>;
 
-/** POST /sandbox/refunds/settle: settle a PROCESSING refund now. v3 names (ABNORMAL, CLOSED) are accepted as CHANGE and REFUNDCLOSE. */
+/**
+ * POST /sandbox/refunds/settle: settle a PROCESSING refund now. v3 names (ABNORMAL, CLOSED) are accepted as
+ * CHANGE and REFUNDCLOSE. `notify: false` settles it without ever sending the refund notify.
+ */
 export const SettleRefundRequestSchema = z
   .object({
     mch_id: z.string().min(1),
@@ -98,6 +115,7 @@ export const SettleRefundRequestSchema = z
     status: z
       .enum(["SUCCESS", "CHANGE", "REFUNDCLOSE", "ABNORMAL", "CLOSED"])
       .transform((s): Exclude<SandboxRefundStatus, "PROCESSING"> => (s === "ABNORMAL" ? "CHANGE" : s === "CLOSED" ? "REFUNDCLOSE" : s)),
+    notify: z.boolean().optional(),
   })
   .strict();
 export type SettleRefundRequest = z.output<typeof SettleRefundRequestSchema>;
@@ -157,6 +175,158 @@ export const FaultRuleSchema = z.object({
   times: z.number().int().min(1).max(10_000).default(1),
 });
 export type FaultRuleInput = z.input<typeof FaultRuleSchema>;
+
+// --- reconciliation: payments the merchant never made, bill overrides, bill-file faults ---
+
+const MchIdSchema = z.string().min(1).max(32);
+const SubMchIdSchema = z.string().min(1).max(32).optional();
+const OutTradeNoSchema = z.string().min(1).max(32);
+const OutRefundNoSchema = z.string().min(1).max(64);
+/** An amount in minor units, as the bill writes it. */
+const BillAmountSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * POST /sandbox/foreign-payments: a payment at the gateway for an order the merchant's API never placed
+ * (someone else's code, a console, a lost database). Paid now on the sandbox's clock, with no notify; its
+ * query answers paid and it is in the day's bill. `fee_type` defaults to CNY (a Global merchant must name it).
+ */
+export const ForeignPaymentRequestSchema = z
+  .object({
+    mch_id: MchIdSchema,
+    sub_mch_id: SubMchIdSchema,
+    out_trade_no: OutTradeNoSchema,
+    total_fee: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    fee_type: CurrencySchema.optional(),
+    openid: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+export type ForeignPaymentRequest = z.infer<typeof ForeignPaymentRequestSchema>;
+
+/**
+ * POST /sandbox/foreign-refunds: a refund that succeeded at the gateway without the merchant's API asking
+ * for it (a refund from the merchant platform, say): SUCCESS now on the sandbox's clock, no notify, in the
+ * day's bill and answered by the refund query. The order must be paid and have `refund_fee` left.
+ */
+export const ForeignRefundRequestSchema = z
+  .object({
+    mch_id: MchIdSchema,
+    sub_mch_id: SubMchIdSchema,
+    out_trade_no: OutTradeNoSchema,
+    out_refund_no: OutRefundNoSchema,
+    refund_fee: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  })
+  .strict();
+export type ForeignRefundRequest = z.infer<typeof ForeignRefundRequestSchema>;
+
+/** The trade states a bill line can have that a JSAPI payment line never has. */
+export const UNEXPECTED_TRADE_STATES = ["REVOKED", "PAYERROR", "CLOSED", "NOTPAY", "USERPAYING"] as const;
+
+/**
+ * A difference between the bill and the gateway's own state, for reconciliation tests. Every kind names
+ * the merchant (mch_id, sub_mch_id in institutional mode) and the order, refund or bill day it changes;
+ * the bill is otherwise built from the gateway's state, so its summary stays the sum of its lines
+ * (except with `summary`). One difference per kind and target: posting the same kind for the same
+ * target replaces it.
+ * - payment_amount: the order's payment line shows `total_fee` (its amounts and fee) instead of the paid amount.
+ * - payment_currency: the payment line is in `fee_type` (amounts in that currency's minor units). A bill
+ *   cannot mix currencies: on a day with other lines this makes a MIXED_CURRENCIES bill.
+ * - payment_transaction: the payment line shows another 微信订单号.
+ * - payment_omitted / refund_omitted: the line is left out of the bill (and out of its summary).
+ * - unexpected_row: a second line for the order with a trade state a payment never has (REVOKED by default).
+ * - refund_amount: the refund's line shows `refund_fee` instead.
+ * - summary: the summary row of one bill day says other figures than the sum of the lines.
+ */
+export const DiscrepancySchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("payment_amount"), mch_id: MchIdSchema, sub_mch_id: SubMchIdSchema, out_trade_no: OutTradeNoSchema, total_fee: BillAmountSchema }).strict(),
+  z.object({ kind: z.literal("payment_currency"), mch_id: MchIdSchema, sub_mch_id: SubMchIdSchema, out_trade_no: OutTradeNoSchema, fee_type: CurrencySchema }).strict(),
+  z
+    .object({
+      kind: z.literal("payment_transaction"),
+      mch_id: MchIdSchema,
+      sub_mch_id: SubMchIdSchema,
+      out_trade_no: OutTradeNoSchema,
+      transaction_id: z.string().regex(/^[0-9]{1,32}$/, "expected up to 32 digits"),
+    })
+    .strict(),
+  z.object({ kind: z.literal("payment_omitted"), mch_id: MchIdSchema, sub_mch_id: SubMchIdSchema, out_trade_no: OutTradeNoSchema }).strict(),
+  z
+    .object({
+      kind: z.literal("unexpected_row"),
+      mch_id: MchIdSchema,
+      sub_mch_id: SubMchIdSchema,
+      out_trade_no: OutTradeNoSchema,
+      trade_state: z.enum(UNEXPECTED_TRADE_STATES).default("REVOKED"),
+    })
+    .strict(),
+  z.object({ kind: z.literal("refund_amount"), mch_id: MchIdSchema, sub_mch_id: SubMchIdSchema, out_refund_no: OutRefundNoSchema, refund_fee: BillAmountSchema }).strict(),
+  z.object({ kind: z.literal("refund_omitted"), mch_id: MchIdSchema, sub_mch_id: SubMchIdSchema, out_refund_no: OutRefundNoSchema }).strict(),
+  z
+    .object({
+      kind: z.literal("summary"),
+      mch_id: MchIdSchema,
+      sub_mch_id: SubMchIdSchema,
+      bill_date: ReconciliationDateSchema,
+      /** 总交易单数. */
+      trade_count: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+      /** 应结订单总金额 (and 订单总金额), minor units. */
+      settlement_total_fee: BillAmountSchema.optional(),
+      /** 退款总金额 (and 申请退款总金额), minor units. */
+      refund_fee: BillAmountSchema.optional(),
+    })
+    .strict()
+    .refine((s) => s.trade_count !== undefined || s.settlement_total_fee !== undefined || s.refund_fee !== undefined, {
+      message: "name at least one of trade_count, settlement_total_fee, refund_fee",
+    }),
+]);
+export type DiscrepancyInput = z.input<typeof DiscrepancySchema>;
+export type Discrepancy = z.output<typeof DiscrepancySchema>;
+export type DiscrepancyKind = Discrepancy["kind"];
+
+/** POST /sandbox/discrepancies. */
+export const DiscrepancyAnswerSchema = z.object({ discrepancy: DiscrepancySchema });
+export type DiscrepancyAnswer = z.infer<typeof DiscrepancyAnswerSchema>;
+/** GET /sandbox/discrepancies: in the order they were posted. */
+export const DiscrepanciesAnswerSchema = z.object({ discrepancies: z.array(DiscrepancySchema) });
+export type DiscrepanciesAnswer = z.infer<typeof DiscrepanciesAnswerSchema>;
+
+/**
+ * What a bill-file fault does to the file a download serves (v2 downloadbill and v3 tradebill):
+ * `truncated` cuts it before the summary; `foreign_merchant` writes another merchant's 商户号 in every
+ * line; `other_day` moves every line's 交易时间 one day back; `garbage` serves something that is not a bill;
+ * `hash_mismatch` (v3 only; a v2 download leaves it queued) serves a file that differs from the
+ * hash_value the tradebill answer gave.
+ */
+export const BILL_FAULT_KINDS = ["truncated", "foreign_merchant", "other_day", "garbage", "hash_mismatch"] as const;
+export const BillFaultKindSchema = z.enum(BILL_FAULT_KINDS);
+export type BillFaultKind = z.infer<typeof BillFaultKindSchema>;
+
+/** POST /sandbox/bill-faults: a fault for the next `times` downloads of one merchant's bill of one day that serve a file. */
+export const BillFaultRuleSchema = z
+  .object({
+    mch_id: MchIdSchema,
+    sub_mch_id: SubMchIdSchema,
+    bill_date: ReconciliationDateSchema,
+    fault: BillFaultKindSchema,
+    times: z.number().int().min(1).max(1000).default(1),
+  })
+  .strict();
+export type BillFaultRuleInput = z.input<typeof BillFaultRuleSchema>;
+export type BillFaultRule = z.output<typeof BillFaultRuleSchema>;
+
+/** A queued bill-file fault with the downloads it has left. */
+export const BillFaultViewSchema = z.object({
+  mch_id: z.string(),
+  sub_mch_id: z.string().optional(),
+  bill_date: z.string(),
+  fault: BillFaultKindSchema,
+  times: z.number().int(),
+  remaining: z.number().int(),
+});
+export type BillFaultView = z.infer<typeof BillFaultViewSchema>;
+/** POST /sandbox/bill-faults. */
+export const BillFaultAnswerSchema = z.object({ bill_fault: BillFaultViewSchema });
+/** GET /sandbox/bill-faults: the queued ones, oldest first. */
+export const BillFaultsAnswerSchema = z.object({ bill_faults: z.array(BillFaultViewSchema) });
 
 // --- answers ---
 
@@ -231,6 +401,10 @@ export type LoginCodeAnswer = z.infer<typeof LoginCodeAnswerSchema>;
 /** POST /sandbox/pay: the errMsg wx.requestPayment would give the mini-program, and the order after. */
 export const PayAnswerSchema = z.object({ outcome: PayOutcomeSchema, errMsg: z.string(), order: SandboxOrderViewSchema });
 export type PayAnswer = z.infer<typeof PayAnswerSchema>;
+
+/** POST /sandbox/foreign-payments: the paid order. */
+export const ForeignPaymentAnswerSchema = z.object({ order: SandboxOrderViewSchema });
+export type ForeignPaymentAnswer = z.infer<typeof ForeignPaymentAnswerSchema>;
 
 /** GET /sandbox/orders. */
 export const OrdersAnswerSchema = z.object({ orders: z.array(SandboxOrderViewSchema) });

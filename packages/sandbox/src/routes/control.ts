@@ -6,6 +6,7 @@ import { SANDBOX_CONTROL_ROUTES, type SandboxControlAnswer, type SandboxControlC
 import { SANDBOX_CONTROL_ERROR_STATUS, type ControlErrorAnswer, type SandboxControlErrorCode, type SandboxOrderView } from "../control/schemas.js";
 import type { FaultInjector } from "../faults/faults.js";
 import { readRawBody, replyJson } from "../http.js";
+import { createForeignPayment, createForeignRefund } from "../state/foreign.js";
 import { payByPrepayId, settleRefund } from "../state/payments.js";
 import type { SandboxOrder, SandboxRefund } from "../state/types.js";
 import { checkV3Payment } from "../v3/pay.js";
@@ -144,7 +145,7 @@ export function createControlRouter(sandbox: SandboxContext, faults: FaultInject
       const check = checkV3Payment(sandbox, order, req.payment);
       if (!check.ok) return replyError(ctx, "PAY_SIGN_INVALID", check.message, { errMsg: check.errMsg });
     }
-    const result = payByPrepayId(sandbox, req.prepay_id, req.outcome);
+    const result = payByPrepayId(sandbox, req.prepay_id, req.outcome, { notify: req.notify });
     if (!result.ok) return replyError(ctx, result.code, result.errMsg, { errMsg: result.errMsg });
     reply(ctx, "pay", { outcome: result.outcome, errMsg: result.errMsg, order: orderView(result.order) });
   });
@@ -169,7 +170,7 @@ export function createControlRouter(sandbox: SandboxContext, faults: FaultInject
     if (req === undefined) return;
     const refund = sandbox.store.findRefund(req.mch_id, req.sub_mch_id, req.out_refund_no);
     if (refund === undefined) return replyError(ctx, "REFUND_NOT_FOUND", `No refund ${req.out_refund_no}.`);
-    if (!settleRefund(sandbox, refund, req.status)) return replyError(ctx, "REFUND_SETTLED", `Refund ${req.out_refund_no} is already ${refund.status}.`);
+    if (!settleRefund(sandbox, refund, req.status, { notify: req.notify })) return replyError(ctx, "REFUND_SETTLED", `Refund ${req.out_refund_no} is already ${refund.status}.`);
     reply(ctx, "settleRefund", { out_refund_no: refund.outRefundNo, refund_status: refund.status, ...v3RefundStatus(refund) });
   });
 
@@ -203,6 +204,58 @@ export function createControlRouter(sandbox: SandboxContext, faults: FaultInject
       serial_no: rotated.current.serial,
       retiring: rotated.retiring.map((c) => ({ serial_no: c.serial, retires_at: new Date(c.retiresAt ?? c.expiresAt).toISOString() })),
     });
+  });
+
+  router.post(R.createForeignPayment.path, async (ctx) => {
+    const req = await readBody(ctx, R.createForeignPayment.body);
+    if (req === undefined) return;
+    const result = createForeignPayment(sandbox, req);
+    if (!result.ok) return replyError(ctx, result.code, result.message);
+    reply(ctx, "createForeignPayment", { order: orderView(result.order) });
+  });
+
+  router.post(R.createForeignRefund.path, async (ctx) => {
+    const req = await readBody(ctx, R.createForeignRefund.body);
+    if (req === undefined) return;
+    const result = createForeignRefund(sandbox, req);
+    if (!result.ok) return replyError(ctx, result.code, result.message);
+    reply(ctx, "createForeignRefund", { order: orderView(result.order) });
+  });
+
+  router.get(R.listDiscrepancies.path, (ctx) => reply(ctx, "listDiscrepancies", { discrepancies: sandbox.bills.listDiscrepancies() }));
+  router.post(R.addDiscrepancy.path, async (ctx) => {
+    const discrepancy = await readBody(ctx, R.addDiscrepancy.body);
+    if (discrepancy === undefined) return;
+    const { mch_id: mchId, sub_mch_id: subMchId } = discrepancy;
+    if (sandbox.findMerchant(mchId, subMchId) === undefined)
+      return replyError(ctx, "MERCHANT_NOT_FOUND", `No merchant ${mchId}${subMchId === undefined ? "" : ` / ${subMchId}`} is configured.`);
+    // A difference for an order or refund the gateway does not have would never show: refuse it rather than let a test pass for the wrong reason.
+    if ("out_trade_no" in discrepancy && sandbox.store.findOrder(mchId, subMchId, discrepancy.out_trade_no) === undefined) {
+      return replyError(ctx, "ORDER_NOT_FOUND", `No order ${discrepancy.out_trade_no}.`);
+    }
+    if ("out_refund_no" in discrepancy && sandbox.store.findRefund(mchId, subMchId, discrepancy.out_refund_no) === undefined) {
+      return replyError(ctx, "REFUND_NOT_FOUND", `No refund ${discrepancy.out_refund_no}.`);
+    }
+    sandbox.bills.addDiscrepancy(discrepancy);
+    reply(ctx, "addDiscrepancy", { discrepancy });
+  });
+  router.delete(R.clearDiscrepancies.path, (ctx) => {
+    sandbox.bills.clearDiscrepancies();
+    reply(ctx, "clearDiscrepancies", undefined);
+  });
+
+  router.get(R.listBillFaults.path, (ctx) => reply(ctx, "listBillFaults", { bill_faults: sandbox.bills.listFaults() }));
+  router.post(R.addBillFault.path, async (ctx) => {
+    const rule = await readBody(ctx, R.addBillFault.body);
+    if (rule === undefined) return;
+    if (sandbox.findMerchant(rule.mch_id, rule.sub_mch_id) === undefined) {
+      return replyError(ctx, "MERCHANT_NOT_FOUND", `No merchant ${rule.mch_id}${rule.sub_mch_id === undefined ? "" : ` / ${rule.sub_mch_id}`} is configured.`);
+    }
+    reply(ctx, "addBillFault", { bill_fault: sandbox.bills.addFault(rule) });
+  });
+  router.delete(R.clearBillFaults.path, (ctx) => {
+    sandbox.bills.clearFaults();
+    reply(ctx, "clearBillFaults", undefined);
   });
 
   router.get(R.listFaults.path, (ctx) => reply(ctx, "listFaults", { faults: [...faults.list()] }));

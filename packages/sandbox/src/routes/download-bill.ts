@@ -20,9 +20,18 @@ export function downloadBill(sandbox: SandboxContext, request: GatewayRequest): 
   if (dayStart + DAY_MS > sandbox.clock.now()) return replyProtocolFail(ctx, "Bill Creating");
 
   const orders = sandbox.store.allOrders().filter((o) => o.mchId === merchant.mchId && o.subMchId === merchant.subMchId);
+  const date = `${billDate.slice(0, 4)}-${billDate.slice(4, 6)}-${billDate.slice(6, 8)}`;
+  const overrides = sandbox.bills.overridesFor(merchant.mchId, merchant.subMchId, date);
+  // A v2 download never takes a hash_mismatch fault: v2 bills have no hash.
+  const fault = sandbox.bills.faultFor("v2", merchant.mchId, merchant.subMchId, date);
+  const fileFault = fault?.kind === "hash_mismatch" ? undefined : fault?.kind;
   // The sandbox has no recharge coupons, so a RECHARGE_REFUND bill never has lines.
-  const text = billType === "RECHARGE_REFUND" ? undefined : buildTradeBillCsv({ orders, dayStart, lines: billType, summaryCurrency: orders[0]?.feeType ?? "CNY" });
+  const text =
+    billType === "RECHARGE_REFUND"
+      ? undefined
+      : buildTradeBillCsv({ orders, dayStart, lines: billType, summaryCurrency: orders[0]?.feeType ?? "CNY", overrides, ...(fileFault === undefined ? {} : { fault: fileFault }) });
   if (text === undefined) return replyProtocolFail(ctx, "No Bill Exist");
+  fault?.use();
   ctx.status = 200;
   if (tarType === "GZIP") {
     ctx.type = "application/x-gzip";

@@ -81,8 +81,17 @@ function payNotifyBody(ctx: SandboxContext, order: SandboxOrder): string {
   );
 }
 
-/** Plays the payer in the WeChat client: pays, cancels or fails the payment behind a prepay_id. */
-export function payByPrepayId(ctx: SandboxContext, prepayId: string, outcome: PayOutcome): PayResult {
+/** What a control call may change about how the gateway reports a state change. */
+export interface ReportOptions {
+  /** False: the change happens (queries and bills show it) but its notify is never sent. Default true. */
+  readonly notify?: boolean | undefined;
+}
+
+/**
+ * Plays the payer in the WeChat client: pays, cancels or fails the payment behind a prepay_id. A payment
+ * sends the pay notify unless `notify` is false.
+ */
+export function payByPrepayId(ctx: SandboxContext, prepayId: string, outcome: PayOutcome, options: ReportOptions = {}): PayResult {
   const order = ctx.store.findOrderByPrepayId(prepayId);
   if (order === undefined) return { ok: false, code: "PREPAY_NOT_FOUND", errMsg: "requestPayment:fail prepay_id not found" };
   const now = ctx.clock.now();
@@ -93,6 +102,19 @@ export function payByPrepayId(ctx: SandboxContext, prepayId: string, outcome: Pa
   if (outcome === "cancel") return { ok: true, outcome, errMsg: "requestPayment:fail cancel", order };
   if (outcome === "fail") return { ok: true, outcome, errMsg: "requestPayment:fail 余额不足，请更换支付方式", order };
 
+  markOrderPaid(ctx, order, now);
+  if (options.notify !== false) {
+    ctx.notifier.enqueue(
+      order.protocol === "v3"
+        ? v3PayNotifyJob(ctx, order)
+        : { protocol: "v2", kind: "pay", outTradeNo: order.outTradeNo, url: order.notifyUrl, message: () => xmlMessage(payNotifyBody(ctx, order)) },
+    );
+  }
+  return { ok: true, outcome, errMsg: "requestPayment:ok", order };
+}
+
+/** Moves an order to SUCCESS at `now`: time_end, cash amounts (Global: in CNY at the merchant's rate), a new transaction_id. Sends nothing. */
+export function markOrderPaid(ctx: SandboxContext, order: SandboxOrder, now: number): void {
   const merchant = ctx.findMerchant(order.mchId, order.subMchId);
   order.tradeState = "SUCCESS";
   order.tradeStateDesc = "支付成功";
@@ -108,12 +130,6 @@ export function payByPrepayId(ctx: SandboxContext, prepayId: string, outcome: Pa
     order.rate = merchant?.profile === "global" ? 100_000_000 : undefined;
   }
   ctx.store.markPaid(order, newTransactionId(now));
-  ctx.notifier.enqueue(
-    order.protocol === "v3"
-      ? v3PayNotifyJob(ctx, order)
-      : { protocol: "v2", kind: "pay", outTradeNo: order.outTradeNo, url: order.notifyUrl, message: () => xmlMessage(payNotifyBody(ctx, order)) },
-  );
-  return { ok: true, outcome, errMsg: "requestPayment:ok", order };
 }
 
 /** At most this many refunds per order (v2 and v3). */
@@ -167,15 +183,18 @@ export function startRefund(ctx: SandboxContext, order: SandboxOrder, refund: Sa
   if (ctx.options.refundSettleMs !== null) refund.settleTimer = ctx.clock.setTimer(() => settleRefund(ctx, refund, "SUCCESS"), ctx.options.refundSettleMs);
 }
 
-/** Moves a PROCESSING refund to its final status and sends the refund notify. Settling twice changes nothing. */
-export function settleRefund(ctx: SandboxContext, refund: SandboxRefund, status: SettleRefundRequest["status"]): boolean {
+/**
+ * Moves a PROCESSING refund to its final status and sends the refund notify (unless `notify` is false).
+ * Settling twice changes nothing.
+ */
+export function settleRefund(ctx: SandboxContext, refund: SandboxRefund, status: SettleRefundRequest["status"], options: ReportOptions = {}): boolean {
   if (refund.status !== "PROCESSING") return false;
   if (refund.settleTimer !== undefined) ctx.clock.clearTimer(refund.settleTimer);
   refund.settleTimer = undefined;
   refund.status = status;
   if (status === "SUCCESS") refund.successAt = ctx.clock.now();
   const order = ctx.store.findOrder(refund.mchId, refund.subMchId, refund.outTradeNo);
-  if (order === undefined) return true;
+  if (order === undefined || options.notify === false) return true;
   const url = refund.notifyUrl ?? ctx.findMerchant(order.mchId, order.subMchId)?.refundNotifyUrl;
   if (url !== undefined) {
     ctx.notifier.enqueue(

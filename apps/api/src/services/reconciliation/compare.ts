@@ -3,6 +3,7 @@ import type { ReconciliationItem, ReconciliationSideTotals } from "@pay/core/con
 import { isoAt } from "../../clock.js";
 import { noDifferences } from "../../db/reconciliation-reads.js";
 import {
+  duplicateBillLines,
   otherBillRows,
   paymentDifferences,
   paymentsMissingFromBill,
@@ -186,6 +187,20 @@ export async function compareDay(ctx: ServiceContext, options: CompareOptions, c
         }),
       );
     }
+  }
+
+  // A payment or refund named by several lines would be counted twice by the bill: each is an item of its own.
+  for (const duplicate of await duplicateBillLines(ctx.db, lease, PAGE_ROWS)) {
+    const payment = duplicate.kind === "payment";
+    collector.add(
+      item({
+        class: "unexpected_row",
+        orderId: payment ? duplicate.key || null : null,
+        refundId: payment ? null : duplicate.key || null,
+        billLine: duplicate.first_line,
+        detail: `The bill has ${duplicate.lines} ${payment ? "payment" : "refund"} lines for ${payment ? "order" : "refund"} ${duplicate.key || "(no number)"}, from line ${duplicate.first_line}; one is expected.`,
+      }),
+    );
   }
 
   const missingPayments = { count: 0, amount: 0 };

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import {
   buildV3BillDownload,
+  parseBill,
   buildV3FundFlowBill,
   buildV3TradeBill,
   parseV3Answer,
@@ -20,7 +21,8 @@ import { newRefundId } from "../../ids.js";
 import { startSandbox, type RunningSandbox } from "../../server.js";
 import { settleRefund } from "../../state/payments.js";
 import type { SandboxOrder, SandboxRefund } from "../../state/types.js";
-import { callGateway, orderFields, pay, placeOrder } from "../../../test/support/harness.js";
+import type { SandboxControlClient } from "../../control/client.js";
+import { callGateway, controlOf, orderFields, pay, placeOrder } from "../../../test/support/harness.js";
 import { seedPaidV3Order, startV3Receiver, V3_DIRECT, V3_GLOBAL, V3_MIGRATING, V3_PARTNER, v3Client, type V3Receiver, type V3TestClient } from "../../../test/support/v3.js";
 import { V3_BILL_URL_TTL_MS } from "./bills.js";
 
@@ -368,5 +370,79 @@ describe("v3 bills: which days can be billed", () => {
     await expectRefusal(client, trade("2025-12-10"), 400, "NO_STATEMENT_EXIST", true);
     await expectRefusal(client, trade("2025-12-09"), 400, "INVALID_REQUEST", true);
     await expectRefusal(client, fund("2025-12-09"), 400, "INVALID_REQUEST", true);
+  });
+});
+
+describe("v3 tradebill with the reconciliation controls", () => {
+  /** 12:00 Beijing on BILL_DATE. */
+  const NOON = BILL_DAY_START + 12 * HOUR;
+
+  /** A sandbox with a foreign payment of V3_DIRECT at noon on BILL_DATE (and whatever `seed` adds then), at 10:00 the next day. */
+  async function withBillDay(
+    run: (sandbox: RunningSandbox, client: V3TestClient, control: SandboxControlClient) => Promise<void>,
+    seed: (control: SandboxControlClient) => Promise<unknown> = () => Promise.resolve(),
+  ): Promise<void> {
+    const clock = createManualClock(NOON);
+    const sandbox = await startSandbox({ merchants: [V3_DIRECT, V3_PARTNER], clock, requireClientCert: false });
+    try {
+      const control = controlOf(sandbox);
+      await control.createForeignPayment({ mch_id: V3_DIRECT.mchId, out_trade_no: "V3-FOREIGN-1", total_fee: 321 });
+      await seed(control);
+      await clock.advance(DAY + 10 * HOUR - 12 * HOUR); // 10:00 the next day
+      await run(sandbox, v3Client(sandbox, V3_DIRECT.mchId), control);
+    } finally {
+      await sandbox.stop();
+    }
+  }
+
+  it("shows a foreign payment and a discrepancy in the file", async () => {
+    await withBillDay(async (sandbox, client, control) => {
+      expect((await tradeBill(sandbox, client, { billDate: BILL_DATE })).bill.rows.map((r) => [r.outTradeNo, r.totalFee?.amount])).toEqual([["V3-FOREIGN-1", 321]]);
+      await control.addDiscrepancy({ kind: "payment_amount", mch_id: V3_DIRECT.mchId, out_trade_no: "V3-FOREIGN-1", total_fee: 320 });
+      const { bill } = await tradeBill(sandbox, client, { billDate: BILL_DATE, tarType: "GZIP" });
+      expect(bill.rows.map((r) => [r.outTradeNo, r.totalFee?.amount])).toEqual([["V3-FOREIGN-1", 320]]);
+      expect(bill.summary.settlementTotalFee?.amount).toBe(320);
+    });
+  });
+
+  it("serves a file that does not match its hash_value once with hash_mismatch, and a spoiled but matching file with a file fault", async () => {
+    await withBillDay(async (sandbox, client, control) => {
+      await control.addBillFault({ mch_id: V3_DIRECT.mchId, bill_date: BILL_DATE, fault: "hash_mismatch" });
+      const answer = await applyFor(sandbox, client, buildV3TradeBill({ billDate: BILL_DATE }).path);
+      const file = await signedGet(sandbox, client, downloadTarget(sandbox, answer));
+      expect(file.status).toBe(200);
+      expect(createHash("sha1").update(file.bytes).digest("hex")).not.toBe(answer.hashValue);
+      const checked = parseV3TradeBill(file.bytes, { hashValue: answer.hashValue });
+      expect(checked.ok ? undefined : checked.error.code).toBe("HASH_MISMATCH");
+      // The file itself is a whole bill: only its hash tells.
+      expect(parseBill(file.bytes).ok).toBe(true);
+      expect((await control.listBillFaults()).bill_faults).toEqual([]);
+      expect((await tradeBill(sandbox, client, { billDate: BILL_DATE })).bill.rows).toHaveLength(1);
+
+      await control.addBillFault({ mch_id: V3_DIRECT.mchId, bill_date: BILL_DATE, fault: "truncated" });
+      const truncatedAnswer = await applyFor(sandbox, client, buildV3TradeBill({ billDate: BILL_DATE, tarType: "GZIP" }).path);
+      const truncated = await signedGet(sandbox, client, downloadTarget(sandbox, truncatedAnswer));
+      expect(createHash("sha1").update(gunzipSync(truncated.bytes)).digest("hex")).toBe(truncatedAnswer.hashValue);
+      const parsed = parseV3TradeBill(truncated.bytes, { hashValue: truncatedAnswer.hashValue, tarType: "GZIP" });
+      expect(parsed.ok ? undefined : parsed.error.message).toContain("truncated");
+    });
+  });
+
+  it("matches a fault to the bill asked for: a partner's sub-merchant bill only with its sub_mchid", async () => {
+    await withBillDay(
+      async (sandbox, _client, control) => {
+        const partner = v3Client(sandbox, V3_PARTNER.mchId);
+        await control.addBillFault({ mch_id: V3_PARTNER.mchId, sub_mch_id: V3_PARTNER.subMchId, bill_date: BILL_DATE, fault: "garbage" });
+        // The service provider's bill of every sub-merchant is not the sub-merchant's bill: served whole.
+        expect((await tradeBill(sandbox, partner, { billDate: BILL_DATE })).bill.rows.map((r) => r.outTradeNo)).toEqual(["V3-SUB-1"]);
+        expect((await control.listBillFaults()).bill_faults.map((f) => f.remaining)).toEqual([1]);
+        const answer = await applyFor(sandbox, partner, buildV3TradeBill({ billDate: BILL_DATE, subMchid: V3_PARTNER.subMchId }).path);
+        const file = await signedGet(sandbox, partner, downloadTarget(sandbox, answer));
+        const parsed = parseV3TradeBill(file.bytes, { hashValue: answer.hashValue });
+        expect(parsed.ok ? undefined : parsed.error.code).toBe("MALFORMED_BILL");
+        expect((await control.listBillFaults()).bill_faults).toEqual([]);
+      },
+      (control) => control.createForeignPayment({ mch_id: V3_PARTNER.mchId, sub_mch_id: V3_PARTNER.subMchId, out_trade_no: "V3-SUB-1", total_fee: 50 }),
+    );
   });
 });

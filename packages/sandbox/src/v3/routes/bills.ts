@@ -122,9 +122,16 @@ function billDay(sandbox: SandboxContext, call: V3Call, query: Map<string, strin
   return dayStart;
 }
 
-/** Issues a download token for `csv` and answers the signed `{hash_type, hash_value, download_url}`. */
-function answerBill(sandbox: SandboxContext, call: V3Call, csv: string, gzip: boolean): void {
-  const bytes = Buffer.from(csv, "utf8");
+/** What a `hash_mismatch` bill-file fault serves after the file the hash was computed over: a blank line, so the file still parses and only its hash tells. */
+export const HASH_MISMATCH_TAIL = "\r\n";
+
+/**
+ * Issues a download token for `csv` and answers the signed `{hash_type, hash_value, download_url}`. With
+ * `hashMismatch`, the file behind the token is not the one the hash_value is of.
+ */
+function answerBill(sandbox: SandboxContext, call: V3Call, csv: string, gzip: boolean, hashMismatch = false): void {
+  const hashed = Buffer.from(csv, "utf8");
+  const bytes = hashMismatch ? Buffer.from(`${csv}${HASH_MISMATCH_TAIL}`, "utf8") : hashed;
   const now = sandbox.clock.now();
   const bills = billsOf(sandbox);
   for (const [token, bill] of bills) if (bill.expiresAt <= now) bills.delete(token);
@@ -132,7 +139,7 @@ function answerBill(sandbox: SandboxContext, call: V3Call, csv: string, gzip: bo
   bills.set(token, { mchId: call.auth.mchId, csv: bytes, gzip, expiresAt: now + V3_BILL_URL_TTL_MS });
   // The host the request came to, so the URL works on whatever address and port the sandbox listens.
   const downloadUrl = `${call.ctx.protocol}://${call.ctx.host}${BILL_DOWNLOAD_PATH}?token=${token}`;
-  replyV3Signed(sandbox, call, 200, { hash_type: "SHA1", hash_value: createHash("sha1").update(bytes).digest("hex"), download_url: downloadUrl });
+  replyV3Signed(sandbox, call, 200, { hash_type: "SHA1", hash_value: createHash("sha1").update(hashed).digest("hex"), download_url: downloadUrl });
 }
 
 function noStatement(sandbox: SandboxContext, call: V3Call, message: string): void {
@@ -160,9 +167,17 @@ export function tradeBill(sandbox: SandboxContext, call: V3Call): void {
   if (dayStart === undefined) return;
   const lines = billType.value ?? "ALL";
   const orders = sandbox.store.allOrders().filter((o) => o.mchId === call.auth.mchId && (subMchId === undefined || o.subMchId === subMchId));
-  const csv = lines === "ALL" || lines === "SUCCESS" || lines === "REFUND" ? buildTradeBillCsv({ orders, dayStart, lines }) : undefined;
+  const date = new Date(dayStart + BEIJING_OFFSET_MS).toISOString().slice(0, 10);
+  const overrides = sandbox.bills.overridesFor(call.auth.mchId, subMchId, date);
+  const fault = sandbox.bills.faultFor("v3", call.auth.mchId, subMchId, date);
+  const fileFault = fault?.kind === "hash_mismatch" ? undefined : fault?.kind;
+  const csv =
+    lines === "ALL" || lines === "SUCCESS" || lines === "REFUND"
+      ? buildTradeBillCsv({ orders, dayStart, lines, overrides, ...(fileFault === undefined ? {} : { fault: fileFault }) })
+      : undefined;
   if (csv === undefined) return noStatement(sandbox, call, "账单文件不存在，请检查当前商户号是否在指定日期有交易或退款发生");
-  answerBill(sandbox, call, csv, tarType.value === "GZIP");
+  fault?.use();
+  answerBill(sandbox, call, csv, tarType.value === "GZIP", fault?.kind === "hash_mismatch");
 }
 
 /**
