@@ -57,7 +57,7 @@ export function runningIt(): string {
       "keeping every other section's figures and noting the partial run under the title. " +
       "`--quick` makes every run short (figures too rough to publish), `--scale-max 100k` caps the scale benchmark (the file " +
       "then says so), `--wait-quiet` first waits (up to 20 min) for the 1-minute load average to fall below 1.5.",
-    "- `--profile-api DIR` runs every API process under `node --cpu-prof --cpu-prof-dir=DIR`; `--baseline PATH` adds, beside " +
+    "- `--profile-api DIR` runs every API process (and the reconciliation CLI) under `node --cpu-prof --cpu-prof-dir=DIR`; `--baseline PATH` adds, beside " +
       "this workspace's API, another build of it (PATH to its `dist/index.js`, e.g. a copy of the tree before a change) to the " +
       "notify benchmark: before and after in one run.",
   ].join("\n");
