@@ -50,14 +50,14 @@ export function runningIt(): string {
     "",
     `- \`${COMMAND}\` builds what the bench needs, runs every benchmark and rewrites this file.`,
     "- While iterating, run one or a few benchmarks without touching this file: " +
-      `\`${COMMAND} -- --only xml\` (signing, xml, notify, orders, scale, memory, v3notify, webhooks; comma-separated), or after a build ` +
+      `\`${COMMAND} -- --only xml\` (signing, xml, notify, orders, scale, memory, v3notify, webhooks, reconciliation; comma-separated), or after a build ` +
       "(`npx -y pnpm@10.34.9 --filter @pay/bench... build`) `node apps/bench/dist/main.js --only notify`. " +
       "`--only notify --update-docs` re-measures only the named benchmarks and replaces their sections (and their lines under Targets) here " +
       "(a section this file does not have yet is added before the performance history), " +
       "keeping every other section's figures and noting the partial run under the title. " +
       "`--quick` makes every run short (figures too rough to publish), `--scale-max 100k` caps the scale benchmark (the file " +
       "then says so), `--wait-quiet` first waits (up to 20 min) for the 1-minute load average to fall below 1.5.",
-    "- `--profile-api DIR` runs every API process under `node --cpu-prof --cpu-prof-dir=DIR`; `--baseline PATH` adds, beside " +
+    "- `--profile-api DIR` runs every API process (and the reconciliation CLI) under `node --cpu-prof --cpu-prof-dir=DIR`; `--baseline PATH` adds, beside " +
       "this workspace's API, another build of it (PATH to its `dist/index.js`, e.g. a copy of the tree before a change) to the " +
       "notify benchmark: before and after in one run.",
   ].join("\n");

@@ -10,6 +10,7 @@ import { formatTargets, type Section } from "./markdown.js";
 import { benchMemory } from "./memory.js";
 import { benchNotify } from "./notify.js";
 import { benchOrders } from "./orders.js";
+import { benchReconciliation } from "./reconciliation.js";
 import type { RunOptions } from "./run-options.js";
 import { benchScale, SCALE_SIZES } from "./scale.js";
 import { benchSigning } from "./signing.js";
@@ -30,6 +31,7 @@ const BENCHMARKS = {
   memory: benchMemory,
   v3notify: (run: RunOptions) => benchV3Notify(run.quick),
   webhooks: benchWebhooks,
+  reconciliation: benchReconciliation,
 } satisfies Record<string, (run: RunOptions) => Promise<Section>>;
 type BenchmarkName = keyof typeof BENCHMARKS;
 const NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];

@@ -21,6 +21,13 @@ export function processCpuSeconds(pid: number, reapedChildren = false): number {
   return (own + children) / TICKS_PER_SECOND;
 }
 
+/** CPU seconds of this process's children that ended and were waited for (cutime + cstime of /proc/self/stat). */
+export function reapedChildrenCpuSeconds(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+}
+
 /** The processes whose parent is `pid` (PostgreSQL's backends and helpers under the postmaster). */
 export function childPids(pid: number): number[] {
   const found: number[] = [];
