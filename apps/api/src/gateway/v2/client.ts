@@ -455,50 +455,29 @@ export function createV2Client(options: V2ClientOptions): LiveV2Client {
     return { bill: { kind: "file", body: stream() } };
   }
 
-  /** downloadbill with the retries and failover of `call` (before any bill byte is handed on). */
-  async function openBill(fields: Readonly<Record<string, string | number>>): Promise<V2BillOutcome> {
+  /**
+   * Sends attempts with the retries and failover every call shares: `send` repeats the identical business
+   * fields; after a connection error or a 5xx the next attempt goes to the failover host; one log line per
+   * attempt (`succeeded` names a success's outcome and message).
+   */
+  async function retrying<O extends { readonly ok: true } | { readonly ok: false; readonly error: V2CallError }>(
+    method: GatewayMethod,
+    refs: Readonly<Record<string, string | number>>,
+    send: (host: string) => Promise<{ readonly outcome: O; readonly reason?: string | undefined }>,
+    succeeded: (outcome: Extract<O, { readonly ok: true }>) => { readonly outcome: string; readonly message: string },
+  ): Promise<O> {
     let host = baseUrl;
     for (let n = 1; ; n++) {
       const started = performance.now();
-      const attempted = await billAttempt(host, fields);
-      const entry = { method: "downloadBill", path: PATHS.downloadBill, host, attempt: n, durationMs: Math.round(performance.now() - started), billDate: fields.bill_date };
-      if ("bill" in attempted) {
-        log.info({ ...entry, outcome: attempted.bill.kind }, "gateway bill opened");
-        return { ok: true, value: attempted.bill };
-      }
-      const { error, reason } = attempted;
-      const willRetry = n < maxAttempts && shouldRetry("downloadBill", error);
-      const detail = {
-        ...entry,
-        outcome: error.kind,
-        willRetry,
-        ...(error.errCode === undefined ? {} : { errCode: error.errCode }),
-        ...(error.returnMsg === undefined ? {} : { returnMsg: error.returnMsg }),
-        ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
-        ...(reason === undefined ? {} : { reason }),
-      };
-      if (error.kind === "invalid") log.error(detail, "gateway answer failed verification: not acted upon");
-      else log.warn(detail, "gateway call failed");
-      if (!willRetry) return { ok: false, error };
-      if (failoverBaseUrl !== undefined && (error.kind === "network" || (error.kind === "http" && (error.httpStatus ?? 0) >= 500))) host = failoverBaseUrl;
-      await sleep(backoffMs * 2 ** (n - 1));
-    }
-  }
-
-  /** Runs a call with retries and failover; `fields` are built (and validated) once, so every attempt sends the same business fields. */
-  async function call<T>(method: GatewayMethod, fields: Readonly<Record<string, string | number>>, read: AnswerReader<T>): Promise<V2Outcome<T>> {
-    const refs = logRefs(fields);
-    let host = baseUrl;
-    for (let n = 1; ; n++) {
-      const started = performance.now();
-      const { outcome, reason } = await attempt(method, host, fields, read);
+      const { outcome, reason } = await send(host);
       const durationMs = Math.round(performance.now() - started);
       const entry = { method, path: PATHS[method], host, attempt: n, durationMs, ...refs };
       if (outcome.ok) {
-        log.info({ ...entry, outcome: "ok" }, "gateway call succeeded");
+        const note = succeeded(outcome as Extract<O, { readonly ok: true }>);
+        log.info({ ...entry, outcome: note.outcome }, note.message);
         return outcome;
       }
-      const { error } = outcome;
+      const { error } = outcome as Extract<O, { readonly ok: false }>;
       const willRetry = n < maxAttempts && shouldRetry(method, error);
       const detail = {
         ...entry,
@@ -516,6 +495,29 @@ export function createV2Client(options: V2ClientOptions): LiveV2Client {
       if (switchHost) host = failoverBaseUrl;
       await sleep(backoffMs * 2 ** (n - 1));
     }
+  }
+
+  /** downloadbill with the retries and failover of `call` (before any bill byte is handed on). */
+  function openBill(fields: Readonly<Record<string, string | number>>): Promise<V2BillOutcome> {
+    return retrying<V2BillOutcome>(
+      "downloadBill",
+      { billDate: fields.bill_date ?? "" },
+      async (host) => {
+        const attempted = await billAttempt(host, fields);
+        return "bill" in attempted ? { outcome: { ok: true, value: attempted.bill } } : { outcome: { ok: false, error: attempted.error }, reason: attempted.reason };
+      },
+      (opened) => ({ outcome: opened.value.kind, message: "gateway bill opened" }),
+    );
+  }
+
+  /** Runs a call with retries and failover; `fields` are built (and validated) once, so every attempt sends the same business fields. */
+  function call<T>(method: GatewayMethod, fields: Readonly<Record<string, string | number>>, read: AnswerReader<T>): Promise<V2Outcome<T>> {
+    return retrying<V2Outcome<T>>(
+      method,
+      logRefs(fields),
+      (host) => attempt(method, host, fields, read),
+      () => ({ outcome: "ok", message: "gateway call succeeded" }),
+    );
   }
 
   // Builders validate the input and throw PayCoreError INVALID_FIELD on a request the gateway would refuse (a caller bug).
