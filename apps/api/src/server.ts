@@ -18,7 +18,7 @@ import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import type { EventHandler } from "./services/events.js";
 import { runOptionsOf } from "./services/reconciliation/admin.js";
-import { reconcileDay } from "./services/reconciliation/engine.js";
+import { reconcileDay, reconciliationsEnded } from "./services/reconciliation/engine.js";
 import { startReconciliationScheduler } from "./services/reconciliation/scheduler.js";
 import { startSweeper } from "./services/sweeper.js";
 import { createWebhookDispatcher } from "./services/webhooks/dispatcher.js";
@@ -187,8 +187,9 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await sweeper.stop();
-      // A scheduled run in flight finishes (and releases its day) before the database closes.
+      // A scheduled run in flight finishes (and releases its day) before the database closes, and so does one an admin started.
       await scheduler?.stop();
+      await reconciliationsEnded(services);
       // Attempts in flight are recorded before the database closes (an unrecorded one is sent again after its lease).
       await dispatcher?.stop();
       // Transitions of requests still in flight are committed before the database closes.

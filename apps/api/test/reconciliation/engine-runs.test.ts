@@ -4,7 +4,7 @@ import type { ReconciliationErrorCode } from "@pay/core/contract";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { finishRun, LeaseLostError } from "../../src/db/reconciliation.js";
 import type { BillDownload, GatewayResult } from "../../src/gateway/port.js";
-import { reconcileDay, startReconciliation } from "../../src/services/reconciliation/engine.js";
+import { reconcileDay, reconciliationsEnded, startReconciliation } from "../../src/services/reconciliation/engine.js";
 import { buildBillCsv, type BillLine } from "../support/bill-csv.js";
 import { DATABASES } from "../support/databases.js";
 import { FAKE_MERCHANT, FAKE_USER } from "../support/fake-app.js";
@@ -176,6 +176,30 @@ describe.each(DATABASES)("reconciliation runs on %s", (kind) => {
     const running = starts.find((s) => s.started);
     expect(running?.started === true ? await running.done : undefined).toMatchObject({ state: "succeeded", attempt: 1 });
     expect(await world.database.db.selectFrom("reconciliation_runs").select(["attempt", "state"]).execute()).toEqual([{ attempt: 1, state: "succeeded" }]);
+  });
+
+  it("reconciliationsEnded waits for every run the process started, and answers at once when none is running", async () => {
+    const { lines } = await dayWithDifferences();
+    world.fake.billFiles.set(DAY, { kind: "file", csv: buildBillCsv(lines) });
+    await reconciliationsEnded(world.services);
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stalled = await world.process({
+      ...world.fake,
+      openBill: async (date) => {
+        await gate;
+        return world.fake.openBill(date);
+      },
+    });
+    world.now = NEXT_MORNING;
+    expect((await startReconciliation(stalled, DAY, "admin")).started).toBe(true);
+    let ended = false;
+    const waiting = reconciliationsEnded(stalled).then(() => (ended = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ended).toBe(false);
+    release();
+    await waiting;
+    expect(await world.database.db.selectFrom("reconciliation_runs").select(["state", "lease_owner"]).execute()).toEqual([{ state: "succeeded", lease_owner: null }]);
   });
 
   it("an expired lease is taken over; the stale holder then changes nothing and answers LEASE_LOST", async () => {

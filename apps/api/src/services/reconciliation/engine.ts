@@ -91,7 +91,28 @@ export async function startReconciliation(ctx: ServiceContext, date: string, tri
     return { started: false, run: runSummaryOf(current) };
   }
   const lease: RunLease = { date, attempt: row.attempt, owner: settings.ownerId };
-  return { started: true, done: runDay(ctx, lease, trigger, settings) };
+  const done = runDay(ctx, lease, trigger, settings);
+  let runs = inFlight.get(ctx);
+  if (runs === undefined) {
+    runs = new Set();
+    inFlight.set(ctx, runs);
+  }
+  const own = runs;
+  own.add(done);
+  void done.finally(() => own.delete(done));
+  return { started: true, done };
+}
+
+/** The runs this process is doing, by service context: an admin's run goes on after its answer. */
+const inFlight = new WeakMap<ServiceContext, Set<Promise<ReconciliationRunSummary>>>();
+
+/**
+ * Resolves once every run this context started has ended (written its result or failure and released its
+ * day), including runs started after the call; a process stopping waits for this before closing its
+ * database, so no run is cut off half-way and its day is free at once instead of after its lease.
+ */
+export async function reconciliationsEnded(ctx: ServiceContext): Promise<void> {
+  for (let runs = inFlight.get(ctx); runs !== undefined && runs.size > 0; runs = inFlight.get(ctx)) await Promise.all([...runs]);
 }
 
 /** Runs a day to its end in this process, or answers the running day when another process holds it. */
