@@ -1,5 +1,17 @@
 import type { Currency } from "../money/currency.js";
-import { BILL_SUMMARY_COUNT_COLUMN, BillFailure, parseRow, parseSummary, splitHeader, splitTicked, type BillRow, type BillSummary, type ParseBillOptions } from "./parse-bill.js";
+import {
+  BILL_SUMMARY_COUNT_COLUMN,
+  BillFailure,
+  parseRow,
+  parseSummary,
+  planColumns,
+  splitHeader,
+  splitTicked,
+  type BillRow,
+  type BillSummary,
+  type ColumnPlan,
+  type ParseBillOptions,
+} from "./parse-bill.js";
 
 /** The first column of a trade bill's data header. */
 const DATA_HEADER_FIRST = "交易时间";
@@ -33,6 +45,7 @@ export function createBillReader(options: ParseBillOptions = {}): BillReader {
   let lineNo = 0;
   let first = true;
   let columns: readonly string[] | undefined;
+  let plan: ColumnPlan = planColumns([]);
   let summaryColumns: readonly string[] | undefined;
   let summaryHeaderLine = 0;
   let summary: BillSummary | undefined;
@@ -48,6 +61,7 @@ export function createBillReader(options: ParseBillOptions = {}): BillReader {
           throw new BillFailure("MALFORMED_BILL", `Line ${line}: expected the bill header (${DATA_HEADER_FIRST},…).`, line);
         }
         columns = names;
+        plan = planColumns(names);
         stage = "rows";
         return;
       }
@@ -58,7 +72,7 @@ export function createBillReader(options: ParseBillOptions = {}): BillReader {
           stage = "summary-row";
           return;
         }
-        const row = parseRow(columns ?? [], splitTicked(content, line), line, fallback);
+        const row = parseRow(plan, splitTicked(content, line), line, fallback);
         if (currency === undefined) currency = row.currency;
         else if (row.currency !== currency) {
           throw new BillFailure("MIXED_CURRENCIES", `Line ${line}: a row in ${row.currency} after rows in ${currency}; the summary totals cannot be read in one currency.`, line);

@@ -175,26 +175,59 @@ function rowCurrency(cell: string | undefined, fallback: Currency, line: number)
   return cell;
 }
 
-export function parseRow(columns: readonly string[], cells: readonly string[], line: number, fallback: Currency): BillRow {
-  if (cells.length !== columns.length) {
-    throw new BillFailure("MALFORMED_BILL", `Line ${line}: expected ${columns.length} fields, found ${cells.length}.`, line);
+/** What one column of a data header is, worked out once per header instead of once per cell. */
+type ColumnRole =
+  | { readonly kind: "text"; readonly key: TextColumnKey }
+  | { readonly kind: "amount"; readonly key: AmountColumnKey; readonly column: string }
+  | { readonly kind: "fee"; readonly column: string }
+  | { readonly kind: "currency" }
+  | { readonly kind: "extra"; readonly column: string };
+
+/** A data header's columns with their roles: a row is read against it in one pass. */
+export interface ColumnPlan {
+  readonly roles: readonly ColumnRole[];
+  /** Where 货币种类 is, or -1. */
+  readonly currencyAt: number;
+}
+
+export function planColumns(columns: readonly string[]): ColumnPlan {
+  const roles = columns.map((column): ColumnRole => {
+    if (column === BILL_CURRENCY_COLUMN) return { kind: "currency" };
+    if (own(BILL_TEXT_COLUMNS, column)) return { kind: "text", key: BILL_TEXT_COLUMNS[column] };
+    if (own(BILL_AMOUNT_COLUMNS, column)) return { kind: "amount", key: BILL_AMOUNT_COLUMNS[column], column };
+    if (column === BILL_FEE_COLUMN) return { kind: "fee", column };
+    return { kind: "extra", column };
+  });
+  return { roles, currencyAt: columns.indexOf(BILL_CURRENCY_COLUMN) };
+}
+
+export function parseRow(plan: ColumnPlan, cells: readonly string[], line: number, fallback: Currency): BillRow {
+  const { roles } = plan;
+  if (cells.length !== roles.length) {
+    throw new BillFailure("MALFORMED_BILL", `Line ${line}: expected ${roles.length} fields, found ${cells.length}.`, line);
   }
-  const currency = rowCurrency(cells[columns.indexOf(BILL_CURRENCY_COLUMN)], fallback, line);
+  const currency = rowCurrency(plan.currencyAt < 0 ? undefined : cells[plan.currencyAt], fallback, line);
   const row: Record<string, unknown> = { currency, line };
   const extra = Object.create(null) as Record<string, string>;
-  columns.forEach((column, i) => {
+  for (let i = 0; i < roles.length; i++) {
+    const role = roles[i] as ColumnRole;
+    if (role.kind === "currency") continue;
     const cell = (cells[i] ?? "").trim();
-    if (column === BILL_CURRENCY_COLUMN) return;
-    if (own(BILL_TEXT_COLUMNS, column)) {
-      if (cell !== "") row[BILL_TEXT_COLUMNS[column]] = cell;
-    } else if (own(BILL_AMOUNT_COLUMNS, column)) {
-      if (cell !== "") row[BILL_AMOUNT_COLUMNS[column]] = parseMoney(cell, currency, line, column);
-    } else if (column === BILL_FEE_COLUMN) {
-      if (cell !== "") row.serviceFee = parseFee(cell, currency, line, column);
-    } else {
-      extra[column] = cell;
+    switch (role.kind) {
+      case "text":
+        if (cell !== "") row[role.key] = cell;
+        break;
+      case "amount":
+        if (cell !== "") row[role.key] = parseMoney(cell, currency, line, role.column);
+        break;
+      case "fee":
+        if (cell !== "") row.serviceFee = parseFee(cell, currency, line, role.column);
+        break;
+      case "extra":
+        extra[role.column] = cell;
+        break;
     }
-  });
+  }
   row.extra = extra;
   return row as BillRow;
 }
