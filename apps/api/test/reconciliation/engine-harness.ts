@@ -51,6 +51,8 @@ export interface EngineWorld {
   now: number;
   /** Another "process" on the same database: its own handle (SQLite: another connection to the file), services and gateway. */
   process(gateway?: PaymentGateway): Promise<ServiceContext>;
+  /** Another process whose bill download waits until `release()` (a hung connection, a long pause). */
+  stalledProcess(): Promise<{ readonly services: ServiceContext; readonly release: () => void }>;
   /** A pending order placed at the fake, of `quantity` mugs (39.90 each). */
   order(quantity?: number): Promise<string>;
   /** The payer pays and the notify arrives. */
@@ -99,6 +101,18 @@ export async function createEngineWorld(kind: DatabaseDialect): Promise<EngineWo
         await opened.close();
       });
       return services;
+    },
+    async stalledProcess() {
+      let release = (): void => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const services = await world.process({
+        ...fake,
+        openBill: async (date) => {
+          await gate;
+          return fake.openBill(date);
+        },
+      });
+      return { services, release: () => release() };
     },
     async order(quantity = 1) {
       const created = valueOf(await createOrder(world.services, FAKE_USER, { items: [{ productId: "mug", quantity }] }, undefined));

@@ -182,15 +182,7 @@ describe.each(DATABASES)("reconciliation runs on %s", (kind) => {
     const { lines } = await dayWithDifferences();
     world.fake.billFiles.set(DAY, { kind: "file", csv: buildBillCsv(lines) });
     await reconciliationsEnded(world.services);
-    let release = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const stalled = await world.process({
-      ...world.fake,
-      openBill: async (date) => {
-        await gate;
-        return world.fake.openBill(date);
-      },
-    });
+    const { services: stalled, release } = await world.stalledProcess();
     world.now = NEXT_MORNING;
     expect((await startReconciliation(stalled, DAY, "admin")).started).toBe(true);
     let ended = false;
@@ -205,16 +197,8 @@ describe.each(DATABASES)("reconciliation runs on %s", (kind) => {
   it("an expired lease is taken over; the stale holder then changes nothing and answers LEASE_LOST", async () => {
     const { lost, lines } = await dayWithDifferences();
     world.fake.billFiles.set(DAY, { kind: "file", csv: buildBillCsv(lines) });
-    let release = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
     // Process A stalls before its download (a long GC pause, a hung connection).
-    const stalled = await world.process({
-      ...world.fake,
-      openBill: async (date) => {
-        await gate;
-        return world.fake.openBill(date);
-      },
-    });
+    const { services: stalled, release } = await world.stalledProcess();
     world.now = NEXT_MORNING;
     const a = await startReconciliation(stalled, DAY, "schedule", { ownerId: "process-a", leaseMs: 60_000 });
     expect(a.started).toBe(true);
@@ -252,15 +236,7 @@ describe.each(DATABASES)("reconciliation runs on %s", (kind) => {
   it("a run taken over before its repairs repairs nothing, even when the day's new attempt failed", async () => {
     const { lost, lines } = await dayWithDifferences();
     world.fake.billFiles.set(DAY, { kind: "file", csv: buildBillCsv(lines) });
-    let release = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const stalled = await world.process({
-      ...world.fake,
-      openBill: async (date) => {
-        await gate;
-        return world.fake.openBill(date);
-      },
-    });
+    const { services: stalled, release } = await world.stalledProcess();
     const notReady = await world.process({ ...world.fake, openBill: () => Promise.resolve({ ok: true, value: { kind: "not-ready" } }) });
     world.now = NEXT_MORNING;
     const a = await startReconciliation(stalled, DAY, "schedule", { ownerId: "process-a", leaseMs: 60_000 });
@@ -281,15 +257,7 @@ describe.each(DATABASES)("reconciliation runs on %s", (kind) => {
 
   it("a heartbeat keeps the lease of a run that takes long, so nobody takes the day over", async () => {
     world.fake.billFiles.set(DAY, { kind: "none" });
-    let release = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const slow = await world.process({
-      ...world.fake,
-      openBill: async (date) => {
-        await gate;
-        return world.fake.openBill(date);
-      },
-    });
+    const { services: slow, release } = await world.stalledProcess();
     world.now = NEXT_MORNING;
     const a = await startReconciliation(slow, DAY, "schedule", { ownerId: "process-a", leaseMs: 3_000 });
     world.now = NEXT_MORNING + 2_000;
