@@ -4,46 +4,13 @@
 // the GET that then shows the run finished, and the 202 when another process holds the day.
 import type { ReconciliationDetailResponse } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBillCsv } from "../support/bill-csv.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../support/databases.js";
-import { FAKE_MERCHANT } from "../support/fake-app.js";
 import { insertRun, NOW, startReconciliationApp, type ReconciliationApp } from "./routes-harness.js";
 
 /** A v2 trade bill of one payment of 1.00 CNY at 10:00 Beijing on `date`, for an order this API never made. */
 function billOfUnknownPayment(date: string, orderId: string): string {
-  const header =
-    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注";
-  const line = [
-    `${date} 10:00:00`,
-    FAKE_MERCHANT.appId,
-    FAKE_MERCHANT.mchId,
-    "0",
-    "",
-    "4200000000202603090000000001",
-    orderId,
-    "o-payer",
-    "JSAPI",
-    "SUCCESS",
-    "OTHERS",
-    "CNY",
-    "1.00",
-    "0.00",
-    "0",
-    "0",
-    "0.00",
-    "0.00",
-    "",
-    "",
-    "Shop-Mug",
-    "",
-    "0.00600",
-    "0.60%",
-    "1.00",
-    "0.00",
-    "",
-  ];
-  const summary = ["1", "1.00", "0.00", "0.00", "0.00600", "1.00", "0.00"];
-  const ticked = (fields: string[]): string => fields.map((field) => `\`${field}`).join(",");
-  return `\uFEFF${header}\r\n${ticked(line)}\r\n总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n${ticked(summary)}\r\n`;
+  return buildBillCsv([{ kind: "payment", at: `${date} 10:00:00`, orderId, transactionId: "4200000000202603090000000001", amount: 100 }]);
 }
 
 describe.each(DATABASES)("POST /api/admin/reconciliations/:date/run on %s", (kind) => {
