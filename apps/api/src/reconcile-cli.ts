@@ -15,7 +15,7 @@ import { loadConfig, type AppConfig } from "./env.js";
 import { createLoginClient } from "./gateway/login-client.js";
 import { createLogger } from "./logging.js";
 import { openGateways } from "./server.js";
-import { beijingDayOf, isDayOver } from "./services/reconciliation/calendar.js";
+import { beijingDayOf, isDayOver } from "./services/reconciliation/day.js";
 import { runOptionsOf } from "./services/reconciliation/admin.js";
 import { startReconciliation } from "./services/reconciliation/engine.js";
 import { loadV3Credentials } from "./v3-credentials.js";

@@ -10,7 +10,7 @@ import {
 import { findRunSummary, listItems, listRuns } from "../../db/reconciliation-reads.js";
 import type { ServiceContext } from "../context.js";
 import { failed, succeeded, type Outcome } from "../outcomes.js";
-import { addDays, beijingDayOf, isDayOver } from "./calendar.js";
+import { addDays, beijingDayOf, isDayOver } from "./day.js";
 import type { ReconciliationConfig } from "../../env.js";
 import { startReconciliation, type ReconciliationOptions } from "./engine.js";
 

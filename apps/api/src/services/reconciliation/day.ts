@@ -4,6 +4,21 @@ import { parseBeijingTime } from "@pay/core";
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
 export const DAY_MS = 24 * 3600 * 1000;
 
+/** The Beijing day (YYYY-MM-DD) that contains the instant `ms`. */
+export function beijingDayOf(ms: number): string {
+  return new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The day `days` after `date` (before it when negative). */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** True when the Beijing day `date` is over at `now` (it is yesterday or earlier there): only such a day has a bill. */
+export function isDayOver(date: string, now: number): boolean {
+  return date < beijingDayOf(now);
+}
+
 /** A Beijing day (YYYY-MM-DD, already validated) as the instants [start, end) in epoch ms. */
 export function dayBounds(date: string): { readonly start: number; readonly end: number } {
   const [y, m, d] = date.split("-").map(Number) as [number, number, number];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ReconciliationState } from "@pay/core/contract";
 import { captureLogs } from "../../../test/support/captured-logs.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../../../test/support/databases.js";
-import { beijingDayOf } from "./calendar.js";
+import { beijingDayOf } from "./day.js";
 import { dayBounds } from "./day.js";
 import { dueDays, reconcileDueDays, startReconciliationScheduler, type DayState, type SchedulerOptions } from "./scheduler.js";
 

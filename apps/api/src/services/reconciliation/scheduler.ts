@@ -4,8 +4,7 @@ import type { Clock } from "../../clock.js";
 import { listRunStates, type ReconciliationRunRow } from "../../db/reconciliation-reads.js";
 import type { Database } from "../../db/schema.js";
 import type { ReconciliationConfig } from "../../env.js";
-import { addDays, beijingDayOf } from "./calendar.js";
-import { dayBounds } from "./day.js";
+import { addDays, beijingDayOf, dayBounds } from "./day.js";
 
 /** Where a day stands for the scheduler: its run row's state, retry time and lease (ISO text), or undefined when it never ran. */
 export type DayState = Pick<ReconciliationRunRow, "state" | "next_attempt_at" | "lease_expires_at">;
