@@ -164,6 +164,11 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
     fee: true,
     state: true,
   },
+  staff_accounts: { id: true, username: true, password_hash: true, role: true, disabled_at: true, created_at: true, updated_at: true },
+  staff_sessions: { id: true, staff_id: true, csrf_hash: true, created_at: true, expires_at: true, last_seen_at: true, revoked_at: true, ip: true, user_agent: true },
+  staff_sign_in_failures: { key: true, failures: true, first_failed_at: true, last_failed_at: true, blocked_until: true },
+  audit_log: { id: true, at: true, actor_kind: true, actor_id: true, actor_name: true, action: true, target: true, idempotency_key: true, outcome: true, detail: true, ip: true },
+  order_activity: { id: true, order_id: true, refund_id: true, at: true, kind: true, protocol: true, outcome: true, reason: true, detail: true },
 };
 
 const INDEXES = [
@@ -185,6 +190,13 @@ const INDEXES = [
   "reconciliation_bill_rows_refund_idx",
   "orders_paid_at_idx",
   "refunds_succeeded_at_idx",
+  "staff_sessions_staff_idx",
+  "audit_log_at_idx",
+  "order_activity_order_idx",
+  "order_activity_kind_at_idx",
+  "orders_status_created_idx",
+  "orders_created_idx",
+  "orders_openid_idx",
 ];
 
 let sequence = 0;
@@ -262,7 +274,7 @@ describe.each(DATABASES)("database on %s", (kind) => {
       const fresh = await openTestDatabase(kind, { migrate: false });
       try {
         expect(fresh.dialect).toBe(kind);
-        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables", "0002_order_protocol", "0003_webhooks", "0004_reconciliation"]);
+        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables", "0002_order_protocol", "0003_webhooks", "0004_reconciliation", "0005_console"]);
         expect(await migrateToLatest(fresh.db)).toEqual([]);
 
         const tables = await fresh.db.introspection.getTables();

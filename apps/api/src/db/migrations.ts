@@ -393,12 +393,117 @@ const addReconciliation: Migration = {
   },
 };
 
+/**
+ * The merchant console: staff accounts and their sessions, the sign-in throttle, the audit log of operator
+ * actions, what happened to an order that no other table keeps (notifies received, queries made), and the
+ * indexes of the orders list.
+ */
+const addConsole: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    const postgres = dialectOf(db) === "postgres";
+    const serial = (col: ColumnDefinitionBuilder): ColumnDefinitionBuilder => (postgres ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement());
+    await atomically(db, async (db) => {
+      await db.schema
+        .createTable("staff_accounts")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("username", "text", (col) => col.notNull())
+        // scrypt: "scrypt$N$r$p$salt$hash", base64url parts.
+        .addColumn("password_hash", "text", (col) => col.notNull())
+        .addColumn("role", "text", (col) => col.notNull())
+        .addColumn("disabled_at", "text")
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("updated_at", "text", (col) => col.notNull())
+        .addUniqueConstraint("staff_accounts_username_key", ["username"])
+        .addCheckConstraint("staff_accounts_role_check", oneOf("role", ["viewer", "operator"]))
+        .execute();
+
+      await db.schema
+        .createTable("staff_sessions")
+        // SHA-256 of the cookie's token (hex): a leaked table cannot sign anyone in.
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("staff_id", "text", (col) => col.notNull())
+        // SHA-256 of the session's CSRF token (hex).
+        .addColumn("csrf_hash", "text", (col) => col.notNull())
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("expires_at", "text", (col) => col.notNull())
+        .addColumn("last_seen_at", "text", (col) => col.notNull())
+        .addColumn("revoked_at", "text")
+        .addColumn("ip", "text")
+        .addColumn("user_agent", "text")
+        .addForeignKeyConstraint("staff_sessions_staff_id_fkey", ["staff_id"], "staff_accounts", ["id"])
+        .execute();
+
+      await db.schema
+        .createTable("staff_sign_in_failures")
+        // "user:<username>" or "ip:<address>": both are slowed down.
+        .addColumn("key", "text", (col) => col.primaryKey())
+        .addColumn("failures", "integer", (col) => col.notNull())
+        .addColumn("first_failed_at", "text", (col) => col.notNull())
+        .addColumn("last_failed_at", "text", (col) => col.notNull())
+        .addColumn("blocked_until", "text")
+        .execute();
+
+      await db.schema
+        .createTable("audit_log")
+        .addColumn("id", postgres ? "bigint" : "integer", serial)
+        .addColumn("at", "text", (col) => col.notNull())
+        .addColumn("actor_kind", "text", (col) => col.notNull())
+        .addColumn("actor_id", "text")
+        .addColumn("actor_name", "text")
+        .addColumn("action", "text", (col) => col.notNull())
+        .addColumn("target", "text")
+        .addColumn("idempotency_key", "text")
+        .addColumn("outcome", "text", (col) => col.notNull())
+        // JSON object of scalars: the request's fields that matter, never a secret.
+        .addColumn("detail", "text", (col) => col.notNull())
+        .addColumn("ip", "text")
+        .addCheckConstraint("audit_log_actor_kind_check", oneOf("actor_kind", ["staff", "token"]))
+        .execute();
+
+      await db.schema
+        .createTable("order_activity")
+        .addColumn("id", postgres ? "bigint" : "integer", serial)
+        // Null for a refused notify whose order could not be trusted or found.
+        .addColumn("order_id", "text")
+        .addColumn("refund_id", "text")
+        .addColumn("at", "text", (col) => col.notNull())
+        .addColumn("kind", "text", (col) => col.notNull())
+        .addColumn("protocol", "text")
+        .addColumn("outcome", "text", (col) => col.notNull())
+        .addColumn("reason", "text")
+        .addColumn("detail", "text")
+        .addCheckConstraint("order_activity_kind_check", oneOf("kind", ["pay_notify", "refund_notify", "order_query", "refund_query", "prepay", "close"]))
+        .execute();
+
+      await db.schema.createIndex("staff_sessions_staff_idx").on("staff_sessions").column("staff_id").execute();
+      await db.schema.createIndex("audit_log_at_idx").on("audit_log").columns(["at", "id"]).execute();
+      await db.schema.createIndex("order_activity_order_idx").on("order_activity").columns(["order_id", "id"]).execute();
+      await db.schema.createIndex("order_activity_kind_at_idx").on("order_activity").columns(["kind", "outcome", "at"]).execute();
+      // The console's orders list: newest first, with or without a status, keyset-paged by (created_at, id).
+      await db.schema.createIndex("orders_status_created_idx").on("orders").columns(["status", "created_at", "id"]).execute();
+      await db.schema.createIndex("orders_created_idx").on("orders").columns(["created_at", "id"]).execute();
+      // Search by the payer.
+      await db.schema.createIndex("orders_openid_idx").on("orders").columns(["openid", "created_at"]).execute();
+    });
+  },
+
+  async down(db: Kysely<unknown>): Promise<void> {
+    await atomically(db, async (db) => {
+      for (const index of ["orders_openid_idx", "orders_created_idx", "orders_status_created_idx"]) await db.schema.dropIndex(index).execute();
+      for (const table of ["order_activity", "audit_log", "staff_sign_in_failures", "staff_sessions", "staff_accounts"]) {
+        await db.schema.dropTable(table).execute();
+      }
+    });
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_create_tables": createTables,
   "0002_order_protocol": addOrderProtocol,
   "0003_webhooks": addWebhooks,
   "0004_reconciliation": addReconciliation,
+  "0005_console": addConsole,
 };
 
 /** The migrations from code (no files read at run time, so the build output is self-contained). */

@@ -6,6 +6,7 @@ import type {
   ReconciliationResolution,
   ReconciliationState,
   ReconciliationTrigger,
+  StaffRole,
   WebhookEventType,
 } from "@pay/core/contract";
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
@@ -26,6 +27,11 @@ export interface Database {
   reconciliation_runs: ReconciliationRunsTable;
   reconciliation_items: ReconciliationItemsTable;
   reconciliation_bill_rows: ReconciliationBillRowsTable;
+  staff_accounts: StaffAccountsTable;
+  staff_sessions: StaffSessionsTable;
+  staff_sign_in_failures: StaffSignInFailuresTable;
+  audit_log: AuditLogTable;
+  order_activity: OrderActivityTable;
 }
 
 export interface UsersTable {
@@ -293,3 +299,73 @@ export type NewWebhookEventRow = Insertable<WebhookEventsTable>;
 export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
 export type NewWebhookEndpointRow = Insertable<WebhookEndpointsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+/** A console user. Created and disabled with the staff CLI (src/staff-cli.ts); never deleted, so the audit log keeps its names. */
+export interface StaffAccountsTable {
+  id: string;
+  username: string;
+  /** scrypt: `scrypt$N$r$p$salt$hash` (base64url salt and hash). */
+  password_hash: string;
+  role: StaffRole;
+  disabled_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A console session. `id` and `csrf_hash` are SHA-256 (hex) of the cookie's token and of the CSRF token: the table alone signs nobody in. */
+export interface StaffSessionsTable {
+  id: string;
+  staff_id: string;
+  csrf_hash: string;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+  revoked_at: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Failed sign-ins per `user:<username>` and per `ip:<address>`, for slowing them down. */
+export interface StaffSignInFailuresTable {
+  key: string;
+  failures: number;
+  first_failed_at: string;
+  last_failed_at: string;
+  blocked_until: string | null;
+}
+
+/** One operator action (or sign-in): who, what, when, the idempotency key and how it ended. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor_kind: "staff" | "token";
+  actor_id: string | null;
+  actor_name: string | null;
+  /** The contract route's name. */
+  action: string;
+  target: string | null;
+  idempotency_key: string | null;
+  /** `ok` or the error code. */
+  outcome: string;
+  /** JSON object of scalars. */
+  detail: string;
+  ip: string | null;
+}
+
+export type OrderActivityKind = "pay_notify" | "refund_notify" | "order_query" | "refund_query" | "prepay" | "close";
+
+/**
+ * What happened to an order that no other table keeps, for its timeline: each notify received (accepted,
+ * duplicate or refused, with the reason), each query's answer, each prepay issued, each close.
+ */
+export interface OrderActivityTable {
+  id: Generated<number>;
+  order_id: string | null;
+  refund_id: string | null;
+  at: string;
+  kind: OrderActivityKind;
+  protocol: "v2" | "v3" | null;
+  outcome: string;
+  reason: string | null;
+  detail: string | null;
+}

@@ -46,7 +46,33 @@ export function createApiHandlers(services: ServiceContext, options: ApiRouterOp
       const answer = unwrap(await runReconciliationNow(services, params.date, options.reconciliationWaitMs));
       return answer.accepted ? accepted(answer.detail) : answer.detail;
     },
+    // TODO(issue 19, staff helper)
+    staffSignIn: notBuilt,
+    // TODO(issue 19, staff helper)
+    getStaffSession: notBuilt,
+    // TODO(issue 19, staff helper)
+    staffSignOut: notBuilt,
+
+    // TODO(issue 19, reads helper)
+    getOverview: notBuilt,
+
+    // TODO(issue 19, reads helper)
+    listAdminOrders: notBuilt,
+
+    // TODO(issue 19, reads helper)
+    exportAdminOrders: notBuilt,
+
+    // TODO(issue 19, reads helper)
+    getAdminOrder: notBuilt,
+
+    // TODO(issue 19, staff helper)
+    listAuditLog: notBuilt,
   };
+}
+
+// TODO(issue 19): removed once every console route is built.
+function notBuilt(): never {
+  throw new Error("not built yet");
 }
 
 /** How the API routes behave beyond the contract. */

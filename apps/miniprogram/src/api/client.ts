@@ -9,8 +9,10 @@ import { createSessionStore } from "./session.js";
 const DEFAULT_TIMEOUT_MS = 15_000;
 const LOGIN_TIMEOUT_MS = 10_000;
 
-/** The routes the mini-program may call: every contract route but the back office's (auth "admin"). */
-export type ClientRouteName = { [N in ApiRouteName]: ApiRoutes[N]["auth"] extends "admin" ? never : N }[ApiRouteName];
+/** The routes a shopper's client calls: not the back office's (admin and operator routes, and staff sign-in under /api/admin/). */
+export type ClientRouteName = {
+  [N in ApiRouteName]: ApiRoutes[N]["auth"] extends "admin" | "operator" ? never : ApiRoutes[N]["path"] extends `/api/admin/${string}` ? never : N;
+}[ApiRouteName];
 
 type RouteOf<N extends ClientRouteName> = ApiRoutes[N];
 

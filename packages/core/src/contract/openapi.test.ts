@@ -116,17 +116,21 @@ describe("the generated OpenAPI document", () => {
     for (const other of ROUTE_NAMES.filter((n) => API_ROUTES[n].idempotencyKey === "none")) expect(parametersOf(other).some((p) => p.name === "Idempotency-Key")).toBe(false);
   });
 
-  it("names the security scheme each route's auth needs: none, the user's session token or the admin token", () => {
-    const expected = { none: [], user: [{ sessionToken: [] }], admin: [{ adminToken: [] }] };
+  it("names the security scheme each route's auth needs: none, the user's session token, or the admin token or a staff session", () => {
+    const backOffice = [{ adminToken: [] }, { staffSession: [] }];
+    const expected = { none: [], user: [{ sessionToken: [] }], admin: backOffice, operator: backOffice };
     for (const name of ROUTE_NAMES) expect(operationOf(name).security, name).toEqual(expected[API_ROUTES[name].auth]);
-    expect(Object.keys((json.components as JsonObject).securitySchemes as JsonObject).sort()).toEqual(["adminToken", "sessionToken"]);
+    expect(Object.keys((json.components as JsonObject).securitySchemes as JsonObject).sort()).toEqual(["adminToken", "sessionToken", "staffSession"]);
+    expect((json.components as JsonObject).securitySchemes).toMatchObject({ staffSession: { type: "apiKey", in: "cookie", name: "pay_console_session" } });
   });
 
   it("gives each route its body, success status and every error it can answer with, as ApiErrorBody", () => {
     for (const name of ROUTE_NAMES) {
       const route: ApiRouteSpec = API_ROUTES[name];
       const operation = operationOf(name);
-      expect(operation.requestBody === undefined, name).toBe(route.method === "GET" || name === "renewPayment" || name === "closeOrder" || name === "runReconciliation");
+      expect(operation.requestBody === undefined, name).toBe(
+        route.method === "GET" || name === "renewPayment" || name === "closeOrder" || name === "runReconciliation" || name === "staffSignOut",
+      );
       const responses = operation.responses as Record<string, JsonObject>;
       expect(Object.keys(responses)[0]).toBe(String(route.status));
       const successes = route.accepted === undefined ? 1 : 2;
@@ -180,12 +184,24 @@ describe("the generated OpenAPI document", () => {
       "ORDER_NOT_REFUNDABLE",
       "REFUND_EXCEEDS_PAID",
       "IDEMPOTENCY_CONFLICT",
+      "CSRF_FAILED",
       "UPGRADE_REQUIRED",
       "GATEWAY_ERROR",
       "GATEWAY_UNAVAILABLE",
       "GATEWAY_TIMEOUT",
       "INTERNAL",
     ]);
+    // Sign-in is open, refused with its own code, and slowed down after failures; a console read takes no CSRF header.
+    expect(routeErrorCodes("staffSignIn")).toEqual([
+      "VALIDATION_FAILED",
+      "PAYLOAD_TOO_LARGE",
+      "UNSUPPORTED_MEDIA_TYPE",
+      "SIGN_IN_FAILED",
+      "UPGRADE_REQUIRED",
+      "RATE_LIMITED",
+      "INTERNAL",
+    ]);
+    expect(routeErrorCodes("listAdminOrders")).toEqual(["VALIDATION_FAILED", "UNAUTHORIZED", "FORBIDDEN", "UPGRADE_REQUIRED", "INTERNAL"]);
   });
 
   it("describes the currency as the enum of the codes @pay/core/money knows", () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CurrencySchema, MinorUnitsSchema, TimestampSchema } from "./common.js";
+import { STAFF_SESSION_COOKIE } from "./console.js";
 import { API_ERROR_STATUS, ApiErrorBodySchema, type ApiErrorCode } from "./errors.js";
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeySchema } from "./idempotency.js";
 import { OrderItemSchema, OrderSchema, OrderStatusSchema } from "./order.js";
@@ -88,7 +89,8 @@ function webhookOperation(type: (typeof WEBHOOK_EVENT_TYPES)[number]): JsonObjec
 const SECURITY: Record<ApiRouteSpec["auth"], JsonObject[]> = {
   none: [],
   user: [{ sessionToken: [] }],
-  admin: [{ adminToken: [] }],
+  admin: [{ adminToken: [] }, { staffSession: [] }],
+  operator: [{ adminToken: [] }, { staffSession: [] }],
 };
 
 const ref = (group: string, name: string): JsonObject => ({ $ref: `#/components/${group}/${name}` });
@@ -214,7 +216,8 @@ function operation(name: ApiRouteName, route: ApiRouteSpec, { schemas, nameOf: s
       [String(route.status)]: {
         description: route.status === 201 ? "Created" : "OK",
         headers: { [CONTRACT_VERSION_HEADER]: ref("headers", "ContractVersion") },
-        content: { "application/json": { schema: ref("schemas", schemaName(route.response)) } },
+        content:
+          route.produces === undefined ? { "application/json": { schema: ref("schemas", schemaName(route.response)) } } : { [route.produces]: { schema: { type: "string" } } },
       },
       ...(route.accepted === undefined
         ? {}
@@ -256,7 +259,13 @@ export function buildOpenApiDocument(): OpenApiDocument {
       schemas,
       securitySchemes: {
         sessionToken: { type: "http", scheme: "bearer", description: "A user's session token from POST /api/session." },
-        adminToken: { type: "http", scheme: "bearer", description: "The back office's ADMIN_TOKEN." },
+        adminToken: { type: "http", scheme: "bearer", description: "The back office's ADMIN_TOKEN (automation; may do what an operator may)." },
+        staffSession: {
+          type: "apiKey",
+          in: "cookie",
+          name: STAFF_SESSION_COOKIE,
+          description: "A staff member's console session from POST /api/admin/session; state-changing calls also send the x-csrf-token header it answered.",
+        },
       },
       parameters: {
         ContractVersion: {

@@ -1,4 +1,18 @@
 import { z } from "zod";
+import {
+  AdminOrderDetailResponseSchema,
+  AdminOrderExportQuerySchema,
+  AdminOrderListQuerySchema,
+  AdminOrderListResponseSchema,
+  AuditLogQuerySchema,
+  AuditLogResponseSchema,
+  CsvBodySchema,
+  OverviewQuerySchema,
+  OverviewResponseSchema,
+  StaffSessionResponseSchema,
+  StaffSignInRequestSchema,
+  StaffSignOutResponseSchema,
+} from "./console.js";
 import { API_ERROR_CODES, type ApiErrorCode } from "./errors.js";
 import type { IdempotencyKeyRule } from "./idempotency.js";
 import { CreateOrderRequestSchema, OrderListQuerySchema, OrderListResponseSchema, OrderPaymentResponseSchema, OrderResponseSchema, OrderSchema } from "./order.js";
@@ -36,8 +50,12 @@ export const NoBodySchema = z.undefined();
 /** The `:id` of the order routes: an out_trade_no. */
 export const OrderIdParamsSchema = z.object({ id: OrderSchema.shape.id });
 
-/** Who may call a route: anyone, a signed-in user (session token), or the back office (ADMIN_TOKEN). */
-export type ApiAuth = "none" | "user" | "admin";
+/**
+ * Who may call a route: anyone; a signed-in user (session token); the back office reading ("admin": any
+ * signed-in staff member, or ADMIN_TOKEN); the back office acting ("operator": a staff member with the
+ * operator role, or ADMIN_TOKEN). A staff member's state-changing call also carries the x-csrf-token header.
+ */
+export type ApiAuth = "none" | "user" | "admin" | "operator";
 
 /** The `:name` segments of a route path, as a union of names (never when there are none). */
 export type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
@@ -57,6 +75,8 @@ interface RouteSpecBase {
   readonly query: z.ZodObject | null;
   readonly response: z.ZodType;
   readonly status: 200 | 201;
+  /** Set on a route whose success body is not JSON: the router sends the string it answers with this type (the response schema is then a string). */
+  readonly produces?: "text/csv";
   /**
    * Set on a route that may also answer 202 Accepted, with the same response schema, when the work it
    * started is still going on (the answer then shows where it stands; the client looks again later).
@@ -175,7 +195,7 @@ export const API_ROUTES = {
     method: "POST",
     path: "/api/admin/orders/:id/refunds",
     summary: "Refund part or all of a paid order (back office)",
-    auth: "admin",
+    auth: "operator",
     params: OrderIdParamsSchema,
     idempotencyKey: "required",
     body: CreateRefundRequestSchema,
@@ -188,7 +208,7 @@ export const API_ROUTES = {
     method: "POST",
     path: "/api/admin/webhook-endpoints",
     summary: "Add a webhook endpoint; the answer carries its signing secret, shown only here",
-    auth: "admin",
+    auth: "operator",
     params: null,
     idempotencyKey: "none",
     body: CreateWebhookEndpointRequestSchema,
@@ -227,7 +247,7 @@ export const API_ROUTES = {
     method: "PATCH",
     path: "/api/admin/webhook-endpoints/:id",
     summary: "Change a webhook endpoint's URL, event types or description, or disable (enabled: false) and re-enable it",
-    auth: "admin",
+    auth: "operator",
     params: WebhookEndpointParamsSchema,
     idempotencyKey: "none",
     body: UpdateWebhookEndpointRequestSchema,
@@ -240,7 +260,7 @@ export const API_ROUTES = {
     method: "POST",
     path: "/api/admin/webhook-endpoints/:id/rotate-secret",
     summary: "Give a webhook endpoint a new signing secret; the old one keeps signing beside it for a while",
-    auth: "admin",
+    auth: "operator",
     params: WebhookEndpointParamsSchema,
     idempotencyKey: "none",
     body: RotateWebhookSecretRequestSchema,
@@ -266,7 +286,7 @@ export const API_ROUTES = {
     method: "POST",
     path: "/api/admin/webhook-events/:id/replay",
     summary: "Deliver one event again, to every endpoint that receives it or to one",
-    auth: "admin",
+    auth: "operator",
     params: WebhookEventParamsSchema,
     idempotencyKey: "none",
     body: ReplayWebhookEventRequestSchema,
@@ -279,7 +299,7 @@ export const API_ROUTES = {
     method: "POST",
     path: "/api/admin/webhook-deliveries/replay",
     summary: "Deliver again every delivery that failed since a time, of every endpoint or of one",
-    auth: "admin",
+    auth: "operator",
     params: null,
     idempotencyKey: "none",
     body: ReplayFailedWebhookDeliveriesRequestSchema,
@@ -318,7 +338,7 @@ export const API_ROUTES = {
     method: "POST",
     path: "/api/admin/reconciliations/:date/run",
     summary: "Reconcile one day (over in Beijing) now: 200 with the result when the run ends within 10 s, else 202 with the running run",
-    auth: "admin",
+    auth: "operator",
     params: ReconciliationDateParamsSchema,
     idempotencyKey: "none",
     body: NoBodySchema,
@@ -326,6 +346,111 @@ export const API_ROUTES = {
     response: ReconciliationDetailResponseSchema,
     status: 200,
     accepted: 202,
+    errors: [],
+  },
+  staffSignIn: {
+    method: "POST",
+    path: "/api/admin/session",
+    summary: "Sign a staff member in to the console: sets the HttpOnly session cookie and answers the CSRF token",
+    auth: "none",
+    params: null,
+    idempotencyKey: "none",
+    body: StaffSignInRequestSchema,
+    query: null,
+    response: StaffSessionResponseSchema,
+    status: 200,
+    errors: ["SIGN_IN_FAILED", "RATE_LIMITED"],
+  },
+  getStaffSession: {
+    method: "GET",
+    path: "/api/admin/session",
+    summary: "Who is calling the back office, with the session's CSRF token (after a console reload)",
+    auth: "admin",
+    params: null,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: null,
+    response: StaffSessionResponseSchema,
+    status: 200,
+    errors: [],
+  },
+  staffSignOut: {
+    method: "DELETE",
+    path: "/api/admin/session",
+    summary: "Sign the staff member out: ends the session and clears its cookie",
+    auth: "admin",
+    params: null,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: null,
+    response: StaffSignOutResponseSchema,
+    status: 200,
+    errors: [],
+  },
+  getOverview: {
+    method: "GET",
+    path: "/api/admin/overview",
+    summary: "One Beijing day at a glance: payments and refunds per currency, refused notifies, open differences, webhook backlog",
+    auth: "admin",
+    params: null,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: OverviewQuerySchema,
+    response: OverviewResponseSchema,
+    status: 200,
+    errors: [],
+  },
+  listAdminOrders: {
+    method: "GET",
+    path: "/api/admin/orders",
+    summary: "Every user's orders, newest first, filtered by status, Beijing days, or an order id, transaction id or openid",
+    auth: "admin",
+    params: null,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: AdminOrderListQuerySchema,
+    response: AdminOrderListResponseSchema,
+    status: 200,
+    errors: [],
+  },
+  exportAdminOrders: {
+    method: "GET",
+    path: "/api/admin/exports/orders",
+    summary: "The orders matching the list's filters as CSV (text/csv), streamed",
+    auth: "admin",
+    params: null,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: AdminOrderExportQuerySchema,
+    response: CsvBodySchema,
+    produces: "text/csv",
+    status: 200,
+    errors: [],
+  },
+  getAdminOrder: {
+    method: "GET",
+    path: "/api/admin/orders/:id",
+    summary: "One order for staff: items, amounts, refunds and its timeline",
+    auth: "admin",
+    params: OrderIdParamsSchema,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: null,
+    response: AdminOrderDetailResponseSchema,
+    status: 200,
+    errors: ["NOT_FOUND"],
+  },
+  listAuditLog: {
+    method: "GET",
+    path: "/api/admin/audit-log",
+    summary: "Operator actions, newest first: who, what, when, the idempotency key and the outcome",
+    auth: "admin",
+    params: null,
+    idempotencyKey: "none",
+    body: NoBodySchema,
+    query: AuditLogQuerySchema,
+    response: AuditLogResponseSchema,
+    status: 200,
     errors: [],
   },
 } as const satisfies Record<string, ApiRouteSpec>;
@@ -364,7 +489,11 @@ export function routeErrorCodes(name: ApiRouteName): ApiErrorCode[] {
   const route: ApiRouteSpec = API_ROUTES[name];
   const codes = new Set<ApiErrorCode>(["VALIDATION_FAILED", "UPGRADE_REQUIRED", "INTERNAL", ...route.errors]);
   if (route.auth !== "none") codes.add("UNAUTHORIZED");
-  if (route.auth === "admin") codes.add("FORBIDDEN");
+  if (route.auth === "admin" || route.auth === "operator") {
+    codes.add("FORBIDDEN");
+    // A staff session's state-changing call without its session's x-csrf-token header.
+    if (route.method !== "GET") codes.add("CSRF_FAILED");
+  }
   if (route.method !== "GET") {
     codes.add("PAYLOAD_TOO_LARGE");
     codes.add("UNSUPPORTED_MEDIA_TYPE");
