@@ -102,6 +102,20 @@ export const EnvSchema = z
     SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
     SESSION_TTL_SECONDS: seconds.default(7 * 24 * 3600),
     ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters"),
+    /** How long a console (staff) session lasts from sign-in, at most. */
+    STAFF_SESSION_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(8 * 3600),
+    /** A console session unused this long ends before its expiry. */
+    STAFF_SESSION_IDLE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(3600),
     ORDER_QUERY_AFTER_SECONDS: seconds.default(5),
     /** Unpaid orders expire (time_expire) this long after creation and are then closed. */
     ORDER_TTL_MINUTES: z.coerce
@@ -261,12 +275,20 @@ export interface AppConfig {
   readonly sessionSecret: string;
   readonly sessionTtlSeconds: number;
   readonly adminToken: string;
+  /** The console's staff sessions (docs/console.md "Security"). */
+  readonly staff: StaffConfig;
   readonly orderQueryAfterSeconds: number;
   readonly orderTtlMinutes: number;
   readonly sweepIntervalSeconds: number;
   readonly nodeEnv: NodeEnv;
   readonly webhooks: WebhookConfig;
   readonly reconciliation: ReconciliationConfig;
+}
+
+/** Console sessions: an absolute lifetime from sign-in and an idle timeout. */
+export interface StaffConfig {
+  readonly sessionTtlSeconds: number;
+  readonly sessionIdleSeconds: number;
 }
 
 /** Daily reconciliation (docs/reconciliation.md). */
@@ -367,6 +389,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     sessionSecret: env.SESSION_SECRET,
     sessionTtlSeconds: env.SESSION_TTL_SECONDS,
     adminToken: env.ADMIN_TOKEN,
+    staff: { sessionTtlSeconds: env.STAFF_SESSION_TTL_SECONDS, sessionIdleSeconds: env.STAFF_SESSION_IDLE_SECONDS },
     orderQueryAfterSeconds: env.ORDER_QUERY_AFTER_SECONDS,
     orderTtlMinutes: env.ORDER_TTL_MINUTES,
     sweepIntervalSeconds: env.SWEEP_INTERVAL_SECONDS,
@@ -409,4 +432,24 @@ function v3Config(env: Env, baseUrl: string): V3Config | undefined {
     merchantCategoryCode: env.WXPAY_MERCHANT_CATEGORY_CODE,
     allowHttpNotifyUrl: allowsHttpNotifyUrl({ WXPAY_BASE_URL: baseUrl, WXPAY_FAILOVER_BASE_URL: env.WXPAY_FAILOVER_BASE_URL }),
   };
+}
+
+/** What the staff CLI (src/staff-cli.ts) reads: only the database, and the password when given in the environment. */
+export interface StaffCliConfig {
+  readonly databaseUrl: string;
+  /** STAFF_PASSWORD: the password for `create` and `reset-password` instead of stdin (never printed). */
+  readonly password: string | undefined;
+}
+
+const StaffCliEnvSchema = z.object({
+  DATABASE_URL: text.default("./data/pay.db"),
+  STAFF_PASSWORD: z.string().optional(),
+});
+
+/** Validates the staff CLI's variables (the process's by default); throws ConfigError naming a bad one. */
+export function loadStaffCliConfig(source: Readonly<Record<string, string | undefined>> = process.env): StaffCliConfig {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = StaffCliEnvSchema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describe(parsed.error)}`);
+  return { databaseUrl: parsed.data.DATABASE_URL, password: parsed.data.STAFF_PASSWORD };
 }

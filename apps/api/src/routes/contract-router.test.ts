@@ -4,7 +4,7 @@
 import { API_ROUTES, type ApiRouteName, type Order, type RequestPaymentParams } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, eventually, MERCHANT, startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
-import { createApiHandlers, createApiRouter } from "./api.js";
+import { createApiHandlers, createApiRouter, createStaffGate } from "./api.js";
 import { createContractRouter, type ApiHandlers } from "./contract-router.js";
 import { createHealthRouter } from "./health.js";
 import { createWxPayRouter } from "./wxpay.js";
@@ -45,7 +45,7 @@ describe("the contract router", () => {
 
   it("refuses at construction a handler table without a route's handler", () => {
     const handlers = createApiHandlers(h.services);
-    const auth = { tokens: h.services.tokens, clock: h.services.clock, adminToken: ADMIN_TOKEN };
+    const auth = { tokens: h.services.tokens, clock: h.services.clock, adminToken: ADMIN_TOKEN, staff: createStaffGate(h.services) };
     expect(() => createContractRouter(handlers, auth)).not.toThrow();
     const { closeOrder: _closeOrder, ...incomplete } = handlers;
     expect(() => createContractRouter(incomplete as unknown as ApiHandlers, auth)).toThrow("no handler for closeOrder");
