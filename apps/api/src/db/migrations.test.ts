@@ -236,9 +236,38 @@ describe.each(DATABASES)("0005_console on %s", (kind) => {
 
   const CONSOLE_TABLES = ["audit_log", "order_activity", "staff_accounts", "staff_sessions", "staff_sign_in_failures"];
   const tableNames = async (): Promise<string[]> => (await database.db.introspection.getTables()).map((table) => table.name).sort();
-  const account = { id: "st_1", username: "ana", password_hash: "scrypt$16384$8$1$x$y", role: "operator", disabled_at: null, created_at: FIXTURE_NOW, updated_at: FIXTURE_NOW } as const;
-  const session = { id: "a".repeat(64), staff_id: "st_1", csrf_hash: "b".repeat(64), created_at: FIXTURE_NOW, expires_at: FIXTURE_NOW, last_seen_at: FIXTURE_NOW, revoked_at: null, ip: null, user_agent: null };
-  const entry = { at: FIXTURE_NOW, actor_kind: "staff", actor_id: "st_1", actor_name: "ana", action: "createRefund", target: "order:kept-1", idempotency_key: "k", outcome: "ok", detail: "{}", ip: null } as const;
+  const account = {
+    id: "st_1",
+    username: "ana",
+    password_hash: "scrypt$16384$8$1$x$y",
+    role: "operator",
+    disabled_at: null,
+    created_at: FIXTURE_NOW,
+    updated_at: FIXTURE_NOW,
+  } as const;
+  const session = {
+    id: "a".repeat(64),
+    staff_id: "st_1",
+    csrf_hash: "b".repeat(64),
+    created_at: FIXTURE_NOW,
+    expires_at: FIXTURE_NOW,
+    last_seen_at: FIXTURE_NOW,
+    revoked_at: null,
+    ip: null,
+    user_agent: null,
+  };
+  const entry = {
+    at: FIXTURE_NOW,
+    actor_kind: "staff",
+    actor_id: "st_1",
+    actor_name: "ana",
+    action: "createRefund",
+    target: "order:kept-1",
+    idempotency_key: "k",
+    outcome: "ok",
+    detail: "{}",
+    ip: null,
+  } as const;
 
   it("adds staff accounts, sessions, sign-in failures, the audit log and order activity beside existing orders; checks refuse unknown roles, actors and sessions of nobody", async () => {
     const { results = [] } = await migrator.migrateTo("0005_console");

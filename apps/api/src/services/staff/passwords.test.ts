@@ -25,7 +25,13 @@ describe("staff passwords (scrypt)", () => {
   });
 
   it("never matches a hash it did not write, or one with an absurd cost", async () => {
-    for (const stored of ["", "plain", "scrypt$1000$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", `scrypt$${2 ** 24}$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, "bcrypt$2b$10$abc"]) {
+    for (const stored of [
+      "",
+      "plain",
+      "scrypt$1000$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      `scrypt$${2 ** 24}$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`,
+      "bcrypt$2b$10$abc",
+    ]) {
       expect(parsePasswordHash(stored)).toBeUndefined();
       expect(await verifyPassword("anything at all", stored)).toBe(false);
     }
