@@ -1,7 +1,28 @@
-import type { ApiResponseBody, ApiRoutes, CreateOrderRequestSchema, CreateRefundRequestSchema, OrderListQuerySchema, SessionRequestSchema } from "@pay/core/contract";
+import type {
+  AdminActor,
+  ApiResponseBody,
+  ApiRoutes,
+  AuditLogQuerySchema,
+  CreateOrderRequestSchema,
+  CreateRefundRequestSchema,
+  OrderListQuerySchema,
+  SessionRequestSchema,
+  StaffSignInRequestSchema,
+} from "@pay/core/contract";
 import { describe, expectTypeOf, it } from "vitest";
 import type { z } from "zod";
-import type { Accepted, AcceptedOf, AdminCaller, AnonymousCaller, ApiHandlers, RouteHandler, RouteInput, RouteInputOf, UserCaller } from "./contract-router.js";
+import type {
+  Accepted,
+  AcceptedOf,
+  AdminCaller,
+  AnonymousCaller,
+  ApiHandlers,
+  RouteHandler,
+  RouteInput,
+  RouteInputOf,
+  StaffSessionControl,
+  UserCaller,
+} from "./contract-router.js";
 
 /**
  * A handler's input is derived from its route's entry in API_ROUTES: the caller from `auth`, the
@@ -54,6 +75,29 @@ describe("handler input types follow the contract's route table", () => {
     // Another route's answer, or a handler that reads input its route does not take, does not fit.
     expectTypeOf<(input: RouteInput<"getOrder">) => Promise<ApiResponseBody<"listOrders">>>().not.toExtend<RouteHandler<"getOrder">>();
     expectTypeOf<(input: RouteInput<"createRefund">) => Promise<ApiResponseBody<"createRefund">>>().not.toExtend<RouteHandler<"createOrder">>();
+  });
+});
+
+describe("the back office's caller and the console session routes", () => {
+  it("gives admin and operator routes the actor (a staff member or ADMIN_TOKEN), never a user id", () => {
+    expectTypeOf<AdminCaller>().toEqualTypeOf<{ readonly kind: "admin"; readonly actor: AdminActor }>();
+    expectTypeOf<RouteInput<"listAuditLog">["caller"]>().toEqualTypeOf<AdminCaller>();
+    expectTypeOf<RouteInput<"runReconciliation">["caller"]>().toEqualTypeOf<AdminCaller>();
+  });
+
+  it("hands the cookie capability to the three session routes only", () => {
+    expectTypeOf<RouteInput<"staffSignIn">>().toEqualTypeOf<{
+      readonly caller: AnonymousCaller;
+      readonly body: z.output<typeof StaffSignInRequestSchema>;
+      readonly session: StaffSessionControl;
+    }>();
+    expectTypeOf<RouteInput<"getStaffSession">>().toEqualTypeOf<{ readonly caller: AdminCaller; readonly session: StaffSessionControl }>();
+    expectTypeOf<RouteInput<"staffSignOut">>().toEqualTypeOf<{ readonly caller: AdminCaller; readonly session: StaffSessionControl }>();
+    expectTypeOf<RouteInput<"listAuditLog">>().toEqualTypeOf<{ readonly caller: AdminCaller; readonly query: z.output<typeof AuditLogQuerySchema> }>();
+    expectTypeOf<RouteInput<"createRefund">>().not.toHaveProperty("session");
+    expectTypeOf<RouteInput<"createSession">>().not.toHaveProperty("session");
+    // The table's own input for the route has none: the capability is the router's, not the contract's.
+    expectTypeOf<RouteInputOf<ApiRoutes["staffSignIn"]>>().not.toHaveProperty("session");
   });
 });
 

@@ -2,7 +2,7 @@
 // roles (a viewer's write is a 403 that changes nothing), cross-site refusals, ADMIN_TOKEN for automation,
 // and the audit log of every operator action.
 import { createHash } from "node:crypto";
-import { API_ROUTES, type ApiRouteName, type AuditEntry, type Order, type RequestPaymentParams } from "@pay/core/contract";
+import { API_ROUTES, type ApiRouteName, type ApiRouteSpec, type AuditEntry, type Order, type RequestPaymentParams } from "@pay/core/contract";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, eventually, startApiHarness, type ApiHarness } from "../support/api-harness.js";
@@ -46,22 +46,22 @@ describe.each(DATABASES)("staff roles, sessions and CSRF on %s", (kind) => {
   });
 
   /** One well-formed call of each operator route; a new operator route without one fails the test below. */
-  function operatorCall(name: ApiRouteName, attempt: string): { path: string; body?: unknown; headers?: Record<string, string> } {
+  function operatorCall(name: ApiRouteName, attempt: string): { path: string; body?: unknown; headers: Record<string, string> } {
     switch (name) {
       case "createRefund":
         return { path: `/api/admin/orders/${paidOrderId}/refunds`, body: { refundFee: 1, reason: "damaged" }, headers: { "idempotency-key": `refund-${attempt}` } };
       case "createWebhookEndpoint":
-        return { path: "/api/admin/webhook-endpoints", body: { url: `https://shop.example.com/hooks/${attempt}`, eventTypes: ["order.paid"] } };
+        return { path: "/api/admin/webhook-endpoints", body: { url: `https://shop.example.com/hooks/${attempt}`, eventTypes: ["order.paid"] }, headers: {} };
       case "updateWebhookEndpoint":
-        return { path: `/api/admin/webhook-endpoints/${endpointId}`, body: { description: `changed by ${attempt}` } };
+        return { path: `/api/admin/webhook-endpoints/${endpointId}`, body: { description: `changed by ${attempt}` }, headers: {} };
       case "rotateWebhookSecret":
-        return { path: `/api/admin/webhook-endpoints/${endpointId}/rotate-secret`, body: {} };
+        return { path: `/api/admin/webhook-endpoints/${endpointId}/rotate-secret`, body: {}, headers: {} };
       case "replayWebhookEvent":
-        return { path: `/api/admin/webhook-events/${eventId}/replay`, body: { endpointId } };
+        return { path: `/api/admin/webhook-events/${eventId}/replay`, body: { endpointId }, headers: {} };
       case "replayFailedWebhookDeliveries":
-        return { path: "/api/admin/webhook-deliveries/replay", body: { since: "2026-01-01T00:00:00Z", endpointId } };
+        return { path: "/api/admin/webhook-deliveries/replay", body: { since: "2026-01-01T00:00:00Z", endpointId }, headers: {} };
       case "runReconciliation":
-        return { path: `/api/admin/reconciliations/${DAY}/run` };
+        return { path: `/api/admin/reconciliations/${DAY}/run`, headers: {} };
       default:
         throw new Error(`no operator call for ${name}: add one`);
     }
@@ -70,7 +70,7 @@ describe.each(DATABASES)("staff roles, sessions and CSRF on %s", (kind) => {
   it("refuses a viewer every operator route with 403 FORBIDDEN, changing nothing; an operator's same call works", async () => {
     expect(OPERATOR_ROUTES.length).toBeGreaterThanOrEqual(7);
     for (const name of OPERATOR_ROUTES) {
-      const route = API_ROUTES[name];
+      const route: ApiRouteSpec = API_ROUTES[name];
       const call = operatorCall(name, "viewer");
       const before = await settledSnapshot(h);
       const refused = await consoleRequest(h, viewer, route.method, call.path, { body: call.body, headers: call.headers });
