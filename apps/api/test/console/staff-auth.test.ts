@@ -86,6 +86,19 @@ describe.each(DATABASES)("staff roles, sessions and CSRF on %s", (kind) => {
       expect(log.find((entry) => entry.action === name && entry.actor.username === "vera")?.outcome, name).toBe("FORBIDDEN");
       expect(log.find((entry) => entry.action === name && entry.actor.username === "otto")?.outcome, name).toBe("ok");
     }
+    // What each acted on, and the request fields that matter; never a webhook secret.
+    const byOtto = (name: ApiRouteName): AuditEntry | undefined => log.find((entry) => entry.action === name && entry.actor.username === "otto");
+    expect(byOtto("createRefund")).toMatchObject({ target: `order:${paidOrderId}`, idempotencyKey: "refund-operator", detail: { refundFee: 1, reason: "damaged" } });
+    expect(byOtto("createWebhookEndpoint")).toMatchObject({
+      target: expect.stringMatching(/^webhook-endpoint:we_/) as string,
+      detail: { url: "https://shop.example.com/hooks/operator", eventTypes: "order.paid" },
+    });
+    expect(byOtto("updateWebhookEndpoint")).toMatchObject({ target: `webhook-endpoint:${endpointId}`, detail: { description: "changed by operator" } });
+    expect(byOtto("rotateWebhookSecret")).toMatchObject({ target: `webhook-endpoint:${endpointId}`, detail: {} });
+    expect(byOtto("replayWebhookEvent")).toMatchObject({ target: `webhook-event:${eventId}`, detail: { endpointId } });
+    expect(byOtto("replayFailedWebhookDeliveries")).toMatchObject({ target: `webhook-endpoint:${endpointId}`, detail: { since: "2026-01-01T00:00:00Z", endpointId } });
+    expect(byOtto("runReconciliation")).toMatchObject({ target: `reconciliation:${DAY}`, idempotencyKey: null });
+    expect(JSON.stringify(log)).not.toContain("whsec_");
   }, 60_000);
 
   it("lets a viewer read every admin route", async () => {
