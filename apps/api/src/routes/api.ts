@@ -1,5 +1,8 @@
 import type Router from "@koa/router";
 import type { ServiceContext } from "../services/context.js";
+import { exportAdminOrders } from "../services/console/export.js";
+import { getAdminOrder, listAdminOrders } from "../services/console/orders.js";
+import { getOverview } from "../services/console/overview.js";
 import { closeOwnOrder, createOrder, getOrder, listOrders, renewPayment } from "../services/orders.js";
 import { listProducts } from "../services/products.js";
 import { createRefund } from "../services/refunds.js";
@@ -52,18 +55,10 @@ export function createApiHandlers(services: ServiceContext, options: ApiRouterOp
     getStaffSession: notBuilt,
     // TODO(issue 19, staff helper)
     staffSignOut: notBuilt,
-
-    // TODO(issue 19, reads helper)
-    getOverview: notBuilt,
-
-    // TODO(issue 19, reads helper)
-    listAdminOrders: notBuilt,
-
-    // TODO(issue 19, reads helper)
-    exportAdminOrders: notBuilt,
-
-    // TODO(issue 19, reads helper)
-    getAdminOrder: notBuilt,
+    getOverview: ({ query }) => getOverview(services, query),
+    listAdminOrders: async ({ query }) => unwrap(await listAdminOrders(services, query)),
+    exportAdminOrders: async ({ query }) => unwrap(await exportAdminOrders(services, query)),
+    getAdminOrder: async ({ params }) => unwrap(await getAdminOrder(services, params.id)),
 
     // TODO(issue 19, staff helper)
     listAuditLog: notBuilt,
