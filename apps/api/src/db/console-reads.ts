@@ -139,26 +139,30 @@ function totalsOf(rows: ReadonlyArray<{ currency: Currency; count: unknown; amou
 
 /** Orders paid in [start, end) (ISO UTC), per currency (orders_paid_at_idx). */
 export async function paymentTotals(db: Kysely<Database>, start: string, end: string): Promise<CurrencyTotalRow[]> {
-  const rows = await db
+  return totalsOf(await paymentTotalsQuery(db, start, end).execute());
+}
+
+export function paymentTotalsQuery(db: Kysely<Database>, start: string, end: string) {
+  return db
     .selectFrom("orders")
     .select((eb) => ["fee_type as currency", eb.fn.countAll().as("count"), eb.fn.sum<number>("total_fee").as("amount")])
     .where("paid_at", ">=", start)
     .where("paid_at", "<", end)
-    .groupBy("fee_type")
-    .execute();
-  return totalsOf(rows);
+    .groupBy("fee_type");
 }
 
 /** Refunds that succeeded in [start, end) (ISO UTC), per currency (refunds_succeeded_at_idx). */
 export async function refundTotals(db: Kysely<Database>, start: string, end: string): Promise<CurrencyTotalRow[]> {
-  const rows = await db
+  return totalsOf(await refundTotalsQuery(db, start, end).execute());
+}
+
+export function refundTotalsQuery(db: Kysely<Database>, start: string, end: string) {
+  return db
     .selectFrom("refunds")
     .select((eb) => ["currency", eb.fn.countAll().as("count"), eb.fn.sum<number>("refund_fee").as("amount")])
     .where("succeeded_at", ">=", start)
     .where("succeeded_at", "<", end)
-    .groupBy("currency")
-    .execute();
-  return totalsOf(rows);
+    .groupBy("currency");
 }
 
 async function count(query: Promise<{ n: unknown } | undefined>): Promise<number> {
@@ -178,16 +182,17 @@ export async function countOpenRefunds(db: Kysely<Database>): Promise<number> {
 
 /** Pay and refund notifies refused in [start, end) (order_activity_kind_at_idx). */
 export async function countRefusedNotifies(db: Kysely<Database>, start: string, end: string): Promise<number> {
-  return count(
-    db
-      .selectFrom("order_activity")
-      .select((eb) => eb.fn.countAll().as("n"))
-      .where("kind", "in", ["pay_notify", "refund_notify"])
-      .where("outcome", "=", "refused")
-      .where("at", ">=", start)
-      .where("at", "<", end)
-      .executeTakeFirst(),
-  );
+  return count(refusedNotifiesQuery(db, start, end).executeTakeFirst());
+}
+
+export function refusedNotifiesQuery(db: Kysely<Database>, start: string, end: string) {
+  return db
+    .selectFrom("order_activity")
+    .select((eb) => eb.fn.countAll().as("n"))
+    .where("kind", "in", ["pay_notify", "refund_notify"])
+    .where("outcome", "=", "refused")
+    .where("at", ">=", start)
+    .where("at", "<", end);
 }
 
 /** Differences flagged for a person on the days from `from` to `to` (YYYY-MM-DD, both included): the items kept are those of each day's last successful run (reconciliation_items_date_idx). */
@@ -218,13 +223,16 @@ export async function countFailedDays(db: Kysely<Database>, from: string, to: st
 
 /** Deliveries pending and failed, and when the oldest pending one was made (webhook_deliveries_due_idx). */
 export async function webhookBacklog(db: Kysely<Database>): Promise<{ pending: number; failed: number; oldestPendingAt: string | null }> {
-  const rows = await db
-    .selectFrom("webhook_deliveries")
-    .select((eb) => ["state", eb.fn.countAll().as("n"), eb.fn.min("created_at").as("oldest")])
-    .where("state", "in", ["pending", "failed"])
-    .groupBy("state")
-    .execute();
+  const rows = await webhookBacklogQuery(db).execute();
   const pending = rows.find((row) => row.state === "pending");
   const failed = rows.find((row) => row.state === "failed");
   return { pending: Number(pending?.n ?? 0), failed: Number(failed?.n ?? 0), oldestPendingAt: pending === undefined ? null : String(pending.oldest) };
+}
+
+export function webhookBacklogQuery(db: Kysely<Database>) {
+  return db
+    .selectFrom("webhook_deliveries")
+    .select((eb) => ["state", eb.fn.countAll().as("n"), eb.fn.min("created_at").as("oldest")])
+    .where("state", "in", ["pending", "failed"])
+    .groupBy("state");
 }
