@@ -8,7 +8,8 @@ import {
 } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewOrderRow } from "../../src/db/schema.js";
-import { csvCell } from "../../src/services/console/export.js";
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from "kysely";
+import { csvCell, EXPORT_PAGE_SIZE, exportAdminOrders } from "../../src/services/console/export.js";
 import { DATABASES } from "../support/databases.js";
 import { createFakeWorld, FAKE_START, FAKE_USER, type FakeProcess, type FakeWorld } from "../support/fake-app.js";
 import { pendingOrderRow, processingRefundRow } from "../support/rows.js";
@@ -179,6 +180,29 @@ describe.each(DATABASES)("the console's reads on %s, through HTTP", (dialect) =>
       const ids = lines.slice(1, -1).map((line) => line.split(",")[0]);
       expect(new Set(ids).size).toBe(2600);
       expect(ids.at(-1)).toBe("CSVbulk00000");
+    });
+
+    it("reads the orders a page of EXPORT_PAGE_SIZE at a time, each page only once the previous one is sent", async () => {
+      const pages: number[] = [];
+      const counter: KyselyPlugin = {
+        transformQuery: (args: PluginTransformQueryArgs): RootOperationNode => args.node,
+        transformResult: (args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> => {
+          pages.push(args.result.rows.length);
+          return Promise.resolve(args.result);
+        },
+      };
+      const outcome = await exportAdminOrders({ ...api.services, db: api.services.db.withPlugin(counter) }, { q: "o-csv-bulk" });
+      if (!outcome.ok) throw new Error("the export was refused");
+      expect(pages).toEqual([EXPORT_PAGE_SIZE]);
+      const iterator = outcome.value[Symbol.asyncIterator]();
+      let lines = 0;
+      for (let chunk = await iterator.next(); chunk.done !== true; chunk = await iterator.next()) {
+        lines += chunk.value.split("\r\n").length - 1;
+        // Never more than one page read ahead of what was sent.
+        expect(pages.length).toBeLessThanOrEqual(Math.ceil(Math.max(lines - 1, 1) / EXPORT_PAGE_SIZE) + 1);
+      }
+      expect(lines).toBe(2601);
+      expect(pages).toEqual([EXPORT_PAGE_SIZE, EXPORT_PAGE_SIZE, 600]);
     });
 
     it("quotes per RFC 4180 and neutralises cells a spreadsheet would run as formulas", async () => {
