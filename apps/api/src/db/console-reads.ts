@@ -1,7 +1,6 @@
 import type { Currency } from "@pay/core";
-import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from "kysely";
 import type { Database, OrderActivityTable, OrderRow, OrderStatusColumn, RefundRow, WebhookDeliveryState } from "./schema.js";
-import type { Selectable } from "kysely";
 
 // Every query of the merchant console's read side: the orders list (and the CSV export, which pages
 // through the same query), one order's timeline sources, and the overview's figures. Each is one
