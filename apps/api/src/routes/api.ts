@@ -1,5 +1,8 @@
 import type Router from "@koa/router";
 import type { ServiceContext } from "../services/context.js";
+import { exportAdminOrders } from "../services/console/export.js";
+import { getAdminOrder, listAdminOrders } from "../services/console/orders.js";
+import { getOverview } from "../services/console/overview.js";
 import { closeOwnOrder, createOrder, getOrder, listOrders, renewPayment } from "../services/orders.js";
 import { listProducts } from "../services/products.js";
 import { createRefund } from "../services/refunds.js";
@@ -74,25 +77,13 @@ export function createApiHandlers(services: ServiceContext, options: ApiRouterOp
       return { signedOut: true as const };
     },
 
-    // TODO(issue 19, reads helper)
-    getOverview: notBuilt,
-
-    // TODO(issue 19, reads helper)
-    listAdminOrders: notBuilt,
-
-    // TODO(issue 19, reads helper)
-    exportAdminOrders: notBuilt,
-
-    // TODO(issue 19, reads helper)
-    getAdminOrder: notBuilt,
+    getOverview: ({ query }) => getOverview(services, query),
+    listAdminOrders: async ({ query }) => unwrap(await listAdminOrders(services, query)),
+    exportAdminOrders: async ({ query }) => unwrap(await exportAdminOrders(services, query)),
+    getAdminOrder: async ({ params }) => unwrap(await getAdminOrder(services, params.id)),
 
     listAuditLog: async ({ query }) => unwrap(await listAuditLog(services.db, query)),
   };
-}
-
-// TODO(issue 19): removed once every console route is built.
-function notBuilt(): never {
-  throw new Error("not built yet");
 }
 
 /** How the API routes behave beyond the contract. */

@@ -15,6 +15,7 @@ import type {
   Accepted,
   AcceptedOf,
   AdminCaller,
+  AnswerOf,
   AnonymousCaller,
   ApiHandlers,
   RouteHandler,
@@ -108,5 +109,14 @@ describe("a 202 answer only where the route declares it", () => {
     expectTypeOf<AcceptedOf<"createOrder">>().toBeNever();
     expectTypeOf<(input: RouteInput<"runReconciliation">) => Promise<Accepted<ApiResponseBody<"runReconciliation">>>>().toExtend<RouteHandler<"runReconciliation">>();
     expectTypeOf<(input: RouteInput<"getReconciliation">) => Promise<Accepted<ApiResponseBody<"getReconciliation">>>>().not.toExtend<RouteHandler<"getReconciliation">>();
+  });
+});
+
+describe("a streamed file answer only where the route declares `produces`", () => {
+  it("lets exportAdminOrders answer CSV text whole or as an async iterable of strings, and a JSON route neither", () => {
+    expectTypeOf<AnswerOf<"exportAdminOrders">>().toEqualTypeOf<string | AsyncIterable<string>>();
+    expectTypeOf<(input: RouteInput<"exportAdminOrders">) => Promise<AsyncIterable<string>>>().toExtend<RouteHandler<"exportAdminOrders">>();
+    expectTypeOf<AnswerOf<"listAdminOrders">>().toEqualTypeOf<ApiResponseBody<"listAdminOrders">>();
+    expectTypeOf<(input: RouteInput<"listAdminOrders">) => Promise<AsyncIterable<string>>>().not.toExtend<RouteHandler<"listAdminOrders">>();
   });
 });

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import Router, { type RouterMiddleware } from "@koa/router";
 import {
   API_ROUTES,
@@ -98,8 +99,11 @@ function isAccepted(value: unknown): value is Accepted<unknown> {
 /** What route N may answer with besides its success body: an Accepted one when its spec declares the 202, else nothing. */
 export type AcceptedOf<N extends ApiRouteName> = ApiRoutes[N] extends { readonly accepted: 202 } ? Accepted<ApiResponseBody<N>> : never;
 
+/** What route N answers with: its response body, or for a route that `produces` a file (CSV), that text whole or streamed piece by piece. */
+export type AnswerOf<N extends ApiRouteName> = ApiRoutes[N] extends { readonly produces: string } ? ApiResponseBody<N> | AsyncIterable<string> : ApiResponseBody<N>;
+
 /** Answers one route: parsed input in, the route's success body out (sent with the route's status), or accepted(body) where the route declares a 202. */
-export type RouteHandler<N extends ApiRouteName> = (input: RouteInput<N>) => Promise<ApiResponseBody<N> | AcceptedOf<N>> | ApiResponseBody<N> | AcceptedOf<N>;
+export type RouteHandler<N extends ApiRouteName> = (input: RouteInput<N>) => Promise<AnswerOf<N> | AcceptedOf<N>> | AnswerOf<N> | AcceptedOf<N>;
 
 /** One handler per contract route: a missing route, an extra one or a wrong answer fails to compile. */
 export type ApiHandlers = { readonly [N in ApiRouteName]: RouteHandler<N> };
@@ -235,6 +239,18 @@ function isAudited(name: ApiRouteName, route: ApiRouteSpec): boolean {
   return route.auth === "operator" || name === "staffSignIn" || name === "staffSignOut";
 }
 
+/** The Beijing calendar day (UTC+8, no daylight saving) of an instant, for file names. */
+function beijingDate(ms: number): string {
+  return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+/** Sends a route's file answer (text whole, or streamed as the handler yields it) as a download named `<base>.csv`. */
+function sendFile(ctx: Context, type: "text/csv", base: string, answer: string | AsyncIterable<string>): void {
+  ctx.type = `${type}; charset=utf-8`;
+  ctx.set("Content-Disposition", `attachment; filename="${base}.csv"`);
+  ctx.body = typeof answer === "string" ? answer : Readable.from(answer);
+}
+
 /**
  * Builds a route's middleware once; the input it hands on is shaped exactly as RouteInput<N> says.
  * (That a route's params schema has exactly its path's `:name` keys is checked where the table is.)
@@ -273,6 +289,12 @@ function routeMiddleware(name: ApiRouteName, handler: (input: Record<string, unk
       if (route.accepted === undefined) throw new Error(`contract router: ${name} answered accepted() but declares no 202`);
       ctx.status = route.accepted;
       ctx.body = answer.body;
+      return;
+    }
+    if (route.produces !== undefined) {
+      // Named after the path's last segment and today's Beijing date: /api/admin/exports/orders → orders-2026-12-03.csv.
+      ctx.status = route.status;
+      sendFile(ctx, route.produces, `${route.path.split("/").at(-1) ?? "export"}-${beijingDate(auth.clock())}`, answer as string | AsyncIterable<string>);
       return;
     }
     send(ctx, name, answer as ApiResponseBody<typeof name>);
