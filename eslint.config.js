@@ -116,6 +116,13 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       "@typescript-eslint/no-unnecessary-condition": "error",
+    },
+  },
+  {
+    // What the browser runs (its unit tests run in Node and are not bundled).
+    files: ["apps/console/src/**/*.ts", "apps/console/src/**/*.tsx"],
+    ignores: ["**/*.test.ts", "**/*.test.tsx"],
+    rules: {
       "no-restricted-imports": ["error", { paths: [...ENV_IMPORTS, ...BUILTIN_IMPORTS.paths], patterns: BUILTIN_IMPORTS.patterns }],
     },
   },
