@@ -1,4 +1,6 @@
 import { CURRENCIES, MerchantCategoryCodeSchema, notifyUrlProblem, SIGN_TYPES, type Currency, type SignType } from "@pay/core";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { webhookUrlProblem } from "./services/webhooks/url.js";
 
@@ -43,6 +45,9 @@ export function isWechatPayHost(url: string): boolean {
   const host = new URL(url).hostname.toLowerCase().replace(/\.$/, "");
   return (WECHAT_PAY_HOSTS as readonly string[]).includes(host) || WECHAT_PAY_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
 }
+
+/** apps/console/dist beside this package (from src/ when run by tsx or vitest, from dist/ when built: both one level down). */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL("../../console/dist", import.meta.url));
 
 /** Every variable the API reads, validated in one place. process.env is read nowhere else. */
 export const EnvSchema = z
@@ -151,6 +156,8 @@ export const EnvSchema = z
     RECONCILE_LEASE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
     /** How often the scheduler looks for due days. */
     RECONCILE_POLL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+    /** The built merchant console served at /console (default: the monorepo's apps/console/dist). */
+    CONSOLE_DIR: text.optional(),
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
@@ -283,6 +290,8 @@ export interface AppConfig {
   readonly nodeEnv: NodeEnv;
   readonly webhooks: WebhookConfig;
   readonly reconciliation: ReconciliationConfig;
+  /** CONSOLE_DIR, absolute: the built console's folder, read once at start (routes/console.ts). */
+  readonly consoleDir: string;
 }
 
 /** Console sessions: an absolute lifetime from sign-in and an idle timeout. */
@@ -408,6 +417,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       leaseSeconds: env.RECONCILE_LEASE_SECONDS,
       pollSeconds: env.RECONCILE_POLL_SECONDS,
     },
+    consoleDir: resolve(env.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR),
   };
 }
 
