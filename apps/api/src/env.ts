@@ -49,6 +49,9 @@ export const EnvSchema = z
   .object({
     PORT: port.default(3000),
     HOST: text.default("127.0.0.1"),
+    /** The port of GET /metrics (Prometheus text), its own server; unset: no metrics server. Never the public port. */
+    METRICS_PORT: port.optional(),
+    METRICS_HOST: text.default("127.0.0.1"),
     /** A SQLite file path, or a postgres:// URL. */
     DATABASE_URL: text.default("./data/pay.db"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -225,6 +228,8 @@ export type Env = z.output<typeof EnvSchema>;
 export interface AppConfig {
   readonly port: number;
   readonly host: string;
+  /** Where GET /metrics listens (its own server), or undefined: no metrics server. */
+  readonly metrics: { readonly port: number; readonly host: string } | undefined;
   readonly databaseUrl: string;
   readonly logLevel: Env["LOG_LEVEL"];
   readonly merchant: {
@@ -336,6 +341,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   return {
     port: env.PORT,
     host: env.HOST,
+    metrics: env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST },
     databaseUrl: env.DATABASE_URL,
     logLevel: env.LOG_LEVEL,
     merchant: {
