@@ -127,7 +127,7 @@ describe.each(CASES)("order activity and metrics on %s, %s", (kind, protocol) =>
     // The process metrics and the gauges read at scrape time are there.
     expect(after.some((sample) => sample.name === "process_cpu_user_seconds_total")).toBe(true);
     expect(sampleValue(after, "pay_webhook_pending_deliveries")).toBe(0);
-    expect(sampleValue(after, "pay_reconciliation_differences", { class: "missing_here" })).toBe(0);
+    expect(sampleValue(after, "pay_reconciliation_differences", { class: "paid_not_recorded" })).toBe(0);
   });
 
   it("a notify that does not verify is refused with its code and no order id; the claim it makes is never trusted", async () => {
