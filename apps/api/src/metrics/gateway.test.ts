@@ -28,7 +28,7 @@ describe("the gateway timing decorator", () => {
         notifyUrl: "https://shop.example.com/wxpay/notify",
       };
       const placed = await gateway.placeOrder(input);
-      expect(placed).toEqual({ ok: true, value: { prepayId: expect.any(String), validForMs: expect.any(Number) } });
+      expect(placed.ok && typeof placed.value.prepayId).toBe("string");
       fake.failNext("queryOrder", { kind: "timeout", retryable: true });
       expect(await gateway.queryOrder("order-1")).toMatchObject({ ok: false, error: { kind: "timeout" } });
       fake.failNext("closeOrder", { kind: "business", code: "SYSTEMERROR", retryable: true });
