@@ -143,6 +143,9 @@ export const EnvSchema = z
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
+    // The public port never serves /metrics: the two servers cannot share a port.
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT)
+      issue("METRICS_PORT", "must differ from PORT (the public port never serves /metrics)");
     if (env.WEBHOOK_URL !== undefined) {
       const problem = webhookUrlProblem(env.WEBHOOK_URL, { production: env.NODE_ENV === "production" });
       if (problem !== undefined) issue("WEBHOOK_URL", problem);
