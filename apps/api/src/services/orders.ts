@@ -24,9 +24,12 @@ import { orderView } from "./views.js";
  */
 export type OrderCallTrigger = "sweep" | "client" | "create" | "renew" | "close" | "expired" | "reconciliation";
 
-/** A failed gateway call's short reason for the timeline: the gateway's code, else the kind of failure. */
+/**
+ * A failed gateway call's short reason for the timeline: a refusal's code (business, protocol), else the kind
+ * of failure (an unusable answer's "code" may be anything and is not repeated).
+ */
 export function failureReason(error: GatewayCallError): string {
-  return error.code ?? error.kind;
+  return error.kind === "business" || error.kind === "protocol" ? (error.code ?? error.kind) : error.kind;
 }
 
 /** The timeline's outcome of an order query answer. */
