@@ -22,6 +22,9 @@ import { createPaidWriter } from "./db/paid-writer.js";
 import { createEventBus, type EventHandler } from "./services/events.js";
 import { DEFAULT_RECONCILIATION_WAIT_MS } from "./services/reconciliation/admin.js";
 import { createSessionTokens } from "./services/session-tokens.js";
+import { instrumentGateway } from "./metrics/gateway.js";
+import { createMetrics } from "./metrics/registry.js";
+import { createActivityRecorder } from "./services/activity.js";
 
 /** Everything the app needs from outside; tests pass the sandbox-backed gateway and a moved clock. */
 export interface AppDeps {
@@ -51,18 +54,25 @@ export interface AppDeps {
 
 /** Builds the Koa app (not listening): the kitchen-sink split, so tests call it in process. */
 export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext } {
+  const clock = deps.clock ?? systemClock;
+  const metrics = createMetrics({ db: deps.db, clock });
+  // Every call to WeChat Pay is timed (metrics/gateway.ts); the adapters themselves stay unaware.
+  const instrumented = (gateway: PaymentGateway | undefined, protocol: Protocol): PaymentGateway | undefined =>
+    gateway === undefined ? undefined : instrumentGateway(gateway, protocol, metrics);
   const services: ServiceContext = {
     config: deps.config,
     db: deps.db,
     dialect: deps.dialect,
-    gateways: createGatewayRegistry({ v2: deps.gateway, v3: deps.v3Gateway, protocolForNewOrders: deps.apiVersion }),
+    gateways: createGatewayRegistry({ v2: instrumented(deps.gateway, "v2"), v3: instrumented(deps.v3Gateway, "v3"), protocolForNewOrders: deps.apiVersion }),
     login: deps.login,
     tokens: createSessionTokens(deps.config.sessionSecret, deps.config.sessionTtlSeconds),
-    clock: deps.clock ?? systemClock,
+    clock,
     logger: deps.logger,
     paidWriter: createPaidWriter(deps.db, deps.dialect),
     loadOrder: createOrderLoader(deps.db, deps.dialect),
     events: createEventBus(deps.eventHandlers ?? [], deps.logger, { handlerTimeoutMs: deps.eventHandlerTimeoutMs }),
+    activity: createActivityRecorder({ db: deps.db, clock, logger: deps.logger, onDropped: (count) => metrics.activityDropped(count) }),
+    metrics,
   };
   const app = new Koa();
   app.proxy = false;

@@ -54,6 +54,9 @@ export const EnvSchema = z
   .object({
     PORT: port.default(3000),
     HOST: text.default("127.0.0.1"),
+    /** The port of GET /metrics (Prometheus text), its own server; unset: no metrics server. Never the public port. */
+    METRICS_PORT: port.optional(),
+    METRICS_HOST: text.default("127.0.0.1"),
     /** A SQLite file path, or a postgres:// URL. */
     DATABASE_URL: text.default("./data/pay.db"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -161,6 +164,9 @@ export const EnvSchema = z
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
+    // The public port never serves /metrics: the two servers cannot share a port.
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT)
+      issue("METRICS_PORT", "must differ from PORT (the public port never serves /metrics)");
     if (env.WEBHOOK_URL !== undefined) {
       const problem = webhookUrlProblem(env.WEBHOOK_URL, { production: env.NODE_ENV === "production" });
       if (problem !== undefined) issue("WEBHOOK_URL", problem);
@@ -246,6 +252,8 @@ export type Env = z.output<typeof EnvSchema>;
 export interface AppConfig {
   readonly port: number;
   readonly host: string;
+  /** Where GET /metrics listens (its own server), or undefined: no metrics server. */
+  readonly metrics: { readonly port: number; readonly host: string } | undefined;
   readonly databaseUrl: string;
   readonly logLevel: Env["LOG_LEVEL"];
   readonly merchant: {
@@ -367,6 +375,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   return {
     port: env.PORT,
     host: env.HOST,
+    metrics: env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST },
     databaseUrl: env.DATABASE_URL,
     logLevel: env.LOG_LEVEL,
     merchant: {
