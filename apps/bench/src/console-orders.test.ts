@@ -350,6 +350,11 @@ describe("the console-orders section", () => {
     const check = consoleOrdersCheck(slowSearch, 1_000_000);
     expect(check.pass).toBe(false);
     expect(check.label).toContain("slowest: search: openid, 124.0 ms");
+    const none = consoleOrdersCheck(
+      fakeRun("sqlite", () => Number.NaN),
+      1_000_000,
+    );
+    expect(none).toEqual({ label: expect.stringContaining("(measured n/a overall; slowest: status + 7-day window, first page, n/a)") as string, pass: false });
   });
 
   it("reports every kind on both databases and is added to the published file before the performance history", () => {
