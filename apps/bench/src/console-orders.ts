@@ -22,7 +22,7 @@ import {
 } from "./console-orders-queries.js";
 import { openPostgresShop, openSqliteShop, type ConsoleShopDatabase, type SeededShop } from "./console-orders-seed.js";
 import type { OrderStatus } from "@pay/core/contract";
-import { previousBeijingDay } from "./reconciliation/day.js";
+import { DAY_SECONDS, previousBeijingDay } from "./reconciliation/day.js";
 import type { RunOptions } from "./run-options.js";
 import { startStack, type Dialect } from "./servers/api-stack.js";
 
@@ -143,8 +143,8 @@ export async function walkWindow(baseUrl: string, model: ConsoleModel, shop: Con
   const pages = Math.ceil(model.count(filter) / WALK_LIMIT) + 2;
   const walked = await runProbe(baseUrl, model, { kind: "window", filter, pages }, WALK_LIMIT, () => undefined);
   const seconds = (performance.now() - started) / 1000;
-  const startMs = model.data.startMs + from * 86_400_000;
-  const sqlCount = await shop.count({ status: "paid", fromIso: new Date(startMs).toISOString(), toIso: new Date(model.data.startMs + (to + 1) * 86_400_000).toISOString() });
+  const dayStart = (day: number): string => new Date(model.data.startMs + day * DAY_SECONDS * 1000).toISOString();
+  const sqlCount = await shop.count({ status: "paid", fromIso: dayStart(from), toIso: dayStart(to + 1) });
   const modelCount = model.count(filter);
   const problems = [...walked.problems];
   if (walked.more) problems.push(`the walk of ${datasetDay(model.data, from)} did not reach the last page in ${pages} pages`);
