@@ -13,6 +13,7 @@ import { createContractVersionCheck } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
 import { createRequestLog } from "./middleware/request-log.js";
 import { createApiRouter } from "./routes/api.js";
+import { createConsoleMiddleware, loadConsoleFiles } from "./routes/console.js";
 import { createHealthRouter } from "./routes/health.js";
 import { createWxPayRouter } from "./routes/wxpay.js";
 import type { ServiceContext } from "./services/context.js";
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
   app.use(createContractVersionCheck());
   const health = createHealthRouter(services);
   app.use(health.routes());
+  app.use(createConsoleMiddleware(loadConsoleFiles(deps.config.consoleDir)));
   const api = createApiRouter(services, { reconciliationWaitMs: deps.reconciliationWaitMs ?? DEFAULT_RECONCILIATION_WAIT_MS });
   app.use(api.routes());
   app.use(
