@@ -3,6 +3,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { benchConsoleOrders } from "./console-orders.js";
 import { COMMAND, writeBenchmarks, type RunContext } from "./docs.js";
 import { updateBenchmarksFile } from "./docs-update.js";
 import { describeMachine, loadAverage, waitForQuiet, type QuietWait } from "./machine.js";
@@ -32,6 +33,7 @@ const BENCHMARKS = {
   v3notify: (run: RunOptions) => benchV3Notify(run.quick),
   webhooks: benchWebhooks,
   reconciliation: benchReconciliation,
+  "console-orders": benchConsoleOrders,
 } satisfies Record<string, (run: RunOptions) => Promise<Section>>;
 type BenchmarkName = keyof typeof BENCHMARKS;
 const NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];

@@ -152,7 +152,7 @@ function multiRowInsert(table: keyof Database, columns: readonly string[], rows:
 }
 
 /** Buffers rows of one table and inserts them `perStatement` at a time through one prepared statement (a shorter one for the rest). */
-function createBatcher<Row extends object>(
+export function createBatcher<Row extends object>(
   db: BetterSqlite3.Database,
   table: keyof Database,
   sample: Row,
