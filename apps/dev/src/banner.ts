@@ -1,4 +1,4 @@
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import { formatMoney } from "@pay/core";
 import type { Product } from "@pay/core/contract";
 import { SANDBOX_CONTROL_PATHS } from "@pay/sandbox/control";
@@ -6,8 +6,17 @@ import type { MiniProgramBuild } from "./miniprogram.js";
 import { DEV_MODES, MODE_PROFILES } from "./modes.js";
 import type { DevStack } from "./stack.js";
 
-/** The command that creates a console staff account (apps/api's staff CLI). */
+/** The command that creates a console staff account (apps/api's staff CLI), without the database it writes to. */
 export const STAFF_CREATE_COMMAND = "npx -y pnpm@10.34.9 --filter @pay/api staff create --username <name> --role operator";
+
+/**
+ * The staff command for this stack's database: `--filter` runs the CLI in apps/api, so a relative or default
+ * DATABASE_URL would name another file there. A PostgreSQL URL is not repeated (it may hold a password).
+ */
+export function staffCreateCommand(databaseUrl: string): string {
+  const database = /^postgres(ql)?:\/\//.test(databaseUrl) ? "'<the PostgreSQL URL above>'" : q(resolve(databaseUrl));
+  return `DATABASE_URL=${database} ${STAFF_CREATE_COMMAND}`;
+}
 
 export interface BannerInput {
   readonly stack: DevStack;
@@ -127,7 +136,8 @@ export function formatBanner(input: BannerInput): string {
   }
   lines.push(
     `Console        ${stack.apiUrl}/console   the merchant console: orders, refunds, reconciliation, webhooks, audit log (built by pnpm start)`,
-    `               sign in with a staff account; create one with: ${STAFF_CREATE_COMMAND}`,
+    `               sign in with a staff account; create one (it asks for a password of 12+ characters) with:`,
+    `               ${staffCreateCommand(stack.databaseUrl)}`,
   );
   const first = products[0];
   const refundFee = first === undefined ? 1 : Math.max(1, Math.floor(first.price / 2));

@@ -1,12 +1,12 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Product } from "@pay/core/contract";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET } from "@pay/test-kit/merchants";
 import { createSandboxControlClient, SANDBOX_CONTROL_PATHS } from "@pay/sandbox/control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatBanner, STAFF_CREATE_COMMAND } from "./banner.js";
+import { formatBanner, STAFF_CREATE_COMMAND, staffCreateCommand } from "./banner.js";
 import { createApiClient } from "./api-client.js";
 import { DevError } from "./errors.js";
 import { MODE_PROFILES } from "./modes.js";
@@ -99,8 +99,11 @@ describe("startDevStack", () => {
       expect(banner).toContain("mug HK$39.90");
       expect(banner).toContain(`Webhooks     ${stack.fulfilment.url}`);
       expect(banner).toContain(`Console        ${stack.apiUrl}/console   the merchant console`);
-      expect(banner).toContain(`create one with: ${STAFF_CREATE_COMMAND}`);
+      expect(banner).toContain(`create one (it asks for a password of 12+ characters) with:\n               ${staffCreateCommand(stack.databaseUrl)}`);
       expect(STAFF_CREATE_COMMAND).toBe("npx -y pnpm@10.34.9 --filter @pay/api staff create --username <name> --role operator");
+      // The CLI runs in apps/api (--filter): the command names this stack's database by its absolute path.
+      expect(staffCreateCommand(stack.databaseUrl)).toBe(`DATABASE_URL='${resolve(stack.databaseUrl)}' ${STAFF_CREATE_COMMAND}`);
+      expect(staffCreateCommand("postgres://app:secret@127.0.0.1:5432/pay")).not.toContain("secret");
       // @pay/console is a dependency of @pay/dev, so its build is there: the URL the banner prints answers the console.
       const consolePage = await fetch(`${stack.apiUrl}/console`);
       expect([consolePage.status, consolePage.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"]);
