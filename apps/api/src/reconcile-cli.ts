@@ -2,8 +2,7 @@
 // the API's own configuration (the process environment, as `pnpm start` reads it), and exits with what
 // the run came to: 0 succeeded, 1 failed, 2 the command or configuration is wrong, 3 another process is
 // running the day.
-import { readFileSync, realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { readFileSync } from "node:fs";
 import { ReconciliationDateSchema, type ReconciliationItem, type ReconciliationRunSummary, type ReconciliationSideTotals } from "@pay/core/contract";
 import { formatAmount, type Currency } from "@pay/core/money";
 import { createApp } from "./app.js";
@@ -19,6 +18,7 @@ import { beijingDayOf, isDayOver } from "./services/reconciliation/day.js";
 import { runOptionsOf } from "./services/reconciliation/admin.js";
 import { startReconciliation } from "./services/reconciliation/engine.js";
 import { loadV3Credentials } from "./v3-credentials.js";
+import { isEntryPoint } from "./entry-point.js";
 
 /** The exit codes. */
 export const EXIT = { succeeded: 0, failed: 1, usage: 2, busy: 3 } as const;
@@ -212,18 +212,7 @@ async function reconcile(config: AppConfig, logger: ReturnType<typeof createLogg
   }
 }
 
-/** True when this module is the process's entry point (node dist/reconcile-cli.js), not imported. */
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return pathToFileURL(realpathSync(script)).href === import.meta.url;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   const code = await main(process.argv.slice(2), undefined, { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) });
   // Exits even if a library left a handle open; stdout and stderr are written synchronously to files and pipes.
   process.exit(code);

@@ -2,8 +2,6 @@
 // as the server reads it). Passwords come from stdin, or from STAFF_PASSWORD when it is set; they are never
 // printed, and neither are their hashes. Exit codes: 0 done, 1 refused (exists, not found, a bad password),
 // 2 usage or configuration error.
-import { realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { StaffRoleSchema, type StaffRole } from "@pay/core/contract";
 import { systemClock, type Clock } from "./clock.js";
 import { openDatabase } from "./db/database.js";
@@ -11,6 +9,7 @@ import { migrateToLatest } from "./db/migrate.js";
 import { loadStaffCliConfig, type StaffCliConfig } from "./env.js";
 import { createStaffAccount, disableStaffAccount, enableStaffAccount, listStaff, resetStaffPassword, setStaffRole, type StaffStore } from "./services/staff/accounts.js";
 import { MIN_PASSWORD_LENGTH, type ScryptCost } from "./services/staff/passwords.js";
+import { isEntryPoint } from "./entry-point.js";
 
 /** The exit codes. */
 export const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
@@ -205,18 +204,7 @@ async function readFirstLine(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0] ?? "";
 }
 
-/** True when this module is the process's entry point (node dist/staff-cli.js), not imported. */
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return pathToFileURL(realpathSync(script)).href === import.meta.url;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   const code = await main(process.argv.slice(2), undefined, {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

@@ -30,6 +30,14 @@ const CONSOLE_DIST = fileURLToPath(new URL("../../../console/dist", import.meta.
 /** Every sign (or paySign) value in an XML body. */
 const signsIn = (xml: string): string[] => [...xml.matchAll(/<(?:sign|paySign)>(?:<!\[CDATA\[)?([0-9A-Fa-f]{32,64})/g)].map((m) => m[1] ?? "");
 
+/** What a client build (the mini-program's, the console's) must never hold. */
+const CLIENT_BUILD_SECRETS = [
+  { name: "the test API key", value: MERCHANT.key },
+  { name: "the test app secret", value: MERCHANT.appSecret },
+  { name: "the test admin token", value: ADMIN_TOKEN },
+  { name: "the test session secret", value: SESSION_SECRET },
+];
+
 describe("secrets in logs, HTTP answers and the mini-program build", () => {
   let sandbox: RunningSandbox;
   let proxy: RecordingProxy;
@@ -236,12 +244,7 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
     expect(existsSync(MINIPROGRAM_DIST), `${MINIPROGRAM_DIST} does not exist: build @pay/miniprogram first`).toBe(true);
     const findings = scanDirectoryForSecrets(MINIPROGRAM_DIST, {
       clientBuild: true,
-      secrets: [
-        { name: "the test API key", value: MERCHANT.key },
-        { name: "the test app secret", value: MERCHANT.appSecret },
-        { name: "the test admin token", value: ADMIN_TOKEN },
-        { name: "the test session secret", value: SESSION_SECRET },
-      ],
+      secrets: CLIENT_BUILD_SECRETS,
     });
     recordFigure("secrets.miniprogram-dist", { filesScanned: readTree(MINIPROGRAM_DIST).length, findings: findings.length });
     expect(findings).toEqual([]);
@@ -254,12 +257,7 @@ describe("the merchant console's build", () => {
     expect(existsSync(CONSOLE_DIST), `${CONSOLE_DIST} does not exist: build @pay/console first`).toBe(true);
     const findings = scanDirectoryForSecrets(CONSOLE_DIST, {
       clientBuild: true,
-      secrets: [
-        { name: "the test API key", value: MERCHANT.key },
-        { name: "the test app secret", value: MERCHANT.appSecret },
-        { name: "the test admin token", value: ADMIN_TOKEN },
-        { name: "the test session secret", value: SESSION_SECRET },
-      ],
+      secrets: CLIENT_BUILD_SECRETS,
     });
     recordFigure("secrets.console-dist", { filesScanned: readTree(CONSOLE_DIST).length, findings: findings.length });
     expect(readTree(CONSOLE_DIST).length).toBeGreaterThan(0);
