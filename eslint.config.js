@@ -111,6 +111,22 @@ export default tseslint.config(
     },
   },
   {
+    // The console runs in the browser: browser globals, the same dead-condition check for .tsx, and no Node built-ins in what is bundled.
+    files: ["apps/console/src/**/*.ts", "apps/console/src/**/*.tsx"],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      "@typescript-eslint/no-unnecessary-condition": "error",
+    },
+  },
+  {
+    // What the browser runs (its unit tests run in Node and are not bundled).
+    files: ["apps/console/src/**/*.ts", "apps/console/src/**/*.tsx"],
+    ignores: ["**/*.test.ts", "**/*.test.tsx"],
+    rules: {
+      "no-restricted-imports": ["error", { paths: [...ENV_IMPORTS, ...BUILTIN_IMPORTS.paths], patterns: BUILTIN_IMPORTS.patterns }],
+    },
+  },
+  {
     // Log redaction runs as pino formatters; a bare `.child(bindings)` resets the bindings formatter,
     // so children are made with childLogger (apps/api/src/logging.ts), which keeps it.
     files: ["apps/api/src/**/*.ts"],

@@ -13,6 +13,7 @@ import { createContractVersionCheck } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
 import { createRequestLog } from "./middleware/request-log.js";
 import { createApiRouter } from "./routes/api.js";
+import { createConsoleMiddleware, loadConsoleFiles } from "./routes/console.js";
 import { createHealthRouter } from "./routes/health.js";
 import { createWxPayRouter } from "./routes/wxpay.js";
 import type { ServiceContext } from "./services/context.js";
@@ -21,6 +22,9 @@ import { createPaidWriter } from "./db/paid-writer.js";
 import { createEventBus, type EventHandler } from "./services/events.js";
 import { DEFAULT_RECONCILIATION_WAIT_MS } from "./services/reconciliation/admin.js";
 import { createSessionTokens } from "./services/session-tokens.js";
+import { instrumentGateway } from "./metrics/gateway.js";
+import { createMetrics } from "./metrics/registry.js";
+import { createActivityRecorder } from "./services/activity.js";
 
 /** Everything the app needs from outside; tests pass the sandbox-backed gateway and a moved clock. */
 export interface AppDeps {
@@ -50,18 +54,25 @@ export interface AppDeps {
 
 /** Builds the Koa app (not listening): the kitchen-sink split, so tests call it in process. */
 export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext } {
+  const clock = deps.clock ?? systemClock;
+  const metrics = createMetrics({ db: deps.db, clock });
+  // Every call to WeChat Pay is timed (metrics/gateway.ts); the adapters themselves stay unaware.
+  const instrumented = (gateway: PaymentGateway | undefined, protocol: Protocol): PaymentGateway | undefined =>
+    gateway === undefined ? undefined : instrumentGateway(gateway, protocol, metrics);
   const services: ServiceContext = {
     config: deps.config,
     db: deps.db,
     dialect: deps.dialect,
-    gateways: createGatewayRegistry({ v2: deps.gateway, v3: deps.v3Gateway, protocolForNewOrders: deps.apiVersion }),
+    gateways: createGatewayRegistry({ v2: instrumented(deps.gateway, "v2"), v3: instrumented(deps.v3Gateway, "v3"), protocolForNewOrders: deps.apiVersion }),
     login: deps.login,
     tokens: createSessionTokens(deps.config.sessionSecret, deps.config.sessionTtlSeconds),
-    clock: deps.clock ?? systemClock,
+    clock,
     logger: deps.logger,
     paidWriter: createPaidWriter(deps.db, deps.dialect),
     loadOrder: createOrderLoader(deps.db, deps.dialect),
     events: createEventBus(deps.eventHandlers ?? [], deps.logger, { handlerTimeoutMs: deps.eventHandlerTimeoutMs }),
+    activity: createActivityRecorder({ db: deps.db, clock, logger: deps.logger, onDropped: (count) => metrics.activityDropped(count) }),
+    metrics,
   };
   const app = new Koa();
   app.proxy = false;
@@ -80,6 +91,7 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
   app.use(createContractVersionCheck());
   const health = createHealthRouter(services);
   app.use(health.routes());
+  app.use(createConsoleMiddleware(loadConsoleFiles(deps.config.consoleDir)));
   const api = createApiRouter(services, { reconciliationWaitMs: deps.reconciliationWaitMs ?? DEFAULT_RECONCILIATION_WAIT_MS });
   app.use(api.routes());
   app.use(

@@ -1,4 +1,6 @@
 import { CURRENCIES, MerchantCategoryCodeSchema, notifyUrlProblem, SIGN_TYPES, type Currency, type SignType } from "@pay/core";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { webhookUrlProblem } from "./services/webhooks/url.js";
 
@@ -44,11 +46,17 @@ export function isWechatPayHost(url: string): boolean {
   return (WECHAT_PAY_HOSTS as readonly string[]).includes(host) || WECHAT_PAY_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
 }
 
+/** apps/console/dist beside this package (from src/ when run by tsx or vitest, from dist/ when built: both one level down). */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL("../../console/dist", import.meta.url));
+
 /** Every variable the API reads, validated in one place. process.env is read nowhere else. */
 export const EnvSchema = z
   .object({
     PORT: port.default(3000),
     HOST: text.default("127.0.0.1"),
+    /** The port of GET /metrics (Prometheus text), its own server; unset: no metrics server. Never the public port. */
+    METRICS_PORT: port.optional(),
+    METRICS_HOST: text.default("127.0.0.1"),
     /** A SQLite file path, or a postgres:// URL. */
     DATABASE_URL: text.default("./data/pay.db"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -102,6 +110,20 @@ export const EnvSchema = z
     SESSION_SECRET: z.string().min(32, "must be at least 32 characters"),
     SESSION_TTL_SECONDS: seconds.default(7 * 24 * 3600),
     ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters"),
+    /** How long a console (staff) session lasts from sign-in, at most. */
+    STAFF_SESSION_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(8 * 3600),
+    /** A console session unused this long ends before its expiry. */
+    STAFF_SESSION_IDLE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(3600),
     ORDER_QUERY_AFTER_SECONDS: seconds.default(5),
     /** Unpaid orders expire (time_expire) this long after creation and are then closed. */
     ORDER_TTL_MINUTES: z.coerce
@@ -137,9 +159,14 @@ export const EnvSchema = z
     RECONCILE_LEASE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
     /** How often the scheduler looks for due days. */
     RECONCILE_POLL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+    /** The built merchant console served at /console (default: the monorepo's apps/console/dist). */
+    CONSOLE_DIR: text.optional(),
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
+    // The public port never serves /metrics: the two servers cannot share a port.
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT)
+      issue("METRICS_PORT", "must differ from PORT (the public port never serves /metrics)");
     if (env.WEBHOOK_URL !== undefined) {
       const problem = webhookUrlProblem(env.WEBHOOK_URL, { production: env.NODE_ENV === "production" });
       if (problem !== undefined) issue("WEBHOOK_URL", problem);
@@ -225,6 +252,8 @@ export type Env = z.output<typeof EnvSchema>;
 export interface AppConfig {
   readonly port: number;
   readonly host: string;
+  /** Where GET /metrics listens (its own server), or undefined: no metrics server. */
+  readonly metrics: { readonly port: number; readonly host: string } | undefined;
   readonly databaseUrl: string;
   readonly logLevel: Env["LOG_LEVEL"];
   readonly merchant: {
@@ -261,12 +290,22 @@ export interface AppConfig {
   readonly sessionSecret: string;
   readonly sessionTtlSeconds: number;
   readonly adminToken: string;
+  /** The console's staff sessions (docs/console.md "Security"). */
+  readonly staff: StaffConfig;
   readonly orderQueryAfterSeconds: number;
   readonly orderTtlMinutes: number;
   readonly sweepIntervalSeconds: number;
   readonly nodeEnv: NodeEnv;
   readonly webhooks: WebhookConfig;
   readonly reconciliation: ReconciliationConfig;
+  /** CONSOLE_DIR, absolute: the built console's folder, read once at start (routes/console.ts). */
+  readonly consoleDir: string;
+}
+
+/** Console sessions: an absolute lifetime from sign-in and an idle timeout. */
+export interface StaffConfig {
+  readonly sessionTtlSeconds: number;
+  readonly sessionIdleSeconds: number;
 }
 
 /** Daily reconciliation (docs/reconciliation.md). */
@@ -336,6 +375,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   return {
     port: env.PORT,
     host: env.HOST,
+    metrics: env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST },
     databaseUrl: env.DATABASE_URL,
     logLevel: env.LOG_LEVEL,
     merchant: {
@@ -367,6 +407,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     sessionSecret: env.SESSION_SECRET,
     sessionTtlSeconds: env.SESSION_TTL_SECONDS,
     adminToken: env.ADMIN_TOKEN,
+    staff: { sessionTtlSeconds: env.STAFF_SESSION_TTL_SECONDS, sessionIdleSeconds: env.STAFF_SESSION_IDLE_SECONDS },
     orderQueryAfterSeconds: env.ORDER_QUERY_AFTER_SECONDS,
     orderTtlMinutes: env.ORDER_TTL_MINUTES,
     sweepIntervalSeconds: env.SWEEP_INTERVAL_SECONDS,
@@ -385,6 +426,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       leaseSeconds: env.RECONCILE_LEASE_SECONDS,
       pollSeconds: env.RECONCILE_POLL_SECONDS,
     },
+    consoleDir: resolve(env.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR),
   };
 }
 
@@ -409,4 +451,24 @@ function v3Config(env: Env, baseUrl: string): V3Config | undefined {
     merchantCategoryCode: env.WXPAY_MERCHANT_CATEGORY_CODE,
     allowHttpNotifyUrl: allowsHttpNotifyUrl({ WXPAY_BASE_URL: baseUrl, WXPAY_FAILOVER_BASE_URL: env.WXPAY_FAILOVER_BASE_URL }),
   };
+}
+
+/** What the staff CLI (src/staff-cli.ts) reads: only the database, and the password when given in the environment. */
+export interface StaffCliConfig {
+  readonly databaseUrl: string;
+  /** STAFF_PASSWORD: the password for `create` and `reset-password` instead of stdin (never printed). */
+  readonly password: string | undefined;
+}
+
+const StaffCliEnvSchema = z.object({
+  DATABASE_URL: text.default("./data/pay.db"),
+  STAFF_PASSWORD: z.string().optional(),
+});
+
+/** Validates the staff CLI's variables (the process's by default); throws ConfigError naming a bad one. */
+export function loadStaffCliConfig(source: Readonly<Record<string, string | undefined>> = process.env): StaffCliConfig {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = StaffCliEnvSchema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describe(parsed.error)}`);
+  return { databaseUrl: parsed.data.DATABASE_URL, password: parsed.data.STAFF_PASSWORD };
 }

@@ -6,12 +6,15 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly status: number;
   readonly field: string | undefined;
+  /** Sent as the Retry-After header (seconds), e.g. with RATE_LIMITED. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ApiErrorCode, message: string, options: { field?: string | undefined; cause?: unknown } = {}) {
+  constructor(code: ApiErrorCode, message: string, options: { field?: string | undefined; cause?: unknown; retryAfterSeconds?: number | undefined } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = API_ERROR_STATUS[code];
     this.field = options.field;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   /** The JSON body clients receive. */

@@ -198,6 +198,8 @@ async function reconcile(config: AppConfig, logger: ReturnType<typeof createLogg
       const run = await start.done;
       // The recovered payments' and refunds' changes are committed before the process ends.
       await services.paidWriter.drain();
+      // The repair queries' timeline rows too.
+      await services.activity.close();
       const items = await allItems(database.db, date);
       io.stdout(json ? `${JSON.stringify({ run, items }, null, 2)}\n` : formatSummary(run, items));
       return run.state === "succeeded" ? EXIT.succeeded : EXIT.failed;

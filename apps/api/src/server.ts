@@ -23,6 +23,7 @@ import { startReconciliationScheduler } from "./services/reconciliation/schedule
 import { startSweeper } from "./services/sweeper.js";
 import { createWebhookDispatcher } from "./services/webhooks/dispatcher.js";
 import { loadV3Credentials, type V3Credentials } from "./v3-credentials.js";
+import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
 
 /** An HTTP server for the app with bounded request times, so a slow-drip body cannot hold a socket for long. */
 export function createHttpServer(app: Koa): Server {
@@ -92,6 +93,8 @@ export async function openGateways(config: AppConfig, v3: V3Credentials | undefi
 export interface RunningApi {
   readonly url: string;
   readonly server: Server;
+  /** The URL of GET /metrics on METRICS_HOST:METRICS_PORT, when METRICS_PORT is set. */
+  readonly metricsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -143,13 +146,18 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     eventHandlers: options.eventHandlers,
   });
   const server = createHttpServer(app);
+  let metricsServer: RunningMetricsServer | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(config.port, config.host, () => resolve());
     });
+    // /metrics is served only here, never on the public port.
+    if (config.metrics !== undefined) metricsServer = await startMetricsServer(services.metrics, { ...config.metrics, logger });
   } catch (error) {
     // Nothing else holds these yet: release them so a failed start leaves no open database.
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await services.activity.close();
     await closeGateways();
     await login.close();
     await database.close();
@@ -177,15 +185,18 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
       mode: config.merchant.subMchId === undefined ? "direct" : "institutional",
       apiVersion: config.apiVersion,
       ...(v3 === undefined ? {} : { v3: { account: v3.account, keyMode: v3.mode, merchantSerial: v3.merchantSerial, publicKeyId: v3.publicKey?.id } }),
+      ...(metricsServer === undefined ? {} : { metrics: metricsServer.url }),
     },
     "API listening",
   );
   return {
     url,
     server,
+    metricsUrl: metricsServer?.url,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await metricsServer?.stop();
       await sweeper.stop();
       // A scheduled run in flight finishes (and releases its day) before the database closes, and so does one an admin started.
       await scheduler?.stop();
@@ -194,6 +205,8 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
       await dispatcher?.stop();
       // Transitions of requests still in flight are committed before the database closes.
       await services.paidWriter.drain();
+      // The timeline rows of everything above are written before the database closes.
+      await services.activity.close();
       await closeGateways();
       await login.close();
       await database.close();

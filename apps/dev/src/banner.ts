@@ -6,6 +6,9 @@ import type { MiniProgramBuild } from "./miniprogram.js";
 import { DEV_MODES, MODE_PROFILES } from "./modes.js";
 import type { DevStack } from "./stack.js";
 
+/** The command that creates a console staff account (apps/api's staff CLI). */
+export const STAFF_CREATE_COMMAND = "npx -y pnpm@10.34.9 --filter @pay/api staff create --username <name> --role operator";
+
 export interface BannerInput {
   readonly stack: DevStack;
   readonly miniProgram: MiniProgramBuild;
@@ -122,6 +125,10 @@ export function formatBanner(input: BannerInput): string {
     lines.push(`Mini-program   ${miniProgram.detail}`);
     if (miniProgram.folder !== undefined) lines.push(`               An earlier build is in ${displayPath(miniProgram.folder, cwd)}; it may call another API URL.`);
   }
+  lines.push(
+    `Console        ${stack.apiUrl}/console   the merchant console: orders, refunds, reconciliation, webhooks, audit log (built by pnpm start)`,
+    `               sign in with a staff account; create one with: ${STAFF_CREATE_COMMAND}`,
+  );
   const first = products[0];
   const refundFee = first === undefined ? 1 : Math.max(1, Math.floor(first.price / 2));
   lines.push(

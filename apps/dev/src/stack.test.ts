@@ -6,7 +6,7 @@ import type { Product } from "@pay/core/contract";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET } from "@pay/test-kit/merchants";
 import { createSandboxControlClient, SANDBOX_CONTROL_PATHS } from "@pay/sandbox/control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatBanner } from "./banner.js";
+import { formatBanner, STAFF_CREATE_COMMAND } from "./banner.js";
 import { createApiClient } from "./api-client.js";
 import { DevError } from "./errors.js";
 import { MODE_PROFILES } from "./modes.js";
@@ -98,6 +98,14 @@ describe("startDevStack", () => {
       expect(banner).toContain(`-d '{"items":[{"productId":"mug","quantity":1}]}'`);
       expect(banner).toContain("mug HK$39.90");
       expect(banner).toContain(`Webhooks     ${stack.fulfilment.url}`);
+      expect(banner).toContain(`Console        ${stack.apiUrl}/console   the merchant console`);
+      expect(banner).toContain(`create one with: ${STAFF_CREATE_COMMAND}`);
+      expect(STAFF_CREATE_COMMAND).toBe("npx -y pnpm@10.34.9 --filter @pay/api staff create --username <name> --role operator");
+      // @pay/console is a dependency of @pay/dev, so its build is there: the URL the banner prints answers the console.
+      const consolePage = await fetch(`${stack.apiUrl}/console`);
+      expect([consolePage.status, consolePage.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"]);
+      expect(consolePage.headers.get("content-security-policy")).toContain("script-src 'self'");
+      expect(await consolePage.text()).toContain('<div id="root"></div>');
     } finally {
       await stack.stop();
     }

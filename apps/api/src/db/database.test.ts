@@ -197,6 +197,7 @@ const INDEXES = [
   "orders_status_created_idx",
   "orders_created_idx",
   "orders_openid_idx",
+  "orders_sub_openid_idx",
 ];
 
 let sequence = 0;

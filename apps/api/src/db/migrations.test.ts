@@ -215,3 +215,108 @@ describe.each(DATABASES)("0004_reconciliation on %s", (kind) => {
     expect(await sql<{ id: string }>`select id from orders`.execute(database.db)).toMatchObject({ rows: [{ id: "kept-1" }] });
   });
 });
+
+describe.each(DATABASES)("0005_console on %s", (kind) => {
+  let database: TestDatabase;
+  let migrator: Migrator;
+
+  beforeEach(async () => {
+    database = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: database.db, provider: MIGRATION_PROVIDER });
+    expect((await migrator.migrateTo("0004_reconciliation")).error).toBeUndefined();
+    await database.db.insertInto("users").values({ id: "u1", openid: "o1", created_at: FIXTURE_NOW }).execute();
+    await database.db
+      .insertInto("orders")
+      .values(pendingOrderRow("kept-1", "u1", { status: "paid", paid_at: FIXTURE_NOW, transaction_id: "tx-1" }))
+      .execute();
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  const CONSOLE_TABLES = ["audit_log", "order_activity", "staff_accounts", "staff_sessions", "staff_sign_in_failures"];
+  const tableNames = async (): Promise<string[]> => (await database.db.introspection.getTables()).map((table) => table.name).sort();
+  const account = {
+    id: "st_1",
+    username: "ana",
+    password_hash: "scrypt$16384$8$1$x$y",
+    role: "operator",
+    disabled_at: null,
+    created_at: FIXTURE_NOW,
+    updated_at: FIXTURE_NOW,
+  } as const;
+  const session = {
+    id: "a".repeat(64),
+    staff_id: "st_1",
+    csrf_hash: "b".repeat(64),
+    created_at: FIXTURE_NOW,
+    expires_at: FIXTURE_NOW,
+    last_seen_at: FIXTURE_NOW,
+    revoked_at: null,
+    ip: null,
+    user_agent: null,
+  };
+  const entry = {
+    at: FIXTURE_NOW,
+    actor_kind: "staff",
+    actor_id: "st_1",
+    actor_name: "ana",
+    action: "createRefund",
+    target: "order:kept-1",
+    idempotency_key: "k",
+    outcome: "ok",
+    detail: "{}",
+    ip: null,
+  } as const;
+
+  it("adds staff accounts, sessions, sign-in failures, the audit log and order activity beside existing orders; checks refuse unknown roles, actors and sessions of nobody", async () => {
+    const { results = [] } = await migrator.migrateTo("0005_console");
+    expect(results.map((result) => [result.migrationName, result.status])).toEqual([["0005_console", "Success"]]);
+    expect(await tableNames()).toEqual(expect.arrayContaining(CONSOLE_TABLES));
+    expect(await sql<{ id: string }>`select id from orders`.execute(database.db)).toMatchObject({ rows: [{ id: "kept-1" }] });
+
+    await database.db.insertInto("staff_accounts").values(account).execute();
+    await database.db.insertInto("staff_sessions").values(session).execute();
+    await database.db.insertInto("audit_log").values(entry).execute();
+    await database.db.insertInto("audit_log").values(entry).execute();
+    const ids = (await database.db.selectFrom("audit_log").select("id").orderBy("id").execute()).map((row) => row.id);
+    expect(ids).toHaveLength(2);
+    expect(typeof ids[0]).toBe("number");
+    const refusals = await Promise.all([
+      database.db
+        .insertInto("staff_accounts")
+        .values({ ...account, id: "st_2", role: "admin" as "viewer" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("staff_accounts")
+        .values({ ...account, id: "st_3" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("staff_sessions")
+        .values({ ...session, id: "c".repeat(64), staff_id: "st_nobody" })
+        .execute()
+        .catch((error: unknown) => error),
+      database.db
+        .insertInto("audit_log")
+        .values({ ...entry, actor_kind: "robot" as "staff" })
+        .execute()
+        .catch((error: unknown) => error),
+    ]);
+    expect(refusals.map(constraintViolationOf)).toEqual(["check", "unique", "foreign_key", "check"]);
+  });
+
+  it("migrates down to 0004 again, keeping the orders", async () => {
+    expect((await migrator.migrateTo("0005_console")).error).toBeUndefined();
+    await database.db.insertInto("staff_accounts").values(account).execute();
+    await database.db.insertInto("staff_sessions").values(session).execute();
+    await database.db.insertInto("audit_log").values(entry).execute();
+    const { error } = await migrator.migrateDown();
+    expect(error).toBeUndefined();
+    expect((await tableNames()).filter((name) => CONSOLE_TABLES.includes(name))).toEqual([]);
+    expect(await sql<{ id: string }>`select id from orders`.execute(database.db)).toMatchObject({ rows: [{ id: "kept-1" }] });
+    // And up again: the down left nothing behind that 0005 would collide with.
+    expect((await migrator.migrateTo("0005_console")).error).toBeUndefined();
+  });
+});

@@ -484,12 +484,14 @@ const addConsole: Migration = {
       await db.schema.createIndex("orders_created_idx").on("orders").columns(["created_at", "id"]).execute();
       // Search by the payer.
       await db.schema.createIndex("orders_openid_idx").on("orders").columns(["openid", "created_at"]).execute();
+      // In institutional mode (sub-merchant) the payer is sub_openid: searched the same way.
+      await db.schema.createIndex("orders_sub_openid_idx").on("orders").columns(["sub_openid", "created_at"]).execute();
     });
   },
 
   async down(db: Kysely<unknown>): Promise<void> {
     await atomically(db, async (db) => {
-      for (const index of ["orders_openid_idx", "orders_created_idx", "orders_status_created_idx"]) await db.schema.dropIndex(index).execute();
+      for (const index of ["orders_sub_openid_idx", "orders_openid_idx", "orders_created_idx", "orders_status_created_idx"]) await db.schema.dropIndex(index).execute();
       for (const table of ["order_activity", "audit_log", "staff_sign_in_failures", "staff_sessions", "staff_accounts"]) {
         await db.schema.dropTable(table).execute();
       }

@@ -85,6 +85,8 @@ export interface ClaimedDelivery {
   readonly eventId: string;
   readonly eventSeq: number;
   readonly eventType: WebhookEventType;
+  /** When the event was made (its delivery lag is measured from here). */
+  readonly eventCreatedAt: string;
   readonly orderId: string;
   /** Counting this one. */
   readonly attempts: number;
@@ -114,6 +116,7 @@ interface ClaimedRow {
   attempts: number;
   expires_at: string;
   type: WebhookEventType;
+  event_created_at: string;
   payload: string;
   url: string;
   secret: string;
@@ -150,7 +153,7 @@ export async function claimDueDeliveries(db: Kysely<Database>, dialect: Database
     set lease_owner = ${owner}, lease_expires_at = ${leaseUntil}, attempts = attempts + 1, last_attempt_at = ${now}, updated_at = ${now}
     where id in (${due})`;
   const joined = (claimed: RawBuilder<unknown>): RawBuilder<ClaimedRow> => sql<ClaimedRow>`
-    select c.id, c.endpoint_id, c.event_id, c.event_seq, c.order_id, c.attempts, c.expires_at, v.type, v.payload,
+    select c.id, c.endpoint_id, c.event_id, c.event_seq, c.order_id, c.attempts, c.expires_at, v.type, v.created_at as event_created_at, v.payload,
       e.url, e.secret, e.previous_secret, e.previous_secret_expires_at
     from ${claimed} c
     join webhook_events v on v.id = c.event_id
@@ -173,6 +176,7 @@ export async function claimDueDeliveries(db: Kysely<Database>, dialect: Database
     eventId: row.event_id,
     eventSeq: Number(row.event_seq),
     eventType: row.type,
+    eventCreatedAt: row.event_created_at,
     orderId: row.order_id,
     attempts: row.attempts,
     expiresAt: row.expires_at,

@@ -17,6 +17,7 @@ export function createErrorHandler(logger: Logger): Middleware {
       const error = thrown instanceof ApiError ? thrown : new ApiError("INTERNAL", "Something went wrong on our side; nothing was charged by this request.", { cause: thrown });
       if (error.code === "INTERNAL") logger.error({ err: thrown, method: ctx.method, path: ctx.path }, "unhandled error");
       ctx.status = error.status;
+      if (error.retryAfterSeconds !== undefined) ctx.set("Retry-After", String(error.retryAfterSeconds));
       ctx.type = "application/json";
       ctx.body = error.toBody();
     }

@@ -1,10 +1,16 @@
 import type Router from "@koa/router";
 import type { ServiceContext } from "../services/context.js";
+import { exportAdminOrders } from "../services/console/export.js";
+import { getAdminOrder, listAdminOrders } from "../services/console/orders.js";
+import { getOverview } from "../services/console/overview.js";
 import { closeOwnOrder, createOrder, getOrder, listOrders, renewPayment } from "../services/orders.js";
 import { listProducts } from "../services/products.js";
 import { createRefund } from "../services/refunds.js";
 import { DEFAULT_RECONCILIATION_WAIT_MS, getReconciliation, listReconciliations, runReconciliationNow } from "../services/reconciliation/admin.js";
 import { signIn } from "../services/sessions.js";
+import { listAuditLog, recordAudit } from "../services/staff/audit.js";
+import { authenticateStaff, rotateStaffCsrf, signInStaff, signOutStaff, type StaffSessionDeps } from "../services/staff/sessions.js";
+import { ApiError } from "../errors.js";
 import {
   createEndpoint,
   getEndpoint,
@@ -15,7 +21,7 @@ import {
   rotateWebhookSecret,
   updateWebhookEndpoint,
 } from "../services/webhooks/endpoints.js";
-import { accepted, createContractRouter, type ApiHandlers } from "./contract-router.js";
+import { accepted, createContractRouter, type ApiHandlers, type StaffGate } from "./contract-router.js";
 import { unwrap } from "./outcomes.js";
 
 /**
@@ -46,33 +52,38 @@ export function createApiHandlers(services: ServiceContext, options: ApiRouterOp
       const answer = unwrap(await runReconciliationNow(services, params.date, options.reconciliationWaitMs));
       return answer.accepted ? accepted(answer.detail) : answer.detail;
     },
-    // TODO(issue 19, staff helper)
-    staffSignIn: notBuilt,
-    // TODO(issue 19, staff helper)
-    getStaffSession: notBuilt,
-    // TODO(issue 19, staff helper)
-    staffSignOut: notBuilt,
+    staffSignIn: async ({ body, session }) => {
+      const result = await signInStaff(staffDeps(services), { username: body.username, password: body.password, ip: session.ip, userAgent: session.userAgent });
+      if (!result.ok) {
+        if (result.reason === "throttled") {
+          throw new ApiError("RATE_LIMITED", `Too many failed sign-ins; try again in ${result.retryAfterSeconds} s.`, { retryAfterSeconds: result.retryAfterSeconds });
+        }
+        throw new ApiError("SIGN_IN_FAILED", "The username or password is wrong, or the account is disabled.");
+      }
+      session.setCookie(result.session.token, result.session.maxAgeSeconds);
+      return { actor: result.session.actor, csrfToken: result.session.csrfToken, expiresAt: result.session.expiresAt };
+    },
+    getStaffSession: async ({ caller, session }) => {
+      const current = session.current;
+      if (current === undefined) return { actor: caller.actor, csrfToken: null, expiresAt: null };
+      // Only the CSRF token's hash is stored: after a reload the console gets a new one, and the old one stops working.
+      const csrfToken = await rotateStaffCsrf(staffDeps(services), current.id);
+      if (csrfToken === undefined) throw new ApiError("UNAUTHORIZED", "The console session was ended; sign in again.");
+      return { actor: current.actor, csrfToken, expiresAt: current.expiresAt };
+    },
+    staffSignOut: async ({ session }) => {
+      if (session.current !== undefined) await signOutStaff(staffDeps(services), session.current.id);
+      session.clearCookie();
+      return { signedOut: true as const };
+    },
 
-    // TODO(issue 19, reads helper)
-    getOverview: notBuilt,
+    getOverview: ({ query }) => getOverview(services, query),
+    listAdminOrders: async ({ query }) => unwrap(await listAdminOrders(services, query)),
+    exportAdminOrders: async ({ query }) => unwrap(await exportAdminOrders(services, query)),
+    getAdminOrder: async ({ params }) => unwrap(await getAdminOrder(services, params.id)),
 
-    // TODO(issue 19, reads helper)
-    listAdminOrders: notBuilt,
-
-    // TODO(issue 19, reads helper)
-    exportAdminOrders: notBuilt,
-
-    // TODO(issue 19, reads helper)
-    getAdminOrder: notBuilt,
-
-    // TODO(issue 19, staff helper)
-    listAuditLog: notBuilt,
+    listAuditLog: async ({ query }) => unwrap(await listAuditLog(services.db, query)),
   };
-}
-
-// TODO(issue 19): removed once every console route is built.
-function notBuilt(): never {
-  throw new Error("not built yet");
 }
 
 /** How the API routes behave beyond the contract. */
@@ -81,7 +92,26 @@ export interface ApiRouterOptions {
   readonly reconciliationWaitMs: number;
 }
 
+function staffDeps(services: ServiceContext): StaffSessionDeps {
+  return { db: services.db, clock: services.clock, config: services.config.staff };
+}
+
+/** The console's side of the router's auth: session cookies checked against the database, Secure cookies in production, the audit log. */
+export function createStaffGate(services: ServiceContext): StaffGate {
+  const deps = staffDeps(services);
+  return {
+    authenticate: (token) => authenticateStaff(deps, token),
+    secureCookie: services.config.nodeEnv === "production",
+    audit: (record) => recordAudit(services.db, services.logger, record),
+  };
+}
+
 /** The JSON API the mini-program and admins call, registered from the @pay/core contract's route table. */
 export function createApiRouter(services: ServiceContext, options?: ApiRouterOptions): Router {
-  return createContractRouter(createApiHandlers(services, options), { tokens: services.tokens, clock: services.clock, adminToken: services.config.adminToken });
+  return createContractRouter(createApiHandlers(services, options), {
+    tokens: services.tokens,
+    clock: services.clock,
+    adminToken: services.config.adminToken,
+    staff: createStaffGate(services),
+  });
 }

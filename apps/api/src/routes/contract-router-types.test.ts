@@ -1,7 +1,29 @@
-import type { ApiResponseBody, ApiRoutes, CreateOrderRequestSchema, CreateRefundRequestSchema, OrderListQuerySchema, SessionRequestSchema } from "@pay/core/contract";
+import type {
+  AdminActor,
+  ApiResponseBody,
+  ApiRoutes,
+  AuditLogQuerySchema,
+  CreateOrderRequestSchema,
+  CreateRefundRequestSchema,
+  OrderListQuerySchema,
+  SessionRequestSchema,
+  StaffSignInRequestSchema,
+} from "@pay/core/contract";
 import { describe, expectTypeOf, it } from "vitest";
 import type { z } from "zod";
-import type { Accepted, AcceptedOf, AdminCaller, AnonymousCaller, ApiHandlers, RouteHandler, RouteInput, RouteInputOf, UserCaller } from "./contract-router.js";
+import type {
+  Accepted,
+  AcceptedOf,
+  AdminCaller,
+  AnswerOf,
+  AnonymousCaller,
+  ApiHandlers,
+  RouteHandler,
+  RouteInput,
+  RouteInputOf,
+  StaffSessionControl,
+  UserCaller,
+} from "./contract-router.js";
 
 /**
  * A handler's input is derived from its route's entry in API_ROUTES: the caller from `auth`, the
@@ -57,6 +79,29 @@ describe("handler input types follow the contract's route table", () => {
   });
 });
 
+describe("the back office's caller and the console session routes", () => {
+  it("gives admin and operator routes the actor (a staff member or ADMIN_TOKEN), never a user id", () => {
+    expectTypeOf<AdminCaller>().toEqualTypeOf<{ readonly kind: "admin"; readonly actor: AdminActor }>();
+    expectTypeOf<RouteInput<"listAuditLog">["caller"]>().toEqualTypeOf<AdminCaller>();
+    expectTypeOf<RouteInput<"runReconciliation">["caller"]>().toEqualTypeOf<AdminCaller>();
+  });
+
+  it("hands the cookie capability to the three session routes only", () => {
+    expectTypeOf<RouteInput<"staffSignIn">>().toEqualTypeOf<{
+      readonly caller: AnonymousCaller;
+      readonly body: z.output<typeof StaffSignInRequestSchema>;
+      readonly session: StaffSessionControl;
+    }>();
+    expectTypeOf<RouteInput<"getStaffSession">>().toEqualTypeOf<{ readonly caller: AdminCaller; readonly session: StaffSessionControl }>();
+    expectTypeOf<RouteInput<"staffSignOut">>().toEqualTypeOf<{ readonly caller: AdminCaller; readonly session: StaffSessionControl }>();
+    expectTypeOf<RouteInput<"listAuditLog">>().toEqualTypeOf<{ readonly caller: AdminCaller; readonly query: z.output<typeof AuditLogQuerySchema> }>();
+    expectTypeOf<RouteInput<"createRefund">>().not.toHaveProperty("session");
+    expectTypeOf<RouteInput<"createSession">>().not.toHaveProperty("session");
+    // The table's own input for the route has none: the capability is the router's, not the contract's.
+    expectTypeOf<RouteInputOf<ApiRoutes["staffSignIn"]>>().not.toHaveProperty("session");
+  });
+});
+
 describe("a 202 answer only where the route declares it", () => {
   it("lets runReconciliation answer accepted(its body), and no route without `accepted`", () => {
     expectTypeOf<AcceptedOf<"runReconciliation">>().toEqualTypeOf<Accepted<ApiResponseBody<"runReconciliation">>>();
@@ -64,5 +109,14 @@ describe("a 202 answer only where the route declares it", () => {
     expectTypeOf<AcceptedOf<"createOrder">>().toBeNever();
     expectTypeOf<(input: RouteInput<"runReconciliation">) => Promise<Accepted<ApiResponseBody<"runReconciliation">>>>().toExtend<RouteHandler<"runReconciliation">>();
     expectTypeOf<(input: RouteInput<"getReconciliation">) => Promise<Accepted<ApiResponseBody<"getReconciliation">>>>().not.toExtend<RouteHandler<"getReconciliation">>();
+  });
+});
+
+describe("a streamed file answer only where the route declares `produces`", () => {
+  it("lets exportAdminOrders answer CSV text whole or as an async iterable of strings, and a JSON route neither", () => {
+    expectTypeOf<AnswerOf<"exportAdminOrders">>().toEqualTypeOf<string | AsyncIterable<string>>();
+    expectTypeOf<(input: RouteInput<"exportAdminOrders">) => Promise<AsyncIterable<string>>>().toExtend<RouteHandler<"exportAdminOrders">>();
+    expectTypeOf<AnswerOf<"listAdminOrders">>().toEqualTypeOf<ApiResponseBody<"listAdminOrders">>();
+    expectTypeOf<(input: RouteInput<"listAdminOrders">) => Promise<AsyncIterable<string>>>().not.toExtend<RouteHandler<"listAdminOrders">>();
   });
 });

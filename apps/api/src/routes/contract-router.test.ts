@@ -1,10 +1,11 @@
 // The server serves exactly the contract's routes: the registered router stack is API_ROUTES, every
 // route answers its own method with its success status through the real app, a method the table does
 // not give a path is a 405, and no other /api path is served (404).
-import { API_ROUTES, type ApiRouteName, type Order, type RequestPaymentParams } from "@pay/core/contract";
+import { API_ROUTES, CSRF_HEADER, type ApiRouteName, type Order, type RequestPaymentParams } from "@pay/core/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, eventually, MERCHANT, startApiHarness, type ApiHarness } from "../../test/support/api-harness.js";
-import { createApiHandlers, createApiRouter } from "./api.js";
+import { createAccount, PASSWORD, signIn as staffSignIn } from "../../test/console/staff-support.js";
+import { createApiHandlers, createApiRouter, createStaffGate } from "./api.js";
 import { createContractRouter, type ApiHandlers } from "./contract-router.js";
 import { createHealthRouter } from "./health.js";
 import { createWxPayRouter } from "./wxpay.js";
@@ -45,7 +46,7 @@ describe("the contract router", () => {
 
   it("refuses at construction a handler table without a route's handler", () => {
     const handlers = createApiHandlers(h.services);
-    const auth = { tokens: h.services.tokens, clock: h.services.clock, adminToken: ADMIN_TOKEN };
+    const auth = { tokens: h.services.tokens, clock: h.services.clock, adminToken: ADMIN_TOKEN, staff: createStaffGate(h.services) };
     expect(() => createContractRouter(handlers, auth)).not.toThrow();
     const { closeOrder: _closeOrder, ...incomplete } = handlers;
     expect(() => createContractRouter(incomplete as unknown as ApiHandlers, auth)).toThrow("no handler for closeOrder");
@@ -109,15 +110,24 @@ describe("the contract router", () => {
         return { token: ADMIN_TOKEN };
       },
       runReconciliation: () => Promise.resolve({ token: ADMIN_TOKEN }),
-      // TODO(issue 19, staff helper): create a staff account first and sign it in.
-      staffSignIn: () => Promise.resolve({ body: { username: "router-coverage", password: "router-coverage-password" } }),
-      getStaffSession: () => Promise.resolve({ token: ADMIN_TOKEN }),
-      staffSignOut: () => Promise.resolve({ token: ADMIN_TOKEN }),
+      staffSignIn: async () => {
+        await createAccount(h, "router-coverage", "viewer");
+        return { body: { username: "router-coverage", password: PASSWORD } };
+      },
+      // The console's own calls: the session cookie, and the CSRF header where something changes.
+      getStaffSession: async () => {
+        const session = await staffSignIn(h, "router-coverage");
+        return { headers: { cookie: session.cookie } };
+      },
+      staffSignOut: async () => {
+        const session = await staffSignIn(h, "router-coverage");
+        return { headers: { cookie: session.cookie, [CSRF_HEADER]: session.csrf } };
+      },
       getOverview: () => Promise.resolve({ token: ADMIN_TOKEN }),
       listAdminOrders: () => Promise.resolve({ token: ADMIN_TOKEN }),
       exportAdminOrders: () => Promise.resolve({ token: ADMIN_TOKEN }),
       getAdminOrder: () => Promise.resolve({ token: ADMIN_TOKEN }),
-      listAuditLog: () => Promise.resolve({ token: ADMIN_TOKEN }),
+      listAuditLog: async () => ({ headers: { cookie: (await staffSignIn(h, "router-coverage")).cookie } }),
     };
     for (const name of ROUTE_NAMES) {
       const route = API_ROUTES[name];
@@ -150,8 +160,9 @@ describe("the contract router", () => {
     "/api/orders/P20990101000000000000NOPE/refunds",
     "/api/orders/P20990101000000000000NOPE/payment/again",
     "/api/admin",
-    "/api/admin/orders",
-    "/api/admin/orders/P20990101000000000000NOPE",
+    // (/api/admin/orders and /api/admin/orders/:id are the console's orders list and order detail since issue 19.)
+    "/api/admin/exports",
+    "/api/admin/orders/P20990101000000000000NOPE/timeline",
     "/api/admin/orders/P20990101000000000000NOPE/refunds/1",
   ])("serves nothing at %s (404 on every method)", async (path) => {
     for (const method of METHODS) {

@@ -1,22 +1,37 @@
+import { Readable } from "node:stream";
 import Router, { type RouterMiddleware } from "@koa/router";
-import { API_ROUTES, NoBodySchema, type ApiAuth, type ApiResponseBody, type ApiRouteName, type ApiRoutes, type ApiRouteSpec } from "@pay/core/contract";
+import {
+  API_ROUTES,
+  NoBodySchema,
+  STAFF_SESSION_COOKIE,
+  type AdminActor,
+  type ApiAuth,
+  type ApiResponseBody,
+  type ApiRouteName,
+  type ApiRoutes,
+  type ApiRouteSpec,
+} from "@pay/core/contract";
 import type { Context } from "koa";
 import type { z } from "zod";
 import type { Clock } from "../clock.js";
+import { ApiError } from "../errors.js";
 import { readJsonBody, readNoBody } from "../http/body.js";
 import { readIdempotencyKey } from "../http/idempotency.js";
 import { parseInput } from "../http/validate.js";
-import { requireAdmin, requireUser } from "../middleware/auth.js";
+import { identifyBackOffice, requireCsrf, requireOperator, requireUser } from "../middleware/auth.js";
 import type { SessionTokens } from "../services/session-tokens.js";
+import { auditActorOf, type AuditRecord, type AuditScalar } from "../services/staff/audit.js";
+import type { StaffSessionInfo } from "../services/staff/sessions.js";
 
 /** A signed-in user: the routes with auth "user". */
 export interface UserCaller {
   readonly kind: "user";
   readonly userId: string;
 }
-/** The back office, which carries no user id: the routes with auth "admin". */
+/** The back office, which carries no user id: the routes with auth "admin" and "operator". `actor` is the staff member or ADMIN_TOKEN. */
 export interface AdminCaller {
   readonly kind: "admin";
+  readonly actor: AdminActor;
 }
 /** Anyone: the routes with auth "none". */
 export interface AnonymousCaller {
@@ -43,8 +58,26 @@ export type RouteInputOf<S extends ApiRouteSpec> = Simplify<
     (S["query"] extends z.ZodType ? { readonly query: z.output<S["query"]> } : unknown)
 >;
 
-/** What the handler of route N receives, derived from its entry in API_ROUTES. */
-export type RouteInput<N extends ApiRouteName> = RouteInputOf<ApiRoutes[N]>;
+/** The routes that open, show and end a console session: only they receive a StaffSessionControl. */
+export const STAFF_SESSION_ROUTES = ["staffSignIn", "getStaffSession", "staffSignOut"] as const satisfies readonly ApiRouteName[];
+export type StaffSessionRouteName = (typeof STAFF_SESSION_ROUTES)[number];
+
+/** What the session routes may do beyond answering: see the request's address and the caller's session, and set or clear the cookie. */
+export interface StaffSessionControl {
+  readonly ip: string;
+  readonly userAgent: string | undefined;
+  /** The caller's console session: set for a cookie caller of getStaffSession / staffSignOut; undefined for ADMIN_TOKEN and on sign-in. */
+  readonly current: StaffSessionInfo | undefined;
+  /** Sets the HttpOnly session cookie (Secure in production, SameSite=Strict, Path=/api/admin, Max-Age). */
+  setCookie(token: string, maxAgeSeconds: number): void;
+  /** Clears the session cookie. */
+  clearCookie(): void;
+}
+
+/** What the handler of route N receives, derived from its entry in API_ROUTES (and, for the session routes, their StaffSessionControl). */
+export type RouteInput<N extends ApiRouteName> = N extends StaffSessionRouteName
+  ? Simplify<RouteInputOf<ApiRoutes[N]> & { readonly session: StaffSessionControl }>
+  : RouteInputOf<ApiRoutes[N]>;
 
 const ACCEPTED: unique symbol = Symbol("accepted");
 
@@ -66,8 +99,11 @@ function isAccepted(value: unknown): value is Accepted<unknown> {
 /** What route N may answer with besides its success body: an Accepted one when its spec declares the 202, else nothing. */
 export type AcceptedOf<N extends ApiRouteName> = ApiRoutes[N] extends { readonly accepted: 202 } ? Accepted<ApiResponseBody<N>> : never;
 
+/** What route N answers with: its response body, or for a route that `produces` a file (CSV), that text whole or streamed piece by piece. */
+export type AnswerOf<N extends ApiRouteName> = ApiRoutes[N] extends { readonly produces: string } ? ApiResponseBody<N> | AsyncIterable<string> : ApiResponseBody<N>;
+
 /** Answers one route: parsed input in, the route's success body out (sent with the route's status), or accepted(body) where the route declares a 202. */
-export type RouteHandler<N extends ApiRouteName> = (input: RouteInput<N>) => Promise<ApiResponseBody<N> | AcceptedOf<N>> | ApiResponseBody<N> | AcceptedOf<N>;
+export type RouteHandler<N extends ApiRouteName> = (input: RouteInput<N>) => Promise<AnswerOf<N> | AcceptedOf<N>> | AnswerOf<N> | AcceptedOf<N>;
 
 /** One handler per contract route: a missing route, an extra one or a wrong answer fails to compile. */
 export type ApiHandlers = { readonly [N in ApiRouteName]: RouteHandler<N> };
@@ -77,6 +113,17 @@ export interface ContractRouterAuth {
   readonly tokens: SessionTokens;
   readonly clock: Clock;
   readonly adminToken: string;
+  readonly staff: StaffGate;
+}
+
+/** The console's side of auth: the session cookie's check, whether cookies are Secure, and the audit log. */
+export interface StaffGate {
+  /** The live session a cookie token names, or undefined. */
+  authenticate(token: string): Promise<StaffSessionInfo | undefined>;
+  /** Secure cookies (NODE_ENV=production). */
+  readonly secureCookie: boolean;
+  /** Writes one audit entry; never throws (a failure is logged). */
+  audit(record: AuditRecord): Promise<void>;
 }
 
 /** Sends a route's answer with the status the contract gives it. */
@@ -85,23 +132,123 @@ export function send<N extends ApiRouteName>(ctx: Context, route: N, body: ApiRe
   ctx.body = body;
 }
 
-const ADMIN: AdminCaller = { kind: "admin" };
 const ANONYMOUS: AnonymousCaller = { kind: "anonymous" };
 
-function callerCheck(auth: ApiAuth, options: ContractRouterAuth): (ctx: Context) => UserCaller | AdminCaller | AnonymousCaller {
-  switch (auth) {
+type Caller = UserCaller | AdminCaller | AnonymousCaller;
+interface Admitted {
+  readonly caller: Caller;
+  /** The back-office actor once identified (also when a later check refuses it), for the audit log. */
+  readonly actor: AdminActor | undefined;
+  readonly session: StaffSessionInfo | undefined;
+}
+
+/**
+ * The auth check of a route. Back office: identify (ADMIN_TOKEN or the session cookie: 401), then the role
+ * (operator routes: 403 for a viewer), then, for a cookie caller's non-GET call, cross-site and CSRF (403
+ * CSRF_FAILED). `identified` receives the actor as soon as it is known, so a refusal is audited with it.
+ */
+function callerCheck(route: ApiRouteSpec, options: ContractRouterAuth): (ctx: Context, identified: (actor: AdminActor) => void) => Promise<Admitted> {
+  switch (route.auth) {
     case "none":
-      return () => ANONYMOUS;
+      return () => Promise.resolve({ caller: ANONYMOUS, actor: undefined, session: undefined });
     case "user":
-      return (ctx) => ({ kind: "user", userId: requireUser(ctx, options.tokens, options.clock) });
-    // TODO(issue 19, staff helper): staff sessions, roles and CSRF; until then both take ADMIN_TOKEN only.
+      return (ctx) => Promise.resolve({ caller: { kind: "user", userId: requireUser(ctx, options.tokens, options.clock) }, actor: undefined, session: undefined });
     case "admin":
-    case "operator":
-      return (ctx) => {
-        requireAdmin(ctx, options.adminToken);
-        return ADMIN;
+    case "operator": {
+      const operator = route.auth === "operator";
+      const changes = route.method !== "GET";
+      return async (ctx, identified) => {
+        const { actor, session } = await identifyBackOffice(ctx, options.adminToken, (token) => options.staff.authenticate(token));
+        identified(actor);
+        if (operator) requireOperator(actor);
+        if (session !== undefined && changes) requireCsrf(ctx, session);
+        return { caller: { kind: "admin", actor }, actor, session };
       };
+    }
   }
+}
+
+/** `Set-Cookie` for the console session (written by hand: koa's cookies refuse Secure on a connection they think is plain, behind a TLS proxy). */
+function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): string {
+  return `${STAFF_SESSION_COOKIE}=${value}; Path=/api/admin; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+}
+
+function sessionControl(ctx: Context, session: StaffSessionInfo | undefined, secure: boolean): StaffSessionControl {
+  const userAgent = ctx.get("user-agent");
+  return {
+    ip: ctx.ip,
+    userAgent: userAgent === "" ? undefined : userAgent,
+    current: session,
+    setCookie: (token, maxAgeSeconds) => ctx.append("Set-Cookie", sessionCookie(token, maxAgeSeconds, secure)),
+    clearCookie: () => ctx.append("Set-Cookie", sessionCookie("", 0, secure)),
+  };
+}
+
+/** Request fields never written to the audit log, whatever the route. */
+const SECRET_FIELD = /secret|password|token|key/i;
+
+/** The request's scalar fields (arrays of scalars joined), without secrets: what an audit entry's detail keeps. */
+function auditDetail(body: unknown): Record<string, AuditScalar> {
+  const detail: Record<string, AuditScalar> = {};
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return detail;
+  for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
+    if (SECRET_FIELD.test(field)) continue;
+    if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") detail[field] = value;
+    else if (Array.isArray(value) && value.every((item) => typeof item === "string" || typeof item === "number")) detail[field] = value.join(",");
+  }
+  return detail;
+}
+
+/** What an audited call acted on, from its path parameters (by the path's kind), its body or its answer. */
+function auditTarget(name: ApiRouteName, path: string, params: Record<string, unknown>, body: unknown, answer: unknown, actor: AdminActor | undefined): string | null {
+  const field = (value: unknown, key: string): string | undefined => {
+    if (typeof value !== "object" || value === null) return undefined;
+    const found = (value as Record<string, unknown>)[key];
+    return typeof found === "string" ? found : undefined;
+  };
+  switch (name) {
+    case "staffSignIn": {
+      const username = field(body, "username");
+      return username === undefined ? null : `staff:${username}`;
+    }
+    case "staffSignOut":
+      return actor?.kind === "staff" ? `staff:${actor.username}` : null;
+    case "createWebhookEndpoint": {
+      const id = field(typeof answer === "object" && answer !== null ? (answer as Record<string, unknown>).endpoint : undefined, "id");
+      return id === undefined ? null : `webhook-endpoint:${id}`;
+    }
+    case "replayFailedWebhookDeliveries": {
+      const id = field(body, "endpointId");
+      return id === undefined ? null : `webhook-endpoint:${id}`;
+    }
+    default:
+      break;
+  }
+  const date = field(params, "date");
+  if (date !== undefined) return `reconciliation:${date}`;
+  const id = field(params, "id");
+  if (id === undefined) return null;
+  if (path.startsWith("/api/admin/orders/")) return `order:${id}`;
+  if (path.startsWith("/api/admin/webhook-endpoints/")) return `webhook-endpoint:${id}`;
+  if (path.startsWith("/api/admin/webhook-events/")) return `webhook-event:${id}`;
+  return `${name}:${id}`;
+}
+
+/** The calls written to the audit log: every operator route, and signing in and out of the console. */
+function isAudited(name: ApiRouteName, route: ApiRouteSpec): boolean {
+  return route.auth === "operator" || name === "staffSignIn" || name === "staffSignOut";
+}
+
+/** The Beijing calendar day (UTC+8, no daylight saving) of an instant, for file names. */
+function beijingDate(ms: number): string {
+  return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+/** Sends a route's file answer (text whole, or streamed as the handler yields it) as a download named `<base>.csv`. */
+function sendFile(ctx: Context, type: "text/csv", base: string, answer: string | AsyncIterable<string>): void {
+  ctx.type = `${type}; charset=utf-8`;
+  ctx.set("Content-Disposition", `attachment; filename="${base}.csv"`);
+  ctx.body = typeof answer === "string" ? answer : Readable.from(answer);
 }
 
 /**
@@ -110,20 +257,33 @@ function callerCheck(auth: ApiAuth, options: ContractRouterAuth): (ctx: Context)
  */
 function routeMiddleware(name: ApiRouteName, handler: (input: Record<string, unknown>) => unknown, auth: ContractRouterAuth): RouterMiddleware {
   const route: ApiRouteSpec = API_ROUTES[name];
-  const caller = callerCheck(route.auth, auth);
+  const check = callerCheck(route, auth);
+  const audited = isAudited(name, route);
+  const sessionRoute = (STAFF_SESSION_ROUTES as readonly ApiRouteName[]).includes(name);
   const { params, query, body, idempotencyKey } = route;
   // The checks run in this order (auth, params, Idempotency-Key, body or query): it decides which error a bad request gets.
   return async function contractRoute(ctx): Promise<void> {
-    const input: Record<string, unknown> = { caller: caller(ctx) };
-    if (params !== null) input.params = parseInput(params, { ...ctx.params }, "params");
-    if (idempotencyKey !== "none") input.idempotencyKey = readIdempotencyKey(ctx, idempotencyKey);
-    if (query !== null) input.query = parseInput(query, { ...ctx.query }, "query");
-    // A GET's body is never read; a POST without a body schema takes an empty body or `{}` only.
-    if (route.method !== "GET") {
-      if (body === NoBodySchema) await readNoBody(ctx);
-      else input.body = parseInput(body, await readJsonBody(ctx), "body");
+    const input: Record<string, unknown> = {};
+    let actor: AdminActor | undefined;
+    let answer: unknown;
+    try {
+      const admitted = await check(ctx, (identified) => (actor = identified));
+      input.caller = admitted.caller;
+      if (sessionRoute) input.session = sessionControl(ctx, admitted.session, auth.staff.secureCookie);
+      if (params !== null) input.params = parseInput(params, { ...ctx.params }, "params");
+      if (idempotencyKey !== "none") input.idempotencyKey = readIdempotencyKey(ctx, idempotencyKey);
+      if (query !== null) input.query = parseInput(query, { ...ctx.query }, "query");
+      // A GET's body is never read; a POST without a body schema takes an empty body or `{}` only.
+      if (route.method !== "GET") {
+        if (body === NoBodySchema) await readNoBody(ctx);
+        else input.body = parseInput(body, await readJsonBody(ctx), "body");
+      }
+      answer = await handler(input);
+    } catch (error) {
+      if (audited) await audit(error instanceof ApiError ? error.code : "INTERNAL");
+      throw error;
     }
-    const answer = await handler(input);
+    if (audited) await audit("ok");
     if (isAccepted(answer)) {
       // A handler only returns accepted() where its type allows, i.e. where the spec declares the status.
       if (route.accepted === undefined) throw new Error(`contract router: ${name} answered accepted() but declares no 202`);
@@ -131,8 +291,40 @@ function routeMiddleware(name: ApiRouteName, handler: (input: Record<string, unk
       ctx.body = answer.body;
       return;
     }
+    if (route.produces !== undefined) {
+      // Named after the path's last segment and today's Beijing date: /api/admin/exports/orders → orders-2026-12-03.csv.
+      ctx.status = route.status;
+      sendFile(ctx, route.produces, `${route.path.split("/").at(-1) ?? "export"}-${beijingDate(auth.clock())}`, answer as string | AsyncIterable<string>);
+      return;
+    }
     send(ctx, name, answer as ApiResponseBody<typeof name>);
+
+    async function audit(outcome: string): Promise<void> {
+      const body = name === "staffSignIn" ? undefined : input.body;
+      const who = name === "staffSignIn" ? signInActor(input.body, answer) : actor === undefined ? undefined : auditActorOf(actor);
+      // An unidentified caller (401) is not audited: there is nobody to name.
+      if (who === undefined) return;
+      const key = input.idempotencyKey;
+      await auth.staff.audit({
+        at: auth.clock(),
+        actor: who,
+        action: name,
+        target: auditTarget(name, route.path, { ...ctx.params }, input.body, answer, actor),
+        idempotencyKey: typeof key === "string" ? key : null,
+        outcome,
+        detail: auditDetail(body),
+        ip: ctx.ip,
+      });
+    }
   };
+}
+
+/** The actor of a sign-in attempt: the account it signed in, else the username it named (the id unknown). */
+function signInActor(body: unknown, answer: unknown): AuditRecord["actor"] {
+  const signedIn = (answer as { actor?: AdminActor } | undefined)?.actor;
+  if (signedIn?.kind === "staff") return { kind: "staff", id: signedIn.id, username: signedIn.username };
+  const username = typeof body === "object" && body !== null ? (body as Record<string, unknown>).username : undefined;
+  return { kind: "staff", id: null, username: typeof username === "string" ? username.slice(0, 64) : null };
 }
 
 /**

@@ -5,9 +5,16 @@ import { PROTOCOL_NAMES, PROTOCOLS, type Protocol } from "../gateway/registry.js
 import { readRaw } from "../http/body.js";
 import { describeRequestLog } from "../middleware/request-log.js";
 import type { ServiceContext } from "../services/context.js";
-import { handlePayNotify, handleRefundNotify, MAX_NOTIFY_BYTES, NOTIFY_BODY_TIMEOUT_MS, type NotifyHandling } from "../services/notifies.js";
-
-const refused = (reason: string, message: string): NotifyHandling => ({ answer: { acknowledged: false, message }, reason });
+import {
+  handlePayNotify,
+  handleRefundNotify,
+  MAX_NOTIFY_BYTES,
+  NOTIFY_BODY_TIMEOUT_MS,
+  recordNotify,
+  refusedUnread as refused,
+  type NotifyHandling,
+  type RecordedNotify,
+} from "../services/notifies.js";
 
 type NotifyKind = "pay" | "refund";
 
@@ -23,25 +30,28 @@ const HANDLERS: Readonly<Record<NotifyKind, NotifyHandler>> = { pay: handlePayNo
 async function receive(ctx: Context, services: ServiceContext, gateway: PaymentGateway, protocol: Protocol, kind: NotifyKind): Promise<void> {
   const types = gateway.notifyContentTypes;
   let result: NotifyHandling;
+  // Refusals decided here, before a handler (which records its own), are recorded here.
+  let unread: RecordedNotify | undefined;
   if (ctx.is([...types]) === false || ctx.get("content-type") === "") {
-    result = refused("WRONG_CONTENT_TYPE", `Content-Type must be ${types[0] ?? "set"}`);
+    result = unread = refused("WRONG_CONTENT_TYPE", `Content-Type must be ${types[0] ?? "set"}`);
   } else {
     const raw = await readRaw(ctx, MAX_NOTIFY_BYTES, NOTIFY_BODY_TIMEOUT_MS);
-    if (raw === "too-large") result = refused("TOO_LARGE", "body too large");
+    if (raw === "too-large") result = unread = refused("TOO_LARGE", "body too large");
     else if (raw === "too-slow") {
-      result = refused("TOO_SLOW", "body too slow");
+      result = unread = refused("TOO_SLOW", "body too slow");
       ctx.set("Connection", "close");
-    } else if (raw === "aborted") result = refused("ABORTED", "body cut off");
+    } else if (raw === "aborted") result = unread = refused("ABORTED", "body cut off");
     else {
       try {
         result = await HANDLERS[kind](services, raw, ctx.headers, protocol);
       } catch (error) {
         // Most likely the database: nothing was committed, so asking for a retry is right.
         services.logger.error({ err: error, kind, protocol }, "notify handling failed");
-        result = refused("INTERNAL", "temporarily unavailable");
+        result = unread = refused("INTERNAL", "temporarily unavailable");
       }
     }
   }
+  if (unread !== undefined) recordNotify(services, kind, protocol, unread);
   const { acknowledged } = result.answer;
   // One line per notify: the request log's, with the outcome. v2 lines keep their fields as before.
   describeRequestLog(ctx, { msg: "notify", warn: !acknowledged, fields: { kind, acknowledged, reason: result.reason, ...(protocol === "v2" ? {} : { protocol }) } });
@@ -75,6 +85,7 @@ function notifyRoute(services: ServiceContext, route: Protocol, kind: NotifyKind
     const protocol = kind === "refund" ? protocolOf(ctx, services, route) : route;
     const gateway = services.gateways.of(protocol);
     if (gateway !== undefined) return receive(ctx, services, gateway, protocol, kind);
+    recordNotify(services, kind, protocol, refused("PROTOCOL_NOT_CONFIGURED", `${PROTOCOL_NAMES[protocol]} notifies are not served here`));
     describeRequestLog(ctx, { msg: "notify", warn: true, fields: { kind, acknowledged: false, reason: "PROTOCOL_NOT_CONFIGURED", protocol } });
     // The body is not read: the connection closes after the answer instead of draining it.
     ctx.set("Connection", "close");

@@ -7,6 +7,8 @@ import type { WxLoginClient } from "../gateway/login-client.js";
 import type { GatewayRegistry } from "../gateway/registry.js";
 import type { OrderLoader } from "../db/order-reads.js";
 import type { PaidWriter } from "../db/paid-writer.js";
+import type { ApiMetrics } from "../metrics/registry.js";
+import type { ActivityRecorder } from "./activity.js";
 import type { EventBus } from "./events.js";
 import type { SessionTokens } from "./session-tokens.js";
 
@@ -27,4 +29,8 @@ export interface ServiceContext {
   readonly loadOrder: OrderLoader;
   /** Announces committed order events in process (the webhook dispatcher's wake-up, the app's own handlers). */
   readonly events: EventBus;
+  /** The order timeline's activity rows (notifies, queries, prepays, closes), buffered and written in batches off the request path. */
+  readonly activity: ActivityRecorder;
+  /** This app's Prometheus metrics (its own registry). */
+  readonly metrics: ApiMetrics;
 }

@@ -13,14 +13,56 @@ export interface NotifyHandling {
   readonly reason: string;
 }
 
-const ack = (reason: string): NotifyHandling => ({ answer: { acknowledged: true }, reason });
-const refuse = (reason: string, message: string): NotifyHandling => ({ answer: { acknowledged: false, message }, reason });
+/** A notify's handling with what the timeline and the metrics keep of it. */
+export interface RecordedNotify extends NotifyHandling {
+  /** For the timeline and the metrics: accepted, a duplicate of what was applied, or refused. */
+  readonly outcome: "accepted" | "duplicate" | "refused";
+  /** A short code (the refusal code; for an acknowledgement what it was, e.g. FAILED_PAYMENT), never free text. */
+  readonly code?: string | undefined;
+  /** The order (and refund) a verified notify is about, when it names one we have; nothing from an unverified body. */
+  readonly orderId?: string | undefined;
+  readonly refundId?: string | undefined;
+  /** Short text for the timeline: what a verified notify claimed that did not match (never a raw body). */
+  readonly detail?: string | undefined;
+}
+
+type Found = Pick<RecordedNotify, "orderId" | "refundId" | "detail">;
+
+const ack = (reason: string, code?: string, found: Found = {}): RecordedNotify => ({ answer: { acknowledged: true }, reason, outcome: "accepted", code, ...found });
+const duplicate = (reason: string, found: Found): RecordedNotify => ({ answer: { acknowledged: true }, reason, outcome: "duplicate", code: "DUPLICATE", ...found });
+const refuse = (reason: string, message: string, found: Found = {}): RecordedNotify => ({
+  answer: { acknowledged: false, message },
+  reason,
+  outcome: "refused",
+  code: reason,
+  ...found,
+});
+
+/** A refusal decided before any handler ran (content type, size, a slow or cut body): nothing was verified. */
+export const refusedUnread = refuse;
 
 /** The whole notify body must arrive within this; WeChat Pay sends it at once and gives up on the answer after 5 s. */
 export const NOTIFY_BODY_TIMEOUT_MS = 5_000;
 
 /** Refuses a notify on a route of a protocol this process has no gateway for (the routes answer 404 before this). */
-const NOT_CONFIGURED = (protocol: Protocol): NotifyHandling => refuse("PROTOCOL_NOT_CONFIGURED", `${protocol} notifies are not served here`);
+const NOT_CONFIGURED = (protocol: Protocol): RecordedNotify => refuse("PROTOCOL_NOT_CONFIGURED", `${protocol} notifies are not served here`);
+
+/**
+ * Records a received notify on the timeline and in the metrics: a push onto the activity buffer and a
+ * counter increment, no await and no query (the notify path's cost is measured).
+ */
+export function recordNotify(ctx: ServiceContext, kind: "pay" | "refund", protocol: Protocol, handling: RecordedNotify): void {
+  ctx.metrics.notify(kind, protocol, handling.outcome, handling.code ?? "none");
+  ctx.activity.record({
+    kind: kind === "pay" ? "pay_notify" : "refund_notify",
+    protocol,
+    outcome: handling.outcome,
+    reason: handling.code,
+    orderId: handling.orderId,
+    refundId: handling.refundId,
+    detail: handling.detail,
+  });
+}
 
 /**
  * Handles a pay result notify from its raw body, received on the route of `protocol` (v2: /wxpay/notify,
@@ -30,21 +72,29 @@ const NOT_CONFIGURED = (protocol: Protocol): NotifyHandling => refuse("PROTOCOL_
  * protocol included, is refused and changes nothing.
  */
 export async function handlePayNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyHeaders, protocol: Protocol = "v2"): Promise<NotifyHandling> {
+  const handled = await payNotify(ctx, body, headers, protocol);
+  recordNotify(ctx, "pay", protocol, handled);
+  return { answer: handled.answer, reason: handled.reason };
+}
+
+async function payNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyHeaders, protocol: Protocol): Promise<RecordedNotify> {
   const gateway = ctx.gateways.of(protocol);
   if (gateway === undefined) return NOT_CONFIGURED(protocol);
   const parsed = gateway.parsePayNotify(body, headers);
   if (!parsed.ok) return refuse(parsed.error.code, parsed.error.message);
-  if (parsed.value.kind === "failed") return ack(`result_code FAIL (${parsed.value.code ?? "no err_code"}): nothing to change`);
-  if (parsed.value.kind === "ignored") return ack(`ignored: ${parsed.value.reason}`);
+  if (parsed.value.kind === "failed") return ack(`result_code FAIL (${parsed.value.code ?? "no err_code"}): nothing to change`, "FAILED_PAYMENT");
+  if (parsed.value.kind === "ignored") return ack(`ignored: ${parsed.value.reason}`, "IGNORED");
   const { report } = parsed.value;
 
   const order = await ctx.loadOrder(report.orderId);
-  if (order === undefined) return refuse("UNKNOWN_ORDER", "订单不存在");
+  // Verified, but about no order of ours: the claim is kept as text, not as an order id.
+  if (order === undefined) return refuse("UNKNOWN_ORDER", "订单不存在", { detail: `names order ${report.orderId}` });
+  const found = { orderId: order.id };
   // An order settles through the protocol it was placed with: another protocol's report about it is not its gateway's word.
-  if (order.protocol !== protocol) return refuse("PROTOCOL_MISMATCH", "订单信息不一致");
+  if (order.protocol !== protocol) return refuse("PROTOCOL_MISMATCH", "订单信息不一致", found);
   const result = await applyPaidReport(ctx, order, report);
-  if (result.outcome === "rejected") return refuse(result.code, "订单信息不一致");
-  return ack(result.outcome === "applied" ? "paid" : "duplicate of an applied notify");
+  if (result.outcome === "rejected") return refuse(result.code, "订单信息不一致", found);
+  return result.outcome === "applied" ? ack("paid", undefined, found) : duplicate("duplicate of an applied notify", found);
 }
 
 /**
@@ -53,22 +103,32 @@ export async function handlePayNotify(ctx: ServiceContext, body: Uint8Array, hea
  * that protocol, with the same amount is applied (once).
  */
 export async function handleRefundNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyHeaders, protocol: Protocol = "v2"): Promise<NotifyHandling> {
+  const handled = await refundNotify(ctx, body, headers, protocol);
+  recordNotify(ctx, "refund", protocol, handled);
+  return { answer: handled.answer, reason: handled.reason };
+}
+
+async function refundNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyHeaders, protocol: Protocol): Promise<RecordedNotify> {
   const gateway = ctx.gateways.of(protocol);
   if (gateway === undefined) return NOT_CONFIGURED(protocol);
   const parsed = gateway.parseRefundNotify(body, headers);
   if (!parsed.ok) return refuse(parsed.error.code, parsed.error.message);
-  if (isIgnoredNotify(parsed.value)) return ack(`ignored: ${parsed.value.reason}`);
+  if (isIgnoredNotify(parsed.value)) return ack(`ignored: ${parsed.value.reason}`, "IGNORED");
   const reported = parsed.value;
   const refund = await findRefundWithProtocol(ctx.db, reported.refundId);
-  if (refund === undefined) return refuse("UNKNOWN_REFUND", "退款单不存在");
-  if (refund.protocol !== protocol) return refuse("PROTOCOL_MISMATCH", "退款信息不一致");
-  if (refund.order_id !== reported.orderId || refund.refund_fee !== reported.amount) return refuse("REFUND_MISMATCH", "退款信息不一致");
+  if (refund === undefined) return refuse("UNKNOWN_REFUND", "退款单不存在", { detail: `names refund ${reported.refundId} of order ${reported.orderId}` });
+  // The refund is ours: the timeline is its order's (the one stored with it, not the one the notify names).
+  const found = { orderId: refund.order_id, refundId: refund.id };
+  if (refund.protocol !== protocol) return refuse("PROTOCOL_MISMATCH", "退款信息不一致", found);
+  if (refund.order_id !== reported.orderId || refund.refund_fee !== reported.amount) {
+    return refuse("REFUND_MISMATCH", "退款信息不一致", { ...found, detail: `names order ${reported.orderId}, amount ${reported.amount}` });
+  }
   const status = reported.status;
-  if (status === "processing") return ack("refund still processing");
+  if (status === "processing") return ack("refund still processing", "REFUND_PROCESSING", found);
   if (refund.status !== "processing") {
-    return refund.status === status ? ack("duplicate of an applied refund notify") : refuse("REFUND_STATUS_CONFLICT", "退款状态不一致");
+    return refund.status === status ? duplicate("duplicate of an applied refund notify", found) : refuse("REFUND_STATUS_CONFLICT", "退款状态不一致", found);
   }
   await markRefundNotified(ctx.db, refund.id, reported.gatewayRefundId);
   await settleRefund(ctx, refund, status, undefined, reported.succeededAt);
-  return ack(`refund ${status}`);
+  return ack(`refund ${status}`, `REFUND_${status.toUpperCase()}`, found);
 }

@@ -8,7 +8,7 @@ import { claimOrderQuery, findOrderByIdempotencyKey, insertOrder, listOrdersOfUs
 import { findActiveProducts } from "../db/products.js";
 import type { NewOrderRow, OrderRow } from "../db/schema.js";
 import { findUserOpenid } from "../db/users.js";
-import type { OrderState, PlaceOrderInput } from "../gateway/port.js";
+import type { GatewayCallError, OrderState, PlaceOrderInput } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
 import { orderEvent, type OutboxEvent } from "./events.js";
 import { gatewayOf } from "./gateways.js";
@@ -16,6 +16,41 @@ import { newOrderId } from "./order-ids.js";
 import { failed, succeeded, type Outcome } from "./outcomes.js";
 import { applyPaidReport } from "./payments.js";
 import { orderView } from "./views.js";
+
+/**
+ * Why the gateway was asked about an order, as its timeline shows it: the sweep, a client's GET, a renewal
+ * of its payment (or a create that found it paid), a close that found it paid, a client's close, an order
+ * found expired, reconciliation's repair.
+ */
+export type OrderCallTrigger = "sweep" | "client" | "create" | "renew" | "close" | "expired" | "reconciliation";
+
+/**
+ * A failed gateway call's short reason for the timeline: a refusal's code (business, protocol), else the kind
+ * of failure (an unusable answer's "code" may be anything and is not repeated).
+ */
+export function failureReason(error: GatewayCallError): string {
+  return error.kind === "business" || error.kind === "protocol" ? (error.code ?? error.kind) : error.kind;
+}
+
+/** The timeline's outcome of an order query answer. */
+const QUERY_OUTCOME: Readonly<Record<OrderState["state"], string>> = { paid: "paid", pending: "pending", closed: "closed", "not-found": "not_found" };
+
+/** Records an order query on the timeline (its answer, or its failure). */
+export function recordOrderQuery(
+  ctx: ServiceContext,
+  order: Pick<OrderRow, "id" | "protocol">,
+  answer: { ok: true; value: OrderState } | { ok: false; error: GatewayCallError },
+  trigger: OrderCallTrigger,
+): void {
+  ctx.activity.record({
+    kind: "order_query",
+    orderId: order.id,
+    protocol: order.protocol,
+    outcome: answer.ok ? QUERY_OUTCOME[answer.value.state] : "failed",
+    reason: answer.ok ? undefined : failureReason(answer.error),
+    detail: trigger,
+  });
+}
 
 /** We stop handing out a prepay id 10 minutes before the gateway forgets it. */
 const PREPAY_SAFETY_MS = 10 * 60 * 1000;
@@ -87,7 +122,7 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
   if (idempotencyKey !== undefined) {
     const existing = await findByIdempotencyKey(ctx, userId, idempotencyKey, requestHash);
     if (!existing.ok) return existing;
-    if (existing.value !== undefined) return ensurePayment(ctx, existing.value);
+    if (existing.value !== undefined) return ensurePayment(ctx, existing.value, "renew");
   }
   const openid = await findUserOpenid(ctx.db, userId);
   if (openid === undefined) return failed({ kind: "unknown-user", message: "The session's user no longer exists; sign in again." });
@@ -141,12 +176,13 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
     if (idempotencyKey !== undefined && isUniqueViolation(error)) {
       const existing = await findByIdempotencyKey(ctx, userId, idempotencyKey, requestHash);
       if (!existing.ok) return existing;
-      if (existing.value !== undefined) return ensurePayment(ctx, existing.value);
+      if (existing.value !== undefined) return ensurePayment(ctx, existing.value, "renew");
     }
     throw error;
   }
   ctx.logger.info({ orderId: stored.id, totalFee: total, feeType: stored.fee_type, protocol: stored.protocol }, "order created");
-  return ensurePayment(ctx, stored);
+  ctx.metrics.orderTransition("none", "pending");
+  return ensurePayment(ctx, stored, "create");
 }
 
 async function findByIdempotencyKey(ctx: ServiceContext, userId: string, key: string, requestHash: string): Promise<Outcome<OrderRow | undefined>> {
@@ -157,14 +193,14 @@ async function findByIdempotencyKey(ctx: ServiceContext, userId: string, key: st
   return succeeded(existing);
 }
 
-/** Fresh (or still valid) payment params for a pending order, re-entering the gateway when needed. */
-export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promise<Outcome<OrderPaymentResponse>> {
+/** Fresh (or still valid) payment params for a pending order, re-entering the gateway when needed; `trigger` names the prepay on the timeline. */
+export async function ensurePayment(ctx: ServiceContext, order: OrderRow, trigger: "create" | "renew" = "renew"): Promise<Outcome<OrderPaymentResponse>> {
   if (order.status !== "pending") return failed({ kind: "not-payable", message: `Order ${order.id} is ${order.status}; it cannot be paid.` });
   const gateway = gatewayOf(ctx, order);
   if (!gateway.ok) return gateway;
   const now = ctx.clock();
   if (now >= Date.parse(order.expires_at)) {
-    const closed = await closeWithGateway(ctx, order);
+    const closed = await closeWithGateway(ctx, order, "expired");
     if (!closed.ok) return closed;
     return failed({ kind: "not-payable", message: `Order ${order.id} expired and is ${closed.value.status}; place a new order.` });
   }
@@ -172,10 +208,18 @@ export async function ensurePayment(ctx: ServiceContext, order: OrderRow): Promi
   const valid = current.prepay_id !== null && current.prepay_expires_at !== null && Date.parse(current.prepay_expires_at) - PREPAY_SAFETY_MS > now;
   if (!valid) {
     const answer = await gateway.value.placeOrder(placeOrderInput(current));
+    ctx.activity.record({
+      kind: "prepay",
+      orderId: current.id,
+      protocol: current.protocol,
+      outcome: answer.ok ? "issued" : "failed",
+      reason: answer.ok ? undefined : failureReason(answer.error),
+      detail: trigger,
+    });
     if (!answer.ok) {
       const { error } = answer;
       if (error.reason === "ORDER_PAID") {
-        const refreshed = await refreshPendingOrder(ctx, current, { force: true });
+        const refreshed = await refreshPendingOrder(ctx, current, { force: true, trigger });
         return failed({ kind: "not-payable", message: `Order ${order.id} is already ${refreshed.status === "pending" ? "paid (confirming)" : refreshed.status}.` });
       }
       if (error.reason === "ORDER_CLOSED") {
@@ -204,22 +248,32 @@ function chosenSignType(order: OrderRow): SignType | undefined {
 /** Payment params again for the owner's pending order (POST /api/orders/:id/payment). */
 export async function renewPayment(ctx: ServiceContext, userId: string, id: string): Promise<Outcome<OrderPaymentResponse>> {
   const order = await findOwnOrder(ctx, userId, id);
-  return order.ok ? ensurePayment(ctx, order.value) : order;
+  return order.ok ? ensurePayment(ctx, order.value, "renew") : order;
 }
 
 /**
  * Closes a pending order at the gateway first, locally second: a payment that slipped in meanwhile
  * (the gateway says it is paid) is confirmed by a query and wins.
  */
-export async function closeWithGateway(ctx: ServiceContext, order: OrderRow): Promise<Outcome<OrderRow>> {
+export async function closeWithGateway(ctx: ServiceContext, order: OrderRow, trigger: "sweep" | "client" | "expired"): Promise<Outcome<OrderRow>> {
   if (order.status !== "pending") return succeeded(order);
   const gateway = gatewayOf(ctx, order);
   if (!gateway.ok) return gateway;
   const answer = await gateway.value.closeOrder(order.id);
+  // Closed at the gateway, already closed there, or never there: closed. Anything else (paid meanwhile, a failure): failed with its reason.
+  const closedThere = answer.ok || answer.error.reason === "ORDER_CLOSED" || answer.error.reason === "ORDER_NOT_FOUND";
+  ctx.activity.record({
+    kind: "close",
+    orderId: order.id,
+    protocol: order.protocol,
+    outcome: closedThere ? "closed" : "failed",
+    reason: answer.ok ? undefined : (answer.error.reason ?? failureReason(answer.error)),
+    detail: trigger,
+  });
   if (answer.ok) return succeeded(await closeLocally(ctx, order.id));
   const { error } = answer;
   if (error.reason === "ORDER_CLOSED" || error.reason === "ORDER_NOT_FOUND") return succeeded(await closeLocally(ctx, order.id));
-  if (error.reason === "ORDER_PAID") return succeeded(await refreshPendingOrder(ctx, order, { force: true }));
+  if (error.reason === "ORDER_PAID") return succeeded(await refreshPendingOrder(ctx, order, { force: true, trigger: "close" }));
   ctx.logger.warn({ orderId: order.id, kind: error.kind, errCode: error.code }, "closeorder failed");
   return failed({ kind: "gateway-failed", operation: "close-order", error });
 }
@@ -235,7 +289,10 @@ export async function closeLocally(ctx: ServiceContext, id: string): Promise<Ord
     event = orderEvent("order.closed", closed, now);
     return event.row;
   });
-  if (result.closed && event !== undefined) ctx.events.published([event]);
+  if (result.closed && event !== undefined) {
+    ctx.metrics.orderTransition("pending", "closed");
+    ctx.events.published([event]);
+  }
   return result.order;
 }
 
@@ -264,7 +321,7 @@ export async function applyOrderState(ctx: ServiceContext, order: OrderRow, know
  * last_queried_at, which also keeps several API processes from querying the same order at once. A
  * failed query keeps the stored state.
  */
-export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, options: { force: boolean }): Promise<OrderRow> {
+export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, options: { force: boolean; trigger: OrderCallTrigger }): Promise<OrderRow> {
   if (order.status !== "pending") return order;
   const gateway = gatewayOf(ctx, order);
   if (!gateway.ok) {
@@ -281,6 +338,7 @@ export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, 
     await markOrderQueried(ctx.db, order.id, isoAt(now));
   }
   const answer = await gateway.value.queryOrder(order.id);
+  recordOrderQuery(ctx, order, answer, options.trigger);
   if (answer.ok) return applyOrderState(ctx, order, answer.value);
   ctx.logger.warn({ orderId: order.id, kind: answer.error.kind, errCode: answer.error.code }, "orderquery failed; keeping the stored state");
   return readOrder(ctx.db, order.id);
@@ -290,7 +348,7 @@ export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, 
 export async function getOrder(ctx: ServiceContext, userId: string, id: string): Promise<Outcome<Order>> {
   const order = await findOwnOrder(ctx, userId, id);
   if (!order.ok) return order;
-  return succeeded(orderView(await refreshPendingOrder(ctx, order.value, { force: false })));
+  return succeeded(orderView(await refreshPendingOrder(ctx, order.value, { force: false, trigger: "client" })));
 }
 
 /** POST /api/orders/:id/close for the owner: idempotent for a closed order; a paid one cannot be closed. */
@@ -300,7 +358,7 @@ export async function closeOwnOrder(ctx: ServiceContext, userId: string, id: str
   const order = found.value;
   if (order.status === "closed") return succeeded(orderView(order));
   if (order.status !== "pending") return failed({ kind: "not-closable", message: `Order ${id} is ${order.status}; it cannot be closed.` });
-  const result = await closeWithGateway(ctx, order);
+  const result = await closeWithGateway(ctx, order, "client");
   if (!result.ok) return result;
   if (result.value.status !== "closed") return failed({ kind: "not-closable", message: `Order ${id} was paid meanwhile; it cannot be closed.` });
   return succeeded(orderView(result.value));

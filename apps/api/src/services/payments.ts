@@ -64,6 +64,7 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
   });
   if (applied) {
     ctx.logger.info({ orderId: order.id, source: report.source, transactionId: report.transactionId }, "order paid");
+    ctx.metrics.orderTransition("pending", "paid");
     ctx.events.published([event]);
     return { outcome: "applied", order: paid };
   }

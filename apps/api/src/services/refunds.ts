@@ -4,11 +4,12 @@ import { readOrder } from "../db/order-reads.js";
 import { findOrder } from "../db/orders.js";
 import { findRefundByRequestKey, insertReservedRefund, markRefundSubmitted, noteRefundError, settleRefundRow } from "../db/refunds.js";
 import type { OrderRow, RefundRow } from "../db/schema.js";
-import type { RefundState } from "../gateway/port.js";
+import type { GatewayCallError, RefundLookup, RefundState } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
 import { orderEvent, refundEvent, type OutboxEvent } from "./events.js";
 import { gatewayOf } from "./gateways.js";
 import { newRefundId } from "./order-ids.js";
+import { failureReason } from "./orders.js";
 import { failed, succeeded, type Outcome } from "./outcomes.js";
 import { orderView, refundView } from "./views.js";
 
@@ -19,6 +20,24 @@ import { orderView, refundView } from "./views.js";
 function errorNote(text: string): string {
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   return text.replace(/[\u0000-\u001f\u007f]/g, " ").slice(0, 500);
+}
+
+/** Records a refund query on its order's timeline: the refund's status there, not_found, or failed with the reason. */
+export function recordRefundQuery(
+  ctx: ServiceContext,
+  refund: { readonly id: string; readonly order_id: string; readonly protocol: "v2" | "v3" },
+  answer: { ok: true; value: RefundLookup } | { ok: false; error: GatewayCallError },
+  trigger: "sweep" | "reconciliation",
+): void {
+  ctx.activity.record({
+    kind: "refund_query",
+    orderId: refund.order_id,
+    refundId: refund.id,
+    protocol: refund.protocol,
+    outcome: !answer.ok ? "failed" : answer.value.state === "found" ? answer.value.status : "not_found",
+    reason: answer.ok ? undefined : failureReason(answer.error),
+    detail: trigger,
+  });
 }
 
 async function response(ctx: ServiceContext, refund: RefundRow): Promise<RefundResponse> {
@@ -78,6 +97,7 @@ export async function createRefund(ctx: ServiceContext, orderId: string, request
     }
     case "reserved":
       ctx.logger.info({ orderId, refundId, refundFee: request.refundFee }, "refund reserved");
+      ctx.metrics.refund("requested");
       return submit(ctx, order, reserved.refund);
   }
 }
@@ -142,11 +162,15 @@ export async function settleRefund(ctx: ServiceContext, refund: RefundRow, statu
     { status, now, succeededAt, note: note === undefined ? undefined : errorNote(note) },
     {
       refund: (row) => keep(refundEvent(status === "succeeded" ? "refund.succeeded" : "refund.failed", row, now)),
-      orderRefunded: (order) => keep(orderEvent("order.refunded", order, now)),
+      orderRefunded: (order) => {
+        ctx.metrics.orderTransition("paid", "refunded");
+        return keep(orderEvent("order.refunded", order, now));
+      },
     },
   );
   if (settled) {
     ctx.logger.info({ refundId: refund.id, orderId: refund.order_id, status }, "refund settled");
+    ctx.metrics.refund(status);
     ctx.events.published(events);
   }
   return settled;

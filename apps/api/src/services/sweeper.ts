@@ -4,7 +4,7 @@ import { claimRefundQuery, processingRefunds } from "../db/refunds.js";
 import type { ServiceContext } from "./context.js";
 import { gatewayOf } from "./gateways.js";
 import { closeWithGateway, refreshPendingOrder } from "./orders.js";
-import { resubmitRefund, settleRefund } from "./refunds.js";
+import { recordRefundQuery, resubmitRefund, settleRefund } from "./refunds.js";
 
 const BATCH = 50;
 
@@ -33,7 +33,7 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
 
   for (const order of await expiredPendingOrders(ctx.db, isoAt(now), BATCH, protocols)) {
     try {
-      const result = await closeWithGateway(ctx, order);
+      const result = await closeWithGateway(ctx, order, "sweep");
       if (!result.ok) {
         errors++;
         ctx.logger.warn({ orderId: order.id, failure: result.failure.kind }, "sweep: closing an expired order failed");
@@ -46,7 +46,7 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
 
   for (const order of await stalePendingOrders(ctx.db, threshold, BATCH, protocols)) {
     try {
-      await refreshPendingOrder(ctx, order, { force: false });
+      await refreshPendingOrder(ctx, order, { force: false, trigger: "sweep" });
       queried++;
     } catch (error) {
       errors++;
@@ -60,6 +60,7 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
     if (!(await claimRefundQuery(ctx.db, refund.id, isoAt(now), threshold))) continue;
     refundsChecked++;
     const answer = await gateway.value.queryRefund(refund.id);
+    recordRefundQuery(ctx, refund, answer, "sweep");
     if (!answer.ok) {
       errors++;
       continue;

@@ -26,6 +26,7 @@ import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.js";
 import { findSecretPatterns, findSecrets, readTree, scanDirectoryForSecrets, type Haystack, type Secret } from "./secret-scan.js";
 
 const MINIPROGRAM_DIST = fileURLToPath(new URL("../../../miniprogram/dist", import.meta.url));
+const CONSOLE_DIST = fileURLToPath(new URL("../../../console/dist", import.meta.url));
 /** Every sign (or paySign) value in an XML body. */
 const signsIn = (xml: string): string[] => [...xml.matchAll(/<(?:sign|paySign)>(?:<!\[CDATA\[)?([0-9A-Fa-f]{32,64})/g)].map((m) => m[1] ?? "");
 
@@ -243,6 +244,25 @@ describe("secrets in logs, HTTP answers and the mini-program build", () => {
       ],
     });
     recordFigure("secrets.miniprogram-dist", { filesScanned: readTree(MINIPROGRAM_DIST).length, findings: findings.length });
+    expect(findings).toEqual([]);
+  });
+});
+
+// turbo.json makes this suite wait for @pay/console#build too; a missing build is a failure, never a skip.
+describe("the merchant console's build", () => {
+  it("apps/console/dist holds no secret value, key material, secret setting, session_key, app secret or signing code", () => {
+    expect(existsSync(CONSOLE_DIST), `${CONSOLE_DIST} does not exist: build @pay/console first`).toBe(true);
+    const findings = scanDirectoryForSecrets(CONSOLE_DIST, {
+      clientBuild: true,
+      secrets: [
+        { name: "the test API key", value: MERCHANT.key },
+        { name: "the test app secret", value: MERCHANT.appSecret },
+        { name: "the test admin token", value: ADMIN_TOKEN },
+        { name: "the test session secret", value: SESSION_SECRET },
+      ],
+    });
+    recordFigure("secrets.console-dist", { filesScanned: readTree(CONSOLE_DIST).length, findings: findings.length });
+    expect(readTree(CONSOLE_DIST).length).toBeGreaterThan(0);
     expect(findings).toEqual([]);
   });
 });

@@ -221,6 +221,7 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
       await gateway.close();
       await login.close();
       await trust?.close();
+      await services.activity.close();
       await database.close();
     },
   };
@@ -340,6 +341,7 @@ async function startV3ApiHarness(kind: DatabaseDialect, options: HarnessOptions)
       await sandbox.stop();
       await v3Gateway.close();
       await login.close();
+      await services.activity.close();
       await database.close();
       await deadEnd?.close();
       rmSync(dir, { recursive: true, force: true });

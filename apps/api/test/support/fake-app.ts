@@ -116,6 +116,7 @@ export async function createFakeWorld(kind: DatabaseDialect): Promise<FakeWorld>
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
           await services.paidWriter.drain();
+          await services.activity.close();
         },
       };
       processes.add(running);

@@ -148,6 +148,15 @@ describe("the generated OpenAPI document", () => {
     }
   });
 
+  it("declares the orders export's answer as text/csv (a string), and every other route's success as JSON", () => {
+    const exported = operationOf("exportAdminOrders").responses as Record<string, JsonObject>;
+    expect(exported["200"]?.content).toEqual({ "text/csv": { schema: { type: "string" } } });
+    for (const name of ROUTE_NAMES.filter((n) => n !== "exportAdminOrders")) {
+      const responses = operationOf(name).responses as Record<string, JsonObject>;
+      expect(Object.keys(responses[String(API_ROUTES[name].status)]?.content ?? {}), name).toEqual(["application/json"]);
+    }
+  });
+
   it("declares the 202 of runReconciliation beside its 200, with the same answer schema, and no other route's", () => {
     const responses = operationOf("runReconciliation").responses as Record<string, JsonObject>;
     expect(Object.keys(responses).slice(0, 2)).toEqual(["200", "202"]);

@@ -5,7 +5,8 @@ import { findRefundWithProtocol } from "../../db/refunds.js";
 import type { ServiceContext } from "../context.js";
 import { gatewayOf } from "../gateways.js";
 import { applyPaidReport } from "../payments.js";
-import { settleRefund } from "../refunds.js";
+import { recordOrderQuery } from "../orders.js";
+import { recordRefundQuery, settleRefund } from "../refunds.js";
 
 /** What confirming a difference did: its resolution and a sentence for the operator. */
 export interface Confirmation {
@@ -26,6 +27,7 @@ export async function confirmPayment(ctx: ServiceContext, orderId: string, statu
   const gateway = gatewayOf(ctx, order);
   if (!gateway.ok) return flagged(`Paid at WeChat Pay but ${status} here; not confirmed: this server has no gateway for its protocol (${order.protocol}).`);
   const answer = await gateway.value.queryOrder(order.id);
+  recordOrderQuery(ctx, order, answer, "reconciliation");
   if (!answer.ok) return flagged(`Paid at WeChat Pay but ${status} here; the order query failed (${answer.error.kind}: ${answer.error.message}), nothing changed.`);
   const known = answer.value;
   if (known.state !== "paid") return flagged(`Paid at WeChat Pay but ${status} here; the order query says ${known.state}, nothing changed.`);
@@ -53,6 +55,7 @@ export async function confirmRefund(ctx: ServiceContext, refundId: string): Prom
   const gateway = gatewayOf(ctx, { id: refund.order_id, protocol: refund.protocol });
   if (!gateway.ok) return flagged(`Refunded at WeChat Pay but ${refund.status} here; not confirmed: this server has no gateway for its protocol (${refund.protocol}).`);
   const answer = await gateway.value.queryRefund(refund.id);
+  recordRefundQuery(ctx, refund, answer, "reconciliation");
   if (!answer.ok) return flagged(`Refunded at WeChat Pay but ${refund.status} here; the refund query failed (${answer.error.kind}: ${answer.error.message}), nothing changed.`);
   const known = answer.value;
   if (known.state !== "found") return flagged(`Refunded at WeChat Pay but ${refund.status} here; the refund query says not found, nothing changed.`);

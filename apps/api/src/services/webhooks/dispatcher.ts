@@ -137,6 +137,7 @@ export function createWebhookDispatcher(ctx: ServiceContext, options: WebhookDis
     } catch (error) {
       // The lease runs out and the delivery is tried again: at least once.
       logger.error({ ...line, err: error }, "webhook attempt not recorded: the database refused it");
+      ctx.metrics.webhookAttempt("unrecorded", undefined);
       return "unrecorded";
     }
     const fields = {
@@ -147,6 +148,7 @@ export function createWebhookDispatcher(ctx: ServiceContext, options: WebhookDis
       ...(result.ok ? {} : { error: result.error }),
       ...(outcome === "retrying" ? { nextAttemptAt } : {}),
     };
+    ctx.metrics.webhookAttempt(outcome, outcome === "delivered" ? (now - Date.parse(delivery.eventCreatedAt)) / 1000 : undefined);
     if (outcome === "unrecorded") logger.warn(fields, "webhook attempt not recorded: the lease passed to another process");
     else logger.info(fields, outcome === "delivered" ? "webhook delivered" : outcome === "failed" ? "webhook delivery given up" : "webhook attempt failed");
     return outcome;

@@ -1,0 +1,139 @@
+import type { Kysely } from "kysely";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Clock } from "../clock.js";
+import { recentDifferences, webhookBacklog } from "../db/metrics-reads.js";
+import type { Database } from "../db/schema.js";
+import { addDays, beijingDayOf } from "../services/reconciliation/day.js";
+
+/** Days of reconciliation whose differences the gauge adds up (today's Beijing day and the 30 before). */
+export const DIFFERENCE_DAYS = 31;
+
+/** The PaymentGateway port's calls, as the latency histogram's `call` label names them. */
+export const GATEWAY_CALLS = ["placeOrder", "queryOrder", "closeOrder", "refund", "queryRefund", "openBill"] as const;
+export type GatewayCall = (typeof GATEWAY_CALLS)[number];
+
+export type NotifyOutcome = "accepted" | "duplicate" | "refused";
+
+/**
+ * The API's Prometheus metrics (docs/console.md "Metrics"), on a registry of its own: each app has one, so
+ * tests that build many apps never share counters. Every label value is from a closed set or a sanitized
+ * code (codeLabel); never an order id, never free text.
+ */
+export interface ApiMetrics {
+  readonly registry: Registry;
+  notify(kind: "pay" | "refund", protocol: "v2" | "v3", outcome: NotifyOutcome, reason: string): void;
+  gatewayCall(protocol: "v2" | "v3", call: GatewayCall, outcome: string, seconds: number): void;
+  orderTransition(from: string, to: string): void;
+  refund(status: "requested" | "succeeded" | "closed" | "abnormal"): void;
+  webhookAttempt(outcome: "delivered" | "retrying" | "failed" | "unrecorded", lagSeconds: number | undefined): void;
+  activityDropped(count: number): void;
+  /** Prometheus text of everything. */
+  text(): Promise<string>;
+}
+
+const CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,47}$/;
+
+/** A code as a label value: kept when it looks like a code, else `other` (a hostile or garbled code cannot grow the label set with text). */
+export function codeLabel(code: string | undefined, fallback = "none"): string {
+  if (code === undefined || code === "") return fallback;
+  return CODE.test(code) ? code : "other";
+}
+
+export interface MetricsOptions {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  /** Node process metrics (CPU, memory, event loop, GC); default true. */
+  readonly processMetrics?: boolean | undefined;
+}
+
+/** Builds the metrics of one app on a new registry. The gauges read the database when scraped, never before. */
+export function createMetrics(options: MetricsOptions): ApiMetrics {
+  const { db, clock } = options;
+  const registry = new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const notifies = new Counter({
+    name: "pay_notifies_total",
+    help: "WeChat Pay notifies received, by kind (pay, refund), protocol, outcome (accepted, duplicate, refused) and reason (refusal code).",
+    labelNames: ["kind", "protocol", "outcome", "reason"] as const,
+    registers,
+  });
+  const gatewayCalls = new Histogram({
+    name: "pay_gateway_call_duration_seconds",
+    help: "WeChat Pay gateway calls by protocol, call (PaymentGateway method) and outcome (ok, timeout, network, http, protocol, invalid, or the gateway's error code).",
+    labelNames: ["protocol", "call", "outcome"] as const,
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers,
+  });
+  const transitions = new Counter({
+    name: "pay_order_transitions_total",
+    help: "Order status changes made by this process, by from and to (none -> pending when created).",
+    labelNames: ["from", "to"] as const,
+    registers,
+  });
+  const refunds = new Counter({
+    name: "pay_refunds_total",
+    help: "Refunds by status: requested (reserved and sent), then succeeded, closed or abnormal when settled.",
+    labelNames: ["status"] as const,
+    registers,
+  });
+  const deliveries = new Counter({
+    name: "pay_webhook_deliveries_total",
+    help: "Webhook delivery attempts by outcome (delivered, retrying, failed: given up, unrecorded).",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+  const lag = new Histogram({
+    name: "pay_webhook_delivery_lag_seconds",
+    help: "Seconds from an event's creation to its successful delivery.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400],
+    registers,
+  });
+  const dropped = new Counter({
+    name: "pay_activity_dropped_total",
+    help: "Order activity (timeline) rows dropped: the buffer was full, or a batch could not be written twice.",
+    registers,
+  });
+  new Gauge({
+    name: "pay_webhook_pending_deliveries",
+    help: "Webhook deliveries pending (not yet delivered or given up), read from the database when scraped.",
+    registers,
+    async collect() {
+      this.set((await webhookBacklog(db)).pending);
+    },
+  });
+  new Gauge({
+    name: "pay_webhook_oldest_pending_age_seconds",
+    help: "Age in seconds of the oldest pending webhook delivery (0 when none), read from the database when scraped.",
+    registers,
+    async collect() {
+      const { oldestCreatedAt } = await webhookBacklog(db);
+      this.set(oldestCreatedAt === null ? 0 : Math.max(0, (clock() - Date.parse(oldestCreatedAt)) / 1000));
+    },
+  });
+  new Gauge({
+    name: "pay_reconciliation_differences",
+    help: `Differences found by the last successful reconciliation of each of the last ${DIFFERENCE_DAYS} Beijing days, added up by class; read from the database when scraped.`,
+    labelNames: ["class"] as const,
+    registers,
+    async collect() {
+      const counts = await recentDifferences(db, addDays(beijingDayOf(clock()), -(DIFFERENCE_DAYS - 1)));
+      for (const [name, count] of Object.entries(counts)) this.set({ class: name }, count);
+    },
+  });
+
+  return {
+    registry,
+    notify: (kind, protocol, outcome, reason) => notifies.inc({ kind, protocol, outcome, reason: codeLabel(reason) }),
+    gatewayCall: (protocol, call, outcome, seconds) => gatewayCalls.observe({ protocol, call, outcome: codeLabel(outcome, "error") }, seconds),
+    orderTransition: (from, to) => transitions.inc({ from, to }),
+    refund: (status) => refunds.inc({ status }),
+    webhookAttempt(outcome, lagSeconds) {
+      deliveries.inc({ outcome });
+      if (outcome === "delivered" && lagSeconds !== undefined) lag.observe(Math.max(0, lagSeconds));
+    },
+    activityDropped: (count) => dropped.inc(count),
+    text: () => registry.metrics(),
+  };
+}
