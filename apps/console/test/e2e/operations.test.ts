@@ -33,7 +33,7 @@ describe("console: webhooks and reconciliation (Chromium, SQLite)", () => {
   afterEach(async () => {
     for (const tab of tabs.splice(0)) {
       await tab.close();
-      expect(unexpectedProblems(tab.problems)).toEqual([]);
+      expect(unexpectedProblems(tab.problems).join("\n")).toBe("");
     }
   });
 

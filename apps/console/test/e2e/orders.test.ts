@@ -41,7 +41,7 @@ describe.each(["sqlite", "postgres"] as const)("console: orders, refunds, roles,
   afterEach(async () => {
     for (const tab of tabs.splice(0)) {
       await tab.close();
-      expect(unexpectedProblems(tab.problems)).toEqual([]);
+      expect(unexpectedProblems(tab.problems).join("\n")).toBe("");
     }
   });
 
@@ -138,6 +138,7 @@ describe.each(["sqlite", "postgres"] as const)("console: orders, refunds, roles,
     // The page lists the one refund too.
     await page.reload();
     await visible(page.getByRole("heading", { level: 1, name: `Order ${order.id}` }));
+    await visible(timelineItems(page, /Refund notify/).first());
     expect(await timelineItems(page, /Refund requested/).count()).toBe(1);
   });
 

@@ -15,7 +15,8 @@ export function adminOrderView(row: OrderRow): AdminOrder {
     // In institutional mode the payer's openid under the sub-merchant's app is sub_openid.
     openid: row.sub_openid ?? row.openid,
     protocol: row.protocol,
-    refundableFee: Math.max(0, row.total_fee - row.refunded_fee - row.reserved_refund_fee),
+    // reserved_refund_fee already holds what was refunded plus what is in flight (refunded_fee <= reserved_refund_fee).
+    refundableFee: Math.max(0, row.total_fee - row.reserved_refund_fee),
     description: row.body,
     closedAt: row.closed_at,
   };

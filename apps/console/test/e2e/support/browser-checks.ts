@@ -3,9 +3,14 @@
 import type { Page, Request } from "playwright-core";
 import { visible } from "./browser.js";
 
-/** Chromium logs every 4xx/5xx answer as a console error; the suites cause some on purpose (the signed-out session probe, a refused call). */
+/**
+ * A tab's problems less the answers the suites cause on purpose: the signed-out session probe (401 on
+ * /api/admin/session), the viewer's refused refund (403), and Chromium's own /favicon.ico request (the console
+ * declares no icon).
+ */
 export function unexpectedProblems(problems: readonly string[]): string[] {
-  return problems.filter((problem) => !/Failed to load resource: the server responded with a status of (401|403)\b/.test(problem));
+  const expected = [/^HTTP 401 GET \/api\/admin\/session$/, /^HTTP 403 POST \/api\/admin\/orders\/[^/]+\/refunds$/, /^HTTP 404 GET \/favicon\.ico$/];
+  return problems.filter((problem) => !expected.some((pattern) => pattern.test(problem)));
 }
 
 /** The refund calls (POST /api/admin/orders/:id/refunds) a page makes, with the Idempotency-Key each carried. */

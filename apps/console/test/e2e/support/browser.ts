@@ -39,7 +39,7 @@ export async function launchChromium(): Promise<Browser> {
 export interface ConsoleTab {
   readonly context: BrowserContext;
   readonly page: Page;
-  /** Uncaught page errors and console errors (a failed request the test caused on purpose is filtered by the caller). */
+  /** Uncaught page errors, console errors, and answers of 400 or more (`HTTP 404 GET /path`). */
   readonly problems: string[];
   close(): Promise<void>;
 }
@@ -54,7 +54,11 @@ export async function openTab(browser: Browser, stack: ConsoleStack, locale: "en
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
   page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console.error: ${message.text()}`);
+    // A failed answer is logged without its URL: the response listener below names it instead.
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource:")) problems.push(`console.error: ${message.text()}`);
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
   });
   return { context, page, problems, close: () => context.close() };
 }
@@ -93,7 +97,8 @@ export interface AxeProblem {
  * critical violations, each with the elements it names; an empty list passes.
  */
 export async function seriousAxeViolations(page: Page): Promise<AxeProblem[]> {
-  await page.addScriptTag({ content: axe.source });
+  // Evaluated through the DevTools protocol: the console's CSP (script-src 'self') rightly refuses an injected inline <script>.
+  await page.evaluate(axe.source);
   const violations = await page.evaluate(async () => {
     const results = await window.axe.run(document, { resultTypes: ["violations"] });
     return results.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ")) }));

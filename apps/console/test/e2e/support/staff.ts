@@ -1,12 +1,17 @@
-// Staff accounts for the console suites, made the way an operator makes them.
-//
-// PHASE 1 PLACEHOLDER (issue 19): the staff service and its CLI are being written on another branch. Until they
-// are merged this writes the staff_accounts row itself, in the format migration 0005 documents
-// (`scrypt$N$r$p$salt$hash`, base64url salt and hash). Once merged, this one function calls the service instead;
-// nothing else in the suites knows how an account is made.
-import { randomBytes, randomUUID, scryptSync } from "node:crypto";
+// Staff accounts for the console suites, made the way an operator makes them: the staff CLI
+// (`pnpm --filter @pay/api staff create --username U --role R`, the password from STAFF_PASSWORD), run as its
+// own process on the API's database, as docs/console.md tells an operator to.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import type { StaffRole } from "@pay/core/contract";
 import type { ConsoleStack } from "./stack.js";
+
+const run = promisify(execFile);
+
+/** The API's built staff CLI (turbo builds @pay/api before the console's tests). */
+const STAFF_CLI = fileURLToPath(new URL("../../../../api/dist/staff-cli.js", import.meta.url));
 
 export interface StaffAccount {
   readonly username: string;
@@ -18,23 +23,12 @@ export interface StaffAccount {
 export const OPERATOR: StaffAccount = { username: "olivia.operator", password: "correct horse battery staple 1", role: "operator" };
 export const VIEWER: StaffAccount = { username: "victor.viewer", password: "correct horse battery staple 2", role: "viewer" };
 
-const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 64 } as const;
-
-/** Creates `account` in the stack's database. */
+/** Creates `account` in the stack's database with the staff CLI; fails with the CLI's own message when it refuses. */
 export async function createStaffAccount(stack: ConsoleStack, account: StaffAccount): Promise<void> {
-  const salt = randomBytes(16);
-  const hash = scryptSync(account.password, salt, SCRYPT.keyLength, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
-  const now = new Date().toISOString();
-  await stack.db
-    .insertInto("staff_accounts")
-    .values({
-      id: randomUUID(),
-      username: account.username,
-      password_hash: `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString("base64url")}$${hash.toString("base64url")}`,
-      role: account.role,
-      disabled_at: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  if (!existsSync(STAFF_CLI)) throw new Error(`${STAFF_CLI} is missing: build the API first (npx -y pnpm@10.34.9 --filter @pay/api build).`);
+  const { stdout } = await run(process.execPath, [STAFF_CLI, "create", "--username", account.username, "--role", account.role], {
+    env: { PATH: process.env.PATH ?? "", DATABASE_URL: stack.databaseUrl, STAFF_PASSWORD: account.password },
+    timeout: 30_000,
+  });
+  if (!stdout.includes(`Created ${account.username} (${account.role})`)) throw new Error(`staff create ${account.username}: ${stdout}`);
 }
