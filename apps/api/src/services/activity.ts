@@ -93,7 +93,11 @@ export function createActivityRecorder(options: ActivityRecorderOptions): Activi
       } catch (error) {
         // The error's class and code only: a driver message can quote the statement's values.
         const err = error as { name?: unknown; code?: unknown };
-        const fields = { rows: rows.length, attempt, error: { name: typeof err.name === "string" ? err.name : "Error", code: typeof err.code === "string" ? err.code : undefined } };
+        const fields = {
+          rows: rows.length,
+          attempt,
+          error: { name: typeof err.name === "string" ? err.name : "Error", code: typeof err.code === "string" ? err.code : undefined },
+        };
         if (attempt === 1) logger.warn(fields, "activity rows not written; retrying once");
         else {
           logger.error(fields, "activity rows not written; dropped (timeline rows only, no money state)");
