@@ -60,6 +60,10 @@ export function runningIt(): string {
     "- `--profile-api DIR` runs every API process (and the reconciliation CLI) under `node --cpu-prof --cpu-prof-dir=DIR`; `--baseline PATH` adds, beside " +
       "this workspace's API, another build of it (PATH to its `dist/index.js`, e.g. a copy of the tree before a change) to the " +
       "notify benchmark: before and after in one run.",
+    "- `--contenders SUBSTRING,...` keeps, in the notify benchmark, only the API contenders whose name contains one of the substrings " +
+      '(case-insensitive, e.g. `--contenders "SQLite: distinct,APIv3: dup"`); the references (a), (b) and (c) always run, an API none of whose ' +
+      "rows is kept is not started, and targets whose rows did not run are not checked. Such a partial run never writes this file " +
+      "(nor does it with `--update-docs`): it is for measuring one row cheaply while iterating.",
   ].join("\n");
 }
 

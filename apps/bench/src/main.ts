@@ -12,7 +12,7 @@ import { benchMemory } from "./memory.js";
 import { benchNotify } from "./notify.js";
 import { benchOrders } from "./orders.js";
 import { benchReconciliation } from "./reconciliation.js";
-import type { RunOptions } from "./run-options.js";
+import { parseContenders, type RunOptions } from "./run-options.js";
 import { benchScale, SCALE_SIZES } from "./scale.js";
 import { benchSigning } from "./signing.js";
 import { benchV3Notify } from "./v3-notify.js";
@@ -60,6 +60,7 @@ const { values } = parseArgs({
     "scale-max": { type: "string" },
     baseline: { type: "string" },
     "profile-api": { type: "string" },
+    contenders: { type: "string" },
     "wait-quiet": { type: "boolean", default: false },
     "update-docs": { type: "boolean", default: false },
   },
@@ -74,12 +75,19 @@ const run: RunOptions = {
   scaleMax: values["scale-max"] === undefined ? Math.max(...SCALE_SIZES) : parseSize(values["scale-max"]),
   ...(values.baseline === undefined ? {} : { baselineApi: resolve(values.baseline) }),
   ...(profileDir === undefined ? {} : { apiNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] }),
+  ...(values.contenders === undefined ? {} : { contenders: parseContenders(values.contenders) }),
 };
+// Benchmarks whose API contenders --contenders filters; every other one measures all of its contenders.
+const FILTERS_CONTENDERS: readonly BenchmarkName[] = ["notify"];
 // Only a full, plain run may rewrite the published figures; a plain `--only ... --update-docs` run replaces just its sections.
-const plain = !values.quick && values.baseline === undefined && profileDir === undefined;
+// A --contenders run measures only some rows, so its targets are partial: it never touches the docs.
+const plain = !values.quick && values.baseline === undefined && profileDir === undefined && values.contenders === undefined;
 const writesDocs = values.only === undefined && plain;
 const updatesDocs = values.only !== undefined && values["update-docs"] && plain;
-if (values["update-docs"] && !updatesDocs) throw new Error("--update-docs goes with --only, and not with --quick, --baseline or --profile-api.");
+if (values["update-docs"] && !updatesDocs) throw new Error("--update-docs goes with --only, and not with --quick, --baseline, --profile-api or --contenders.");
+const unfiltered = selected.filter((name) => !FILTERS_CONTENDERS.includes(name));
+if (run.contenders !== undefined && unfiltered.length > 0)
+  log(`--contenders filters the API contenders of ${FILTERS_CONTENDERS.join(", ")}; ${unfiltered.join(", ")} measure all of theirs.`);
 
 const started = Date.now();
 const quiet: QuietWait | undefined = values["wait-quiet"] ? await waitForQuiet(QUIET_LOAD, MAX_QUIET_WAIT_SECONDS, log) : undefined;
@@ -122,5 +130,5 @@ if (writesDocs) {
   );
   log(`Replaced ${sections.map((s) => s.heading).join(", ")} in ${DOCS_PATH}; every other section kept.`);
 } else {
-  log(`Not writing ${DOCS_PATH}: only a full run without --only, --quick, --baseline or --profile-api does (or --only ... --update-docs, for its sections).`);
+  log(`Not writing ${DOCS_PATH}: only a full run without --only, --quick, --baseline, --profile-api or --contenders does (or --only ... --update-docs, for its sections).`);
 }

@@ -124,6 +124,11 @@ export function ratioCell(m: HttpMeasurement, reference: HttpMeasurement): strin
   return formatRatio(throughputRatio(m, reference));
 }
 
+/** Server CPU per request of `m` as a multiple of `reference`'s, measured in the same run: "1.72x". */
+export function cpuRatioCell(m: HttpMeasurement, reference: HttpMeasurement): string {
+  return formatRatio(m.cpuMicrosPerRequest / reference.cpuMicrosPerRequest);
+}
+
 /** A sentence naming failures and check problems, or an empty string when there were none. */
 export function describeFailures(measurements: readonly HttpMeasurement[]): string {
   const bad = measurements.filter((m) => m.failures > 0 || m.problems.length > 0);
