@@ -1,5 +1,6 @@
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
-import { ConfigError, isWechatPayHost, loadConfig } from "./env.js";
+import { ConfigError, isWechatPayHost, loadConfig, MAX_API_WORKERS } from "./env.js";
 
 const BASE = {
   WXPAY_APPID: "wx8888888888888888",
@@ -414,5 +415,20 @@ describe("loadConfig: reconciliation settings", () => {
     expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(variable);
     expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(message);
+  });
+});
+
+describe("API_WORKERS", () => {
+  it("is one process by default; a number of workers, or auto for one per core (capped)", () => {
+    expect(loadConfig(BASE).workers).toBe(1);
+    expect(loadConfig({ ...BASE, API_WORKERS: "1" }).workers).toBe(1);
+    expect(loadConfig({ ...BASE, API_WORKERS: " 2 " }).workers).toBe(2);
+    expect(loadConfig({ ...BASE, API_WORKERS: String(MAX_API_WORKERS) }).workers).toBe(MAX_API_WORKERS);
+    expect(loadConfig({ ...BASE, API_WORKERS: "auto" }).workers).toBe(Math.min(availableParallelism(), MAX_API_WORKERS));
+  });
+
+  it.each(["0", "-1", "1.5", "two", "AUTO ALL", String(MAX_API_WORKERS + 1), "99999"])("refuses API_WORKERS=%s with a clear error", (value) => {
+    expect(() => loadConfig({ ...BASE, API_WORKERS: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...BASE, API_WORKERS: value })).toThrow(`API_WORKERS must be auto or a whole number of processes from 1 to ${MAX_API_WORKERS}`);
   });
 });

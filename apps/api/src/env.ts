@@ -1,4 +1,5 @@
 import { CURRENCIES, MerchantCategoryCodeSchema, notifyUrlProblem, SIGN_TYPES, type Currency, type SignType } from "@pay/core";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -46,6 +47,10 @@ export function isWechatPayHost(url: string): boolean {
   return (WECHAT_PAY_HOSTS as readonly string[]).includes(host) || WECHAT_PAY_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
 }
 
+/** The most API worker processes API_WORKERS may ask for (and what `auto` is capped at). */
+export const MAX_API_WORKERS = 64;
+const WORKERS_MESSAGE = `must be auto or a whole number of processes from 1 to ${MAX_API_WORKERS}`;
+
 /** apps/console/dist beside this package (from src/ when run by tsx or vitest, from dist/ when built: both one level down). */
 const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL("../../console/dist", import.meta.url));
 
@@ -57,6 +62,13 @@ export const EnvSchema = z
     /** The port of GET /metrics (Prometheus text), its own server; unset: no metrics server. Never the public port. */
     METRICS_PORT: port.optional(),
     METRICS_HOST: text.default("127.0.0.1"),
+    /** 1: one process (the default); N: a primary forks N workers sharing PORT (node:cluster); auto: one per core (docs/workers.md). */
+    API_WORKERS: z
+      .string()
+      .trim()
+      .regex(/^(auto|[0-9]{1,4})$/, WORKERS_MESSAGE)
+      .refine((value) => value === "auto" || (Number(value) >= 1 && Number(value) <= MAX_API_WORKERS), WORKERS_MESSAGE)
+      .default("1"),
     /** A SQLite file path, or a postgres:// URL. */
     DATABASE_URL: text.default("./data/pay.db"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -254,6 +266,8 @@ export interface AppConfig {
   readonly host: string;
   /** Where GET /metrics listens (its own server), or undefined: no metrics server. */
   readonly metrics: { readonly port: number; readonly host: string } | undefined;
+  /** API_WORKERS resolved: 1 is one process; more is a primary and this many workers on one port (`auto`: the host's cores, at most MAX_API_WORKERS). */
+  readonly workers: number;
   readonly databaseUrl: string;
   readonly logLevel: Env["LOG_LEVEL"];
   readonly merchant: {
@@ -376,6 +390,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     port: env.PORT,
     host: env.HOST,
     metrics: env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST },
+    workers: env.API_WORKERS === "auto" ? Math.min(availableParallelism(), MAX_API_WORKERS) : Number(env.API_WORKERS),
     databaseUrl: env.DATABASE_URL,
     logLevel: env.LOG_LEVEL,
     merchant: {

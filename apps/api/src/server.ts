@@ -2,12 +2,15 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type Koa from "koa";
+import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
+import { runCluster } from "./cluster.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest, seedProducts } from "./db/migrate.js";
 import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
+import type { Database } from "./db/schema.js";
 import { upsertEnvEndpoint } from "./db/webhook-endpoints.js";
 import { ConfigError, loadConfig, type AppConfig } from "./env.js";
 import type { ClientCertificate } from "./gateway/v2/client.js";
@@ -23,6 +26,7 @@ import { startReconciliationScheduler } from "./services/reconciliation/schedule
 import { startSweeper } from "./services/sweeper.js";
 import { createWebhookDispatcher } from "./services/webhooks/dispatcher.js";
 import { loadV3Credentials, type V3Credentials } from "./v3-credentials.js";
+import type { ApiMetrics } from "./metrics/registry.js";
 import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
 
 /** An HTTP server for the app with bounded request times, so a slow-drip body cannot hold a socket for long. */
@@ -93,34 +97,53 @@ export async function openGateways(config: AppConfig, v3: V3Credentials | undefi
 export interface RunningApi {
   readonly url: string;
   readonly server: Server;
-  /** The URL of GET /metrics on METRICS_HOST:METRICS_PORT, when METRICS_PORT is set. */
+  /** The URL of GET /metrics on METRICS_HOST:METRICS_PORT, when METRICS_PORT is set (and this process serves it). */
   readonly metricsUrl: string | undefined;
+  /** This process's metrics (a cluster worker's registry is what the primary adds up). */
+  readonly metrics: ApiMetrics;
   stop(): Promise<void>;
 }
 
-/** Starts the API from a validated configuration: database, migrations, gateway, HTTP, background sweep. */
 /** What a process embedding the API adds to the configuration. */
 export interface StartApiOptions {
   /** In-process order event handlers, called after each change commits (see AppDeps.eventHandlers and docs/webhooks.md). */
   readonly eventHandlers?: readonly EventHandler[] | undefined;
+  /**
+   * A worker of API_WORKERS (src/cluster.ts): the primary has prepared the database (prepareDatabase) and
+   * serves /metrics for every worker, so this process does neither and logs "worker listening".
+   */
+  readonly clusterWorker?: boolean | undefined;
 }
 
+/** The once-per-start work on the database: migrations, the WEBHOOK_URL endpoint, the product seed (the primary's, with API_WORKERS). */
+export async function prepareDatabase(db: Kysely<Database>, config: AppConfig, logger: Logger): Promise<void> {
+  const applied = await migrateToLatest(db);
+  if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+  if (config.webhooks.endpoint !== undefined) {
+    // The secret stays out of the log line: only where events go.
+    const endpoint = await upsertEnvEndpoint(db, config.webhooks.endpoint, systemClock());
+    logger.info({ endpointId: endpoint.id, url: endpoint.url, enabled: endpoint.enabled === 1 }, "webhook endpoint from WEBHOOK_URL");
+  }
+  if (!(await hasProducts(db)))
+    await seedProducts(
+      db,
+      DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })),
+    );
+}
+
+/** Starts the API from a validated configuration: database, migrations, gateway, HTTP, background sweep. */
 export async function startApi(config: AppConfig, logger: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
   // Bad APIv3 key files stop the start before anything is opened.
   const v3 = config.v3 === undefined ? undefined : loadV3Credentials(config.v3);
   const database = await openDatabase(config.databaseUrl);
-  const applied = await migrateToLatest(database.db);
-  if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
-  if (config.webhooks.endpoint !== undefined) {
-    // The secret stays out of the log line: only where events go.
-    const endpoint = await upsertEnvEndpoint(database.db, config.webhooks.endpoint, systemClock());
-    logger.info({ endpointId: endpoint.id, url: endpoint.url, enabled: endpoint.enabled === 1 }, "webhook endpoint from WEBHOOK_URL");
+  if (options.clusterWorker !== true) {
+    try {
+      await prepareDatabase(database.db, config, logger);
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
   }
-  if (!(await hasProducts(database.db)))
-    await seedProducts(
-      database.db,
-      DEFAULT_PRODUCTS.map((p) => ({ ...p, currency: config.merchant.feeType })),
-    );
 
   const ca = config.gateway.caPath === undefined ? undefined : readFileSync(config.gateway.caPath, "utf8");
   let gateways: OpenedGateways;
@@ -153,7 +176,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
       server.listen(config.port, config.host, () => resolve());
     });
     // /metrics is served only here, never on the public port.
-    if (config.metrics !== undefined) metricsServer = await startMetricsServer(services.metrics, { ...config.metrics, logger });
+    if (config.metrics !== undefined && options.clusterWorker !== true) metricsServer = await startMetricsServer(services.metrics, { ...config.metrics, logger });
   } catch (error) {
     // Nothing else holds these yet: release them so a failed start leaves no open database.
     if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -170,7 +193,8 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
         clock: services.clock,
         logger: services.logger,
         settings: config.reconciliation,
-        run: (date) => reconcileDay(services, date, "schedule", runOptionsOf(config.reconciliation)),
+        // Only while still due: another process's scheduler (API_WORKERS) may have run the day since this one looked.
+        run: (date) => reconcileDay(services, date, "schedule", { ...runOptionsOf(config.reconciliation), onlyIfDue: true }),
       })
     : undefined;
   const dispatcher = config.webhooks.delivery ? createWebhookDispatcher(services) : undefined;
@@ -187,14 +211,19 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
       ...(v3 === undefined ? {} : { v3: { account: v3.account, keyMode: v3.mode, merchantSerial: v3.merchantSerial, publicKeyId: v3.publicKey?.id } }),
       ...(metricsServer === undefined ? {} : { metrics: metricsServer.url }),
     },
-    "API listening",
+    options.clusterWorker === true ? "worker listening" : "API listening",
   );
   return {
     url,
     server,
     metricsUrl: metricsServer?.url,
+    metrics: services.metrics,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // No new connections; requests in flight finish. A keep-alive connection is closed as soon as its request is answered.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      await closed;
+      clearInterval(idle);
       server.closeAllConnections();
       await metricsServer?.stop();
       await sweeper.stop();
@@ -224,6 +253,11 @@ export async function main(env?: Readonly<Record<string, string | undefined>>): 
     process.exit(1);
   }
   const logger = createLogger({ level: config.logLevel, name: "pay-api" });
+  // API_WORKERS > 1: a primary and its workers (src/cluster.ts); 1: this process serves alone, as always.
+  if (config.workers > 1) {
+    await runCluster(config, logger, env);
+    return;
+  }
   let api: RunningApi;
   try {
     api = await startApi(config, logger);

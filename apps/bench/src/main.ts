@@ -17,6 +17,7 @@ import { benchScale, SCALE_SIZES } from "./scale.js";
 import { benchSigning } from "./signing.js";
 import { benchV3Notify } from "./v3-notify.js";
 import { benchWebhooks } from "./webhooks.js";
+import { benchWorkers } from "./workers.js";
 import { benchXml } from "./xml.js";
 
 const DOCS_PATH = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
@@ -34,6 +35,7 @@ const BENCHMARKS = {
   webhooks: benchWebhooks,
   reconciliation: benchReconciliation,
   "console-orders": benchConsoleOrders,
+  workers: benchWorkers,
 } satisfies Record<string, (run: RunOptions) => Promise<Section>>;
 type BenchmarkName = keyof typeof BENCHMARKS;
 const NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];

@@ -136,7 +136,11 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => sqlite.close(),
-    prepare(sql) {
+    prepare(query) {
+      // Kysely opens every transaction with a deferred `begin`: across processes (API_WORKERS) a transaction that read
+      // first and then writes can fail at once with SQLITE_BUSY (no busy wait when a read upgrades to a write). An
+      // immediate one takes the write lock at its start, waiting up to busy_timeout (docs/workers.md).
+      const sql = query === "begin" ? "begin immediate" : query;
       let statement = statements.get(sql);
       if (statement === undefined || statement.busy) {
         statement = sqlite.prepare(sql);

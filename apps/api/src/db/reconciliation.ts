@@ -28,6 +28,8 @@ export interface AcquireRequest {
   readonly owner: string;
   readonly now: string;
   readonly leaseUntil: string;
+  /** The scheduler's: take an existing day only while it is due (running with its lease out, or failed with its retry time come). */
+  readonly onlyIfDue?: boolean | undefined;
 }
 
 /**
@@ -63,7 +65,17 @@ export async function acquireRunLease(db: Kysely<Database>, request: AcquireRequ
           finished_at: null,
           updated_at: now,
         })
-        .where((eb) => eb.or([eb("reconciliation_runs.lease_owner", "is", null), eb("reconciliation_runs.lease_expires_at", "<", now)])),
+        .where((eb) => {
+          const free = eb.or([eb("reconciliation_runs.lease_owner", "is", null), eb("reconciliation_runs.lease_expires_at", "<", now)]);
+          if (request.onlyIfDue !== true) return free;
+          // The scheduler decided the day was due from a read that another process's run may have overtaken (several
+          // processes, API_WORKERS): the day is taken only while it is still due, never once it succeeded meanwhile.
+          const due = eb.or([
+            eb("reconciliation_runs.state", "=", "running"),
+            eb.and([eb("reconciliation_runs.state", "=", "failed"), eb("reconciliation_runs.next_attempt_at", "<=", now)]),
+          ]);
+          return eb.and([free, due]);
+        }),
     )
     .returningAll()
     .executeTakeFirst();

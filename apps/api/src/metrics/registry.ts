@@ -99,6 +99,8 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     name: "pay_webhook_pending_deliveries",
     help: "Webhook deliveries pending (not yet delivered or given up), read from the database when scraped.",
     registers,
+    // Read from the database: with API_WORKERS every worker reads the same value, so the primary keeps one.
+    aggregator: "first",
     async collect() {
       this.set((await webhookBacklog(db)).pending);
     },
@@ -107,6 +109,8 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     name: "pay_webhook_oldest_pending_age_seconds",
     help: "Age in seconds of the oldest pending webhook delivery (0 when none), read from the database when scraped.",
     registers,
+    // Read from the database: with API_WORKERS every worker reads the same value, so the primary keeps one.
+    aggregator: "first",
     async collect() {
       const { oldestCreatedAt } = await webhookBacklog(db);
       this.set(oldestCreatedAt === null ? 0 : Math.max(0, (clock() - Date.parse(oldestCreatedAt)) / 1000));
@@ -117,6 +121,8 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     help: `Differences found by the last successful reconciliation of each of the last ${DIFFERENCE_DAYS} Beijing days, added up by class; read from the database when scraped.`,
     labelNames: ["class"] as const,
     registers,
+    // Read from the database: with API_WORKERS every worker reads the same value, so the primary keeps one.
+    aggregator: "first",
     async collect() {
       const counts = await recentDifferences(db, addDays(beijingDayOf(clock()), -(DIFFERENCE_DAYS - 1)));
       for (const [name, count] of Object.entries(counts)) this.set({ class: name }, count);

@@ -3,6 +3,12 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { ApiMetrics } from "./registry.js";
 
+/** What the server serves: one process's metrics, or (API_WORKERS) the primary's sum over its workers. */
+export interface MetricsSource {
+  readonly registry: { readonly contentType: string };
+  text: ApiMetrics["text"];
+}
+
 /** The metrics server: GET /metrics only, on its own port (never the public one). */
 export interface RunningMetricsServer {
   readonly url: string;
@@ -11,7 +17,10 @@ export interface RunningMetricsServer {
 }
 
 /** Starts the server of GET /metrics (Prometheus text) on host:port; anything else is a 404. */
-export async function startMetricsServer(metrics: ApiMetrics, options: { readonly host: string; readonly port: number; readonly logger: Logger }): Promise<RunningMetricsServer> {
+export async function startMetricsServer(
+  metrics: MetricsSource,
+  options: { readonly host: string; readonly port: number; readonly logger: Logger },
+): Promise<RunningMetricsServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {

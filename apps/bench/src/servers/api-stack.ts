@@ -13,7 +13,7 @@ import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET } from "../data/merchant.js";
 import { createV3BenchMerchant, v3ApiEnv, type V3BenchMerchant } from "../data/v3-merchant.js";
 import { openPostgresSeed, openSqliteSeed, type SeedDatabase, type SeedUser } from "../data/seed.js";
 import { startChild, type ChildServer } from "./children.js";
-import { processCpuSeconds } from "./cpu.js";
+import { childPids, processCpuSeconds } from "./cpu.js";
 import { startPostgres, type BenchPostgres } from "./postgres.js";
 import { isReceiverWindowMessage, type ReceiverWindowMessage } from "./protocol.js";
 
@@ -25,6 +25,11 @@ const API_PROCESS = new URL("./api-process.js", import.meta.url);
 const REFERENCE_SERVER = new URL("./reference-server.js", import.meta.url);
 const WEBHOOK_RECEIVER = new URL("./webhook-receiver.js", import.meta.url);
 const START_ATTEMPTS = 3;
+
+/** CPU seconds of a process and of its children (API_WORKERS' workers): those alive, and those that ended and were waited for. */
+export function processTreeCpuSeconds(pid: number): number {
+  return processCpuSeconds(pid, true) + childPids(pid).reduce((sum, child) => sum + processCpuSeconds(child), 0);
+}
 
 /** A user signed in through the real path (sandbox login code, then POST /api/session). */
 export interface BenchUser extends SeedUser {
@@ -45,7 +50,10 @@ export interface ApiInstance {
   readonly users: readonly BenchUser[];
   /** A second connection to the API's database, for bulk seeding and checks. */
   readonly db: SeedDatabase;
-  /** CPU seconds used so far by the API process and, on PostgreSQL, the database server: what serving requests costs. */
+  /**
+   * CPU seconds used so far by the API process (with API_WORKERS, its primary and every worker, live or ended) and, on
+   * PostgreSQL, the database server: what serving requests costs.
+   */
   cpuSeconds(): number;
 }
 
@@ -173,7 +181,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       children.push(server);
       const serverPid = server.pid;
       const database = dialect === "postgres" ? postgres : undefined;
-      const cpuSeconds = (): number => processCpuSeconds(serverPid) + (database?.cpuSeconds() ?? 0);
+      const cpuSeconds = (): number => processTreeCpuSeconds(serverPid) + (database?.cpuSeconds() ?? 0);
       if (restartOf !== undefined) return { ...restartOf, name, url: server.url, server, cpuSeconds };
       const db = dialect === "sqlite" ? openSqliteSeed(databaseUrl) : await openPostgresSeed(databaseUrl);
       databases.push(db);

@@ -41,6 +41,8 @@ export interface ReconciliationOptions {
   readonly repairConcurrency?: number | undefined;
   /** Who holds the lease; default this process's id (host, pid and a random part). */
   readonly ownerId?: string | undefined;
+  /** The scheduler's runs: start only while the day is still due, as the scheduler read it (another process may have run it since). */
+  readonly onlyIfDue?: boolean | undefined;
 }
 
 export const RECONCILIATION_DEFAULTS = {
@@ -84,7 +86,7 @@ function settingsOf(options: ReconciliationOptions): Settings {
 export async function startReconciliation(ctx: ServiceContext, date: string, trigger: ReconciliationTrigger, options: ReconciliationOptions = {}): Promise<RunStart> {
   const settings = settingsOf(options);
   const now = ctx.clock();
-  const row = await acquireRunLease(ctx.db, { date, trigger, owner: settings.ownerId, now: isoAt(now), leaseUntil: isoAt(now + settings.leaseMs) });
+  const row = await acquireRunLease(ctx.db, { date, trigger, owner: settings.ownerId, now: isoAt(now), leaseUntil: isoAt(now + settings.leaseMs), onlyIfDue: options.onlyIfDue });
   if (row === undefined) {
     const current = await findRunRow(ctx.db, date);
     if (current === undefined) throw new Error(`Reconciliation of ${date}: the day's row is missing although its lease is held.`);

@@ -1,0 +1,244 @@
+// API_WORKERS > 1: a primary process and N workers sharing one port through node:cluster (docs/workers.md).
+// The primary does the once-per-start database work, forks the workers, replaces one that dies (with a
+// backoff, and gives up on a crash loop), serves GET /metrics as one view of every worker, and drains them
+// on SIGTERM/SIGINT. Each worker is a whole API (startApi): HTTP, paid writer, activity buffer, sweep,
+// reconciliation scheduler and webhook dispatcher, all coordinated with the other workers through the database.
+import cluster, { type Worker } from "node:cluster";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { AggregatorRegistry } from "prom-client";
+import { openDatabase } from "./db/database.js";
+import type { AppConfig } from "./env.js";
+import { childLogger } from "./logging.js";
+import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
+import { prepareDatabase, startApi, type RunningApi } from "./server.js";
+
+/** The message the primary sends a worker to make it drain and exit. */
+export const STOP_MESSAGE = "pay-api:stop";
+
+/** How long the primary waits for its workers to drain after SIGTERM/SIGINT before it kills them. */
+export const DRAIN_DEADLINE_MS = 30_000;
+
+/** When a dead worker is replaced, and when the primary gives up. */
+export interface RestartPolicy {
+  /** The wait before the first replacement in a row; doubled for each further quick death. */
+  readonly firstDelayMs: number;
+  readonly maxDelayMs: number;
+  /** A worker that lived this long died of something other than a crash loop: the count starts again. */
+  readonly stableMs: number;
+  /** Quick deaths in a row after which the primary stops everything and exits 1 (its supervisor takes over). */
+  readonly maxQuickDeaths: number;
+}
+
+export const RESTART_POLICY: RestartPolicy = { firstDelayMs: 500, maxDelayMs: 30_000, stableMs: 60_000, maxQuickDeaths: 8 };
+
+/** What the primary does about a worker that died after living `livedMs`, after `quickDeaths` quick deaths in a row. */
+export function restartDecision(
+  quickDeaths: number,
+  livedMs: number,
+  policy: RestartPolicy = RESTART_POLICY,
+): { readonly quickDeaths: number; readonly delayMs: number | undefined } {
+  const count = livedMs >= policy.stableMs ? 1 : quickDeaths + 1;
+  if (count > policy.maxQuickDeaths) return { quickDeaths: count, delayMs: undefined };
+  return { quickDeaths: count, delayMs: Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** (count - 1)) };
+}
+
+/** Runs this process's part: the primary, or a worker forked by it. Never resolves in the primary until it exits. */
+export async function runCluster(config: AppConfig, logger: Logger, env: Readonly<Record<string, string | undefined>> | undefined): Promise<void> {
+  if (cluster.isPrimary) await runPrimary(config, childLogger(logger, { role: "primary" }), env);
+  else await runWorker(config, childLogger(logger, { worker: cluster.worker?.id }));
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Record<string, string | undefined>> | undefined): Promise<void> {
+  // Once per start, before any worker serves: migrations, the WEBHOOK_URL endpoint, the product seed.
+  try {
+    const database = await openDatabase(config.databaseUrl);
+    try {
+      await prepareDatabase(database.db, config, logger);
+    } finally {
+      await database.close();
+    }
+  } catch (error) {
+    logger.fatal({ err: error }, "the API could not start");
+    process.exit(1);
+  }
+
+  // A worker forked by main(env) sees the same variables as the primary did.
+  const forkEnv = env === undefined ? undefined : Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const started = new Map<number, number>();
+  const restarts = new Set<NodeJS.Timeout>();
+  let quickDeaths = 0;
+  let listening = false;
+  let stopping = false;
+  let failed = false;
+  let metricsServer: RunningMetricsServer | undefined;
+
+  const fork = (): Worker => {
+    const worker = cluster.fork(forkEnv);
+    started.set(worker.id, Date.now());
+    return worker;
+  };
+  const alive = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && !worker.isDead());
+
+  const finish = async (code: number): Promise<void> => {
+    await metricsServer?.stop();
+    logger.info({ code }, "stopped");
+    process.exit(code);
+  };
+
+  const stopAll = (reason: string): void => {
+    if (stopping) return;
+    stopping = true;
+    for (const timer of restarts) clearTimeout(timer);
+    restarts.clear();
+    const workers = alive();
+    logger.info({ reason, workers: workers.map((worker) => worker.process.pid) }, "draining workers");
+    for (const worker of workers) worker.send({ type: STOP_MESSAGE });
+    const deadline = setTimeout(() => {
+      const left = alive();
+      logger.error({ workers: left.map((worker) => worker.process.pid), deadlineMs: DRAIN_DEADLINE_MS }, "workers did not drain in time: killing them");
+      failed = true;
+      for (const worker of left) worker.process.kill("SIGKILL");
+    }, DRAIN_DEADLINE_MS);
+    deadline.unref();
+    if (workers.length === 0) void finish(failed ? 1 : 0);
+  };
+
+  cluster.on("exit", (worker, code, signal) => {
+    const livedMs = Date.now() - (started.get(worker.id) ?? Date.now());
+    started.delete(worker.id);
+    const fields = { worker: worker.id, workerPid: worker.process.pid, code, signal, livedMs };
+    if (stopping) {
+      if (code !== 0) failed = true;
+      logger.info(fields, "worker stopped");
+      if (alive().length === 0) void finish(failed ? 1 : 0);
+      return;
+    }
+    if (!listening) {
+      // A worker that cannot start (bad key files, database unreachable) would fail the same way again.
+      logger.fatal(fields, "a worker could not start: stopping");
+      failed = true;
+      stopAll("start failed");
+      return;
+    }
+    const decision = restartDecision(quickDeaths, livedMs);
+    quickDeaths = decision.quickDeaths;
+    if (decision.delayMs === undefined) {
+      logger.fatal({ ...fields, quickDeaths }, "workers keep dying: giving up");
+      failed = true;
+      stopAll("crash loop");
+      return;
+    }
+    logger.error({ ...fields, quickDeaths, restartInMs: decision.delayMs }, "worker died: restarting it");
+    const timer = setTimeout(() => {
+      restarts.delete(timer);
+      if (!stopping) fork();
+    }, decision.delayMs);
+    restarts.add(timer);
+  });
+
+  cluster.on("listening", (worker, address) => {
+    if (!listening) return;
+    logger.info({ worker: worker.id, workerPid: worker.process.pid, port: address.port }, "worker restarted");
+  });
+
+  let forced = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!stopping) {
+      logger.info({ signal }, "stopping");
+      stopAll(signal);
+      return;
+    }
+    // A second signal: no more waiting.
+    if (forced) return;
+    forced = true;
+    logger.warn({ signal }, "stopping at once: killing the workers");
+    failed = true;
+    for (const worker of alive()) worker.process.kill("SIGKILL");
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  // Every worker listens on PORT (PORT=0: the port the first one got, which the others share).
+  const addresses = await Promise.all(
+    Array.from(
+      { length: config.workers },
+      () =>
+        new Promise<AddressInfo | undefined>((resolve) => {
+          const worker = fork();
+          worker.once("listening", (address: AddressInfo) => resolve(address));
+          worker.once("exit", () => resolve(undefined));
+        }),
+    ),
+  );
+  // A worker that could not start has begun the stop already.
+  if (addresses.includes(undefined)) return;
+  listening = true;
+  if (config.metrics !== undefined) {
+    // One view of the host: each scrape asks every worker for its registry and adds them up (gauges read from the database are taken once).
+    const aggregator = new AggregatorRegistry();
+    try {
+      metricsServer = await startMetricsServer({ registry: aggregator, text: () => aggregator.clusterMetrics() }, { ...config.metrics, logger });
+    } catch (error) {
+      logger.fatal({ err: error }, "the metrics server could not start: stopping");
+      failed = true;
+      stopAll("start failed");
+      return;
+    }
+  }
+  const port = (addresses[0] as AddressInfo).port;
+  logger.info(
+    {
+      url: urlOf(config.host, port),
+      workers: alive().map((worker) => ({ worker: worker.id, pid: worker.process.pid })),
+      ...(metricsServer === undefined ? {} : { metrics: metricsServer.url }),
+    },
+    "API listening",
+  );
+}
+
+async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
+  let api: RunningApi | undefined;
+  let stopReason: string | undefined;
+  const stop = (reason: string): void => {
+    if (stopReason !== undefined) return;
+    stopReason = reason;
+    // Asked to stop while starting: it stops as soon as it has started.
+    if (api === undefined) return;
+    logger.info({ reason }, "worker stopping");
+    // In-flight requests finish; the group commit, the activity buffer and the dispatcher's attempts are flushed (RunningApi.stop).
+    api.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "stopping failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("message", (message: unknown) => {
+    if (typeof message === "object" && message !== null && (message as { type?: unknown }).type === STOP_MESSAGE) stop("primary");
+  });
+  // Ctrl-C reaches every process of the group; a lost primary (killed) leaves nobody to serve for.
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("disconnect", () => stop("primary gone"));
+
+  try {
+    api = await startApi(config, logger, { clusterWorker: true });
+  } catch (error) {
+    logger.fatal({ err: error }, "the API could not start");
+    process.exit(1);
+  }
+  // The primary's scrape asks this worker for its registry over the cluster channel.
+  AggregatorRegistry.setRegistries([api.metrics.registry]);
+  new AggregatorRegistry();
+  const pending = stopReason;
+  if (pending !== undefined) {
+    stopReason = undefined;
+    stop(pending);
+  }
+}
