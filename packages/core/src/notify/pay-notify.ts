@@ -43,7 +43,8 @@ export function parsePayNotify(body: string | Uint8Array, options: ParsePayNotif
   const verified = verifyParsedSign(xml.value, options);
   if (!verified.ok) return verified;
   // The field checks without zod; when one fails, the schema runs to name the field (and has the last word).
-  let fields = readPayNotify(raw);
+  const fast = readPayNotify(raw);
+  let fields = fast;
   if (fields === undefined) {
     const typed = PayNotifySchema.safeParse(raw);
     if (!typed.success) return err("INVALID_FIELD", describeIssue(typed.error));
@@ -51,5 +52,7 @@ export function parsePayNotify(body: string | Uint8Array, options: ParsePayNotif
   }
   const coupons = readCoupons(raw, fields.couponCount);
   if (coupons === undefined) return err("INVALID_FIELD", "Field coupon_fee_$n: malformed coupon fields.");
-  return ok({ notify: { ...fields, coupons }, raw, signType: verified.value.signType, paid: fields.resultCode === "SUCCESS" });
+  // readPayNotify's object is new and ours: the coupons join it instead of a copy of its thirty fields.
+  const notify: PayNotify = fast === undefined ? { ...fields, coupons } : Object.assign(fast, { coupons });
+  return ok({ notify, raw, signType: verified.value.signType, paid: fields.resultCode === "SUCCESS" });
 }

@@ -67,14 +67,8 @@ function checkSign(sign: SignableValue, declared: SignableValue, options: Verify
 }
 
 /** Compares the digest of the string to sign with the received sign, in constant time. */
-function compareSign(stringToSign: () => string, check: SignCheck, key: string): Result<Verified, VerifyErrorCode> {
-  let expected: Buffer;
-  try {
-    expected = digestBytes(stringToSign(), { key, signType: check.signType });
-  } catch (cause) {
-    if (cause instanceof PayCoreError) return err("UNSIGNABLE_FIELD", cause.message);
-    throw cause;
-  }
+function compareSign(stringToSign: string, check: SignCheck, key: string): Result<Verified, VerifyErrorCode> {
+  const expected = digestBytes(stringToSign, { key, signType: check.signType });
   // The sign is checked hex of the algorithm's length, so its bytes have the digest's length.
   if (!timingSafeEqual(expected, Buffer.from(check.sign, "hex"))) {
     return err("SIGN_MISMATCH", "The signature does not match the message.");
@@ -89,7 +83,14 @@ function compareSign(stringToSign: () => string, check: SignCheck, key: string):
 export function verifySign(fields: Readonly<Record<string, SignableValue>>, options: VerifyOptions): Result<Verified, VerifyErrorCode> {
   const check = checkSign(fields.sign, fields.sign_type, options);
   if (!check.ok) return check;
-  return compareSign(() => buildStringToSign(fields, options.key), check.value, options.key);
+  let stringToSign: string;
+  try {
+    stringToSign = buildStringToSign(fields, options.key);
+  } catch (cause) {
+    if (cause instanceof PayCoreError) return err("UNSIGNABLE_FIELD", cause.message);
+    throw cause;
+  }
+  return compareSign(stringToSign, check.value, options.key);
 }
 
 /**
@@ -99,5 +100,12 @@ export function verifySign(fields: Readonly<Record<string, SignableValue>>, opti
 export function verifyParsedSign(document: FlatXml, options: VerifyOptions): Result<Verified, VerifyErrorCode> {
   const check = checkSign(document.fields.sign, document.fields.sign_type, options);
   if (!check.ok) return check;
-  return compareSign(() => buildStringToSignFromLists(document.names, document.values, options.key), check.value, options.key);
+  let stringToSign: string;
+  try {
+    stringToSign = buildStringToSignFromLists(document.names, document.values, options.key);
+  } catch (cause) {
+    if (cause instanceof PayCoreError) return err("UNSIGNABLE_FIELD", cause.message);
+    throw cause;
+  }
+  return compareSign(stringToSign, check.value, options.key);
 }

@@ -74,6 +74,8 @@ function nameEnd(t: string, p: number): number {
 let failCode: XmlErrorCode = "MALFORMED";
 let failMessage = "";
 let contentEnd = 0;
+/** The names of the last document parsed, in order: one array, replaced by each successful parse. */
+let previousNames: readonly string[] = [];
 
 function fail(code: XmlErrorCode, message: string): undefined {
   failCode = code;
@@ -195,13 +197,23 @@ function parseDocument(t: string, root: XmlRoot, fields: XmlFields, names: strin
         return stop("MALFORMED", `<${root}> is closed by </${t.slice(at, closingEnd)}>.`);
       }
       if (skipSpace(t, gt + 1) !== t.length) return stop("MALFORMED", `Content follows </${root}>.`);
+      previousNames = names;
       return true;
     }
     if (next === BANG || next === QUESTION) return stop("MALFORMED", `<${root}> may only contain elements.`);
     const nameStart = p + 1;
-    p = nameEnd(t, nameStart);
-    if (p === nameStart) return stop("MALFORMED", "A field has no valid element name.");
-    const name = t.slice(nameStart, p);
+    // Messages of one kind repeat their names in the same order: the previous document's name at this
+    // position, when it is the one here, is taken instead of a new string (no slice, already interned).
+    const expected = previousNames[names.length];
+    let name: string;
+    if (expected !== undefined && t.startsWith(expected, nameStart) && !isNameChar(t.charCodeAt(nameStart + expected.length))) {
+      name = expected;
+      p = nameStart + expected.length;
+    } else {
+      p = nameEnd(t, nameStart);
+      if (p === nameStart) return stop("MALFORMED", "A field has no valid element name.");
+      name = t.slice(nameStart, p);
+    }
     if (isForbiddenName(name)) return stop("FORBIDDEN_NAME", `Element name <${name}> is not allowed.`);
     // Values are always strings: undefined means absent (the record has no prototype to inherit from).
     if (fields[name] !== undefined) return stop("DUPLICATE_TAG", `Field <${name}> appears more than once.`);
