@@ -1,8 +1,9 @@
 import { findRefundWithProtocol, markRefundNotified } from "../db/refunds.js";
-import { isIgnoredNotify, type NotifyAnswer, type NotifyHeaders } from "../gateway/port.js";
+import type { OrderRow } from "../db/schema.js";
+import { isIgnoredNotify, type NotifyAnswer, type NotifyHeaders, type PaidReport } from "../gateway/port.js";
 import type { Protocol } from "../gateway/registry.js";
 import type { ServiceContext } from "./context.js";
-import { applyPaidReport } from "./payments.js";
+import { applyPaidReport, decidePaidReport, type ApplyPaidResult } from "./payments.js";
 import { settleRefund } from "./refunds.js";
 
 export { MAX_NOTIFY_BYTES } from "../gateway/port.js";
@@ -71,13 +72,23 @@ export function recordNotify(ctx: ServiceContext, kind: "pay" | "refund", protoc
  * change nothing. Anything that does not verify or match the stored order, an order placed with the other
  * protocol included, is refused and changes nothing.
  */
-export async function handlePayNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyHeaders, protocol: Protocol = "v2"): Promise<NotifyHandling> {
-  const handled = await payNotify(ctx, body, headers, protocol);
+export function handlePayNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyHeaders, protocol: Protocol = "v2"): Promise<NotifyHandling> {
+  // Only the order read is awaited: a refusal is decided synchronously, and so is a duplicate once its order is read.
+  let handled: RecordedNotify | Promise<RecordedNotify>;
+  try {
+    handled = payNotify(ctx, body, headers, protocol);
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+  return handled instanceof Promise ? handled.then((h) => recordedPay(ctx, protocol, h)) : Promise.resolve(recordedPay(ctx, protocol, handled));
+}
+
+function recordedPay(ctx: ServiceContext, protocol: Protocol, handled: RecordedNotify): NotifyHandling {
   recordNotify(ctx, "pay", protocol, handled);
   return { answer: handled.answer, reason: handled.reason };
 }
 
-async function payNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyHeaders, protocol: Protocol): Promise<RecordedNotify> {
+function payNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyHeaders, protocol: Protocol): RecordedNotify | Promise<RecordedNotify> {
   const gateway = ctx.gateways.of(protocol);
   if (gateway === undefined) return NOT_CONFIGURED(protocol);
   const parsed = gateway.parsePayNotify(body, headers);
@@ -85,14 +96,22 @@ async function payNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyH
   if (parsed.value.kind === "failed") return ack(`result_code FAIL (${parsed.value.code ?? "no err_code"}): nothing to change`, "FAILED_PAYMENT");
   if (parsed.value.kind === "ignored") return ack(`ignored: ${parsed.value.reason}`, "IGNORED");
   const { report } = parsed.value;
+  return ctx.loadOrder(report.orderId).then((order) => paidOrder(ctx, protocol, order, report));
+}
 
-  const order = await ctx.loadOrder(report.orderId);
+function paidOrder(ctx: ServiceContext, protocol: Protocol, order: OrderRow | undefined, report: PaidReport): RecordedNotify | Promise<RecordedNotify> {
   // Verified, but about no order of ours: the claim is kept as text, not as an order id.
   if (order === undefined) return refuse("UNKNOWN_ORDER", "订单不存在", { detail: `names order ${report.orderId}` });
   const found = { orderId: order.id };
   // An order settles through the protocol it was placed with: another protocol's report about it is not its gateway's word.
   if (order.protocol !== protocol) return refuse("PROTOCOL_MISMATCH", "订单信息不一致", found);
-  const result = await applyPaidReport(ctx, order, report);
+  // A mismatch or a repeat of the applied report is decided here, without a write and without another promise.
+  const decided = decidePaidReport(order, report);
+  if (decided !== undefined) return paidOutcome(decided, found);
+  return applyPaidReport(ctx, order, report).then((result) => paidOutcome(result, found));
+}
+
+function paidOutcome(result: ApplyPaidResult, found: { readonly orderId: string }): RecordedNotify {
   if (result.outcome === "rejected") return refuse(result.code, "订单信息不一致", found);
   return result.outcome === "applied" ? ack("paid", undefined, found) : duplicate("duplicate of an applied notify", found);
 }

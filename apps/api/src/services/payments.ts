@@ -11,13 +11,11 @@ export type ApplyPaidResult =
   | { readonly outcome: "rejected"; readonly code: PaymentMatchErrorCode | "ORDER_CLOSED" | "TRANSACTION_CONFLICT"; readonly message: string };
 
 /**
- * Marks an order paid exactly once. The report must match the stored order (merchant, sub-merchant,
- * amount, currency); the transition is a conditional UPDATE (pending -> paid) plus an insert into
- * payment_events, whose unique order_id makes a second transition impossible even across processes.
- * The order.paid event is written in the same commit. The order row read before is returned updated
- * when this call made the transition.
+ * What a paid report decides without writing: rejected when it does not match the stored order (merchant,
+ * sub-merchant, amount, currency), already paid when it repeats the report that paid it, or undefined when
+ * the order is to be marked paid. Synchronous: a duplicate notify is answered without a promise of its own.
  */
-export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, report: PaidReport): Promise<ApplyPaidResult> {
+export function decidePaidReport(order: OrderRow, report: PaidReport): ApplyPaidResult | undefined {
   const match = matchPayment(
     {
       outTradeNo: report.orderId,
@@ -42,7 +40,23 @@ export async function applyPaidReport(ctx: ServiceContext, order: OrderRow, repo
   // WeChat Pay repeats notifies: a repeat of the report that paid this order changes nothing, so it is
   // answered from the row just read, without a write transaction and a second read.
   if (order.status !== "pending" && order.transaction_id === report.transactionId) return { outcome: "already-paid", order };
+  return undefined;
+}
 
+/**
+ * Marks an order paid exactly once. The report must match the stored order (merchant, sub-merchant,
+ * amount, currency); the transition is a conditional UPDATE (pending -> paid) plus an insert into
+ * payment_events, whose unique order_id makes a second transition impossible even across processes.
+ * The order.paid event is written in the same commit. The order row read before is returned updated
+ * when this call made the transition.
+ */
+export function applyPaidReport(ctx: ServiceContext, order: OrderRow, report: PaidReport): Promise<ApplyPaidResult> {
+  const decided = decidePaidReport(order, report);
+  return decided === undefined ? writePaidReport(ctx, order, report) : Promise.resolve(decided);
+}
+
+/** The transition of an order that decidePaidReport let through (never without it): the shared commit, then what it found. */
+async function writePaidReport(ctx: ServiceContext, order: OrderRow, report: PaidReport): Promise<ApplyPaidResult> {
   const now = isoAt(ctx.clock());
   // Exactly what the UPDATE writes over the pending row just read: the order as order.paid reports it.
   const paid: OrderRow = { ...order, status: "paid", transaction_id: report.transactionId, paid_at: now, updated_at: now };

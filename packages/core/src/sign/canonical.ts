@@ -122,7 +122,7 @@ function shapeOf(names: readonly string[]): Shape {
   const sortedNames = names.slice();
   sortNames(sortedNames);
   const position = new Map(names.map((name, i) => [name, i]));
-  const shape: Shape = { names, sortedNames, order: sortedNames.map((name) => position.get(name) as number) };
+  const shape: Shape = { names: names.slice(), sortedNames, order: sortedNames.map((name) => position.get(name) as number) };
   shapeCache[shapeCacheNext] = shape;
   shapeCacheNext = (shapeCacheNext + 1) % SHAPE_CACHE_SIZE;
   return shape;
@@ -137,8 +137,16 @@ export function buildStringToSign(params: SignableParams, apiKey: string): strin
   }
   // Plain objects (every message on the hot path) skip the intermediate pairs; Object.values lists
   // values in Object.keys order, so the cached positions pick them without keyed lookups.
-  const { order, sortedNames } = shapeOf(Object.keys(params));
-  const values: readonly unknown[] = Object.values(params);
+  return buildStringToSignFromLists(Object.keys(params), Object.values(params), apiKey);
+}
+
+/**
+ * `buildStringToSign` of a message given as its names and, at the same positions, their values, in the
+ * order Object.keys would list them (a parsed document's order): the same text, without a record to ask.
+ */
+export function buildStringToSignFromLists(names: readonly string[], values: readonly unknown[], apiKey: string): string {
+  let out = "";
+  const { order, sortedNames } = shapeOf(names);
   for (let i = 0; i < order.length; i++) {
     const name = sortedNames[i] as string;
     if (name === "sign") continue;

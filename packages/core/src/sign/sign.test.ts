@@ -1,11 +1,14 @@
+import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PayCoreError } from "../errors.js";
 import { loadVectors } from "../../test/support/reference.js";
 import { buildStringToSign, canonicalPairs, compareByteOrder } from "./canonical.js";
-import { signParams } from "./sign.js";
+import { parseXmlFlat } from "../xml/parse.js";
+import { buildXml } from "../xml/build.js";
+import { hmacSha256, signParams } from "./sign.js";
 import { SIGN_TYPES } from "./sign-type.js";
-import { verifySign } from "./verify.js";
+import { verifyParsedSign, verifySign } from "./verify.js";
 
 const vectors = loadVectors();
 const KEY = "192006250b4c09247ec02edce69f6a2d";
@@ -151,6 +154,44 @@ describe("verifySign", () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("hmacSha256 (two one-shot hashes)", () => {
+  it("equals Node's createHmac for any key and message: long keys, lone surrogates, messages past the scratch buffer", () => {
+    const text = fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 }), fc.string({ unit: "grapheme", maxLength: 100 }));
+    const key = fc.oneof(fc.string({ minLength: 1, maxLength: 100 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }));
+    fc.assert(
+      fc.property(key, text, fc.constantFrom(0, 1, 6000), (k, message, repeat) => {
+        const long = repeat === 0 ? message : message + "中".repeat(repeat);
+        expect(hmacSha256(k, long)).toEqual(createHmac("sha256", Buffer.from(k, "utf8")).update(long, "utf8").digest());
+      }),
+      { numRuns: 600 },
+    );
+  });
+});
+
+describe("verifyParsedSign", () => {
+  it("answers as verifySign does on the parsed record, for genuine, altered and oddly signed messages", () => {
+    const name = fc.constantFrom("appid", "mch_id", "total_fee", "attach", "nonce_str", "b", "a_1", "sign_type");
+    const value = fc.constantFrom("1", "wx1", "中文", "x&y", "", "MD5", "HMAC-SHA256", "SHA1");
+    fc.assert(
+      fc.property(fc.dictionary(name, value), fc.constantFrom(...SIGN_TYPES), fc.constantFrom("genuine", "altered", "lowercase", "short", "none"), (fields, signType, how) => {
+        const sign = signParams(fields, { key: KEY, signType });
+        const signs = { genuine: sign, altered: `${sign.slice(0, -1)}${sign.endsWith("0") ? "1" : "0"}`, lowercase: sign.toLowerCase(), short: sign.slice(2), none: "" };
+        const parsed = parseXmlFlat(buildXml({ ...fields, sign: signs[how] }));
+        expect(parsed.ok).toBe(true);
+        if (!parsed.ok) return;
+        for (const options of [
+          { key: KEY, signType },
+          { key: KEY, signType: SIGN_TYPES, inferSignType: true },
+          { key: KEY, signType: "MD5" as const },
+        ]) {
+          expect(verifyParsedSign(parsed.value, options)).toEqual(verifySign(parsed.value.fields, options));
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from "node:crypto";
 import { PayCoreError } from "../errors.js";
 import { err, ok, type Result } from "../result.js";
-import { buildStringToSign, type SignableValue } from "./canonical.js";
-import { digestStringToSign } from "./sign.js";
+import type { FlatXml } from "../xml/parse.js";
+import { buildStringToSign, buildStringToSignFromLists, type SignableValue } from "./canonical.js";
+import { digestBytes } from "./sign.js";
 import { isSignType, signTypeFromLength, SIGN_HEX_LENGTH, type SignType } from "./sign-type.js";
 
 export const VERIFY_ERROR_CODES = ["MISSING_SIGN", "MALFORMED_SIGN", "UNKNOWN_SIGN_TYPE", "SIGN_TYPE_NOT_ALLOWED", "SIGN_MISMATCH", "UNSIGNABLE_FIELD"] as const;
@@ -29,11 +30,10 @@ export interface Verified {
 
 const HEX_UPPER = /^[0-9A-F]+$/;
 
-/**
- * Verifies a received v2 message over every field it carries (known or not), in constant time.
- * Never throws for hostile input: it answers with a coded result.
- */
-export function verifySign(fields: Readonly<Record<string, SignableValue>>, options: VerifyOptions): Result<Verified, VerifyErrorCode> {
+type SignCheck = { readonly sign: string; readonly signType: SignType };
+
+/** Everything before the digest: the options, the sign's form and the algorithm it was made with. */
+function checkSign(sign: SignableValue, declared: SignableValue, options: VerifyOptions): Result<SignCheck, VerifyErrorCode> {
   if (typeof options.key !== "string" || options.key === "") {
     throw new PayCoreError("INVALID_OPTION", "The API key is missing.");
   }
@@ -42,19 +42,17 @@ export function verifySign(fields: Readonly<Record<string, SignableValue>>, opti
     throw new PayCoreError("INVALID_OPTION", "signType must name MD5 and/or HMAC-SHA256.");
   }
 
-  const received = fields.sign;
-  if (typeof received !== "string" || received === "") return err("MISSING_SIGN", "The message has no sign field.");
-  const sign = received.toUpperCase();
-  if (!HEX_UPPER.test(sign)) return err("MALFORMED_SIGN", "The sign field is not hexadecimal.");
+  if (typeof sign !== "string" || sign === "") return err("MISSING_SIGN", "The message has no sign field.");
+  const upper = sign.toUpperCase();
+  if (!HEX_UPPER.test(upper)) return err("MALFORMED_SIGN", "The sign field is not hexadecimal.");
 
-  const declared = fields.sign_type;
   let signType: SignType;
   if (declared !== undefined && declared !== null && declared !== "") {
     if (!isSignType(declared)) return err("UNKNOWN_SIGN_TYPE", `sign_type "${String(declared)}" is not MD5 or HMAC-SHA256.`);
     signType = declared;
   } else if (options.inferSignType === true) {
-    const implied = signTypeFromLength(sign);
-    if (implied === undefined) return err("MALFORMED_SIGN", `A sign of ${sign.length} characters fits no algorithm.`);
+    const implied = signTypeFromLength(upper);
+    if (implied === undefined) return err("MALFORMED_SIGN", `A sign of ${upper.length} characters fits no algorithm.`);
     signType = implied;
   } else {
     signType = "MD5";
@@ -62,20 +60,52 @@ export function verifySign(fields: Readonly<Record<string, SignableValue>>, opti
   if (!allowed.includes(signType)) {
     return err("SIGN_TYPE_NOT_ALLOWED", `The message is signed with ${signType}, which this merchant does not accept.`);
   }
-  if (sign.length !== SIGN_HEX_LENGTH[signType]) {
-    return err("MALFORMED_SIGN", `A ${signType} sign has ${SIGN_HEX_LENGTH[signType]} characters, not ${sign.length}.`);
+  if (upper.length !== SIGN_HEX_LENGTH[signType]) {
+    return err("MALFORMED_SIGN", `A ${signType} sign has ${SIGN_HEX_LENGTH[signType]} characters, not ${upper.length}.`);
   }
+  return ok({ sign: upper, signType });
+}
 
-  let expected: string;
+/** Compares the digest of the string to sign with the received sign, in constant time. */
+function compareSign(stringToSign: string, check: SignCheck, key: string): Result<Verified, VerifyErrorCode> {
+  const expected = digestBytes(stringToSign, { key, signType: check.signType });
+  // The sign is checked hex of the algorithm's length, so its bytes have the digest's length.
+  if (!timingSafeEqual(expected, Buffer.from(check.sign, "hex"))) {
+    return err("SIGN_MISMATCH", "The signature does not match the message.");
+  }
+  return ok({ signType: check.signType });
+}
+
+/**
+ * Verifies a received v2 message over every field it carries (known or not), in constant time.
+ * Never throws for hostile input: it answers with a coded result.
+ */
+export function verifySign(fields: Readonly<Record<string, SignableValue>>, options: VerifyOptions): Result<Verified, VerifyErrorCode> {
+  const check = checkSign(fields.sign, fields.sign_type, options);
+  if (!check.ok) return check;
+  let stringToSign: string;
   try {
-    expected = digestStringToSign(buildStringToSign(fields, options.key), { key: options.key, signType });
+    stringToSign = buildStringToSign(fields, options.key);
   } catch (cause) {
     if (cause instanceof PayCoreError) return err("UNSIGNABLE_FIELD", cause.message);
     throw cause;
   }
-  // Both are ASCII hex of the same length here, so the byte buffers have equal length.
-  if (!timingSafeEqual(Buffer.from(expected, "latin1"), Buffer.from(sign, "latin1"))) {
-    return err("SIGN_MISMATCH", "The signature does not match the message.");
+  return compareSign(stringToSign, check.value, options.key);
+}
+
+/**
+ * `verifySign` of a parsed document, walking its names and values in document order instead of asking
+ * its record: the same checks over the same text.
+ */
+export function verifyParsedSign(document: FlatXml, options: VerifyOptions): Result<Verified, VerifyErrorCode> {
+  const check = checkSign(document.fields.sign, document.fields.sign_type, options);
+  if (!check.ok) return check;
+  let stringToSign: string;
+  try {
+    stringToSign = buildStringToSignFromLists(document.names, document.values, options.key);
+  } catch (cause) {
+    if (cause instanceof PayCoreError) return err("UNSIGNABLE_FIELD", cause.message);
+    throw cause;
   }
-  return ok({ signType });
+  return compareSign(stringToSign, check.value, options.key);
 }
