@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ResultError } from "../../result.js";
 import { V3TimeSchema } from "./payloads.js";
-import { readFields, readOptionalRecord, readOptionalText, readText, readTime, refuseField, type FieldRecord } from "./read-fields.js";
+import { invalidField, readOptionalRecord, readOptionalText, readText, readTime, refuseField, type FieldRecord } from "./read-fields.js";
 
 /** Longest ciphertext accepted in a resource (twice the default notify size limit). */
 export const V3_MAX_CIPHERTEXT_CHARS = 128 * 1024;
@@ -37,20 +37,20 @@ export interface V3NotifyEnvelope {
 }
 
 function readEnvelope(json: FieldRecord): V3NotifyEnvelope {
-  const id = readText(json, "id", 64, "id");
+  const id = readText(json.id, 64, "id");
   if (id.length === 0) refuseField("id", "must not be empty");
-  const createTime = readTime(json, "create_time", "create_time");
-  const resourceType = readText(json, "resource_type", 64, "resource_type");
-  const eventType = readText(json, "event_type", 64, "event_type");
+  const createTime = readTime(json.create_time, "create_time");
+  const resourceType = readText(json.resource_type, 64, "resource_type");
+  const eventType = readText(json.event_type, 64, "event_type");
   if (!EVENT_TYPE.test(eventType)) refuseField("event_type", "expected an event type like TRANSACTION.SUCCESS");
-  const summary = readOptionalText(json, "summary", 256, "summary");
-  const wire = readOptionalRecord(json, "resource", "resource");
+  const summary = readOptionalText(json.summary, 256, "summary");
+  const wire = readOptionalRecord(json.resource, "resource");
   if (wire === undefined) return { id, createTime, resourceType, eventType, summary, resource: undefined };
-  const originalType = readText(wire, "original_type", 64, "resource.original_type");
+  const originalType = readText(wire.original_type, 64, "resource.original_type");
   if (wire.algorithm !== ALGORITHM) refuseField("resource.algorithm", `expected "${ALGORITHM}"`);
-  const ciphertext = readText(wire, "ciphertext", V3_MAX_CIPHERTEXT_CHARS, "resource.ciphertext");
-  const associatedData = readText(wire, "associated_data", 64, "resource.associated_data");
-  const nonce = readText(wire, "nonce", 64, "resource.nonce");
+  const ciphertext = readText(wire.ciphertext, V3_MAX_CIPHERTEXT_CHARS, "resource.ciphertext");
+  const associatedData = readText(wire.associated_data, 64, "resource.associated_data");
+  const nonce = readText(wire.nonce, 64, "resource.nonce");
   return { id, createTime, resourceType, eventType, summary, resource: { originalType, ciphertext, associatedData, nonce } };
 }
 
@@ -58,8 +58,10 @@ function readEnvelope(json: FieldRecord): V3NotifyEnvelope {
 export function readV3NotifyEnvelope(
   json: unknown,
 ): { readonly ok: true; readonly value: V3NotifyEnvelope } | { readonly ok: false; readonly error: ResultError<"INVALID_FIELD"> } {
-  return readFields("Notify", () => {
+  try {
     if (typeof json !== "object" || json === null || Array.isArray(json)) refuseField("", "expected object");
-    return readEnvelope(json as FieldRecord);
-  });
+    return { ok: true, value: readEnvelope(json as FieldRecord) };
+  } catch (error) {
+    return invalidField("Notify", error);
+  }
 }

@@ -7,7 +7,7 @@ import { V3_TRADE_STATES, type V3TradeState } from "../messages/transaction.js";
 import type { V3ExchangeRate } from "../messages/wire.js";
 import {
   readChoice,
-  readFields,
+  invalidField,
   readMinor,
   readOptionalCurrency,
   readOptionalMinor,
@@ -247,36 +247,36 @@ const TRADE_STATES: ReadonlySet<string> = new Set(V3_TRADE_STATES);
 const REFUND_STATUSES: ReadonlySet<string> = new Set(V3_REFUND_STATUSES);
 
 function readExchangeRate(amount: FieldRecord, path: string): V3ExchangeRate | undefined {
-  const rate = readOptionalRecord(amount, "exchange_rate", path);
+  const rate = readOptionalRecord(amount.exchange_rate, path);
   if (rate === undefined) return undefined;
-  return { type: readText(rate, "type", 32, `${path}.type`), rate: readMinor(rate, "rate", `${path}.rate`) };
+  return { type: readText(rate.type, 32, `${path}.type`), rate: readMinor(rate.rate, `${path}.rate`) };
 }
 
 function readTransaction(wire: FieldRecord): V3TransactionNotify {
-  const appid = readOptionalText(wire, "appid", 32, "appid");
-  const mchid = readOptionalText(wire, "mchid", 32, "mchid");
-  const spAppid = readOptionalText(wire, "sp_appid", 32, "sp_appid");
-  const spMchid = readOptionalText(wire, "sp_mchid", 32, "sp_mchid");
-  const subAppid = readOptionalText(wire, "sub_appid", 32, "sub_appid");
-  const subMchid = readOptionalText(wire, "sub_mchid", 32, "sub_mchid");
-  const outTradeNo = readText(wire, "out_trade_no", 64, "out_trade_no");
-  const wireTransactionId = readOptionalText(wire, "transaction_id", 64, "transaction_id");
-  const id = readOptionalText(wire, "id", 64, "id");
-  const tradeType = readText(wire, "trade_type", 32, "trade_type");
-  const tradeState = readChoice<V3TradeState>(wire, "trade_state", TRADE_STATES, "trade_state");
-  const tradeStateDesc = readOptionalText(wire, "trade_state_desc", 256, "trade_state_desc");
-  const bankType = readOptionalText(wire, "bank_type", 64, "bank_type");
-  const attach = readOptionalText(wire, "attach", 256, "attach");
-  const successTime = readOptionalTime(wire, "success_time", "success_time");
-  const payer = readOptionalRecord(wire, "payer", "payer");
-  const openId = payer === undefined ? undefined : readOptionalText(payer, "openid", 128, "payer.openid");
-  const spOpenId = payer === undefined ? undefined : readOptionalText(payer, "sp_openid", 128, "payer.sp_openid");
-  const subOpenId = payer === undefined ? undefined : readOptionalText(payer, "sub_openid", 128, "payer.sub_openid");
-  const amount = readRecord(wire, "amount", "amount");
-  const total = readMinor(amount, "total", "amount.total");
-  const payerTotal = readOptionalMinor(amount, "payer_total", "amount.payer_total");
-  const currency = readOptionalCurrency(amount, "currency", "amount.currency");
-  const payerCurrency = readOptionalCurrency(amount, "payer_currency", "amount.payer_currency");
+  const appid = readOptionalText(wire.appid, 32, "appid");
+  const mchid = readOptionalText(wire.mchid, 32, "mchid");
+  const spAppid = readOptionalText(wire.sp_appid, 32, "sp_appid");
+  const spMchid = readOptionalText(wire.sp_mchid, 32, "sp_mchid");
+  const subAppid = readOptionalText(wire.sub_appid, 32, "sub_appid");
+  const subMchid = readOptionalText(wire.sub_mchid, 32, "sub_mchid");
+  const outTradeNo = readText(wire.out_trade_no, 64, "out_trade_no");
+  const wireTransactionId = readOptionalText(wire.transaction_id, 64, "transaction_id");
+  const id = readOptionalText(wire.id, 64, "id");
+  const tradeType = readText(wire.trade_type, 32, "trade_type");
+  const tradeState = readChoice<V3TradeState>(wire.trade_state, TRADE_STATES, "trade_state");
+  const tradeStateDesc = readOptionalText(wire.trade_state_desc, 256, "trade_state_desc");
+  const bankType = readOptionalText(wire.bank_type, 64, "bank_type");
+  const attach = readOptionalText(wire.attach, 256, "attach");
+  const successTime = readOptionalTime(wire.success_time, "success_time");
+  const payer = readOptionalRecord(wire.payer, "payer");
+  const openId = payer === undefined ? undefined : readOptionalText(payer.openid, 128, "payer.openid");
+  const spOpenId = payer === undefined ? undefined : readOptionalText(payer.sp_openid, 128, "payer.sp_openid");
+  const subOpenId = payer === undefined ? undefined : readOptionalText(payer.sub_openid, 128, "payer.sub_openid");
+  const amount = readRecord(wire.amount, "amount");
+  const total = readMinor(amount.total, "amount.total");
+  const payerTotal = readOptionalMinor(amount.payer_total, "amount.payer_total");
+  const currency = readOptionalCurrency(amount.currency, "amount.currency");
+  const payerCurrency = readOptionalCurrency(amount.payer_currency, "amount.payer_currency");
   const exchangeRate = readExchangeRate(amount, "amount.exchange_rate");
 
   let merchant: V3Merchant;
@@ -311,31 +311,35 @@ function readTransaction(wire: FieldRecord): V3TransactionNotify {
 export function readV3TransactionNotify(
   raw: FieldRecord,
 ): { readonly ok: true; readonly value: V3TransactionNotify } | { readonly ok: false; readonly error: ResultError<"INVALID_FIELD"> } {
-  return readFields("Transaction", () => readTransaction(raw));
+  try {
+    return { ok: true, value: readTransaction(raw) };
+  } catch (error) {
+    return invalidField("Transaction", error);
+  }
 }
 
 function readRefund(wire: FieldRecord): V3RefundNotify {
-  const mchId = readOptionalText(wire, "mchid", 32, "mchid");
-  const spMchId = readOptionalText(wire, "sp_mchid", 32, "sp_mchid");
-  const subMchId = readOptionalText(wire, "sub_mchid", 32, "sub_mchid");
-  const transactionId = readText(wire, "transaction_id", 64, "transaction_id");
-  const outTradeNo = readText(wire, "out_trade_no", 64, "out_trade_no");
-  const wireRefundId = readOptionalText(wire, "refund_id", 64, "refund_id");
-  const id = readOptionalText(wire, "id", 64, "id");
-  const outRefundNo = readText(wire, "out_refund_no", 64, "out_refund_no");
-  const refundStatus = readChoice<V3RefundStatus>(wire, "refund_status", REFUND_STATUSES, "refund_status");
-  const successTime = readOptionalTime(wire, "success_time", "success_time");
-  const createTime = readOptionalTime(wire, "create_time", "create_time");
-  const userReceivedAccount = readOptionalText(wire, "user_received_account", 256, "user_received_account");
-  const channel = readOptionalText(wire, "channel", 32, "channel");
-  const fundsAccount = readOptionalText(wire, "funds_account", 32, "funds_account");
-  const amount = readRecord(wire, "amount", "amount");
-  const total = readOptionalMinor(amount, "total", "amount.total");
-  const refund = readMinor(amount, "refund", "amount.refund");
-  const payerTotal = readOptionalMinor(amount, "payer_total", "amount.payer_total");
-  const payerRefund = readOptionalMinor(amount, "payer_refund", "amount.payer_refund");
-  const currency = readOptionalCurrency(amount, "currency", "amount.currency");
-  const payerCurrency = readOptionalCurrency(amount, "payer_currency", "amount.payer_currency");
+  const mchId = readOptionalText(wire.mchid, 32, "mchid");
+  const spMchId = readOptionalText(wire.sp_mchid, 32, "sp_mchid");
+  const subMchId = readOptionalText(wire.sub_mchid, 32, "sub_mchid");
+  const transactionId = readText(wire.transaction_id, 64, "transaction_id");
+  const outTradeNo = readText(wire.out_trade_no, 64, "out_trade_no");
+  const wireRefundId = readOptionalText(wire.refund_id, 64, "refund_id");
+  const id = readOptionalText(wire.id, 64, "id");
+  const outRefundNo = readText(wire.out_refund_no, 64, "out_refund_no");
+  const refundStatus = readChoice<V3RefundStatus>(wire.refund_status, REFUND_STATUSES, "refund_status");
+  const successTime = readOptionalTime(wire.success_time, "success_time");
+  const createTime = readOptionalTime(wire.create_time, "create_time");
+  const userReceivedAccount = readOptionalText(wire.user_received_account, 256, "user_received_account");
+  const channel = readOptionalText(wire.channel, 32, "channel");
+  const fundsAccount = readOptionalText(wire.funds_account, 32, "funds_account");
+  const amount = readRecord(wire.amount, "amount");
+  const total = readOptionalMinor(amount.total, "amount.total");
+  const refund = readMinor(amount.refund, "amount.refund");
+  const payerTotal = readOptionalMinor(amount.payer_total, "amount.payer_total");
+  const payerRefund = readOptionalMinor(amount.payer_refund, "amount.payer_refund");
+  const currency = readOptionalCurrency(amount.currency, "amount.currency");
+  const payerCurrency = readOptionalCurrency(amount.payer_currency, "amount.payer_currency");
   const exchangeRate = readExchangeRate(amount, "amount.exchange_rate");
 
   const refundId = wireRefundId ?? id;
@@ -366,5 +370,9 @@ function readRefund(wire: FieldRecord): V3RefundNotify {
 
 /** A `REFUND.*` plaintext to a typed value: what V3RefundNotifySchema does, hand-written. */
 export function readV3RefundNotify(raw: FieldRecord): { readonly ok: true; readonly value: V3RefundNotify } | { readonly ok: false; readonly error: ResultError<"INVALID_FIELD"> } {
-  return readFields("Refund", () => readRefund(raw));
+  try {
+    return { ok: true, value: readRefund(raw) };
+  } catch (error) {
+    return invalidField("Refund", error);
+  }
 }
