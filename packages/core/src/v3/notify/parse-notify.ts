@@ -40,8 +40,17 @@ export type V3Notify =
       readonly eventType: "TRANSACTION.SUCCESS";
       readonly transaction: V3TransactionNotify;
       readonly raw: Readonly<Record<string, unknown>>;
+      /** The decrypted resource exactly as decrypted (the text `raw` was strictly parsed from): store it instead of re-encoding `raw`. */
+      readonly plaintext: string;
     })
-  | (V3NotifyBase & { readonly kind: "refund"; readonly eventType: V3RefundEventType; readonly refund: V3RefundNotify; readonly raw: Readonly<Record<string, unknown>> })
+  | (V3NotifyBase & {
+      readonly kind: "refund";
+      readonly eventType: V3RefundEventType;
+      readonly refund: V3RefundNotify;
+      readonly raw: Readonly<Record<string, unknown>>;
+      /** The decrypted resource exactly as decrypted. */
+      readonly plaintext: string;
+    })
   | (V3NotifyBase & { readonly kind: "ignored"; readonly eventType: string });
 
 const DEFAULT_MAX_BYTES = 64 * 1024;
@@ -92,11 +101,11 @@ export function parseV3Notify(rawBody: string | Uint8Array, headers: V3Headers, 
     const transaction = readV3TransactionNotify(raw);
     if (!transaction.ok) return transaction;
     if (transaction.value.tradeState !== "SUCCESS") return err("INVALID_FIELD", `A TRANSACTION.SUCCESS notify says trade_state ${transaction.value.tradeState}.`);
-    return ok({ id, createTime, summary, signature, kind: "transaction", eventType, transaction: transaction.value, raw });
+    return ok({ id, createTime, summary, signature, kind: "transaction", eventType, transaction: transaction.value, raw, plaintext: plaintext.value });
   }
   const refundEvent = eventType as V3RefundEventType;
   const refund = readV3RefundNotify(raw);
   if (!refund.ok) return refund;
   if (refund.value.refundStatus !== V3_REFUND_EVENTS[refundEvent]) return err("INVALID_FIELD", `A ${eventType} notify says refund_status ${refund.value.refundStatus}.`);
-  return ok({ id, createTime, summary, signature, kind: "refund", eventType: refundEvent, refund: refund.value, raw });
+  return ok({ id, createTime, summary, signature, kind: "refund", eventType: refundEvent, refund: refund.value, raw, plaintext: plaintext.value });
 }

@@ -169,4 +169,30 @@ describe("hand-written notify readers against the zod schemas", () => {
     expect(parseV3Time("2018-02-30T10:34:56+08:00")?.toISOString()).toBe(new Date("2018-02-30T10:34:56+08:00").toISOString());
     expect(parseV3Time("2018-13-01T10:34:56+08:00")).toBeUndefined();
   });
+
+  it("reads every RFC 3339 time exactly as new Date does", () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, "0"));
+    const time = fc
+      .tuple(
+        fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, "0")),
+        two(13),
+        two(32),
+        two(25),
+        two(61),
+        two(61),
+        fc.constantFrom("", ".5", ".123", ".1234567"),
+        fc.oneof(
+          fc.constant("Z"),
+          fc.tuple(fc.constantFrom("+", "-"), two(25), two(61)).map(([s, h, m]) => `${s}${h}:${m}`),
+        ),
+      )
+      .map(([y, mo, d, h, mi, s, f, z]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${f}${z}`);
+    fc.assert(
+      fc.property(time, (text) => {
+        const expected = new Date(text);
+        expect(parseV3Time(text)?.getTime()).toBe(Number.isNaN(expected.getTime()) ? undefined : expected.getTime());
+      }),
+      { numRuns: 20_000 },
+    );
+  });
 });
