@@ -461,7 +461,8 @@ export function createV3Gateway(options: V3GatewayOptions): V3Gateway {
         t.merchant.mode === "direct"
           ? { appId: t.merchant.appId, mchId: t.merchant.mchId, subAppId: undefined, subMchId: undefined }
           : { appId: t.merchant.spAppId ?? "", mchId: t.merchant.spMchId, subAppId: t.merchant.subAppId, subMchId: t.merchant.subMchId };
-      const raw = notify.raw;
+      // The verified, strictly parsed plaintext as decrypted: stored as is, never re-encoded.
+      const plaintext = notify.plaintext;
       return {
         ok: true,
         value: {
@@ -475,7 +476,7 @@ export function createV3Gateway(options: V3GatewayOptions): V3Gateway {
             currency: t.total.currency,
             payerAmount: t.payerTotal?.amount,
             payerCurrency: t.payerTotal?.currency,
-            rawJson: () => JSON.stringify(raw),
+            rawJson: () => plaintext,
           },
         },
       };

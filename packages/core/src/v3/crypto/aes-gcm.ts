@@ -54,7 +54,10 @@ export function decryptV3Resource(resource: V3EncryptedResource, apiV3Key: strin
     const decipher = createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES });
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
     decipher.setAAD(Buffer.from(resource.associatedData, "utf8"));
-    return ok(Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()]));
+    const head = decipher.update(data.subarray(0, data.length - TAG_BYTES));
+    // final() checks the tag; GCM holds nothing back, so its output is empty and head is the whole text (no copy).
+    const tail = decipher.final();
+    return ok(tail.length === 0 ? head : Buffer.concat([head, tail]));
   } catch {
     return err("DECRYPT_FAILED", "The resource does not authenticate: wrong APIv3 key, nonce, associated data or tag.");
   }

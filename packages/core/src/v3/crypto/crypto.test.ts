@@ -86,6 +86,27 @@ describe("strict base64", () => {
   ] as const)("%j -> %s", (text, accepted) => {
     expect(decodeBase64Strict(text) !== undefined).toBe(accepted);
   });
+
+  it("accepts exactly the padded-base64 grammar, and decodes as Buffer does", () => {
+    const grammar = /^[A-Za-z0-9+/]+={0,2}$/;
+    const char = fc.oneof(
+      { weight: 12, arbitrary: fc.constantFrom(..."ABCXYZabcxyz0189+/") },
+      { weight: 3, arbitrary: fc.constantFrom("=", "-", "_", " ", "\n", ".", "\u0000", "é", "\u00ff", "中", "Ł", "\u2d2d", "\ud83d") },
+    );
+    const text = fc.oneof(
+      fc.array(char, { maxLength: 16 }).map((cs) => cs.join("")),
+      fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString("base64")),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const accepted = t.length > 0 && t.length % 4 === 0 && grammar.test(t);
+        const decoded = decodeBase64Strict(t);
+        expect(decoded !== undefined).toBe(accepted);
+        if (decoded !== undefined) expect(decoded.equals(Buffer.from(t, "base64"))).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
 });
 
 describe("RSA-OAEP sensitive fields", () => {

@@ -99,6 +99,17 @@ describe("parseV3Notify", () => {
       exchangeRate: undefined,
     });
     expect(result.value.raw.promotion_detail).toEqual([]);
+    // The decrypted text as the gateway encrypted it, not a re-encoding of raw.
+    expect(result.value.plaintext).toBe(JSON.stringify(directTransaction));
+  });
+
+  it("keeps the decrypted resource text as decrypted (spacing and key order included)", () => {
+    const text =
+      '{ "out_trade_no": "A1", "amount": {"total": 5, "currency": "CNY"}, "trade_state": "SUCCESS", "trade_type": "JSAPI", "mchid": "1", "appid": "wx1", "transaction_id": "42", "9": 1 }';
+    const result = signed(envelope(text));
+    expect(result).toMatchObject({ ok: true, value: { kind: "transaction", plaintext: text, transaction: { outTradeNo: "A1", total: { amount: 5, currency: "CNY" } } } });
+    const refund = parse("REFUND.SUCCESS", refundSuccess);
+    expect(refund).toMatchObject({ ok: true, value: { kind: "refund", plaintext: JSON.stringify(refundSuccess) } });
   });
 
   it("parses the partner shape (sp_/sub_ fields, sub_openid)", () => {

@@ -1,11 +1,11 @@
-import { z } from "zod";
 import { PayCoreError } from "../../errors.js";
 import { err, ok, type Result } from "../../result.js";
 import { decryptV3ResourceText, type AesGcmErrorCode } from "../crypto/aes-gcm.js";
 import type { V3KeyStore } from "../keys/key-store.js";
 import type { V3Headers } from "../verify/headers.js";
 import { verifyV3Signature, type V3VerifiedSignature, type V3VerifyErrorCode } from "../verify/verify.js";
-import { V3RefundNotifySchema, V3TimeSchema, V3TransactionNotifySchema, type V3RefundNotify, type V3TransactionNotify } from "./payloads.js";
+import { readV3NotifyEnvelope } from "./envelope.js";
+import { readV3RefundNotify, readV3TransactionNotify, type V3RefundNotify, type V3TransactionNotify } from "./payloads.js";
 import { parseStrictJson, type StrictJsonErrorCode } from "./strict-json.js";
 import type { Instant } from "../../time.js";
 
@@ -40,37 +40,20 @@ export type V3Notify =
       readonly eventType: "TRANSACTION.SUCCESS";
       readonly transaction: V3TransactionNotify;
       readonly raw: Readonly<Record<string, unknown>>;
+      /** The decrypted resource exactly as decrypted (the text `raw` was strictly parsed from): store it instead of re-encoding `raw`. */
+      readonly plaintext: string;
     })
-  | (V3NotifyBase & { readonly kind: "refund"; readonly eventType: V3RefundEventType; readonly refund: V3RefundNotify; readonly raw: Readonly<Record<string, unknown>> })
+  | (V3NotifyBase & {
+      readonly kind: "refund";
+      readonly eventType: V3RefundEventType;
+      readonly refund: V3RefundNotify;
+      readonly raw: Readonly<Record<string, unknown>>;
+      /** The decrypted resource exactly as decrypted. */
+      readonly plaintext: string;
+    })
   | (V3NotifyBase & { readonly kind: "ignored"; readonly eventType: string });
 
 const DEFAULT_MAX_BYTES = 64 * 1024;
-
-const EnvelopeSchema = z.object({
-  id: z.string().min(1).max(64),
-  create_time: V3TimeSchema,
-  resource_type: z.string().max(64),
-  event_type: z
-    .string()
-    .max(64)
-    .regex(/^[A-Z0-9_]+(?:\.[A-Z0-9_]+)+$/, "expected an event type like TRANSACTION.SUCCESS"),
-  summary: z.string().max(256).optional(),
-  resource: z
-    .object({
-      original_type: z.string().max(64),
-      algorithm: z.literal("AEAD_AES_256_GCM"),
-      ciphertext: z.string().max(DEFAULT_MAX_BYTES * 2),
-      associated_data: z.string().max(64),
-      nonce: z.string().max(64),
-    })
-    .optional(),
-});
-
-function describe(error: z.ZodError, where: string): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return `The ${where} is invalid.`;
-  return `${where} field ${issue.path.join(".") || "(root)"}: ${issue.message}`;
-}
 
 function byteLength(body: string | Uint8Array, limit: number): number {
   if (typeof body !== "string") return body.byteLength;
@@ -99,15 +82,15 @@ export function parseV3Notify(rawBody: string | Uint8Array, headers: V3Headers, 
   if (!verified.ok) return verified;
   const json = parseStrictJson(rawBody, { maxDepth: 8 });
   if (!json.ok) return json;
-  const envelope = EnvelopeSchema.safeParse(json.value);
-  if (!envelope.success) return err("INVALID_FIELD", describe(envelope.error, "Notify"));
-  const { id, create_time: createTime, event_type: eventType, summary, resource } = envelope.data;
-  const base = { id, createTime, summary, signature: verified.value };
+  const envelope = readV3NotifyEnvelope(json.value);
+  if (!envelope.ok) return envelope;
+  const { id, createTime, eventType, summary, resource } = envelope.value;
+  const signature = verified.value;
   const isRefund = Object.hasOwn(V3_REFUND_EVENTS, eventType);
-  if (eventType !== "TRANSACTION.SUCCESS" && !isRefund) return ok({ ...base, kind: "ignored", eventType });
+  if (eventType !== "TRANSACTION.SUCCESS" && !isRefund) return ok({ id, createTime, summary, signature, kind: "ignored", eventType });
   if (resource === undefined) return err("INVALID_FIELD", `A ${eventType} notify has no resource.`);
 
-  const plaintext = decryptV3ResourceText({ ciphertext: resource.ciphertext, nonce: resource.nonce, associatedData: resource.associated_data }, options.apiV3Key);
+  const plaintext = decryptV3ResourceText(resource, options.apiV3Key);
   if (!plaintext.ok) return plaintext;
   const payload = parseStrictJson(plaintext.value, { maxDepth: 8 });
   if (!payload.ok) return payload;
@@ -115,14 +98,14 @@ export function parseV3Notify(rawBody: string | Uint8Array, headers: V3Headers, 
   const raw = payload.value as Readonly<Record<string, unknown>>;
 
   if (eventType === "TRANSACTION.SUCCESS") {
-    const transaction = V3TransactionNotifySchema.safeParse(raw);
-    if (!transaction.success) return err("INVALID_FIELD", describe(transaction.error, "Transaction"));
-    if (transaction.data.tradeState !== "SUCCESS") return err("INVALID_FIELD", `A TRANSACTION.SUCCESS notify says trade_state ${transaction.data.tradeState}.`);
-    return ok({ ...base, kind: "transaction", eventType, transaction: transaction.data, raw });
+    const transaction = readV3TransactionNotify(raw);
+    if (!transaction.ok) return transaction;
+    if (transaction.value.tradeState !== "SUCCESS") return err("INVALID_FIELD", `A TRANSACTION.SUCCESS notify says trade_state ${transaction.value.tradeState}.`);
+    return ok({ id, createTime, summary, signature, kind: "transaction", eventType, transaction: transaction.value, raw, plaintext: plaintext.value });
   }
   const refundEvent = eventType as V3RefundEventType;
-  const refund = V3RefundNotifySchema.safeParse(raw);
-  if (!refund.success) return err("INVALID_FIELD", describe(refund.error, "Refund"));
-  if (refund.data.refundStatus !== V3_REFUND_EVENTS[refundEvent]) return err("INVALID_FIELD", `A ${eventType} notify says refund_status ${refund.data.refundStatus}.`);
-  return ok({ ...base, kind: "refund", eventType: refundEvent, refund: refund.data, raw });
+  const refund = readV3RefundNotify(raw);
+  if (!refund.ok) return refund;
+  if (refund.value.refundStatus !== V3_REFUND_EVENTS[refundEvent]) return err("INVALID_FIELD", `A ${eventType} notify says refund_status ${refund.value.refundStatus}.`);
+  return ok({ id, createTime, summary, signature, kind: "refund", eventType: refundEvent, refund: refund.value, raw, plaintext: plaintext.value });
 }

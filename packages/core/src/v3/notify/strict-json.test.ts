@@ -37,6 +37,31 @@ describe("parseStrictJson", () => {
     expect(result.ok ? "accepted" : result.error.code).toBe(code);
   });
 
+  it("names the repeated key, decoded, in the message", () => {
+    expect(parseStrictJson('{"x":[{"b":1}],"y":{"c":1,"\\u0063":2}}')).toEqual({ ok: false, error: { code: "DUPLICATE_KEY", message: 'The body repeats the key "c".' } });
+    expect(parseStrictJson('{"k":"__proto__","o":{"__proto__":null}}')).toEqual({ ok: false, error: { code: "FORBIDDEN_KEY", message: 'The body has a "__proto__" key.' } });
+  });
+
+  it("finds a repeated key wherever it is added to any JSON object", () => {
+    const key = fc.string({ maxLength: 3 }).filter((k) => !["__proto__", "constructor", "prototype"].includes(k));
+    const json = fc.letrec<{ value: unknown }>((tie) => ({
+      value: fc.oneof({ depthSize: "small" }, fc.integer(), fc.string(), fc.array(tie("value"), { maxLength: 3 }), fc.dictionary(key, tie("value"), { maxKeys: 3 })),
+    }));
+    fc.assert(
+      fc.property(json.value, fc.nat(), (value, pick) => {
+        const text = JSON.stringify(value);
+        // Every object in the text that has a first key: repeat that member at its end.
+        const objects = [...text.matchAll(/\{("(?:[^"\\]|\\.)*"):/g)];
+        fc.pre(objects.length > 0);
+        const match = objects[pick % objects.length]!;
+        const member = `${match[1]}:0`;
+        const at = match.index + 1;
+        const repeated = `${text.slice(0, at)}${member},${text.slice(at)}`;
+        expect(parseStrictJson(repeated, { maxDepth: 64 })).toMatchObject({ ok: false, error: { code: "DUPLICATE_KEY" } });
+      }),
+    );
+  });
+
   it("refuses bytes that are not UTF-8", () => {
     const result = parseStrictJson(Uint8Array.of(0x7b, 0xff, 0x7d));
     expect(result.ok ? "accepted" : result.error.code).toBe("NOT_JSON");

@@ -10,11 +10,14 @@ export const WECHATPAY_HEADERS = {
   signatureType: "Wechatpay-Signature-Type",
 } as const;
 
+// The Wechatpay-* names as Node hands them over, so the common lookup lower-cases nothing.
+const LOWER_CASE: Readonly<Record<string, string>> = Object.fromEntries(Object.values(WECHATPAY_HEADERS).map((name) => [name, name.toLowerCase()]));
+
 /** Reads one header case-insensitively; undefined when absent, null when repeated with different values. */
 export function readHeader(headers: V3Headers, name: string): string | undefined | null {
   if (typeof headers.get === "function") return (headers as { get(name: string): string | null }).get(name) ?? undefined;
   const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
-  const lower = name.toLowerCase();
+  const lower = LOWER_CASE[name] ?? name.toLowerCase();
   let value = record[lower] ?? record[name];
   if (value === undefined) {
     for (const key of Object.keys(record)) {

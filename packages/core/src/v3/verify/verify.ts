@@ -1,4 +1,4 @@
-import { verify as rsaVerify } from "node:crypto";
+import { createVerify } from "node:crypto";
 import { PayCoreError } from "../../errors.js";
 import { err, ok, type Result } from "../../result.js";
 import { decodeBase64Strict } from "../crypto/base64.js";
@@ -106,7 +106,14 @@ export function verifyV3Signature(options: VerifyV3SignatureOptions): Result<V3V
   if (!key.ok) return key;
   let good = false;
   try {
-    good = rsaVerify("sha256", buildV3VerifyMessage(ts.value, nonce.value, body), key.value.publicKey, signatureBytes);
+    // The message fed in three parts: the same bytes as buildV3VerifyMessage without copying the body into
+    // a joined buffer (or encoding a joined string) first; measured cheaper than the one-shot crypto.verify.
+    const verifier = createVerify("sha256");
+    verifier.update(`${ts.value}\n${nonce.value}\n`, "utf8");
+    if (typeof body === "string") verifier.update(body, "utf8");
+    else verifier.update(body);
+    verifier.update(LINE_FEED);
+    good = verifier.verify(key.value.publicKey, signatureBytes);
   } catch {
     good = false;
   }
