@@ -13,6 +13,7 @@ import { checkContractVersion } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
 import { createRequestLog } from "./middleware/request-log.js";
 import { createApiRouter } from "./routes/api.js";
+import { contractRoutes } from "./routes/contract-router.js";
 import { CONSOLE_PATH, createConsoleMiddleware, loadConsoleFiles } from "./routes/console.js";
 import { createHealthRouter } from "./routes/health.js";
 import { createWxPayRouter } from "./routes/wxpay.js";
@@ -104,7 +105,8 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
     return next();
   });
   const api = createApiRouter(services, { reconciliationWaitMs: deps.reconciliationWaitMs ?? DEFAULT_RECONCILIATION_WAIT_MS });
-  app.use(api.routes());
+  // The contract routes straight from their table (the router's scan only for what matches none).
+  app.use(contractRoutes(api));
   app.use(
     api.allowedMethods({
       throw: true,
