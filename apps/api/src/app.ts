@@ -1,5 +1,5 @@
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
-import Koa from "koa";
+import Koa, { type Context, type Next } from "koa";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "./clock.js";
@@ -9,11 +9,12 @@ import type { WxLoginClient } from "./gateway/login-client.js";
 import type { PaymentGateway } from "./gateway/port.js";
 import { createGatewayRegistry, type Protocol } from "./gateway/registry.js";
 import { ApiError } from "./errors.js";
-import { createContractVersionCheck } from "./middleware/contract-version.js";
+import { checkContractVersion } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
 import { createRequestLog } from "./middleware/request-log.js";
 import { createApiRouter } from "./routes/api.js";
-import { createConsoleMiddleware, loadConsoleFiles } from "./routes/console.js";
+import { contractRoutes } from "./routes/contract-router.js";
+import { CONSOLE_PATH, createConsoleMiddleware, loadConsoleFiles } from "./routes/console.js";
 import { createHealthRouter } from "./routes/health.js";
 import { createWxPayRouter } from "./routes/wxpay.js";
 import type { ServiceContext } from "./services/context.js";
@@ -52,6 +53,14 @@ export interface AppDeps {
   readonly reconciliationWaitMs?: number | undefined;
 }
 
+/** Every path the notify router could match (its routes are all under /wxpay/; @koa/router matches case-insensitively). */
+const WXPAY_PATH = /^\/wxpay\//i;
+/** Every path the health router could match (/healthz, /readyz, with or without a trailing slash, any case). */
+const HEALTH_PATH = /^\/(?:healthz|readyz)/i;
+
+/** A middleware as the path gates call it. */
+type Gate = (ctx: Context, next: Next) => Promise<void>;
+
 /** Builds the Koa app (not listening): the kitchen-sink split, so tests call it in process. */
 export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext } {
   const clock = deps.clock ?? systemClock;
@@ -78,22 +87,26 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
   app.proxy = false;
   // The error middleware answers every failure; Koa's own logging would only repeat it.
   app.silent = true;
-  app.use(createRequestLog(deps.logger));
-  // Every response, the notify routes' included, names the contract version.
-  app.use(async (ctx, next) => {
-    ctx.set(CONTRACT_VERSION_HEADER, CONTRACT_VERSION);
-    await next();
+  // Every response, the notify routes' included, names the contract version (set by the request log's middleware).
+  app.use(createRequestLog(deps.logger, { headers: { [CONTRACT_VERSION_HEADER]: CONTRACT_VERSION } }));
+  // The notify routes answer XML themselves and never reach the JSON error middleware. Each router below
+  // runs only for the paths it could match (its match costs every other request a host lookup, a scan of
+  // its routes and a promise): the gates are supersets of its paths, case-insensitive like the router.
+  const wxpay = createWxPayRouter(services).routes() as unknown as Gate;
+  app.use((ctx, next): Promise<void> => (WXPAY_PATH.test(ctx.path) ? wxpay(ctx, next) : next()));
+  // The contract version check runs inside the error middleware, so a refused version is answered like any error.
+  app.use(createErrorHandler(deps.logger, { check: checkContractVersion }));
+  const health = createHealthRouter(services).routes() as unknown as Gate;
+  const consoleFiles = createConsoleMiddleware(loadConsoleFiles(deps.config.consoleDir)) as Gate;
+  app.use((ctx, next): Promise<void> => {
+    const path = ctx.path;
+    if (HEALTH_PATH.test(path)) return health(ctx, next);
+    if (path.startsWith(CONSOLE_PATH)) return consoleFiles(ctx, next);
+    return next();
   });
-  // The notify routes answer XML themselves and never reach the JSON error middleware.
-  const wxpay = createWxPayRouter(services);
-  app.use(wxpay.routes());
-  app.use(createErrorHandler(deps.logger));
-  app.use(createContractVersionCheck());
-  const health = createHealthRouter(services);
-  app.use(health.routes());
-  app.use(createConsoleMiddleware(loadConsoleFiles(deps.config.consoleDir)));
   const api = createApiRouter(services, { reconciliationWaitMs: deps.reconciliationWaitMs ?? DEFAULT_RECONCILIATION_WAIT_MS });
-  app.use(api.routes());
+  // The contract routes straight from their table (the router's scan only for what matches none).
+  app.use(contractRoutes(api));
   app.use(
     api.allowedMethods({
       throw: true,

@@ -1,14 +1,21 @@
-import type { Middleware } from "koa";
+import type { Context, Middleware } from "koa";
 import type { Logger } from "pino";
 import { ApiError } from "../errors.js";
+
+export interface ErrorHandlerOptions {
+  /** A synchronous check run before the rest of the chain, inside the handler (a throw is answered like a route's). */
+  readonly check?: (ctx: Context) => void;
+}
 
 /**
  * The API's one error middleware: an ApiError becomes its status and `{error:{code,message}}`;
  * anything else is logged and answered as a generic 500 that reveals nothing.
  */
-export function createErrorHandler(logger: Logger): Middleware {
+export function createErrorHandler(logger: Logger, options: ErrorHandlerOptions = {}): Middleware {
+  const check = options.check;
   return async function handleErrors(ctx, next) {
     try {
+      check?.(ctx);
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new ApiError("NOT_FOUND", `No route for ${ctx.method} ${ctx.path}.`);

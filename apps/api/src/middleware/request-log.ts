@@ -21,13 +21,22 @@ export function describeRequestLog(ctx: Context, entry: RequestLogEntry): void {
   (ctx.state as Record<symbol, RequestLogEntry>)[ENTRY] = entry;
 }
 
+export interface RequestLogOptions {
+  /** Headers set on every response besides X-Request-Id (the app's contract version), so they cost no middleware of their own. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const REQUEST_ID = /^[\w-]{1,64}$/;
+
 /** Tags each request with an id (kept from X-Request-Id when sane) and logs one line when it ends. */
-export function createRequestLog(logger: Logger): Middleware {
+export function createRequestLog(logger: Logger, options: RequestLogOptions = {}): Middleware {
+  const headers = Object.entries(options.headers ?? {});
   return async function logRequest(ctx, next) {
     const given = ctx.get("x-request-id");
-    const id = /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+    const id = given !== "" && REQUEST_ID.test(given) ? given : randomUUID();
     ctx.state.requestId = id;
     ctx.set("X-Request-Id", id);
+    for (const [name, value] of headers) ctx.set(name, value);
     const started = performance.now();
     try {
       await next();
