@@ -151,6 +151,11 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
   });
 
   it("on SQLite the order.paid row is fanned out in the payment's transaction: a delivery per enabled endpoint subscribed to it (on PostgreSQL the dispatcher fans out)", async () => {
+    // No endpoint enabled: on both databases the row is written fanned out (to nobody), as the dispatcher would mark it.
+    const [lone = ""] = await pendingOrders(1);
+    expect(await writer.write(transition(lone))).toBe(true);
+    expect(await database.db.selectFrom("webhook_events").select("fanned_out").where("order_id", "=", lone).execute()).toEqual([{ fanned_out: 1 }]);
+    expect(await database.db.selectFrom("webhook_deliveries").select("id").where("order_id", "=", lone).execute()).toEqual([]);
     const endpoint = (id: string, eventTypes: string, enabled: 0 | 1) => ({
       id,
       url: `https://hooks.example.com/${id}`,

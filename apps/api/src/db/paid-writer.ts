@@ -134,7 +134,9 @@ function subscribesToPaid(eventTypes: string): boolean {
 
 // One statement per batch: the input as parallel arrays, the conditional UPDATE, and a payment event
 // and an order.paid outbox row for exactly the orders it moved. A single statement is atomic without
-// BEGIN/COMMIT round trips.
+// BEGIN/COMMIT round trips. With no endpoint enabled the outbox row is written fanned out, as the
+// dispatcher's fan-out would mark it (to nobody), so the dispatcher's pass has nothing to take; with one,
+// the dispatcher fans it out (the subscription check parses each endpoint's event types, in JS).
 export const POSTGRES_MARK_PAID = `
 with input as (
   select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
@@ -145,8 +147,9 @@ with input as (
   where o.id = i.order_id and o.status = 'pending'
   returning o.id
 ), outbox as (
-  insert into webhook_events (id, type, order_id, refund_id, payload, created_at)
-  select i.event_id, 'order.paid', i.order_id, null, i.event_payload, i.at
+  insert into webhook_events (id, type, order_id, refund_id, payload, created_at, fanned_out)
+  select i.event_id, 'order.paid', i.order_id, null, i.event_payload, i.at,
+    case when exists (select 1 from webhook_endpoints where enabled = 1) then 0 else 1 end
   from input i join moved m on m.id = i.order_id
 )
 insert into payment_events (order_id, source, transaction_id, total_fee, fee_type, cash_fee, cash_fee_type, raw, created_at)
