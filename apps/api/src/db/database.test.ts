@@ -168,7 +168,7 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   staff_sessions: { id: true, staff_id: true, csrf_hash: true, created_at: true, expires_at: true, last_seen_at: true, revoked_at: true, ip: true, user_agent: true },
   staff_sign_in_failures: { key: true, failures: true, first_failed_at: true, last_failed_at: true, blocked_until: true },
   audit_log: { id: true, at: true, actor_kind: true, actor_id: true, actor_name: true, action: true, target: true, idempotency_key: true, outcome: true, detail: true, ip: true },
-  order_activity: { id: true, order_id: true, refund_id: true, at: true, kind: true, protocol: true, outcome: true, reason: true, detail: true },
+  order_activity: { id: true, order_id: true, refund_id: true, at: true, kind: true, protocol: true, outcome: true, reason: true, detail: true, repeats: true, last_at: true },
 };
 
 const INDEXES = [
@@ -275,7 +275,14 @@ describe.each(DATABASES)("database on %s", (kind) => {
       const fresh = await openTestDatabase(kind, { migrate: false });
       try {
         expect(fresh.dialect).toBe(kind);
-        expect(await migrateToLatest(fresh.db)).toEqual(["0001_create_tables", "0002_order_protocol", "0003_webhooks", "0004_reconciliation", "0005_console"]);
+        expect(await migrateToLatest(fresh.db)).toEqual([
+          "0001_create_tables",
+          "0002_order_protocol",
+          "0003_webhooks",
+          "0004_reconciliation",
+          "0005_console",
+          "0006_activity_repeats",
+        ]);
         expect(await migrateToLatest(fresh.db)).toEqual([]);
 
         const tables = await fresh.db.introspection.getTables();

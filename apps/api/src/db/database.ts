@@ -123,7 +123,19 @@ function openSqlite(path: string, options: OpenDatabaseOptions): OpenedDatabase 
   }
 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...logOption(options) });
+  sqliteHandles.set(db, sqlite);
   return { db, dialect: "sqlite", close: () => db.destroy() };
+}
+
+const sqliteHandles = new WeakMap<Kysely<Database>, BetterSqlite3.Database>();
+
+/**
+ * The better-sqlite3 handle under a SQLite database opened by openDatabase, for the hot write paths that
+ * run a whole transaction synchronously (db/paid-writer.ts). Use it only inside `db.connection().execute()`,
+ * which holds Kysely's single connection, so no Kysely transaction is open on the handle meanwhile.
+ */
+export function sqliteHandleOf(db: Kysely<Database>): BetterSqlite3.Database | undefined {
+  return sqliteHandles.get(db);
 }
 
 /**

@@ -320,3 +320,55 @@ describe.each(DATABASES)("0005_console on %s", (kind) => {
     expect((await migrator.migrateTo("0005_console")).error).toBeUndefined();
   });
 });
+
+describe.each(DATABASES)("0006_activity_repeats on %s", (kind) => {
+  let database: TestDatabase;
+  let migrator: Migrator;
+
+  beforeEach(async () => {
+    database = await openTestDatabase(kind, { migrate: false });
+    migrator = new Migrator({ db: database.db, provider: MIGRATION_PROVIDER });
+    expect((await migrator.migrateTo("0005_console")).error).toBeUndefined();
+    // A row written before the columns existed.
+    await sql`insert into order_activity (order_id, refund_id, at, kind, protocol, outcome, reason, detail)
+      values ('kept-1', null, ${FIXTURE_NOW}, 'pay_notify', 'v2', 'duplicate', 'DUPLICATE', null)`.execute(database.db);
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  const columns = async (): Promise<string[]> =>
+    ((await database.db.introspection.getTables()).find((table) => table.name === "order_activity")?.columns ?? []).map((column) => column.name);
+
+  it("counts every existing row once, takes a count and a last time, and refuses a count under 1", async () => {
+    const { results = [] } = await migrator.migrateTo("0006_activity_repeats");
+    expect(results.map((result) => [result.migrationName, result.status])).toEqual([["0006_activity_repeats", "Success"]]);
+    expect(await database.db.selectFrom("order_activity").select(["order_id", "repeats", "last_at"]).execute()).toEqual([{ order_id: "kept-1", repeats: 1, last_at: null }]);
+    const row = { order_id: "kept-2", refund_id: null, at: FIXTURE_NOW, kind: "pay_notify", protocol: "v2", outcome: "duplicate", reason: "DUPLICATE", detail: null } as const;
+    await database.db
+      .insertInto("order_activity")
+      .values({ ...row, repeats: 7, last_at: "2025-01-02T03:09:00.000Z" })
+      .execute();
+    expect(await database.db.selectFrom("order_activity").select(["repeats", "last_at"]).where("order_id", "=", "kept-2").executeTakeFirst()).toEqual({
+      repeats: 7,
+      last_at: "2025-01-02T03:09:00.000Z",
+    });
+    const refused: unknown = await database.db
+      .insertInto("order_activity")
+      .values({ ...row, repeats: 0 })
+      .execute()
+      .catch((error: unknown) => error);
+    expect(constraintViolationOf(refused)).toBe("check");
+  });
+
+  it("migrates down to 0005 again, keeping the rows, and up again", async () => {
+    expect((await migrator.migrateTo("0006_activity_repeats")).error).toBeUndefined();
+    const { error } = await migrator.migrateDown();
+    expect(error).toBeUndefined();
+    expect(await columns()).not.toContain("repeats");
+    expect(await columns()).not.toContain("last_at");
+    expect(await sql<{ order_id: string }>`select order_id from order_activity`.execute(database.db)).toMatchObject({ rows: [{ order_id: "kept-1" }] });
+    expect((await migrator.migrateTo("0006_activity_repeats")).error).toBeUndefined();
+    expect(await columns()).toEqual(expect.arrayContaining(["repeats", "last_at"]));
+  });
+});

@@ -499,6 +499,35 @@ const addConsole: Migration = {
   },
 };
 
+/**
+ * Repeated duplicate notifies of one order share one order_activity row (services/activity.ts): `repeats`
+ * counts the notifies the row stands for (1 for every row before this), `last_at` is when the last of them
+ * arrived (null while there was one). The timeline shows the count.
+ */
+const addActivityRepeats: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await atomically(db, async (db) => {
+      await db.schema
+        .alterTable("order_activity")
+        .addColumn("repeats", "integer", (col) =>
+          col
+            .notNull()
+            .defaultTo(1)
+            .check(sql`repeats >= 1`),
+        )
+        .execute();
+      await db.schema.alterTable("order_activity").addColumn("last_at", "text").execute();
+    });
+  },
+
+  async down(db: Kysely<unknown>): Promise<void> {
+    await atomically(db, async (db) => {
+      await db.schema.alterTable("order_activity").dropColumn("last_at").execute();
+      await db.schema.alterTable("order_activity").dropColumn("repeats").execute();
+    });
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_create_tables": createTables,
@@ -506,6 +535,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0003_webhooks": addWebhooks,
   "0004_reconciliation": addReconciliation,
   "0005_console": addConsole,
+  "0006_activity_repeats": addActivityRepeats,
 };
 
 /** The migrations from code (no files read at run time, so the build output is self-contained). */

@@ -7,9 +7,10 @@ import {
   createPaidWriter,
   MAX_PAID_BATCH,
   POSTGRES_MARK_PAID,
-  SQLITE_INSERT_EVENTS,
-  SQLITE_INSERT_OUTBOX,
-  SQLITE_MARK_PAID,
+  SQLITE_INSERT_ONE_DELIVERY,
+  SQLITE_INSERT_ONE_EVENT,
+  SQLITE_INSERT_ONE_OUTBOX,
+  SQLITE_MARK_ONE_PAID,
   type PaidTransition,
   type PaidWriter,
 } from "./paid-writer.js";
@@ -149,25 +150,92 @@ describe.each(DATABASES)("paid writer on %s", (dialect) => {
     await other.drain();
   });
 
+  it("on SQLite the order.paid row is fanned out in the payment's transaction: a delivery per enabled endpoint subscribed to it (on PostgreSQL the dispatcher fans out)", async () => {
+    // No endpoint enabled: on both databases the row is written fanned out (to nobody), as the dispatcher would mark it.
+    const [lone = ""] = await pendingOrders(1);
+    expect(await writer.write(transition(lone))).toBe(true);
+    expect(await database.db.selectFrom("webhook_events").select("fanned_out").where("order_id", "=", lone).execute()).toEqual([{ fanned_out: 1 }]);
+    expect(await database.db.selectFrom("webhook_deliveries").select("id").where("order_id", "=", lone).execute()).toEqual([]);
+    const endpoint = (id: string, eventTypes: string, enabled: 0 | 1) => ({
+      id,
+      url: `https://hooks.example.com/${id}`,
+      description: null,
+      event_types: eventTypes,
+      secret: "whsec_test_secret_0123456789abcdef",
+      previous_secret: null,
+      previous_secret_expires_at: null,
+      enabled,
+      source: "api" as const,
+      created_at: NOW,
+      updated_at: NOW,
+    });
+    await database.db
+      .insertInto("webhook_endpoints")
+      .values([
+        endpoint("we_fan_all", JSON.stringify(["order.paid", "order.closed"]), 1),
+        endpoint("we_fan_paid", JSON.stringify(["order.paid"]), 1),
+        endpoint("we_fan_closed", JSON.stringify(["order.closed"]), 1),
+        endpoint("we_fan_disabled", JSON.stringify(["order.paid"]), 0),
+        endpoint("we_fan_malformed", '["order.paid"', 1),
+      ])
+      .execute();
+    try {
+      const ids = await pendingOrders(3);
+      expect(await Promise.all(ids.map((id) => writer.write(transition(id))))).toEqual([true, true, true]);
+      const events = await database.db.selectFrom("webhook_events").select(["seq", "id", "order_id", "fanned_out"]).where("order_id", "in", ids).orderBy("order_id").execute();
+      const deliveries = await database.db
+        .selectFrom("webhook_deliveries")
+        .select(["endpoint_id", "event_id", "event_seq", "order_id", "state", "attempts", "next_attempt_at", "expires_at", "created_at"])
+        .where("order_id", "in", ids)
+        .orderBy("order_id")
+        .orderBy("endpoint_id")
+        .execute();
+      if (dialect === "sqlite") {
+        expect(events.map((event) => event.fanned_out)).toEqual([1, 1, 1]);
+        expect(deliveries).toEqual(
+          events.flatMap((event) =>
+            ["we_fan_all", "we_fan_paid"].map((endpointId) => ({
+              endpoint_id: endpointId,
+              event_id: event.id,
+              event_seq: event.seq,
+              order_id: event.order_id,
+              state: "pending",
+              attempts: 0,
+              next_attempt_at: PAID_AT,
+              expires_at: "2025-01-05T03:10:00.000Z",
+              created_at: PAID_AT,
+            })),
+          ),
+        );
+      } else {
+        expect(events.map((event) => event.fanned_out)).toEqual([0, 0, 0]);
+        expect(deliveries).toEqual([]);
+      }
+    } finally {
+      await database.db.deleteFrom("webhook_deliveries").execute();
+      await database.db.deleteFrom("webhook_endpoints").execute();
+    }
+  });
+
   it("the batch statements look orders up by primary key, never by scanning pending orders, on a large analysed table", async () => {
     await pendingOrders(3000);
-    const ids = JSON.stringify([transition("x")]);
     if (dialect === "sqlite") {
-      const plan = async (statement: string, parameter: string): Promise<string> =>
-        (await database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${statement}`, [parameter]))).rows.map((row) => row.detail).join("\n");
+      const plan = async (statement: string, parameters: readonly unknown[]): Promise<string> =>
+        (await database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${statement}`, [...parameters]))).rows.map((row) => row.detail).join("\n");
       // Without statistics (a new database) and with them.
       for (const analysed of [false, true]) {
         if (analysed) await database.db.executeQuery(CompiledQuery.raw("analyze"));
-        for (const [statement, parameter] of [
-          [SQLITE_MARK_PAID, ids],
-          [SQLITE_ORDERS_BY_IDS, JSON.stringify(["x"])],
+        for (const [statement, parameters] of [
+          [SQLITE_MARK_ONE_PAID, ["t", PAID_AT, PAID_AT, "x"]],
+          [SQLITE_ORDERS_BY_IDS, [JSON.stringify(["x"])]],
         ] as const) {
-          const text = await plan(statement, parameter);
+          const text = await plan(statement, parameters);
           expect(text).toMatch(/SEARCH orders USING (INDEX sqlite_autoindex_orders_1|PRIMARY KEY) \(id=\?\)/);
           expect(text).not.toMatch(/orders_status/);
         }
-        expect(await plan(SQLITE_INSERT_EVENTS, ids)).not.toMatch(/SCAN (orders|payment_events)/);
-        expect(await plan(SQLITE_INSERT_OUTBOX, ids)).not.toMatch(/SCAN (orders|webhook_events)/);
+        expect(await plan(SQLITE_INSERT_ONE_EVENT, ["x", "notify", "t", 1, "CNY", null, null, "{}", PAID_AT])).not.toMatch(/SCAN (orders|payment_events)/);
+        expect(await plan(SQLITE_INSERT_ONE_OUTBOX, ["evt_x", "x", "{}", PAID_AT])).not.toMatch(/SCAN (orders|webhook_events)/);
+        expect(await plan(SQLITE_INSERT_ONE_DELIVERY, ["we", "evt_x", 1, "x", PAID_AT, PAID_AT, PAID_AT, PAID_AT])).not.toMatch(/SCAN/);
       }
     } else {
       const arrays = [["x"], ["notify"], ["t"], [1], ["CNY"], [null], [null], ["{}"], [PAID_AT], ["evt_x"], ["{}"]];

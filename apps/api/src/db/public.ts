@@ -13,4 +13,4 @@ export type NewPaymentEventRow = Insertable<PaymentEventsTable>;
 /** A users row as inserted. */
 export type NewUserRow = Insertable<UsersTable>;
 // The paid writer's statements and batch, for the bench's measurement of what the outbox insert adds to a batch.
-export { MAX_PAID_BATCH, POSTGRES_MARK_PAID, SQLITE_INSERT_EVENTS, SQLITE_INSERT_OUTBOX, SQLITE_MARK_PAID, type PaidTransition } from "./paid-writer.js";
+export { MAX_PAID_BATCH, POSTGRES_MARK_PAID, SQLITE_INSERT_ONE_EVENT, SQLITE_INSERT_ONE_OUTBOX, SQLITE_MARK_ONE_PAID, type PaidTransition } from "./paid-writer.js";

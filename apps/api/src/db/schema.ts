@@ -368,4 +368,8 @@ export interface OrderActivityTable {
   outcome: string;
   reason: string | null;
   detail: string | null;
+  /** How many notifies this row stands for: repeated duplicates of one order share a row (1 for any other row). */
+  repeats: ColumnType<number, number | undefined, number>;
+  /** When the last of `repeats` arrived; null for a row that stands for one. */
+  last_at: ColumnType<string | null, string | null | undefined, string | null>;
 }

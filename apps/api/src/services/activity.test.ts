@@ -2,7 +2,9 @@ import type { KyselyPlugin } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { captureLogs } from "../../test/support/captured-logs.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
+import { FIXTURE_NOW, pendingOrderRow } from "../../test/support/rows.js";
 import { createActivityRecorder, type ActivityEntry } from "./activity.js";
+import { orderTimeline } from "./console/timeline.js";
 
 const START = Date.UTC(2026, 0, 1, 4, 0, 0);
 
@@ -135,6 +137,109 @@ describe.each(DATABASES)("the activity recorder on %s", (kind) => {
     await recorder.flush();
     expect(await rows()).toHaveLength(2);
     expect(dropped).toEqual([1]);
+  });
+
+  it("repeated duplicates of one notify share one row with their count and the last time; nothing else coalesces, and a row taken by a write is never changed", async () => {
+    const spy = insertSpy();
+    const { logger } = captureLogs();
+    const recorder = createActivityRecorder({ db: database.db.withPlugin(spy.plugin), clock: () => now, logger, intervalMs: 60_000 });
+    const duplicate = (orderId: string): ActivityEntry => ({ kind: "pay_notify", protocol: "v2", orderId, outcome: "duplicate", reason: "DUPLICATE" });
+    const iso = (offset: number): string => new Date(START + offset).toISOString();
+    recorder.record(duplicate("order-a"));
+    now += 1000;
+    recorder.record(duplicate("order-a"));
+    recorder.record(duplicate("order-b"));
+    recorder.record({ ...duplicate("order-a"), protocol: "v3" });
+    recorder.record({ kind: "pay_notify", protocol: "v2", orderId: "order-a", outcome: "accepted" });
+    recorder.record({ kind: "pay_notify", protocol: "v2", orderId: "order-a", outcome: "accepted" });
+    recorder.record({ kind: "pay_notify", protocol: "v2", orderId: "order-a", outcome: "refused", reason: "SIGNATURE_INVALID" });
+    recorder.record({ kind: "pay_notify", protocol: "v2", orderId: "order-a", outcome: "refused", reason: "SIGNATURE_INVALID" });
+    recorder.record({ kind: "refund_notify", protocol: "v2", orderId: "order-a", refundId: "refund-a", outcome: "duplicate", reason: "DUPLICATE" });
+    now += 2000;
+    recorder.record(duplicate("order-a"));
+    recorder.record({ kind: "refund_notify", protocol: "v2", orderId: "order-a", refundId: "refund-a", outcome: "duplicate", reason: "DUPLICATE" });
+    expect(recorder.pending).toBe(8);
+    // The write takes the buffer; a repeat recorded while it runs starts a row of its own.
+    const flushed = recorder.flush();
+    now += 500;
+    recorder.record(duplicate("order-a"));
+    recorder.record(duplicate("order-a"));
+    await flushed;
+    await recorder.flush();
+    expect(spy.inserts).toEqual([8, 1]);
+    const shape = (await rows()).map(({ order_id, refund_id, protocol, outcome, reason, at, repeats, last_at }) => ({
+      order_id,
+      refund_id,
+      protocol,
+      outcome,
+      reason,
+      at,
+      repeats,
+      last_at,
+    }));
+    const a = { order_id: "order-a", refund_id: null, protocol: "v2" };
+    expect(shape).toEqual([
+      { ...a, outcome: "duplicate", reason: "DUPLICATE", at: iso(0), repeats: 3, last_at: iso(3000) },
+      { ...a, order_id: "order-b", outcome: "duplicate", reason: "DUPLICATE", at: iso(1000), repeats: 1, last_at: null },
+      { ...a, protocol: "v3", outcome: "duplicate", reason: "DUPLICATE", at: iso(1000), repeats: 1, last_at: null },
+      { ...a, outcome: "accepted", reason: null, at: iso(1000), repeats: 1, last_at: null },
+      { ...a, outcome: "accepted", reason: null, at: iso(1000), repeats: 1, last_at: null },
+      { ...a, outcome: "refused", reason: "SIGNATURE_INVALID", at: iso(1000), repeats: 1, last_at: null },
+      { ...a, outcome: "refused", reason: "SIGNATURE_INVALID", at: iso(1000), repeats: 1, last_at: null },
+      { ...a, refund_id: "refund-a", outcome: "duplicate", reason: "DUPLICATE", at: iso(1000), repeats: 2, last_at: iso(3000) },
+      { ...a, outcome: "duplicate", reason: "DUPLICATE", at: iso(3500), repeats: 2, last_at: iso(3500) },
+    ]);
+    await recorder.close();
+  });
+
+  it("the console timeline shows a coalesced row once, with how many notifies it stands for and when the last came", async () => {
+    const { logger } = captureLogs();
+    const userId = `timeline-user-${kind}`;
+    const orderId = `TLR${kind}0001`;
+    await database.db
+      .insertInto("users")
+      .values({ id: userId, openid: `o-${userId}`, created_at: FIXTURE_NOW })
+      .onConflict((c) => c.doNothing())
+      .execute();
+    await database.db
+      .insertInto("orders")
+      .values(pendingOrderRow(orderId, userId))
+      .onConflict((c) => c.doNothing())
+      .execute();
+    const order = await database.db.selectFrom("orders").selectAll().where("id", "=", orderId).executeTakeFirstOrThrow();
+    const recorder = createActivityRecorder({ db: database.db, clock: () => now, logger, intervalMs: 60_000 });
+    recorder.record({ kind: "pay_notify", protocol: "v2", orderId, outcome: "accepted" });
+    now += 1000;
+    for (let n = 0; n < 4; n++) {
+      recorder.record({ kind: "pay_notify", protocol: "v2", orderId, outcome: "duplicate", reason: "DUPLICATE" });
+      now += 250;
+    }
+    recorder.record({ kind: "refund_notify", protocol: "v2", orderId, refundId: "refund-t", outcome: "duplicate", reason: "DUPLICATE", detail: "names order x" });
+    await recorder.close();
+    const notifies = (await orderTimeline(database.db, order, [])).filter((entry) => entry.kind === "notify" || entry.kind === "refund_notify");
+    expect(notifies).toEqual([
+      { at: new Date(START).toISOString(), kind: "notify", outcome: "accepted", reason: null, detail: null, refundId: null, amount: null, currency: null },
+      {
+        at: new Date(START + 1000).toISOString(),
+        kind: "notify",
+        outcome: "duplicate",
+        reason: "DUPLICATE",
+        detail: `received 4 times, the last at ${new Date(START + 1750).toISOString()}`,
+        refundId: null,
+        amount: null,
+        currency: null,
+      },
+      {
+        at: new Date(START + 2000).toISOString(),
+        kind: "refund_notify",
+        outcome: "duplicate",
+        reason: "DUPLICATE",
+        detail: "names order x",
+        refundId: "refund-t",
+        amount: null,
+        currency: null,
+      },
+    ]);
   });
 
   it("refuses bad options at construction", () => {

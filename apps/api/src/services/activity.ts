@@ -21,6 +21,11 @@ export interface ActivityEntry {
 /**
  * Buffers activity rows and writes them in batches, off the request path: record() only pushes onto an
  * array. A crash loses at most the rows not yet flushed (timeline rows, never money state).
+ *
+ * Repeated duplicates coalesce: a duplicate notify identical to one still buffered (same kind, order,
+ * refund, protocol, reason and detail) adds to that row's `repeats` and moves its `last_at` instead of
+ * adding a row, so WeChat Pay's retries of a paid order cost a counter, not a row each. The row keeps
+ * the first one's time; the timeline shows the count and the last time. Nothing else coalesces.
  */
 export interface ActivityRecorder {
   /** Keeps the entry (timestamped now) for the next batch; never throws, never waits. */
@@ -62,13 +67,24 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
+/** A row as buffered: every column given, so the rows of one batch insert the same columns. */
+type BufferedRow = NewOrderActivityRow & { repeats: number; last_at: string | null };
+
+/** What makes two duplicate entries the same row. */
+function repeatKey(entry: ActivityEntry): string {
+  return JSON.stringify([entry.kind, entry.orderId, entry.refundId, entry.protocol, entry.reason, entry.detail]);
+}
+
 /** The recorder behind ServiceContext.activity. Its timer is unref'd: it never keeps a process alive. */
 export function createActivityRecorder(options: ActivityRecorderOptions): ActivityRecorder {
   const intervalMs = positiveInteger("intervalMs", options.intervalMs ?? 200);
   const batchSize = positiveInteger("batchSize", options.batchSize ?? 200);
   const maxBuffered = positiveInteger("maxBuffered", options.maxBuffered ?? 10_000);
   const { db, clock, logger } = options;
-  const buffer: NewOrderActivityRow[] = [];
+  const buffer: BufferedRow[] = [];
+  // The buffered duplicate rows a repeat may still add to, by what makes them the same. Cleared whenever
+  // rows leave the buffer, so a row is never changed once its INSERT has taken it.
+  const repeatable = new Map<string, BufferedRow>();
   let timer: NodeJS.Timeout | undefined;
   // The one write loop, while it runs: it takes batches off the buffer until it is empty, so rows never
   // pile up in writes waiting on each other and the buffer's bound is the memory's.
@@ -108,7 +124,10 @@ export function createActivityRecorder(options: ActivityRecorderOptions): Activi
   }
 
   async function drain(): Promise<void> {
-    while (buffer.length > 0) await write(buffer.splice(0, batchSize));
+    while (buffer.length > 0) {
+      repeatable.clear();
+      await write(buffer.splice(0, batchSize));
+    }
   }
 
   /** Writes what is buffered (and what arrives meanwhile), joining the loop already running if there is one. */
@@ -127,19 +146,32 @@ export function createActivityRecorder(options: ActivityRecorderOptions): Activi
         drop(1, "activity recorded after close; dropped");
         return;
       }
-      buffer.push({
+      const at = isoAt(clock());
+      const key = entry.outcome === "duplicate" ? repeatKey(entry) : undefined;
+      const same = key === undefined ? undefined : repeatable.get(key);
+      if (same !== undefined) {
+        same.repeats += 1;
+        same.last_at = at;
+        return;
+      }
+      const row: BufferedRow = {
         order_id: entry.orderId ?? null,
         refund_id: entry.refundId ?? null,
-        at: isoAt(clock()),
+        at,
         kind: entry.kind,
         protocol: entry.protocol ?? null,
         outcome: entry.outcome,
         reason: short(entry.reason),
         detail: short(entry.detail),
-      });
+        repeats: 1,
+        last_at: null,
+      };
+      buffer.push(row);
+      if (key !== undefined) repeatable.set(key, row);
       if (buffer.length > maxBuffered) {
         const over = buffer.length - maxBuffered;
         buffer.splice(0, over);
+        repeatable.clear();
         drop(over, "activity buffer full; the oldest rows were dropped");
       }
       if (writer !== undefined) return;

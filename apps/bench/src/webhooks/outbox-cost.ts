@@ -9,9 +9,9 @@ import {
   migrateToLatest,
   openDatabase,
   POSTGRES_MARK_PAID,
-  SQLITE_INSERT_EVENTS,
-  SQLITE_INSERT_OUTBOX,
-  SQLITE_MARK_PAID,
+  SQLITE_INSERT_ONE_EVENT,
+  SQLITE_INSERT_ONE_OUTBOX,
+  SQLITE_MARK_ONE_PAID,
   type Database,
   type OpenedDatabase,
   type PaidTransition,
@@ -57,15 +57,19 @@ export function withoutOutboxCte(statement: string): string {
 type Variant = "with" | "without";
 type BatchRunner = (batch: readonly PaidTransition[], variant: Variant) => Promise<number>;
 
-/** SQLite: the writer's transaction of three statements (writeSqlite in paid-writer.ts), the third one optional here. */
+/** SQLite: the writer's statements per transition (paid-writer.ts), in one transaction, the outbox insert optional here. */
 function sqliteRunner(db: Kysely<Database>): BatchRunner {
   return (batch, variant) =>
     db.transaction().execute(async (trx) => {
-      const written = JSON.stringify(batch);
-      const moved = await trx.executeQuery<{ id: string }>(CompiledQuery.raw(SQLITE_MARK_PAID, [written]));
-      await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_EVENTS, [written]));
-      if (variant === "with") await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_OUTBOX, [written]));
-      return moved.rows.length;
+      let moved = 0;
+      for (const t of batch) {
+        const marked = await trx.executeQuery(CompiledQuery.raw(SQLITE_MARK_ONE_PAID, [t.transactionId, t.at, t.at, t.orderId]));
+        if (marked.numAffectedRows !== 1n) continue;
+        moved++;
+        await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_ONE_EVENT, [t.orderId, t.source, t.transactionId, t.totalFee, t.feeType, t.cashFee, t.cashFeeType, t.raw, t.at]));
+        if (variant === "with") await trx.executeQuery(CompiledQuery.raw(SQLITE_INSERT_ONE_OUTBOX, [t.eventId, t.orderId, t.eventPayload, t.at]));
+      }
+      return moved;
     });
 }
 

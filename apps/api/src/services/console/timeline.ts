@@ -10,7 +10,7 @@ function entry(at: string, kind: TimelineKind, fields: Partial<Omit<TimelineEntr
 
 /** What order_activity's kinds are on the timeline. A successful close is the order's own `closed` entry; only a failed one comes from here. */
 function activityEntry(row: OrderActivityRow): TimelineEntry | undefined {
-  const fields = { outcome: row.outcome, reason: row.reason, detail: row.detail, refundId: row.refund_id };
+  const fields = { outcome: row.outcome, reason: row.reason, detail: repeatedDetail(row), refundId: row.refund_id };
   switch (row.kind) {
     case "prepay":
       return entry(row.at, "prepay_issued", fields);
@@ -24,6 +24,13 @@ function activityEntry(row: OrderActivityRow): TimelineEntry | undefined {
     case "close":
       return row.outcome === "closed" ? undefined : entry(row.at, "closed", fields);
   }
+}
+
+/** A row that stands for repeated notifies (services/activity.ts coalesces duplicates) says how many, and when the last came. */
+function repeatedDetail(row: OrderActivityRow): string | null {
+  if (row.repeats <= 1) return row.detail;
+  const repeats = `received ${row.repeats} times, the last at ${row.last_at ?? row.at}`;
+  return row.detail === null ? repeats : `${row.detail}; ${repeats}`;
 }
 
 /** Each kind's place among entries at the same instant: the order of TIMELINE_KINDS (created before prepay before notify before paid, …). */
