@@ -6,9 +6,53 @@ import type { Database, NewOrderRow, NewWebhookEventRow, OrderProtocolColumn, Or
 // on SQLite and PostgreSQL alike), so callers never re-read what they just wrote. Functions take the
 // database or a transaction.
 
-/** Stores a new order and returns it as stored. */
+/**
+ * Stores a new order and returns it as stored. A row that names its protocol leaves nothing to the
+ * database's defaults but the two refund sums (0), so the stored row is built here instead of read back
+ * with RETURNING * (on SQLite the read-back of the 31 columns cost about a tenth of the insert).
+ */
 export async function insertOrder(db: Kysely<Database>, row: NewOrderRow): Promise<OrderRow> {
-  return db.insertInto("orders").values(row).returningAll().executeTakeFirstOrThrow();
+  if (row.protocol === undefined) return db.insertInto("orders").values(row).returningAll().executeTakeFirstOrThrow();
+  await db.insertInto("orders").values(row).execute();
+  return storedOrder(row, row.protocol);
+}
+
+/** A new row as the table holds it after the insert: absent nullable columns are null, the refund sums 0. Every column is named, so a new one fails to compile here. */
+function storedOrder(row: NewOrderRow, protocol: OrderProtocolColumn): OrderRow {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    status: row.status,
+    total_fee: row.total_fee,
+    fee_type: row.fee_type,
+    refunded_fee: row.refunded_fee ?? 0,
+    reserved_refund_fee: row.reserved_refund_fee ?? 0,
+    items: row.items,
+    body: row.body,
+    idempotency_key: row.idempotency_key ?? null,
+    request_hash: row.request_hash ?? null,
+    appid: row.appid,
+    mch_id: row.mch_id,
+    sub_appid: row.sub_appid ?? null,
+    sub_mch_id: row.sub_mch_id ?? null,
+    openid: row.openid ?? null,
+    sub_openid: row.sub_openid ?? null,
+    sign_type: row.sign_type,
+    spbill_create_ip: row.spbill_create_ip,
+    notify_url: row.notify_url,
+    time_start: row.time_start,
+    time_expire: row.time_expire,
+    prepay_id: row.prepay_id ?? null,
+    prepay_expires_at: row.prepay_expires_at ?? null,
+    transaction_id: row.transaction_id ?? null,
+    paid_at: row.paid_at ?? null,
+    closed_at: row.closed_at ?? null,
+    expires_at: row.expires_at,
+    last_queried_at: row.last_queried_at ?? null,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    protocol,
+  };
 }
 
 /** The order with this id, if any. */
@@ -21,14 +65,27 @@ export async function findOrderByIdempotencyKey(db: Kysely<Database>, userId: st
   return db.selectFrom("orders").selectAll().where("user_id", "=", userId).where("idempotency_key", "=", key).executeTakeFirst();
 }
 
-/** Stores the prepay id handed out for an order and when it stops being usable. */
-export async function setPrepay(db: Kysely<Database>, id: string, prepay: { readonly prepayId: string; readonly expiresAt: string }, now: string): Promise<OrderRow> {
-  return db
-    .updateTable("orders")
-    .set({ prepay_id: prepay.prepayId, prepay_expires_at: prepay.expiresAt, updated_at: now })
-    .where("id", "=", id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/**
+ * Stores the prepay id handed out for `order` and when it stops being usable; returns the row as written.
+ * When the row is still as the caller read it (pending, same updated_at and last_queried_at: every other
+ * column changes only with those), the update is conditional on that and the row is built here; otherwise
+ * (moved meanwhile) the update is unconditional and the row is read back, as it always was.
+ */
+export async function setPrepay(db: Kysely<Database>, order: OrderRow, prepay: { readonly prepayId: string; readonly expiresAt: string }, now: string): Promise<OrderRow> {
+  const set = { prepay_id: prepay.prepayId, prepay_expires_at: prepay.expiresAt, updated_at: now };
+  if (order.status === "pending") {
+    const queried = order.last_queried_at;
+    const unchanged = await db
+      .updateTable("orders")
+      .set(set)
+      .where("id", "=", order.id)
+      .where("status", "=", "pending")
+      .where("updated_at", "=", order.updated_at)
+      .where((eb) => (queried === null ? eb("last_queried_at", "is", null) : eb("last_queried_at", "=", queried)))
+      .executeTakeFirst();
+    if (unchanged.numUpdatedRows === 1n) return { ...order, ...set };
+  }
+  return db.updateTable("orders").set(set).where("id", "=", order.id).returningAll().executeTakeFirstOrThrow();
 }
 
 /**

@@ -21,6 +21,34 @@ export async function findActiveProducts(db: Kysely<Database>, ids: readonly str
   return db.selectFrom("products").selectAll().where("id", "in", ids).where("active", "=", 1).execute();
 }
 
+/** What placing an order reads: the buyer's openid and the active products among `ids` (any currency). */
+export interface OrderingInputs {
+  readonly openid: string;
+  readonly products: readonly ProductRow[];
+}
+
+/**
+ * The user's openid and the active products among `ids`, in one statement (a round trip fewer per
+ * create-order on PostgreSQL): undefined when there is no such user.
+ */
+export async function findOrderingInputs(db: Kysely<Database>, userId: string, ids: readonly string[]): Promise<OrderingInputs | undefined> {
+  const rows = await db
+    .selectFrom("users as u")
+    .leftJoin("products as p", (join) => join.on("p.id", "in", ids).on("p.active", "=", 1))
+    .select(["u.openid", "p.id", "p.name", "p.price", "p.currency", "p.active", "p.sort_order"])
+    .where("u.id", "=", userId)
+    .execute();
+  const [first] = rows;
+  if (first === undefined) return undefined;
+  const products: ProductRow[] = [];
+  for (const row of rows) {
+    // The left join's one row of NULLs when no product matched.
+    if (row.id === null || row.name === null || row.price === null || row.currency === null || row.active === null || row.sort_order === null) continue;
+    products.push({ id: row.id, name: row.name, price: row.price, currency: row.currency, active: row.active, sort_order: row.sort_order });
+  }
+  return { openid: first.openid, products };
+}
+
 /** True when the catalogue has any product at all. */
 export async function hasProducts(db: Kysely<Database>): Promise<boolean> {
   const rows = await db.selectFrom("products").select("id").limit(1).execute();

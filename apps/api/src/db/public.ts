@@ -6,6 +6,7 @@ import type { PaymentEventsTable, UsersTable } from "./schema.js";
 
 export type * from "./schema.js";
 export { migrateToLatest, seedProducts } from "./migrate.js";
+export { DEFAULT_PRODUCTS } from "./products.js";
 export { openDatabase, type DatabaseDialect, type OpenDatabaseOptions, type OpenedDatabase } from "./database.js";
 
 /** A payment_events row as inserted (its id is generated). */

@@ -5,7 +5,7 @@ import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/suppo
 import { FIXTURE_NOW as NOW, pendingOrderRow, processingRefundRow } from "../../test/support/rows.js";
 import { readOrder } from "./order-reads.js";
 import { claimOrderQuery, insertOrder, listOrdersOfUser, markOrderClosed, reserveRefundFee, setPrepay } from "./orders.js";
-import { listActiveProducts, findActiveProducts, hasProducts } from "./products.js";
+import { listActiveProducts, findActiveProducts, findOrderingInputs, hasProducts } from "./products.js";
 import { claimRefundQuery, insertReservedRefund, markRefundSubmitted, settleRefundRow } from "./refunds.js";
 import { orderEvent, refundEvent } from "../services/events.js";
 import type { NewRefundRow, OrderRow } from "./schema.js";
@@ -41,9 +41,30 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
     const stored = await insertOrder(database.db, row);
     expect(stored).toEqual({ ...row, refunded_fee: 0, reserved_refund_fee: 0 });
     expect(stored).toEqual(await readOrder(database.db, row.id));
-    const prepaid = await setPrepay(database.db, row.id, { prepayId: "wx201410272009395522657a690389285100", expiresAt: LATER }, LATER);
+    const prepaid = await setPrepay(database.db, stored, { prepayId: "wx201410272009395522657a690389285100", expiresAt: LATER }, LATER);
     expect(prepaid).toEqual({ ...stored, prepay_id: "wx201410272009395522657a690389285100", prepay_expires_at: LATER, updated_at: LATER });
     expect(prepaid).toEqual(await readOrder(database.db, row.id));
+  });
+
+  it("insertOrder reads back what the database filled in when the row leaves the protocol to it", async () => {
+    const { protocol: _omitted, ...row } = pendingOrderRow(newId("order"), user);
+    const stored = await insertOrder(database.db, row);
+    expect(stored).toEqual(await readOrder(database.db, row.id));
+    expect(stored.refunded_fee).toBe(0);
+  });
+
+  it("setPrepay returns the row as it now stands when it moved after the caller read it", async () => {
+    const stored = await insertOrder(database.db, pendingOrderRow(newId("order"), user));
+    // Another process queried it meanwhile (last_queried_at only, as the sweep's claim does).
+    expect(await claimOrderQuery(database.db, stored.id, LATER, LATER)).toBe(true);
+    const prepaid = await setPrepay(database.db, stored, { prepayId: "wx-moved-1", expiresAt: LATER }, LATER);
+    expect(prepaid).toEqual({ ...stored, last_queried_at: LATER, prepay_id: "wx-moved-1", prepay_expires_at: LATER, updated_at: LATER });
+    expect(prepaid).toEqual(await readOrder(database.db, stored.id));
+    // Paid meanwhile: the stale pending row is not taken for the truth.
+    const paid = await paidOrder();
+    const again = await setPrepay(database.db, { ...paid, status: "pending", transaction_id: null, paid_at: null }, { prepayId: "wx-moved-2", expiresAt: LATER }, LATER);
+    expect(again).toEqual({ ...paid, prepay_id: "wx-moved-2", prepay_expires_at: LATER, updated_at: LATER });
+    expect(again).toEqual(await readOrder(database.db, paid.id));
   });
 
   it("markOrderClosed closes only a pending order and otherwise returns the order as it stands", async () => {
@@ -184,5 +205,15 @@ describe.each(DATABASES)("repositories on %s", (dialect) => {
     expect(await hasProducts(database.db)).toBe(true);
     expect((await listActiveProducts(database.db, "CNY")).map((p) => p.id)).toEqual(["a", "b"]);
     expect((await findActiveProducts(database.db, ["x", "h", "b"])).map((p) => p.id).sort()).toEqual(["b", "h"]);
+    // Create-order's one read: the user's openid and the same products, as full rows.
+    await database.db.insertInto("users").values({ id: "buyer", openid: "openid-buyer", created_at: NOW }).execute();
+    const inputs = await findOrderingInputs(database.db, "buyer", ["x", "h", "b"]);
+    expect(inputs?.openid).toBe("openid-buyer");
+    expect([...(inputs?.products ?? [])].sort((p, q) => p.id.localeCompare(q.id))).toEqual([
+      { id: "b", name: "B", price: 200, currency: "CNY", active: 1, sort_order: 2 },
+      { id: "h", name: "H", price: 100, currency: "HKD", active: 1, sort_order: 0 },
+    ]);
+    expect(await findOrderingInputs(database.db, "buyer", ["x", "none"])).toEqual({ openid: "openid-buyer", products: [] });
+    expect(await findOrderingInputs(database.db, "no-such-user", ["b"])).toBeUndefined();
   });
 });

@@ -5,9 +5,8 @@ import { isoAt } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { findOrderOfUser, readOrder } from "../db/order-reads.js";
 import { claimOrderQuery, findOrderByIdempotencyKey, insertOrder, listOrdersOfUser, markOrderClosed, markOrderQueried, setPrepay, type OrderCursor } from "../db/orders.js";
-import { findActiveProducts } from "../db/products.js";
-import type { NewOrderRow, OrderRow } from "../db/schema.js";
-import { findUserOpenid } from "../db/users.js";
+import { findOrderingInputs } from "../db/products.js";
+import type { NewOrderRow, OrderRow, ProductRow } from "../db/schema.js";
 import type { GatewayCallError, OrderState, PlaceOrderInput } from "../gateway/port.js";
 import type { ServiceContext } from "./context.js";
 import { orderEvent, type OutboxEvent } from "./events.js";
@@ -84,16 +83,14 @@ function placeOrderInput(order: OrderRow): PlaceOrderInput {
   };
 }
 
-/** Prices the request from the server's catalogue: the client never says what anything costs. */
-async function priceItems(ctx: ServiceContext, request: CreateOrderRequest): Promise<Outcome<{ items: OrderItem[]; total: number }>> {
-  const ids = request.items.map((i) => i.productId);
+/** Prices the request from the server's catalogue (`products`: the active ones it names): the client never says what anything costs. */
+function priceItems(ctx: ServiceContext, request: CreateOrderRequest, products: readonly ProductRow[]): Outcome<{ items: OrderItem[]; total: number }> {
   const seen = new Set<string>();
-  for (const [n, id] of ids.entries()) {
+  for (const [n, { productId: id }] of request.items.entries()) {
     const field = `items.${n}.productId`;
     if (seen.has(id)) return failed({ kind: "invalid", field, message: `${field}: ${id} is listed twice; set its quantity instead.` });
     seen.add(id);
   }
-  const products = await findActiveProducts(ctx.db, ids);
   const byId = new Map(products.map((p) => [p.id, p]));
   const currency = ctx.config.merchant.feeType;
   let total = 0;
@@ -118,15 +115,21 @@ async function priceItems(ctx: ServiceContext, request: CreateOrderRequest): Pro
  * POST /api/orders/:id/payment) re-enters the gateway with the same order id and fields.
  */
 export async function createOrder(ctx: ServiceContext, userId: string, request: CreateOrderRequest, idempotencyKey: string | undefined): Promise<Outcome<OrderPaymentResponse>> {
-  const requestHash = createHash("sha256").update(JSON.stringify(request.items)).digest("hex");
+  // Only a keyed request is ever matched by its hash.
+  const requestHash = idempotencyKey === undefined ? "" : createHash("sha256").update(JSON.stringify(request.items)).digest("hex");
   if (idempotencyKey !== undefined) {
     const existing = await findByIdempotencyKey(ctx, userId, idempotencyKey, requestHash);
     if (!existing.ok) return existing;
     if (existing.value !== undefined) return ensurePayment(ctx, existing.value, "renew");
   }
-  const openid = await findUserOpenid(ctx.db, userId);
-  if (openid === undefined) return failed({ kind: "unknown-user", message: "The session's user no longer exists; sign in again." });
-  const priced = await priceItems(ctx, request);
+  const inputs = await findOrderingInputs(
+    ctx.db,
+    userId,
+    request.items.map((i) => i.productId),
+  );
+  if (inputs === undefined) return failed({ kind: "unknown-user", message: "The session's user no longer exists; sign in again." });
+  const { openid } = inputs;
+  const priced = priceItems(ctx, request, inputs.products);
   if (!priced.ok) return priced;
   const { items, total } = priced.value;
   const now = ctx.clock();
@@ -233,7 +236,7 @@ export async function ensurePayment(ctx: ServiceContext, order: OrderRow, trigge
     const { prepayId, validForMs } = answer.value;
     // Re-entry may hand back the prepay id we already hold: keep its original expiry then.
     const expires = prepayId === current.prepay_id && current.prepay_expires_at !== null ? current.prepay_expires_at : isoAt(now + validForMs);
-    current = await setPrepay(ctx.db, current.id, { prepayId, expiresAt: expires }, isoAt(now));
+    current = await setPrepay(ctx.db, current, { prepayId, expiresAt: expires }, isoAt(now));
     if (Date.parse(expires) - PREPAY_SAFETY_MS <= now) return failed({ kind: "gateway-refused", message: "WeChat Pay returned a prepay_id that is about to expire; try again." });
   }
   const payment = gateway.value.paymentParams({ prepayId: current.prepay_id ?? "", now, signType: chosenSignType(current) });

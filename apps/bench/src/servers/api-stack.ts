@@ -85,6 +85,10 @@ export interface Stack {
   /** The stack's PostgreSQL server (started on first use). */
   postgres(): Promise<BenchPostgres>;
   startReference(kind: "koa-hello" | "koa-body" | "tenpay"): Promise<ChildServer>;
+  /** The create-order contender (tenpay-create.ts) on `dbFile`, calling the stack's sandbox. */
+  startTenpayCreate(dbFile: string): Promise<ChildServer>;
+  /** A path for a file of the run (deleted by `stop`). */
+  file(name: string): string;
   /** Stops every process and server the stack started, and deletes its files. */
   stop(): Promise<void>;
 }
@@ -226,6 +230,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const server = await startChild({ name: kind, script: REFERENCE_SERVER, args: [kind], logFile: join(workDir, `${kind}.log`) });
       children.push(server);
       return server;
+    },
+    async startTenpayCreate(dbFile) {
+      const name = "tenpay-create";
+      const server = await startChild({ name, script: REFERENCE_SERVER, args: [name, sandbox.url, dbFile], logFile: join(workDir, `${name}.log`) });
+      children.push(server);
+      return server;
+    },
+    file(name) {
+      return join(workDir, name);
     },
     async stop() {
       for (const child of children.splice(0)) await child.stop();

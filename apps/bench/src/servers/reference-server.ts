@@ -2,6 +2,7 @@
 //   koa-hello  (a) a bare Koa hello-world
 //   koa-body   (b) a Koa POST route that only reads the raw body and replies: the ceiling for any notify handler
 //   tenpay     (c) tenpay 2.1.18's own Koa notify middleware, without persistence
+//   tenpay-create <sandbox URL> <SQLite file>  the orders benchmark's create-order contender (tenpay-create.ts)
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import Router from "@koa/router";
@@ -9,8 +10,9 @@ import { NOTIFY_SUCCESS_REPLY } from "@pay/core";
 import Koa from "koa";
 import getRawBody from "raw-body";
 import Tenpay from "tenpay";
-import { MERCHANT } from "../data/merchant.js";
+import { MERCHANT, SESSION_SECRET } from "../data/merchant.js";
 import { answerMemoryRequests, type ReadyMessage } from "./protocol.js";
+import { createTenpayCreateApp } from "./tenpay-create.js";
 
 /** The route every notify contender serves. */
 export const NOTIFY_PATH = "/wxpay/notify";
@@ -53,9 +55,19 @@ function createReferenceApp(kind: Kind): Koa {
   return app;
 }
 
-const kind = process.argv[2];
-if (kind !== "koa-hello" && kind !== "koa-body" && kind !== "tenpay") throw new Error(`Unknown reference server ${kind ?? "(none)"}.`);
-const handle = createReferenceApp(kind).callback();
+/** The contender's notify_url: never called (the sandbox sends no notify unless asked), but part of every unifiedorder. */
+const CONTENDER_NOTIFY_URL = "http://127.0.0.1:9/wxpay/notify";
+
+function createApp(kind: string | undefined, args: readonly string[]): Koa {
+  if (kind === "koa-hello" || kind === "koa-body" || kind === "tenpay") return createReferenceApp(kind);
+  const [sandboxUrl, dbFile] = args;
+  if (kind === "tenpay-create" && sandboxUrl !== undefined && dbFile !== undefined) {
+    return createTenpayCreateApp({ sandboxUrl, dbFile, sessionSecret: SESSION_SECRET, merchant: MERCHANT, notifyUrl: CONTENDER_NOTIFY_URL }).app;
+  }
+  throw new Error(`Unknown reference server ${kind ?? "(none)"} (tenpay-create takes <sandbox URL> <SQLite file>).`);
+}
+
+const handle = createApp(process.argv[2], process.argv.slice(3)).callback();
 const server = createServer((req, res) => void handle(req, res));
 server.listen(0, "127.0.0.1", () => {
   const ready: ReadyMessage = { type: "ready", port: (server.address() as AddressInfo).port };

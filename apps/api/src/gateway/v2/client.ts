@@ -26,6 +26,7 @@ import type { Logger } from "pino";
 import { Agent, request, type Dispatcher } from "undici";
 import { z } from "zod";
 import { childLogger } from "../../logging.js";
+import { startDeadline } from "../deadline.js";
 import type { BillInput, MerchantCredentials, OrderRef, RefundInput, RefundRef, UnifiedOrderInput, V2BillOpen, V2BillOutcome, V2CallError, V2Client, V2Outcome } from "./types.js";
 
 /** The API client certificate for `/secapi/pay/refund`: a PEM pair, or apiclient_cert.p12 with its password (the mch_id by default on the platform). */
@@ -313,21 +314,23 @@ export function createV2Client(options: V2ClientOptions): LiveV2Client {
     const message: Record<string, string | number> = { ...fields, nonce_str: generateNonceStr() };
     message.sign = signParams(message, { key: merchant.key, signType: merchant.signType });
     const dispatcher: Dispatcher = method === "refund" ? (certAgent ?? plainAgent) : plainAgent;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const deadline = startDeadline(timeoutMs);
     let statusCode: number;
     let body: Uint8Array;
     try {
       const response = await request(target, {
         method: "POST",
         dispatcher,
-        signal,
+        signal: deadline.signal,
         headers: { "content-type": "text/xml; charset=utf-8", accept: "text/xml" },
         body: buildXml(message),
       });
       statusCode = response.statusCode;
       body = new Uint8Array(await response.body.arrayBuffer());
     } catch (cause) {
-      return { outcome: { ok: false, error: classifyThrown(cause, signal.aborted, target, timeoutMs) } };
+      return { outcome: { ok: false, error: classifyThrown(cause, deadline.signal.aborted, target, timeoutMs) } };
+    } finally {
+      deadline.clear();
     }
 
     if (statusCode !== 200) {

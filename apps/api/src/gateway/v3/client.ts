@@ -5,6 +5,7 @@ import { createV3Signer, isV3ErrorCode, parseV3Error, type V3Headers, type V3Req
 import type { Logger } from "pino";
 import { Agent, request as undiciRequest } from "undici";
 import { childLogger } from "../../logging.js";
+import { startDeadline } from "../deadline.js";
 import type { GatewayCallError } from "../port.js";
 import type { V3AnswerVerifier } from "./keys.js";
 
@@ -317,12 +318,14 @@ export function createV3Client(options: V3ClientOptions): V3Client {
     const target = `${host}${request.path}`;
     const hasBody = request.method === "POST";
     const headers = headersOf(request);
-    const signal = AbortSignal.timeout(timeoutMs);
+    const deadline = startDeadline(timeoutMs);
     let answer: V3HttpAnswer;
     try {
-      answer = await transport({ url: target, method: request.method, headers, body: hasBody ? request.body : undefined, signal });
+      answer = await transport({ url: target, method: request.method, headers, body: hasBody ? request.body : undefined, signal: deadline.signal });
     } catch (cause) {
-      return { outcome: { ok: false, error: thrownError(cause, signal.aborted, target) } };
+      return { outcome: { ok: false, error: thrownError(cause, deadline.signal.aborted, target) } };
+    } finally {
+      deadline.clear();
     }
 
     const { status, body } = answer;
