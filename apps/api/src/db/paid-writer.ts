@@ -63,7 +63,7 @@ export function createPaidWriter(db: Kysely<Database>, dialect: "sqlite" | "post
 // (the write lock from the start: another process's writer waits on busy_timeout instead of failing to
 // upgrade), with prepared per-row statements and no JSON. The batch as one JSON parameter parsed by
 // json_each in three statements cost twice as much (SQLite re-parsed each 2.5 kB transition for every
-// `->>`), and each statement through Kysely's async driver added its promise chain (docs/perf-writes.md).
+// `->>`), and each statement through Kysely's async driver added its promise chain (docs/performance/round3-writes.md).
 // `+status` keeps the planner on the primary key (paid-writer.test.ts checks the plan).
 export const SQLITE_MARK_ONE_PAID = "update orders set status = 'paid', transaction_id = ?, paid_at = ?, updated_at = ? where id = ? and +status = 'pending'";
 export const SQLITE_INSERT_ONE_EVENT =

@@ -371,7 +371,7 @@ function decodeParam(text: string): string {
  * as @koa/router matches them: case-insensitive literals, one optional trailing slash, non-empty decoded parameters,
  * the first route in the table that matches) goes straight to that route's middleware, without the router's scan of
  * every route's regular expression, its middleware chain and its bookkeeping (about a twentieth of a GET
- * /api/orders/:id, docs/perf-http.md). Everything else (no route, another method: 404, 405, OPTIONS) goes through
+ * /api/orders/:id, docs/performance/round3-http.md). Everything else (no route, another method: 404, 405, OPTIONS) goes through
  * the router itself. The routes answer and never call `next`, so no later route could have run.
  */
 export function contractRoutes(router: Router): Middleware {

@@ -28,7 +28,7 @@ export function createSessionTokens(secret: string, ttlSeconds: number, options:
   const mac = (payload: string): Buffer => createHmac("sha256", secret).update(payload).digest();
   const cacheSize = options.verifiedCacheSize ?? DEFAULT_VERIFIED_TOKEN_CACHE;
   // Tokens whose MAC and claims were checked once: a signed-in client sends the same token on every call,
-  // and the HMAC + base64 + JSON.parse were about a tenth of a GET /api/orders/:id (docs/perf-http.md).
+  // and the HMAC + base64 + JSON.parse were about a tenth of a GET /api/orders/:id (docs/performance/round3-http.md).
   // Only genuine tokens get in (a forged one never passes the MAC), the expiry is still checked against
   // each call's clock, and a token is a pure function of the secret, so every process may keep its own.
   // Bounded: the oldest entry leaves when it is full.
