@@ -3,7 +3,7 @@ import { formatCompactBeijingTime, type SignType } from "@pay/core";
 import type { CreateOrderRequest, Order, OrderItem, OrderListQuery, OrderListResponse, OrderPaymentResponse } from "@pay/core/contract";
 import { isoAt } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
-import { findOrderOfUser, readOrder } from "../db/order-reads.js";
+import { readOrder } from "../db/order-reads.js";
 import { claimOrderQuery, findOrderByIdempotencyKey, insertOrder, listOrdersOfUser, markOrderClosed, markOrderQueried, setPrepay, type OrderCursor } from "../db/orders.js";
 import { findOrderingInputs } from "../db/products.js";
 import type { NewOrderRow, OrderRow, ProductRow } from "../db/schema.js";
@@ -56,8 +56,10 @@ const PREPAY_SAFETY_MS = 10 * 60 * 1000;
 
 /** The order of `id` if `userId` owns it; someone else's order is indistinguishable from none. */
 export async function findOwnOrder(ctx: ServiceContext, userId: string, id: string): Promise<Outcome<OrderRow>> {
-  const order = await findOrderOfUser(ctx.db, id, userId);
-  return order === undefined ? failed({ kind: "not-found", message: `No order ${id}.` }) : succeeded(order);
+  // The batched loader (db/order-reads.ts): lookups of one turn share one statement, and on PostgreSQL one
+  // round trip and one parse and plan instead of one per request. Ownership is checked here, with the same answer.
+  const order = await ctx.loadOrder(id);
+  return order === undefined || order.user_id !== userId ? failed({ kind: "not-found", message: `No order ${id}.` }) : succeeded(order);
 }
 
 function goodsDescription(items: readonly OrderItem[]): string {
