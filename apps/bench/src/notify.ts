@@ -161,7 +161,7 @@ export async function benchNotify(run: RunOptions): Promise<Section> {
   const { log } = run;
   const options = run.quick ? QUICK_HTTP : FULL_HTTP;
   const bareOptions = run.quick ? QUICK_BARE : FULL_BARE;
-  const poolSize = run.quick ? 40_000 : 300_000;
+  const poolSize = run.quick ? 40_000 : 400_000;
   const plans = planNotifyApis(run.baselineApi, run.contenders);
   if (plans.length === 0) {
     const every = planNotifyApis(run.baselineApi, undefined).flatMap((p) => p.kinds.map((kind) => notifyRowName(p.label, kind)));

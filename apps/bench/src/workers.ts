@@ -41,7 +41,7 @@ function comparison(measured: readonly HttpMeasurement[]): string[] {
 export async function benchWorkers(run: RunOptions): Promise<Section> {
   // Each worker compiles its own code (JIT) and warms its own caches: with two, each one sees half the warm-up requests.
   const options = run.quick ? { ...QUICK_HTTP, warmup: { seconds: 3 } } : { ...FULL_HTTP, warmup: { seconds: 4 } };
-  const poolSize = run.quick ? 30_000 : 150_000;
+  const poolSize = run.quick ? 30_000 : 300_000;
   const stack = await startStack(run.apiNodeArgs === undefined ? {} : { apiNodeArgs: run.apiNodeArgs });
   try {
     const targets = [];

@@ -11,7 +11,7 @@ const XML_HEADERS = { "content-type": "text/xml" } as const;
 /** Every notify contender must answer this (inside its XML). */
 export const SUCCESS_MARK = "SUCCESS";
 /** Rate assumed at least, to size a run's batch of distinct notifies. */
-const FIRST_GUESS_PER_SECOND = 3_000;
+const FIRST_GUESS_PER_SECOND = 6_000;
 /** Writes land a little after autocannon stops counting (in-flight requests). */
 const IN_FLIGHT_MS = 300;
 
