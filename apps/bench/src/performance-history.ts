@@ -196,8 +196,8 @@ What stands in the way of the targets this round missed, from the profiles:
   the parse and plan of an unnamed statement on every call (a named statement per connection would remove the latter).
 - **Duplicate notifies**: body read, Koa and the response are (b) itself (64 µs published); the parse and verify (about 20 µs),
   the batched order read and the log line are what is left; 0.33x (c) leaves about 40 µs for all three.
-- **API_WORKERS** (docs/workers.md): on this 2-core machine, which also runs the load generator and PostgreSQL, a second worker
-  has no idle core; the workers section above shows what it costs here (more commits per notify as each worker's group commit
-  sees half of them, SQLite page caches invalidated by the other process's commits, more context switches). A host with more
-  cores and the load generated elsewhere is where workers can show a gain.
+- **API_WORKERS** (docs/workers.md): on this 2-core machine, which also runs the load generator and PostgreSQL, the published
+  run (quiet machine) has 2 workers at 1.42x one worker's distinct-notify rate on SQLite at 1.06x its CPU per request, and
+  1.23x for lookups; on PostgreSQL, whose server competes for the same two cores, none (1.01x and 0.81x, at 1.22x and 1.62x
+  the CPU). The helpers' runs under load 12 had 2 workers losing everywhere: workers pay off only where cores are idle.
 `;
