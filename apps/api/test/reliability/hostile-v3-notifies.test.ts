@@ -29,6 +29,11 @@ const ANSWER_BOUND_MS = 1000;
 /** See hostile-xml.test.ts: a 10 MB upload may lose its answer to a reset; the log line proves the refusal then. */
 const LARGE_BOUND_MS = 3000;
 const DRIP_BOUND_MS = NOTIFY_BODY_TIMEOUT_MS + 1000;
+/**
+ * The genuine notifies are checked for their effect, not their speed: a client wait long enough for a busy CI
+ * host (a clean-clone run once saw a genuine notify unanswered within 2 s, the suite's other files running beside it).
+ */
+const GENUINE_BOUND_MS = 15_000;
 const OTHER_APIV3_KEY = "AnotherMerchantsApiV3Key00000000";
 
 type Route = "/wxpay/v3/notify" | "/wxpay/v3/refund-notify";
@@ -435,7 +440,7 @@ describe.each(DATABASES)("hostile APIv3 notifies on %s", (kind) => {
 
   it("a genuine resource of order A pays only A, with A's amount, while B stays pending; its replay changes nothing", async () => {
     const genuineA = wire(signed("TRANSACTION.SUCCESS", transaction(orderA)));
-    const first = await rawRequest(api.url, { path: "/wxpay/v3/notify", ...genuineA, timeoutMs: 2000 });
+    const first = await rawRequest(api.url, { path: "/wxpay/v3/notify", ...genuineA, timeoutMs: GENUINE_BOUND_MS });
     expect({ status: first.status, body: first.body }).toEqual({ status: 200, body: ACK });
     const rows = await database.db.selectFrom("orders").select(["id", "status", "total_fee"]).where("id", "in", [orderA.id, orderB.id]).orderBy("id").execute();
     expect(rows).toEqual(
@@ -447,7 +452,7 @@ describe.each(DATABASES)("hostile APIv3 notifies on %s", (kind) => {
     const before = await snapshotState(database.db);
     // The same delivery again, and the same resource re-sent later under a new envelope: duplicates, acknowledged, nothing changes.
     for (const again of [genuineA, wire(signed("TRANSACTION.SUCCESS", transaction(orderA)))]) {
-      const answer = await rawRequest(api.url, { path: "/wxpay/v3/notify", ...again, timeoutMs: 2000 });
+      const answer = await rawRequest(api.url, { path: "/wxpay/v3/notify", ...again, timeoutMs: GENUINE_BOUND_MS });
       expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: ACK });
     }
     expect(await snapshotState(database.db)).toBe(before);
@@ -483,10 +488,10 @@ describe.each(DATABASES)("hostile APIv3 notifies on %s", (kind) => {
   }
 
   it("after all of it, the genuine notifies apply: B is paid with its amount and the refund succeeds", async () => {
-    const pay = await rawRequest(api.url, { path: "/wxpay/v3/notify", ...wire(signed("TRANSACTION.SUCCESS", transaction(orderB))), timeoutMs: 2000 });
+    const pay = await rawRequest(api.url, { path: "/wxpay/v3/notify", ...wire(signed("TRANSACTION.SUCCESS", transaction(orderB))), timeoutMs: GENUINE_BOUND_MS });
     expect({ status: pay.status, body: pay.body }).toEqual({ status: 200, body: ACK });
     expect(await statusOf(orderB.id)).toBe("paid");
-    const refunded = await rawRequest(api.url, { path: "/wxpay/v3/refund-notify", ...wire(signed("REFUND.SUCCESS", refundResource())), timeoutMs: 2000 });
+    const refunded = await rawRequest(api.url, { path: "/wxpay/v3/refund-notify", ...wire(signed("REFUND.SUCCESS", refundResource())), timeoutMs: GENUINE_BOUND_MS });
     expect({ status: refunded.status, body: refunded.body }).toEqual({ status: 200, body: ACK });
     const row = await database.db.selectFrom("orders").select("refunded_fee").where("id", "=", paid.id).executeTakeFirstOrThrow();
     expect(row.refunded_fee).toBe(refund.fee);

@@ -22,6 +22,7 @@ export const API_ERROR_CODES = [
   "GATEWAY_ERROR",
   "GATEWAY_UNAVAILABLE",
   "GATEWAY_TIMEOUT",
+  "OVERLOADED",
   "INTERNAL",
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
@@ -48,6 +49,7 @@ export const API_ERROR_STATUS = {
   GATEWAY_ERROR: 502,
   GATEWAY_UNAVAILABLE: 503,
   GATEWAY_TIMEOUT: 504,
+  OVERLOADED: 503,
   INTERNAL: 500,
 } as const satisfies Record<ApiErrorCode, number>;
 
@@ -57,6 +59,11 @@ export const ApiErrorBodySchema = z.object({
     message: z.string(),
     /** The request field at fault, as a dotted path, when one is. */
     field: z.string().optional(),
+    /**
+     * With RATE_LIMITED, OVERLOADED and a GATEWAY_UNAVAILABLE the API chose to answer (breaker open, too
+     * many calls in flight): whole seconds before trying again is worth it, as the Retry-After header says.
+     */
+    retryAfterSeconds: z.number().int().positive().optional(),
   }),
 });
 export type ApiErrorBody = z.infer<typeof ApiErrorBodySchema>;

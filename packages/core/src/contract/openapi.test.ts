@@ -181,8 +181,8 @@ describe("the generated OpenAPI document", () => {
   });
 
   it("derives each route's errors from its auth, input and own failures", () => {
-    expect(routeErrorCodes("listProducts")).toEqual(["VALIDATION_FAILED", "UPGRADE_REQUIRED", "INTERNAL"]);
-    expect(routeErrorCodes("getOrder")).toEqual(["VALIDATION_FAILED", "UNAUTHORIZED", "NOT_FOUND", "UPGRADE_REQUIRED", "INTERNAL"]);
+    expect(routeErrorCodes("listProducts")).toEqual(["VALIDATION_FAILED", "UPGRADE_REQUIRED", "OVERLOADED", "INTERNAL"]);
+    expect(routeErrorCodes("getOrder")).toEqual(["VALIDATION_FAILED", "UNAUTHORIZED", "NOT_FOUND", "UPGRADE_REQUIRED", "OVERLOADED", "INTERNAL"]);
     expect(routeErrorCodes("createRefund")).toEqual([
       "VALIDATION_FAILED",
       "UNAUTHORIZED",
@@ -198,6 +198,7 @@ describe("the generated OpenAPI document", () => {
       "GATEWAY_ERROR",
       "GATEWAY_UNAVAILABLE",
       "GATEWAY_TIMEOUT",
+      "OVERLOADED",
       "INTERNAL",
     ]);
     // Sign-in is open, refused with its own code, and slowed down after failures; a console read takes no CSRF header.
@@ -208,9 +209,24 @@ describe("the generated OpenAPI document", () => {
       "SIGN_IN_FAILED",
       "UPGRADE_REQUIRED",
       "RATE_LIMITED",
+      "OVERLOADED",
       "INTERNAL",
     ]);
-    expect(routeErrorCodes("listAdminOrders")).toEqual(["VALIDATION_FAILED", "UNAUTHORIZED", "FORBIDDEN", "UPGRADE_REQUIRED", "INTERNAL"]);
+    // The routes a client can flood are limited per user (orders) or per IP (sign-in).
+    expect(routeErrorCodes("createSession")).toEqual([
+      "VALIDATION_FAILED",
+      "PAYLOAD_TOO_LARGE",
+      "UNSUPPORTED_MEDIA_TYPE",
+      "LOGIN_FAILED",
+      "UPGRADE_REQUIRED",
+      "RATE_LIMITED",
+      "GATEWAY_UNAVAILABLE",
+      "OVERLOADED",
+      "INTERNAL",
+    ]);
+    expect(routeErrorCodes("createOrder")).toContain("RATE_LIMITED");
+    expect(routeErrorCodes("renewPayment")).toContain("RATE_LIMITED");
+    expect(routeErrorCodes("listAdminOrders")).toEqual(["VALIDATION_FAILED", "UNAUTHORIZED", "FORBIDDEN", "UPGRADE_REQUIRED", "OVERLOADED", "INTERNAL"]);
   });
 
   it("describes the currency as the enum of the codes @pay/core/money knows", () => {

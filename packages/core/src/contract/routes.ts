@@ -111,7 +111,7 @@ export const API_ROUTES = {
     query: null,
     response: SessionResponseSchema,
     status: 200,
-    errors: ["LOGIN_FAILED", "GATEWAY_UNAVAILABLE"],
+    errors: ["LOGIN_FAILED", "RATE_LIMITED", "GATEWAY_UNAVAILABLE"],
   },
   listProducts: {
     method: "GET",
@@ -137,7 +137,7 @@ export const API_ROUTES = {
     query: null,
     response: OrderPaymentResponseSchema,
     status: 201,
-    errors: ["ORDER_NOT_PAYABLE", "IDEMPOTENCY_CONFLICT", ...GATEWAY],
+    errors: ["ORDER_NOT_PAYABLE", "IDEMPOTENCY_CONFLICT", "RATE_LIMITED", ...GATEWAY],
   },
   listOrders: {
     method: "GET",
@@ -176,7 +176,7 @@ export const API_ROUTES = {
     query: null,
     response: OrderPaymentResponseSchema,
     status: 200,
-    errors: ["NOT_FOUND", "ORDER_NOT_PAYABLE", ...GATEWAY],
+    errors: ["NOT_FOUND", "ORDER_NOT_PAYABLE", "RATE_LIMITED", ...GATEWAY],
   },
   closeOrder: {
     method: "POST",
@@ -487,7 +487,8 @@ type _ParamsMatchPath = Holds<ParamsMatchPath>;
  */
 export function routeErrorCodes(name: ApiRouteName): ApiErrorCode[] {
   const route: ApiRouteSpec = API_ROUTES[name];
-  const codes = new Set<ApiErrorCode>(["VALIDATION_FAILED", "UPGRADE_REQUIRED", "INTERNAL", ...route.errors]);
+  // OVERLOADED: any /api route is shed with 503 + Retry-After when the process has too many requests in flight.
+  const codes = new Set<ApiErrorCode>(["VALIDATION_FAILED", "UPGRADE_REQUIRED", "OVERLOADED", "INTERNAL", ...route.errors]);
   if (route.auth !== "none") codes.add("UNAUTHORIZED");
   if (route.auth === "admin" || route.auth === "operator") {
     codes.add("FORBIDDEN");
