@@ -1,7 +1,7 @@
 import type { ApiResponseBody, Order, RequestPaymentParams } from "@pay/core/contract";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { createFakeApi, type FakeApi } from "../../test/support/fake-api.js";
-import { apiError, createFakePlatform, fakeWx, json, type FakePlatform } from "../../test/support/fake-platform.js";
+import { apiError, apiRefusal, createFakePlatform, fakeWx, json, type FakePlatform } from "../../test/support/fake-platform.js";
 import { createApiClient, type CallInput } from "./client.js";
 import { describeError, isTransient, type CallResult } from "./errors.js";
 
@@ -222,5 +222,101 @@ describe("the client's types come from the contract", () => {
     expectTypeOf<{ body: { items: { productId: string; quantity: number }[] }; idempotencyKey: string }>().not.toExtend<CallInput<"renewPayment">>();
     expectTypeOf<{ query: { limit: number; cursor: string } }>().toExtend<CallInput<"listOrders">>();
     expectTypeOf<{ query: { limit: number } }>().not.toExtend<CallInput<"getOrder">>();
+  });
+});
+
+describe("a refusal that names a wait", () => {
+  /** The client on a clock the test moves by hand. */
+  function waiting() {
+    const platform = createFakePlatform();
+    const api = createFakeApi();
+    platform.serve((request) => api.handle(request));
+    const time = { now: Date.parse("2026-01-01T00:00:00Z") };
+    const client = createApiClient({ wx: fakeWx(platform), baseUrl: BASE_URL, contractVersion: "0.1.0", clock: { now: () => time.now } });
+    const sent = (path: string) => platform.requests.filter((r) => r.path === path).length;
+    return { platform, api, client, time, sent };
+  }
+
+  const ORDER: CallInput<"createOrder"> = { body: { items: [{ productId: "tea", quantity: 1 }] }, idempotencyKey: "mp-key-1" };
+
+  it("reads retryAfterSeconds from the body, else from the Retry-After header, else has none", async () => {
+    const { platform, client } = waiting();
+    platform.serve(() => ({ status: 429, body: { error: { code: "RATE_LIMITED", message: "Slow down.", retryAfterSeconds: 20 } }, header: { "Retry-After": "99" } }));
+    expect(await client.call("listProducts", {})).toEqual({ ok: false, error: { kind: "api", status: 429, code: "RATE_LIMITED", message: "Slow down.", retryAfterSeconds: 20 } });
+    const { client: second, platform: platform2 } = waiting();
+    platform2.serve(() => ({ status: 503, body: { error: { code: "GATEWAY_UNAVAILABLE", message: "Busy." } }, header: { "retry-after": "7" } }));
+    expect(await second.call("listProducts", {})).toEqual({ ok: false, error: { kind: "api", status: 503, code: "GATEWAY_UNAVAILABLE", message: "Busy.", retryAfterSeconds: 7 } });
+    const { client: third, platform: platform3 } = waiting();
+    platform3.serve(() => apiError(503, "GATEWAY_UNAVAILABLE", "Busy."));
+    expect(await third.call("listProducts", {})).toEqual({ ok: false, error: { kind: "api", status: 503, code: "GATEWAY_UNAVAILABLE", message: "Busy." } });
+  });
+
+  it("keeps a proxy's Retry-After on a page that is not the API's JSON", async () => {
+    const { platform, client } = waiting();
+    platform.serve(() => ({ status: 503, body: "<html>Service Unavailable</html>", header: { "Retry-After": "Thu, 01 Jan 2026 00:00:12 GMT" } }));
+    expect(await client.call("listProducts", {})).toEqual({ ok: false, error: { kind: "http", status: 503, message: "HTTP 503", retryAfterSeconds: 12 } });
+  });
+
+  it("sends nothing on a rate-limited route until the wait has passed, counting the seconds down; other routes go on", async () => {
+    const { api, client, time, sent } = waiting();
+    await client.call("listOrders", {});
+    api.once("createOrder", apiRefusal(429, "RATE_LIMITED", 30));
+    expect(await client.call("createOrder", ORDER)).toMatchObject({ ok: false, error: { code: "RATE_LIMITED", retryAfterSeconds: 30 } });
+    time.now += 12_500;
+    expect(await client.call("createOrder", ORDER)).toEqual({
+      ok: false,
+      error: { kind: "api", status: 429, code: "RATE_LIMITED", message: "RATE_LIMITED: try again later.", retryAfterSeconds: 18 },
+    });
+    expect(sent("/api/orders")).toBe(2);
+    expect((await client.call("listOrders", {})).ok).toBe(true);
+    expect(sent("/api/orders")).toBe(3);
+    time.now += 17_499;
+    expect(await client.call("createOrder", ORDER)).toMatchObject({ ok: false, error: { retryAfterSeconds: 1 } });
+    time.now += 1;
+    expect((await client.call("createOrder", ORDER)).ok).toBe(true);
+    expect(sent("/api/orders")).toBe(4);
+  });
+
+  it("holds every route after OVERLOADED, and only the refusing route after GATEWAY_UNAVAILABLE", async () => {
+    const { platform, api, client, time } = waiting();
+    await client.call("listOrders", {});
+    api.once("listOrders", apiRefusal(503, "OVERLOADED", 5));
+    await client.call("listOrders", {});
+    const before = platform.requests.length;
+    expect(await client.call("listProducts", {})).toMatchObject({ ok: false, error: { code: "OVERLOADED", retryAfterSeconds: 5 } });
+    expect(await client.call("getOrder", { params: { id: "P1" } })).toMatchObject({ ok: false, error: { code: "OVERLOADED", retryAfterSeconds: 5 } });
+    expect(platform.requests).toHaveLength(before);
+    time.now += 5_000;
+    api.once("renewPayment", apiRefusal(503, "GATEWAY_UNAVAILABLE", 10));
+    await client.call("renewPayment", { params: { id: "P1" } });
+    expect(await client.call("renewPayment", { params: { id: "P1" } })).toMatchObject({ ok: false, error: { code: "GATEWAY_UNAVAILABLE", retryAfterSeconds: 10 } });
+    expect((await client.call("listProducts", {})).ok).toBe(true);
+    expect(platform.requests.filter((r) => r.path === "/api/orders/P1/payment")).toHaveLength(1);
+  });
+
+  it("does not sign in again (nor ask wx.login for a code) before a refused sign-in's wait has passed", async () => {
+    const { platform, api, client, time, sent } = waiting();
+    api.once("createSession", apiRefusal(429, "RATE_LIMITED", 60));
+    expect(await client.call("listOrders", {})).toMatchObject({ ok: false, error: { code: "RATE_LIMITED", retryAfterSeconds: 60 } });
+    time.now += 30_000;
+    expect(await client.call("getOrder", { params: { id: "P1" } })).toMatchObject({ ok: false, error: { code: "RATE_LIMITED", retryAfterSeconds: 30 } });
+    expect(platform.logins.count).toBe(1);
+    expect(sent("/api/session")).toBe(1);
+    expect(platform.requests.map((r) => r.path)).toEqual(["/api/session"]);
+    time.now += 30_000;
+    expect((await client.call("listOrders", {})).ok).toBe(true);
+    expect(sent("/api/session")).toBe(2);
+  });
+
+  it("after a 401, waits out a refused fresh sign-in the same way", async () => {
+    const { platform, api, client, time, sent } = waiting();
+    await client.call("listOrders", {});
+    api.tokens.clear();
+    api.once("createSession", apiRefusal(429, "RATE_LIMITED", 10));
+    expect(await client.call("listOrders", {})).toMatchObject({ ok: false, error: { code: "RATE_LIMITED", retryAfterSeconds: 10 } });
+    time.now += 1_000;
+    expect(await client.call("listOrders", {})).toMatchObject({ ok: false, error: { code: "RATE_LIMITED", retryAfterSeconds: 9 } });
+    expect(sent("/api/session")).toBe(2);
+    expect(platform.logins.count).toBe(2);
   });
 });

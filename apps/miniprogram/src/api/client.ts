@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { API_ROUTES, CONTRACT_VERSION_HEADER } from "../lib/pay-core.js";
 import type { Clock } from "../utils/clock.js";
 import type { WxPort } from "../utils/wx-port.js";
-import { describeMismatch, parseApiErrorBody, type CallResult, type ClientError } from "./errors.js";
+import { describeMismatch, headerValue, parseApiErrorBody, parseRetryAfter, type CallResult, type ClientError } from "./errors.js";
 import { createSessionStore } from "./session.js";
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -48,7 +48,7 @@ export interface ApiClientOptions {
   readonly timeoutMs?: number;
 }
 
-type Answer = { readonly kind: "response"; readonly status: number; readonly data: unknown } | { readonly kind: "network"; readonly errMsg: string };
+type Answer = { readonly kind: "response"; readonly status: number; readonly data: unknown; readonly header: unknown } | { readonly kind: "network"; readonly errMsg: string };
 
 interface LooseInput {
   readonly params?: Readonly<Record<string, string>>;
@@ -68,7 +68,7 @@ function send(wx: WxPort, url: string, method: "GET" | "POST", header: Record<st
       dataType: "json",
       responseType: "text",
       timeout,
-      success: (result) => resolve({ kind: "response", status: result.statusCode, data: result.data }),
+      success: (result) => resolve({ kind: "response", status: result.statusCode, data: result.data, header: result.header }),
       fail: (result) => resolve({ kind: "network", errMsg: result.errMsg }),
     });
   });
@@ -102,10 +102,20 @@ function failed(error: ClientError): { readonly ok: false; readonly error: Clien
  * describes. A success status with a body the schema refuses (a missing field, a wrong type, an extra
  * payment field, an unknown currency) is an error value too: no page ever sees an unchecked body.
  */
-function interpret<N extends ClientRouteName>(name: N, answer: Answer): CallResult<ApiResponseBody<N>> {
+function interpret<N extends ClientRouteName>(name: N, answer: Answer, now: number): CallResult<ApiResponseBody<N>> {
   if (answer.kind === "network") return failed({ kind: "network", message: answer.errMsg });
   const route: RouteOf<ClientRouteName> = API_ROUTES[name];
-  if (answer.status !== route.status) return failed(parseApiErrorBody(answer.status, answer.data) ?? { kind: "http", status: answer.status, message: `HTTP ${answer.status}` });
+  if (answer.status !== route.status) {
+    const wait = parseRetryAfter(headerValue(answer.header, "Retry-After"), now);
+    return failed(
+      parseApiErrorBody(answer.status, answer.data, wait) ?? {
+        kind: "http",
+        status: answer.status,
+        message: `HTTP ${answer.status}`,
+        ...(wait === undefined ? {} : { retryAfterSeconds: wait }),
+      },
+    );
+  }
   const parsed = route.response.safeParse(answer.data);
   if (!parsed.success) return failed({ kind: "http", status: answer.status, code: "INVALID_RESPONSE", message: describeMismatch(name, parsed.error.issues) });
   return { ok: true, value: parsed.data as ApiResponseBody<N> };
@@ -117,10 +127,26 @@ function isUnauthorized(answer: Answer): boolean {
   return error?.kind === "api" && error.code === "UNAUTHORIZED";
 }
 
+/** Where a refusal's wait applies: OVERLOADED (or a proxy's 503) to the whole API, anything else to its own route. */
+type WaitScope = ClientRouteName | "api";
+/** The errors that can name a wait. */
+type RefusalError = Extract<ClientError, { readonly kind: "api" | "http" }>;
+
+function waitScope(name: ClientRouteName, error: RefusalError): WaitScope {
+  if (error.kind === "api" && error.code === "OVERLOADED") return "api";
+  if (error.kind === "http" && error.status === 503) return "api";
+  return name;
+}
+
 /**
  * Builds the client. Signing in is lazy: the first call that needs a user runs wx.login and
  * POST /api/session (concurrent calls share one sign-in) and keeps the token in storage. A 401 clears
  * it, signs in again once and repeats the call once.
+ *
+ * A refusal that names a wait (429 RATE_LIMITED, 503 OVERLOADED or GATEWAY_UNAVAILABLE, with
+ * `retryAfterSeconds` or Retry-After) is remembered: until it has passed, a call of the same route (of
+ * any route, for OVERLOADED) is answered here with the same error and the seconds left, and sends
+ * nothing. So no page, poll or sign-in asks again before the server said it may.
  */
 export function createApiClient(options: ApiClientOptions): ApiClient {
   if (!/^https?:\/\/[^/?#\s]+$/.test(options.baseUrl))
@@ -129,12 +155,41 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const session = createSessionStore(wx);
   let signingIn: Promise<CallResult<string>> | undefined;
+  const waits = new Map<WaitScope, { readonly until: number; readonly error: RefusalError }>();
+
+  /** The refusal still in force for `name`, with the seconds left; undefined when the route may be called. */
+  function held(name: ClientRouteName): ClientError | undefined {
+    const now = clock.now();
+    let longest: { readonly until: number; readonly error: RefusalError } | undefined;
+    for (const scope of [name, "api"] as const) {
+      const wait = waits.get(scope);
+      if (wait === undefined) continue;
+      if (wait.until <= now) waits.delete(scope);
+      else if (longest === undefined || wait.until > longest.until) longest = wait;
+    }
+    if (longest === undefined) return undefined;
+    return { ...longest.error, retryAfterSeconds: Math.ceil((longest.until - now) / 1000) };
+  }
+
+  /** The route's answer, read; a refusal with a wait is remembered for held(). */
+  function answerOf<N extends ClientRouteName>(name: N, answer: Answer): CallResult<ApiResponseBody<N>> {
+    const now = clock.now();
+    const result = interpret(name, answer, now);
+    if (!result.ok && (result.error.kind === "api" || result.error.kind === "http") && result.error.retryAfterSeconds !== undefined) {
+      const scope = waitScope(name, result.error);
+      const until = now + result.error.retryAfterSeconds * 1000;
+      if ((waits.get(scope)?.until ?? 0) < until) waits.set(scope, { until, error: result.error });
+    }
+    return result;
+  }
 
   async function signInNow(): Promise<CallResult<string>> {
+    const refused = held("createSession");
+    if (refused !== undefined) return failed(refused);
     const code = await wxLoginCode(wx);
     if (!code.ok) return code;
     const answer = await send(wx, `${baseUrl}${API_ROUTES.createSession.path}`, API_ROUTES.createSession.method, baseHeader(true), { code: code.value }, timeout);
-    const result = interpret("createSession", answer);
+    const result = answerOf("createSession", answer);
     if (!result.ok) return result;
     session.save(result.value);
     return { ok: true, value: result.value.token };
@@ -164,12 +219,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const attempt = (token: string | undefined): Promise<Answer> =>
         send(wx, url, route.method, token === undefined ? header : { ...header, Authorization: `Bearer ${token}` }, loose.body, timeout);
 
-      if (route.auth === "none") return interpret(name, await attempt(undefined));
+      const refused = held(name);
+      if (refused !== undefined) return failed(refused);
+      if (route.auth === "none") return answerOf(name, await attempt(undefined));
       const stored = session.read(clock.now());
       const token: CallResult<string> = stored === undefined ? await signIn() : { ok: true, value: stored };
       if (!token.ok) return token;
       const answer = await attempt(token.value);
-      if (!isUnauthorized(answer)) return interpret(name, answer);
+      if (!isUnauthorized(answer)) return answerOf(name, answer);
       // The token was revoked or the server's secret rotated: one fresh sign-in, one more try. A call
       // that was refused alongside another one reuses the token the other one already fetched.
       const current = session.read(clock.now());
@@ -181,7 +238,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         fresh = await signIn();
       }
       if (!fresh.ok) return fresh;
-      return interpret(name, await attempt(fresh.value));
+      return answerOf(name, await attempt(fresh.value));
     },
   };
 }

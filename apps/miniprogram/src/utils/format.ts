@@ -29,3 +29,8 @@ export function shortTime(iso: string): string {
 export function orderTotal(order: Order): string {
   return formatMoney({ amount: order.totalFee, currency: order.feeType });
 }
+
+/** A wait the server asked for, for a sentence or a button: "45 s" up to two minutes, then whole minutes ("3 min"), rounded up. */
+export function formatWait(seconds: number): string {
+  return seconds < 120 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+}

@@ -10,8 +10,8 @@ export interface RecordedRequest {
   readonly body: unknown;
 }
 
-/** What the fake answers: an HTTP status and body (an object is JSON; a string is sent as text), or no answer. */
-export type FakeAnswer = { readonly status: number; readonly body: unknown } | { readonly networkError: string };
+/** What the fake answers: an HTTP status and body (an object is JSON; a string is sent as text) with extra headers, or no answer. */
+export type FakeAnswer = { readonly status: number; readonly body: unknown; readonly header?: Readonly<Record<string, string>> } | { readonly networkError: string };
 
 /** What the next payment sheet does. */
 export type SheetScript = "ok" | "cancel" | "legacy-cancel" | { readonly fail: string };
@@ -77,7 +77,8 @@ export function createFakePlatform(): FakePlatform {
         .then((answer) => {
           if ("networkError" in answer) return option.fail({ errMsg: answer.networkError });
           const data = typeof answer.body === "string" ? answer.body : structuredClone(answer.body);
-          option.success({ statusCode: answer.status, data, header: { "content-type": typeof answer.body === "string" ? "text/html" : "application/json" }, errMsg: "request:ok" });
+          const header = { "content-type": typeof answer.body === "string" ? "text/html" : "application/json", ...answer.header };
+          option.success({ statusCode: answer.status, data, header, errMsg: "request:ok" });
         });
     },
     requestPayment(option: WxRequestPaymentOption) {
@@ -111,6 +112,16 @@ export function json(status: number, body: unknown): FakeAnswer {
 /** The API's error body. */
 export function apiError(status: number, code: string, message: string): FakeAnswer {
   return { status, body: { error: { code, message } } };
+}
+
+/** A refusal with a wait, as the API sends it: `retryAfterSeconds` in the error body and the Retry-After header. */
+export function apiRefusal(
+  status: 429 | 503,
+  code: "RATE_LIMITED" | "OVERLOADED" | "GATEWAY_UNAVAILABLE",
+  retryAfterSeconds: number,
+  message = `${code}: try again later.`,
+): FakeAnswer {
+  return { status, body: { error: { code, message, retryAfterSeconds } }, header: { "Retry-After": String(retryAfterSeconds) } };
 }
 
 /** A whole WxPort for service tests: the fake platform plus storage in a Map (missing keys read as "", as in WeChat). */

@@ -1,7 +1,8 @@
-import { describeError } from "../../api/errors.js";
+import { describeError, retryAfterOf } from "../../api/errors.js";
 import { cartTotal, MAX_QUANTITY } from "../../services/cart.js";
 import type { PayAttempt } from "../../services/checkout.js";
 import { appServices, navigate, ROUTES, unexpected, type TapEvent } from "../../utils/app.js";
+import { startWait, type Countdown } from "../../utils/countdown.js";
 import { formatMoney } from "../../lib/pay-core.js";
 
 interface LineRow {
@@ -25,9 +26,12 @@ interface CheckoutData {
   /** The pending order made for this cart, once there is one. */
   pendingOrderId: string;
   payLabel: string;
+  /** While the server's Retry-After runs: the time left ("29 s"), and Pay is disabled; "" otherwise. */
+  wait: string;
 }
 
 interface CheckoutPage {
+  countdown: Countdown | undefined;
   refresh(): void;
   show(attempt: PayAttempt): void;
   onPay(): Promise<void>;
@@ -65,6 +69,12 @@ Page<CheckoutData, CheckoutPage>({
     noticeKind: "",
     pendingOrderId: "",
     payLabel: "Pay",
+    wait: "",
+  },
+  countdown: undefined,
+
+  onUnload() {
+    this.countdown?.stop();
   },
 
   onShow() {
@@ -102,7 +112,7 @@ Page<CheckoutData, CheckoutPage>({
 
   async onPay() {
     // A second tap that lands before the button shows as disabled must not start a second payment.
-    if (this.data.busy || this.data.empty) return;
+    if (this.data.busy || this.data.empty || this.data.wait !== "") return;
     this.setData({ busy: true, notice: "", noticeKind: "" });
     try {
       this.show(await appServices().checkout.pay());
@@ -136,6 +146,9 @@ Page<CheckoutData, CheckoutPage>({
       case "error": {
         const saved = attempt.orderId === undefined ? "" : ` Order ${attempt.orderId} is saved and still waiting for payment.`;
         this.setData({ ...cartView(), busy: false, notice: `${describeError(attempt.error)}${saved}`, noticeKind: "error", payLabel: "Try again" });
+        // Refused with a Retry-After (too many attempts, server or WeChat Pay busy): Pay waits it out.
+        const seconds = retryAfterOf(attempt.error);
+        if (seconds !== undefined) this.countdown = startWait(appServices().clock, seconds, (wait) => this.setData({ wait }), this.countdown);
         return;
       }
     }

@@ -1,7 +1,8 @@
 import type { Order } from "@pay/core/contract";
-import { describeError } from "../../api/errors.js";
+import { describeError, retryAfterOf, type ClientError } from "../../api/errors.js";
 import { payOrder, type PayAttempt } from "../../services/checkout.js";
 import { appServices, navigate, ROUTES, unexpected, type TapEvent } from "../../utils/app.js";
+import { startWait, type Countdown } from "../../utils/countdown.js";
 import { itemsSummary, orderTotal, shortTime, statusLabel } from "../../utils/format.js";
 
 const PAGE_SIZE = 20;
@@ -26,11 +27,20 @@ interface OrdersData {
   noticeKind: NoticeKind;
   /** The order a payment or close is running for; its buttons are disabled meanwhile. */
   busyId: string;
+  /** While the server's Retry-After for that action runs: the time left ("29 s"), and its buttons are disabled; "" otherwise. */
+  payWait: string;
+  closeWait: string;
+  retryWait: string;
 }
+
+/** The page's buttons that wait out a Retry-After, by the data field that shows it. */
+type WaitField = "payWait" | "closeWait" | "retryWait";
 
 interface OrdersPage {
   loaded: Order[];
   nextCursor: string | null;
+  countdowns: Partial<Record<WaitField, Countdown>>;
+  waitFor(field: WaitField, error: ClientError): void;
   load(more: boolean): Promise<void>;
   replace(order: Order): void;
   showAttempt(attempt: PayAttempt): Promise<void>;
@@ -60,9 +70,23 @@ Page<OrdersData, OrdersPage>({
     notice: "",
     noticeKind: "",
     busyId: "",
+    payWait: "",
+    closeWait: "",
+    retryWait: "",
   },
   loaded: [],
   nextCursor: null,
+  countdowns: {},
+
+  onUnload() {
+    for (const countdown of Object.values(this.countdowns)) countdown.stop();
+  },
+
+  waitFor(field, error) {
+    const seconds = retryAfterOf(error);
+    if (seconds === undefined) return;
+    this.countdowns[field] = startWait(appServices().clock, seconds, (wait) => this.setData({ [field]: wait }), this.countdowns[field]);
+  },
 
   onShow() {
     // Coming back from the result page: statuses may have changed.
@@ -76,6 +100,7 @@ Page<OrdersData, OrdersPage>({
       const answer = await appServices().api.call("listOrders", { query: cursor === null ? { limit: PAGE_SIZE } : { limit: PAGE_SIZE, cursor } });
       if (!answer.ok) {
         this.setData({ loading: false, error: `Your orders could not be loaded. ${describeError(answer.error)}` });
+        this.waitFor("retryWait", answer.error);
         return;
       }
       this.loaded = more ? [...this.loaded, ...answer.value.orders] : answer.value.orders;
@@ -92,6 +117,7 @@ Page<OrdersData, OrdersPage>({
   },
 
   onRetry() {
+    if (this.data.retryWait !== "") return Promise.resolve();
     return this.load(false);
   },
 
@@ -101,7 +127,7 @@ Page<OrdersData, OrdersPage>({
 
   async onPayOrder(event) {
     const orderId = event.currentTarget.dataset.id;
-    if (this.data.busyId !== "") return;
+    if (this.data.busyId !== "" || this.data.payWait !== "") return;
     this.setData({ busyId: orderId, notice: "", noticeKind: "" });
     try {
       const { api, wx: port } = appServices();
@@ -131,13 +157,14 @@ Page<OrdersData, OrdersPage>({
         return;
       case "error":
         this.setData({ notice: `${describeError(attempt.error)} Tap Pay to try again.`, noticeKind: "error" });
+        this.waitFor("payWait", attempt.error);
         return;
     }
   },
 
   async onCloseOrder(event) {
     const orderId = event.currentTarget.dataset.id;
-    if (this.data.busyId !== "") return;
+    if (this.data.busyId !== "" || this.data.closeWait !== "") return;
     this.setData({ busyId: orderId, notice: "", noticeKind: "" });
     try {
       const answer = await appServices().api.call("closeOrder", { params: { id: orderId } });
@@ -147,6 +174,7 @@ Page<OrdersData, OrdersPage>({
         this.setData({ notice: `Order ${orderId} is closed; nothing was charged.`, noticeKind: "info" });
       } else {
         this.setData({ notice: `Order ${orderId} could not be closed. ${describeError(answer.error)}`, noticeKind: "error" });
+        this.waitFor("closeWait", answer.error);
         if (answer.error.kind === "api" && answer.error.code === "ORDER_NOT_CLOSABLE") await this.load(false);
       }
     } catch (error) {

@@ -1,7 +1,8 @@
 import type { Product } from "@pay/core/contract";
-import { describeError } from "../../api/errors.js";
+import { describeError, retryAfterOf } from "../../api/errors.js";
 import { cartTotal } from "../../services/cart.js";
 import { appServices, navigate, ROUTES, unexpected, type TapEvent } from "../../utils/app.js";
+import { startWait, type Countdown } from "../../utils/countdown.js";
 import { formatMoney } from "../../lib/pay-core.js";
 
 interface ProductRow {
@@ -36,9 +37,12 @@ interface ProductsData {
   products: ProductRow[];
   cartCount: number;
   cartTotalText: string;
+  /** While the server's Retry-After runs: the time left ("29 s"), and Try again is disabled; "" otherwise. */
+  retryWait: string;
 }
 
 interface ProductsPage {
+  countdown: Countdown | undefined;
   /** The products as the API sent them; `data` holds only what the view shows. */
   catalogue: Product[];
   load(): Promise<void>;
@@ -55,11 +59,17 @@ Page<ProductsData, ProductsPage>({
     products: [],
     cartCount: 0,
     cartTotalText: "",
+    retryWait: "",
   },
   catalogue: [],
+  countdown: undefined,
 
   onLoad() {
     return this.load();
+  },
+
+  onUnload() {
+    this.countdown?.stop();
   },
 
   onShow() {
@@ -73,6 +83,8 @@ Page<ProductsData, ProductsPage>({
       const answer = await appServices().api.call("listProducts", {});
       if (!answer.ok) {
         this.setData({ loading: false, error: `Products could not be loaded. ${describeError(answer.error)}` });
+        const seconds = retryAfterOf(answer.error);
+        if (seconds !== undefined) this.countdown = startWait(appServices().clock, seconds, (retryWait) => this.setData({ retryWait }), this.countdown);
         return;
       }
       this.catalogue = answer.value.products;
@@ -83,6 +95,7 @@ Page<ProductsData, ProductsPage>({
   },
 
   onRetry() {
+    if (this.data.retryWait !== "") return Promise.resolve();
     return this.load();
   },
 

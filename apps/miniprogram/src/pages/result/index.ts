@@ -1,7 +1,8 @@
 import type { Order } from "@pay/core/contract";
-import { describeError } from "../../api/errors.js";
+import { describeError, retryAfterOf } from "../../api/errors.js";
 import { confirmOrder, type Confirmation, type ConfirmOutcome } from "../../services/order-status.js";
 import { appServices, navigate, ROUTES, unexpected } from "../../utils/app.js";
+import { startWait, type Countdown } from "../../utils/countdown.js";
 import { itemsSummary, orderTotal } from "../../utils/format.js";
 
 /** How often the page asks the server, and for how long before it says it could not confirm. */
@@ -18,10 +19,13 @@ interface ResultData {
   totalText: string;
   itemsText: string;
   transactionId: string;
+  /** While the server's Retry-After runs: the time left ("29 s"), and Check again is disabled; "" otherwise. */
+  wait: string;
 }
 
 interface ResultPage {
   confirmation: Confirmation | undefined;
+  countdown: Countdown | undefined;
   check(): Promise<void>;
   showOrder(order: Order): void;
   showOutcome(outcome: ConfirmOutcome): void;
@@ -45,8 +49,10 @@ Page<ResultData, ResultPage>({
     totalText: "",
     itemsText: "",
     transactionId: "",
+    wait: "",
   },
   confirmation: undefined,
+  countdown: undefined,
 
   onLoad(query) {
     const orderId = query.id ?? "";
@@ -60,6 +66,7 @@ Page<ResultData, ResultPage>({
 
   onUnload() {
     this.confirmation?.stop();
+    this.countdown?.stop();
   },
 
   async check() {
@@ -91,6 +98,17 @@ Page<ResultData, ResultPage>({
         return;
       }
       case "timeout": {
+        const seconds = outcome.lastError === undefined ? undefined : retryAfterOf(outcome.lastError);
+        if (outcome.lastError !== undefined && seconds !== undefined) {
+          // The server asked for a wait (too many requests, busy): no more checks, and Check again waits it out.
+          this.setData({
+            state: "timeout",
+            title: "Payment not confirmed yet",
+            detail: `Order ${orderId} could not be checked just now: ${describeError(outcome.lastError)} If you paid, the order will show as paid in My orders shortly; you will not be charged twice.`,
+          });
+          this.countdown = startWait(appServices().clock, seconds, (wait) => this.setData({ wait }), this.countdown);
+          return;
+        }
         const last = outcome.lastError === undefined ? "" : ` Last attempt: ${describeError(outcome.lastError)}`;
         this.setData({
           state: "timeout",
@@ -106,6 +124,7 @@ Page<ResultData, ResultPage>({
   },
 
   onCheckAgain() {
+    if (this.data.wait !== "") return Promise.resolve();
     return this.check();
   },
 
