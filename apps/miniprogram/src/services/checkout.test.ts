@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createFakeApi, FAKE_PRODUCTS } from "../../test/support/fake-api.js";
-import { createFakePlatform, fakeWx } from "../../test/support/fake-platform.js";
+import { apiRefusal, createFakePlatform, fakeWx } from "../../test/support/fake-platform.js";
 import { createApiClient } from "../api/client.js";
 import { createCart } from "./cart.js";
 import { createCheckout } from "./checkout.js";
@@ -11,14 +11,15 @@ function setup() {
   const platform = createFakePlatform();
   const fake = createFakeApi();
   platform.serve((request) => fake.handle(request));
-  const clock = { now: () => Date.parse("2026-01-01T00:00:00Z") };
+  const time = { now: Date.parse("2026-01-01T00:00:00Z") };
+  const clock = { now: () => time.now };
   const api = createApiClient({ wx: fakeWx(platform), baseUrl: "https://pay.example.test", contractVersion: "0.1.0", clock });
   const cart = createCart();
   cart.add(BEANS);
   let seed = 0;
   const checkout = createCheckout({ api, wx: platform, cart, clock, random: () => ((seed += 1) * 0.137) % 1 });
   const calls = () => platform.requests.filter((r) => r.path !== "/api/session").map((r) => `${r.method} ${r.path}`);
-  return { platform, fake, cart, checkout, calls };
+  return { platform, fake, cart, checkout, calls, time };
 }
 
 describe("createCheckout", () => {
@@ -95,5 +96,37 @@ describe("createCheckout", () => {
     const second = await checkout.pay();
     checkout.release(second.orderId ?? "", "paid");
     expect(cart.lines()).toEqual([]);
+  });
+
+  it("places nothing while the server's wait runs, then one order under the same key", async () => {
+    const { platform, fake, checkout, calls, time } = setup();
+    fake.once("createOrder", apiRefusal(429, "RATE_LIMITED", 20));
+    expect(await checkout.pay()).toMatchObject({ kind: "error", orderId: undefined, error: { code: "RATE_LIMITED", retryAfterSeconds: 20 } });
+    time.now += 10_000;
+    const [first, second] = await Promise.all([checkout.pay(), checkout.pay()]);
+    expect(second).toBe(first);
+    expect(first).toMatchObject({ kind: "error", error: { code: "RATE_LIMITED", retryAfterSeconds: 10 } });
+    expect(calls()).toEqual(["POST /api/orders"]);
+    time.now += 10_000;
+    expect(await checkout.pay()).toMatchObject({ kind: "submitted" });
+    expect(calls()).toEqual(["POST /api/orders", "POST /api/orders"]);
+    const keys = platform.requests.filter((r) => r.path === "/api/orders").map((r) => r.header["Idempotency-Key"]);
+    expect(keys[1]).toBe(keys[0]);
+    expect(fake.orders.size).toBe(1);
+    expect(platform.payments).toHaveLength(1);
+  });
+
+  it("re-pays a saved order only once the renewal's wait has passed", async () => {
+    const { platform, fake, checkout, calls, time } = setup();
+    platform.sheet("cancel");
+    const { orderId } = await checkout.pay();
+    fake.once("renewPayment", apiRefusal(429, "RATE_LIMITED", 5));
+    expect(await checkout.pay()).toMatchObject({ kind: "error", orderId, error: { code: "RATE_LIMITED", retryAfterSeconds: 5 } });
+    time.now += 4_000;
+    expect(await checkout.pay()).toMatchObject({ kind: "error", orderId, error: { retryAfterSeconds: 1 } });
+    time.now += 1_000;
+    expect(await checkout.pay()).toEqual({ kind: "submitted", orderId });
+    expect(calls()).toEqual(["POST /api/orders", `POST /api/orders/${orderId ?? ""}/payment`, `POST /api/orders/${orderId ?? ""}/payment`]);
+    expect(fake.orders.size).toBe(1);
   });
 });
