@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { apiError, json } from "../../../test/support/fake-platform.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { apiError, apiRefusal, json, type FakeAnswer } from "../../../test/support/fake-platform.js";
 import { appPerTest, type TestApp } from "../../../test/support/launch.js";
 
 const newApp = appPerTest();
@@ -144,5 +144,80 @@ describe("checkout page", () => {
     expect(Object.keys(platform.payments[0] ?? {}).sort()).toEqual(["nonceStr", "package", "paySign", "signType", "timeStamp"]);
     expect(rt.current().route).toBe("pages/result/index");
     expect(api.orders.size).toBe(1);
+  });
+});
+
+describe("checkout page, when the server asks to wait", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: Date.parse("2026-01-01T00:00:00Z") });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it.each([
+    ["too many attempts", apiRefusal(429, "RATE_LIMITED", 30, "Too many orders; try again in 30 s."), "Too many attempts. Try again in 30 s."],
+    ["a busy server", apiRefusal(503, "OVERLOADED", 30, "The API is overloaded."), "The server is busy. Try again in 30 s."],
+    [
+      "WeChat Pay busy, the wait in the Retry-After header only",
+      { status: 503, body: { error: { code: "GATEWAY_UNAVAILABLE", message: "WeChat Pay is not answering." } }, header: { "Retry-After": "30" } } satisfies FakeAnswer,
+      "WeChat Pay is busy. Try again in 30 s.",
+    ],
+  ])("says so for %s, keeps Pay disabled with the countdown, then one order for a double tap", async (_case, answer, text) => {
+    const checkout = await atCheckout();
+    const { rt, api } = checkout;
+    api.once("createOrder", answer);
+    await rt.tap("pay");
+    expect(rt.text("notice")).toBe(text);
+    expect(rt.text("pay")).toBe("Try again in 30 s");
+    await expect(rt.tap("pay")).rejects.toThrow(/disabled/);
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(rt.text("pay")).toBe("Try again in 18 s");
+    await vi.advanceTimersByTimeAsync(17_999);
+    expect(rt.text("pay")).toBe("Try again in 1 s");
+    expect(orderCalls(checkout)).toEqual(["POST /api/orders"]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(rt.text("pay")).toBe("Try again ¥108.50");
+    await rt.tap("pay", { times: 2 });
+    expect(api.orders.size).toBe(1);
+    expect(checkout.platform.payments).toHaveLength(1);
+    expect(orderCalls(checkout)).toEqual(["POST /api/orders", "POST /api/orders"]);
+    expect(rt.current().route).toBe("pages/result/index");
+  });
+
+  it("keeps the wait on a checkout page opened again meanwhile, and sends nothing", async () => {
+    const checkout = await atCheckout();
+    const { rt, api } = checkout;
+    api.once("createOrder", apiRefusal(429, "RATE_LIMITED", 60));
+    await rt.tap("pay");
+    rt.back();
+    await vi.advanceTimersByTimeAsync(20_000);
+    await rt.tap("checkout");
+    await rt.idle();
+    expect(rt.text("pay")).toBe("Pay ¥108.50");
+    await rt.tap("pay");
+    expect(rt.text("notice")).toBe("Too many attempts. Try again in 40 s.");
+    expect(rt.text("pay")).toBe("Try again in 40 s");
+    expect(orderCalls(checkout)).toEqual(["POST /api/orders"]);
+    await vi.advanceTimersByTimeAsync(40_000);
+    await rt.tap("pay");
+    expect(rt.current().route).toBe("pages/result/index");
+    expect(api.orders.size).toBe(1);
+  });
+
+  it("waits out a refused renewal of the saved order, and says the order is saved", async () => {
+    const checkout = await atCheckout();
+    const { rt, api, platform } = checkout;
+    platform.sheet("cancel");
+    await rt.tap("pay");
+    const [order] = [...api.orders.values()];
+    api.once("renewPayment", apiRefusal(429, "RATE_LIMITED", 5));
+    await rt.tap("pay");
+    expect(rt.text("notice")).toBe(`Too many attempts. Try again in 5 s. Order ${order?.id ?? ""} is saved and still waiting for payment.`);
+    expect(rt.text("pay")).toBe("Try again in 5 s");
+    await vi.advanceTimersByTimeAsync(5_000);
+    await rt.tap("pay");
+    expect(rt.current().route).toBe("pages/result/index");
+    expect(orderCalls(checkout)).toEqual(["POST /api/orders", `POST /api/orders/${order?.id ?? ""}/payment`, `POST /api/orders/${order?.id ?? ""}/payment`]);
   });
 });

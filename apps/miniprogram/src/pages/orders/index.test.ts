@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { apiError } from "../../../test/support/fake-platform.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { apiError, apiRefusal } from "../../../test/support/fake-platform.js";
 import { appPerTest, type TestApp } from "../../../test/support/launch.js";
 
 const newApp = appPerTest();
@@ -80,5 +80,60 @@ describe("my orders page", () => {
     await app.rt.tap("retry");
     expect(app.rt.text("error")).toBeUndefined();
     expect(app.rt.text()).toContain("No orders yet.");
+  });
+});
+
+describe("my orders page, when the server asks to wait", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: Date.parse("2026-01-01T00:00:00Z") });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("keeps Pay disabled with the countdown after a refused renewal, leaves Close usable, then pays once", async () => {
+    const { rt, api, platform, pendingId } = await atOrders();
+    api.once("renewPayment", apiRefusal(429, "RATE_LIMITED", 20));
+    await rt.tap(`pay-${pendingId}`);
+    expect(rt.text("notice")).toBe("Too many attempts. Try again in 20 s. Tap Pay to try again.");
+    expect(rt.text(`pay-${pendingId}`)).toBe("Pay in 20 s");
+    expect(rt.text(`close-${pendingId}`)).toBe("Close");
+    await expect(rt.tap(`pay-${pendingId}`)).rejects.toThrow(/disabled/);
+    await vi.advanceTimersByTimeAsync(19_000);
+    expect(rt.text(`pay-${pendingId}`)).toBe("Pay in 1 s");
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rt.text(`pay-${pendingId}`)).toBe("Pay");
+    await rt.tap(`pay-${pendingId}`, { times: 2 });
+    expect(platform.requests.filter((r) => r.path === `/api/orders/${pendingId}/payment`)).toHaveLength(2);
+    expect(platform.payments).toHaveLength(1);
+    expect(rt.current().route).toBe("pages/result/index");
+  });
+
+  it("waits out a refused close the same way", async () => {
+    const { rt, api, pendingId } = await atOrders();
+    api.once("closeOrder", apiRefusal(503, "GATEWAY_UNAVAILABLE", 3));
+    await rt.tap(`close-${pendingId}`);
+    expect(rt.text("notice")).toBe(`Order ${pendingId} could not be closed. WeChat Pay is busy. Try again in 3 s.`);
+    expect(rt.text(`close-${pendingId}`)).toBe("Close in 3 s");
+    await vi.advanceTimersByTimeAsync(3_000);
+    await rt.tap(`close-${pendingId}`);
+    expect(api.orders.get(pendingId)?.status).toBe("closed");
+  });
+
+  it("says the server is busy when the list is refused, and loads it once the wait is over", async () => {
+    const app = newApp();
+    app.api.seedOrder("pending");
+    app.api.once("listOrders", apiRefusal(503, "OVERLOADED", 3));
+    app.rt.launch("/pages/orders/index");
+    await app.rt.idle();
+    expect(app.rt.text("error")).toBe("Your orders could not be loaded. The server is busy. Try again in 3 s.");
+    expect(app.rt.text("retry")).toBe("Try again in 3 s");
+    await expect(app.rt.tap("retry")).rejects.toThrow(/disabled/);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(app.rt.text("retry")).toBe("Try again");
+    await app.rt.tap("retry");
+    expect(app.rt.text("error")).toBeUndefined();
+    expect(app.rt.text()).toContain("Awaiting payment");
+    expect(app.platform.requests.filter((r) => r.path === "/api/orders")).toHaveLength(2);
   });
 });

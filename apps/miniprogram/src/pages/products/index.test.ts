@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { json } from "../../../test/support/fake-platform.js";
+import { describe, expect, it, vi } from "vitest";
+import { apiRefusal, json } from "../../../test/support/fake-platform.js";
 import { appPerTest } from "../../../test/support/launch.js";
 
 const newApp = appPerTest();
@@ -67,5 +67,25 @@ describe("products page", () => {
     platform.serve((request) => api.handle(request));
     await rt.tap("retry");
     expect(rt.text()).toContain("Tea ¥12.50");
+  });
+
+  it("keeps Try again disabled with the countdown when the server asks to wait", async () => {
+    vi.useFakeTimers({ now: Date.parse("2026-01-01T00:00:00Z") });
+    try {
+      const app = newApp();
+      const { rt, api, platform } = app;
+      api.once("listProducts", apiRefusal(503, "OVERLOADED", 2));
+      rt.launch();
+      await rt.idle();
+      expect(rt.text()).toContain("Products could not be loaded. The server is busy. Try again in 2 s.");
+      expect(rt.text("retry")).toBe("Try again in 2 s");
+      await expect(rt.tap("retry")).rejects.toThrow(/disabled/);
+      await vi.advanceTimersByTimeAsync(2_000);
+      await rt.tap("retry");
+      expect(rt.text()).toContain("Tea ¥12.50");
+      expect(platform.requests.filter((r) => r.path === "/api/products")).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { apiRefusal } from "../../../test/support/fake-platform.js";
 import { appPerTest, type TestApp } from "../../../test/support/launch.js";
 
 const newApp = appPerTest();
@@ -103,5 +104,47 @@ describe("result page", () => {
     await app.rt.tap(button);
     expect(app.rt.navigations).toEqual([navigation]);
     expect(app.rt.stack().map((p) => p.route)).toEqual(stack);
+  });
+});
+
+describe("result page, when the server asks to wait", () => {
+  it("asks again only after the Retry-After, then confirms the payment", async () => {
+    const app = newApp();
+    const { rt, api, platform } = app;
+    const order = api.seedOrder();
+    const checks = () => platform.requests.filter((r) => r.path === `/api/orders/${order.id}`).length;
+    api.once("getOrder", apiRefusal(503, "OVERLOADED", 5));
+    openResult(app, order.id);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(checks()).toBe(1);
+    expect(rt.text("title")).toBe("Confirming your payment…");
+    api.markPaid(order.id);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(checks()).toBe(2);
+    expect(rt.text("title")).toBe("Payment received");
+  });
+
+  it("stops early on a wait past its deadline, says why, and keeps Check again disabled until the wait is over", async () => {
+    const app = newApp();
+    const { rt, api, platform } = app;
+    const order = api.seedOrder();
+    api.once("getOrder", apiRefusal(429, "RATE_LIMITED", 60));
+    openResult(app, order.id);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rt.text("title")).toBe("Payment not confirmed yet");
+    expect(rt.text("detail")).toBe(
+      `Order ${order.id} could not be checked just now: Too many attempts. Try again in 60 s. If you paid, the order will show as paid in My orders shortly; you will not be charged twice.`,
+    );
+    expect(rt.text("check-again")).toBe("Check again in 60 s");
+    await expect(rt.tap("check-again")).rejects.toThrow(/disabled/);
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(rt.text("check-again")).toBe("Check again in 1 s");
+    const polls = platform.requests.filter((r) => r.path === `/api/orders/${order.id}`).length;
+    expect(polls).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rt.text("check-again")).toBe("Check again");
+    api.markPaid(order.id);
+    await rt.tap("check-again");
+    expect(rt.text("title")).toBe("Payment received");
   });
 });
