@@ -50,7 +50,7 @@ export function runningIt(): string {
     "",
     `- \`${COMMAND}\` builds what the bench needs, runs every benchmark and rewrites this file.`,
     "- While iterating, run one or a few benchmarks without touching this file: " +
-      `\`${COMMAND} -- --only xml\` (signing, xml, notify, orders, scale, memory, v3notify, webhooks, reconciliation, console-orders, workers; comma-separated), or after a build ` +
+      `\`${COMMAND} -- --only xml\` (signing, xml, notify, orders, scale, memory, v3notify, webhooks, reconciliation, console-orders, workers, overload; comma-separated), or after a build ` +
       "(`npx -y pnpm@10.34.9 --filter @pay/bench... build`) `node apps/bench/dist/main.js --only notify`. " +
       "`--only notify --update-docs` re-measures only the named benchmarks and replaces their sections (and their lines under Targets) here " +
       "(a section this file does not have yet is added before the performance history), " +

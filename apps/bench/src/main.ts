@@ -11,6 +11,7 @@ import { formatTargets, type Section } from "./markdown.js";
 import { benchMemory } from "./memory.js";
 import { benchNotify } from "./notify.js";
 import { benchOrders } from "./orders.js";
+import { benchOverload } from "./overload.js";
 import { benchReconciliation } from "./reconciliation.js";
 import { parseContenders, type RunOptions } from "./run-options.js";
 import { benchScale, SCALE_SIZES } from "./scale.js";
@@ -36,6 +37,7 @@ const BENCHMARKS = {
   reconciliation: benchReconciliation,
   "console-orders": benchConsoleOrders,
   workers: benchWorkers,
+  overload: benchOverload,
 } satisfies Record<string, (run: RunOptions) => Promise<Section>>;
 type BenchmarkName = keyof typeof BENCHMARKS;
 const NAMES = Object.keys(BENCHMARKS) as BenchmarkName[];

@@ -53,7 +53,7 @@ export function createSandbox(input: SandboxOptionsInput): Sandbox {
     findMerchant: (mchId, subMchId) => options.merchants.find((m) => m.mchId === mchId && m.subMchId === subMchId),
     findV2Merchant: (mchId, subMchId) => options.merchants.find((m): m is V2Merchant => m.mchId === mchId && m.subMchId === subMchId && isV2Merchant(m)),
   };
-  const faults = new FaultInjector();
+  const faults = new FaultInjector(options.latencyMs);
   const app = new Koa();
   app.proxy = false;
   // Routes answer bad input themselves; anything that still throws is a sandbox bug, which Koa logs to stderr.

@@ -40,6 +40,8 @@ const CONTROL_HINTS: Record<SandboxControlCall, string> = {
   listFaults: "",
   addFault: "",
   clearFaults: "",
+  getLatency: "",
+  setLatency: "{latency_ms}",
   createForeignPayment: "{mch_id, sub_mch_id?, out_trade_no, total_fee, fee_type?, openid?}",
   createForeignRefund: "{mch_id, sub_mch_id?, out_trade_no, out_refund_no, refund_fee}",
   listDiscrepancies: "",

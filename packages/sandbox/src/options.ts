@@ -156,6 +156,12 @@ export const SandboxOptionsSchema = z.object({
     .int()
     .min(0)
     .default(24 * 3600 * 1000),
+  /**
+   * A delay before every WeChat Pay gateway answer (v2 `/pay/*`, `/secapi/*`, v3 `/v3/*`), for a whole run: a slow gateway.
+   * Never applied to the control API, the cashier, `/sns/jscode2session` (a WeChat login, not WeChat Pay) or the notifier.
+   * Changed while running with `POST /sandbox/latency`.
+   */
+  latencyMs: z.number().int().min(0).max(120_000).default(0),
   /** Largest accepted request body. */
   maxBodyBytes: z
     .number()

@@ -41,6 +41,8 @@ export interface SeedDatabase {
   resetPending(from: number, count: number): Promise<void>;
   /** Rows of payment_events written by notifies (the bench's seeding writes source `query`). */
   countNotifyEvents(): Promise<number>;
+  /** Of these order ids, those committed by a notify: the order paid and a payment event written by a notify (in the order asked). */
+  committedByNotify(orderIds: readonly string[]): Promise<string[]>;
   /** Orders in the table. */
   countOrders(): Promise<number>;
   /** Rows of the webhook_events outbox (every committed change writes one; the bench's seeding writes none). */
@@ -89,6 +91,20 @@ const RESET_ORDERS_SQL =
   `${column("orders", "updated_at")} = ${column("orders", "created_at")} where ${column("orders", "id")} between ? and ?`;
 const COUNT_NOTIFY_EVENTS_SQL = `select count(*) as n from ${EVENTS} where ${column("payment_events", "source")} = '${NOTIFY_SOURCE}'`;
 const COUNT_ORDERS_SQL = `select count(*) as n from ${ORDERS}`;
+const PAID: OrderStatus = "paid";
+/** Committed by a notify: paid, with its notify's payment event. The id list is a parameter: SQLite's json_each(?), PostgreSQL's any($1). */
+function committedByNotifySql(idsFrom: string): string {
+  const id = column("orders", "id");
+  return (
+    `select ${id} as id from ${ORDERS} where ${id} in (${idsFrom}) and ${column("orders", "status")} = '${PAID}' ` +
+    `and exists (select 1 from ${EVENTS} where ${column("payment_events", "order_id")} = ${ORDERS}.${id} and ${column("payment_events", "source")} = '${NOTIFY_SOURCE}')`
+  );
+}
+/** Keeps the ids found, in the order asked. */
+function inOrderAsked(asked: readonly string[], found: readonly { id: string }[]): string[] {
+  const set = new Set(found.map((row) => row.id));
+  return asked.filter((id) => set.has(id));
+}
 const WEBHOOK_EVENTS: keyof Database = "webhook_events";
 const COUNT_WEBHOOK_EVENTS_SQL = `select count(*) as n from ${WEBHOOK_EVENTS}`;
 const PAID_EVENT_TYPE: Database["webhook_events"]["type"] = "order.paid";
@@ -262,6 +278,10 @@ export function openSqliteSeed(path: string): SeedDatabase {
       return Promise.resolve();
     },
     countNotifyEvents: () => Promise.resolve((db.prepare(COUNT_NOTIFY_EVENTS_SQL).get() as { n: number }).n),
+    committedByNotify(orderIds) {
+      const rows = db.prepare<[string], { id: string }>(committedByNotifySql("select value from json_each(?)")).all(JSON.stringify(orderIds));
+      return Promise.resolve(inOrderAsked(orderIds, rows));
+    },
     countOrders: () => Promise.resolve((db.prepare(COUNT_ORDERS_SQL).get() as { n: number }).n),
     countWebhookEvents: () => Promise.resolve((db.prepare(COUNT_WEBHOOK_EVENTS_SQL).get() as { n: number }).n),
     latestPaidEvent: () => Promise.resolve(db.prepare<[], StoredWebhookEvent>(LATEST_PAID_EVENT_SQL).get()),
@@ -406,6 +426,10 @@ export async function openPostgresSeed(url: string): Promise<SeedDatabase> {
       }
     },
     countNotifyEvents: () => count(COUNT_NOTIFY_EVENTS_SQL),
+    async committedByNotify(orderIds) {
+      const { rows } = await client.query<{ id: string }>(committedByNotifySql("select unnest($1::text[])"), [orderIds]);
+      return inOrderAsked(orderIds, rows);
+    },
     countOrders: () => count(COUNT_ORDERS_SQL),
     countWebhookEvents: () => count(COUNT_WEBHOOK_EVENTS_SQL),
     async latestPaidEvent() {

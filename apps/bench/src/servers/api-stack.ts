@@ -75,6 +75,8 @@ export interface StartApiOptions {
 }
 
 export interface Stack {
+  /** The sandbox's base URL (its control API too: e.g. a gateway-wide latency for a run). */
+  readonly sandboxUrl: string;
   /**
    * An API process on a fresh database with `userCount` signed-in users; `apiModule` runs another build of @pay/api;
    * `protocol` v3 runs it as an APIv3 merchant (same appid and mchid, the stack's generated keys, public-key mode).
@@ -151,6 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   return {
+    sandboxUrl: sandbox.url,
     async startApi(name, dialect, userCount, apiModule, protocol = "v2", startOptions = {}) {
       const v3 = protocol === "v3" ? (v3Merchant ??= createV3BenchMerchant(workDir)) : undefined;
       const restartOf = startOptions.restartOf;

@@ -81,6 +81,10 @@ export interface SandboxControlClient {
   addFault(rule: SandboxControlBody<"addFault">): Promise<SandboxControlAnswer<"addFault">>;
   /** DELETE /sandbox/faults: drops every queued fault. */
   clearFaults(): Promise<void>;
+  /** GET /sandbox/latency: the delay before every WeChat Pay gateway answer. */
+  getLatency(): Promise<SandboxControlAnswer<"getLatency">>;
+  /** POST /sandbox/latency: sets the delay before every WeChat Pay gateway answer (0 turns it off). */
+  setLatency(body: SandboxControlBody<"setLatency">): Promise<SandboxControlAnswer<"setLatency">>;
   /** POST /sandbox/foreign-payments: a paid order the merchant's API never placed (no notify; in queries and the bill). */
   createForeignPayment(body: SandboxControlBody<"createForeignPayment">): Promise<SandboxControlAnswer<"createForeignPayment">>;
   /** POST /sandbox/foreign-refunds: a succeeded refund the merchant's API never asked for (no notify; in queries and the bill). */
@@ -179,6 +183,8 @@ export function createSandboxControlClient(options: SandboxControlClientOptions)
     listFaults: () => call("listFaults"),
     addFault: (rule) => call("addFault", { body: rule }),
     clearFaults: () => call("clearFaults"),
+    getLatency: () => call("getLatency"),
+    setLatency: (body) => call("setLatency", { body }),
     createForeignPayment: (body) => call("createForeignPayment", { body }),
     createForeignRefund: (body) => call("createForeignRefund", { body }),
     listDiscrepancies: () => call("listDiscrepancies"),

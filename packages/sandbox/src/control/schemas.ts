@@ -176,6 +176,10 @@ export const FaultRuleSchema = z.object({
 });
 export type FaultRuleInput = z.input<typeof FaultRuleSchema>;
 
+/** POST /sandbox/latency (the request) and GET/POST /sandbox/latency (the answer): the delay before every WeChat Pay gateway answer. */
+export const LatencySchema = z.object({ latency_ms: z.number().int().min(0).max(120_000) }).strict();
+export type Latency = z.infer<typeof LatencySchema>;
+
 // --- reconciliation: payments the merchant never made, bill overrides, bill-file faults ---
 
 const MchIdSchema = z.string().min(1).max(32);

@@ -7,6 +7,9 @@ export type FaultRule = z.output<typeof FaultRuleSchema> & { remaining: number }
 
 export const FAULT_HEADER = "x-sandbox-fault";
 
+/** Gateway paths the gateway-wide latency leaves alone: a WeChat login is not a WeChat Pay call. */
+const NOT_WECHAT_PAY = new Set(["/sns/jscode2session"]);
+
 /**
  * Parses the per-request header, e.g. `delay=300`, `timeout`, `http=503`, `garbage`, `systemerror`
  * (v3 answers also `badsignature`, `unknownserial`, `skew`, `signtest`, `rotate`),
@@ -34,6 +37,11 @@ export function parseFaultHeader(value: string): Fault[] | undefined {
 export class FaultInjector {
   private rules: FaultRule[] = [];
   private readonly held = new Set<() => void>();
+
+  /**
+   * @param latencyMs the delay before every WeChat Pay gateway answer (the `latencyMs` option); `POST /sandbox/latency` changes it.
+   */
+  constructor(public latencyMs = 0) {}
 
   add(rule: FaultRuleInput): FaultRule {
     const parsed = FaultRuleSchema.parse(rule);
@@ -87,6 +95,8 @@ const GARBAGE = "\u0000\u00ff<<not xml>> \u{1F4A5} garbage from the sandbox";
  */
 export function createFaultMiddleware(injector: FaultInjector): Middleware {
   return async function injectFaults(ctx, next) {
+    // The gateway-wide latency first (a slow gateway), then the request's own faults.
+    if (injector.latencyMs > 0 && !NOT_WECHAT_PAY.has(ctx.path)) await new Promise((resolve) => setTimeout(resolve, injector.latencyMs));
     const header = ctx.get(FAULT_HEADER);
     let faults = injector.take(ctx.path);
     if (header !== "") {

@@ -268,6 +268,13 @@ export function createControlRouter(sandbox: SandboxContext, faults: FaultInject
     faults.clear();
     reply(ctx, "clearFaults", undefined);
   });
+  router.get(R.getLatency.path, (ctx) => reply(ctx, "getLatency", { latency_ms: faults.latencyMs }));
+  router.post(R.setLatency.path, async (ctx) => {
+    const body = await readBody(ctx, R.setLatency.body);
+    if (body === undefined) return;
+    faults.latencyMs = body.latency_ms;
+    reply(ctx, "setLatency", { latency_ms: faults.latencyMs });
+  });
 
   return router;
 }
