@@ -307,3 +307,42 @@ describe.each(DATABASES)("graceful shutdown on %s", (kind) => {
     });
   }, 30_000);
 });
+
+describe("graceful shutdown with API_WORKERS=2 (SQLite)", () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await openTestDatabase("sqlite", { migrate: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it("SIGTERM to the primary: every worker's /readyz says draining while /healthz is served, then the listener closes and the primary exits 0", async () => {
+    const env = sandboxApiEnv({
+      databaseUrl: database.url,
+      sandboxUrl: "http://127.0.0.1:9",
+      notifyBaseUrl: "http://127.0.0.1:9",
+      extra: { API_WORKERS: "2", SHUTDOWN_READINESS_DELAY_MS: "1500", SHUTDOWN_TIMEOUT_SECONDS: "10" },
+    });
+    const cluster = await startApiProcess(build.main, env, 40_000);
+    await waitFor("both workers listen", () => Promise.resolve(lines(cluster).filter((line) => line.msg === "worker listening").length === 2), 10_000);
+    const signalledAt = Date.now();
+    process.kill(cluster.pid, "SIGTERM");
+    await waitFor("both workers drain", () => Promise.resolve(lines(cluster).filter((line) => line.msg === "draining: readiness is 503, still serving").length === 2), 1000);
+    // Fresh connections land on either worker: all say draining, and still answer everything else.
+    for (let i = 0; i < 6; i++) {
+      const fresh = new Agent({ keepAlive: false });
+      expect(await send(cluster.url, "GET", "/readyz", { agent: fresh })).toMatchObject({ status: 503 });
+      expect(await send(cluster.url, "GET", "/healthz", { agent: fresh })).toMatchObject({ status: 200 });
+      fresh.destroy();
+    }
+    expect(Date.now() - signalledAt).toBeLessThan(1500);
+    expect(await cluster.exited).toBe("0");
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(1500);
+    const logs = lines(cluster);
+    expect(logs.filter((line) => line.msg === "stopped cleanly")).toHaveLength(2);
+    expect(logs.filter((line) => line.msg === "stopped")).toEqual([expect.objectContaining({ role: "primary", code: 0 })]);
+  }, 60_000);
+});
