@@ -15,7 +15,7 @@ import { createRequestLog } from "./middleware/request-log.js";
 import { createApiRouter } from "./routes/api.js";
 import { contractRoutes } from "./routes/contract-router.js";
 import { CONSOLE_PATH, createConsoleMiddleware, loadConsoleFiles } from "./routes/console.js";
-import { createHealthRouter } from "./routes/health.js";
+import { createHealthRouter, type Readiness } from "./routes/health.js";
 import { createWxPayRouter } from "./routes/wxpay.js";
 import type { ServiceContext } from "./services/context.js";
 import { createOrderLoader } from "./db/order-reads.js";
@@ -51,6 +51,8 @@ export interface AppDeps {
   readonly eventHandlerTimeoutMs?: number | undefined;
   /** How long `POST /api/admin/reconciliations/:date/run` waits for its run before answering 202 (default 10 s; tests force the 202). */
   readonly reconciliationWaitMs?: number | undefined;
+  /** The process's lifecycle: /readyz answers 503 while it drains (issue 21, src/shutdown.ts). */
+  readonly readiness?: Readiness | undefined;
 }
 
 /** Every path the notify router could match (its routes are all under /wxpay/; @koa/router matches case-insensitively). */
@@ -96,7 +98,7 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
   app.use((ctx, next): Promise<void> => (WXPAY_PATH.test(ctx.path) ? wxpay(ctx, next) : next()));
   // The contract version check runs inside the error middleware, so a refused version is answered like any error.
   app.use(createErrorHandler(deps.logger, { check: checkContractVersion }));
-  const health = createHealthRouter(services).routes() as unknown as Gate;
+  const health = createHealthRouter(services, deps.readiness).routes() as unknown as Gate;
   const consoleFiles = createConsoleMiddleware(loadConsoleFiles(deps.config.consoleDir)) as Gate;
   app.use((ctx, next): Promise<void> => {
     const path = ctx.path;

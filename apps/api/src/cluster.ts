@@ -12,12 +12,22 @@ import type { AppConfig } from "./env.js";
 import { childLogger } from "./logging.js";
 import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
 import { prepareDatabase, startApi, type RunningApi } from "./server.js";
+import { createShutdownController, systemTimers, type ShutdownController } from "./shutdown.js";
 
-/** The message the primary sends a worker to make it drain and exit. */
+/** The message the primary sends a worker to make it drain and exit (readiness first, as on SIGTERM). */
 export const STOP_MESSAGE = "pay-api:stop";
 
-/** How long the primary waits for its workers to drain after SIGTERM/SIGINT before it kills them. */
-export const DRAIN_DEADLINE_MS = 30_000;
+/** The message the primary sends a worker on a second signal: log what is in flight and exit 1 at once. */
+export const FORCE_MESSAGE = "pay-api:force";
+
+/**
+ * How long after its own deadline (SHUTDOWN_TIMEOUT_SECONDS, the workers' too) the primary kills the workers
+ * still running: each worker's own deadline comes first, so it logs what it still had in flight.
+ */
+export const DRAIN_GRACE_MS = 2_000;
+
+/** After a second signal, how long a worker has to log and exit before the primary kills it. */
+export const FORCE_GRACE_MS = 1_000;
 
 /** When a dead worker is replaced, and when the primary gives up. */
 export interface RestartPolicy {
@@ -98,12 +108,13 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
     const workers = alive();
     logger.info({ reason, workers: workers.map((worker) => worker.process.pid) }, "draining workers");
     for (const worker of workers) worker.send({ type: STOP_MESSAGE });
+    const deadlineMs = config.shutdown.timeoutMs + DRAIN_GRACE_MS;
     const deadline = setTimeout(() => {
       const left = alive();
-      logger.error({ workers: left.map((worker) => worker.process.pid), deadlineMs: DRAIN_DEADLINE_MS }, "workers did not drain in time: killing them");
+      logger.error({ workers: left.map((worker) => worker.process.pid), deadlineMs }, "workers did not drain in time: killing them");
       failed = true;
       for (const worker of left) worker.process.kill("SIGKILL");
-    }, DRAIN_DEADLINE_MS);
+    }, deadlineMs);
     deadline.unref();
     if (workers.length === 0) void finish(failed ? 1 : 0);
   };
@@ -153,12 +164,16 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
       stopAll(signal);
       return;
     }
-    // A second signal: no more waiting.
+    // A second signal: no more waiting. Each worker logs what it still had in flight and exits 1; one that does not is killed.
     if (forced) return;
     forced = true;
-    logger.warn({ signal }, "stopping at once: killing the workers");
+    logger.warn({ signal, graceMs: FORCE_GRACE_MS }, "stopping at once: killing the workers");
     failed = true;
-    for (const worker of alive()) worker.process.kill("SIGKILL");
+    for (const worker of alive()) worker.send({ type: FORCE_MESSAGE });
+    const kill = setTimeout(() => {
+      for (const worker of alive()) worker.process.kill("SIGKILL");
+    }, FORCE_GRACE_MS);
+    kill.unref();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -202,31 +217,36 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
 }
 
 async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
-  let api: RunningApi | undefined;
-  let stopReason: string | undefined;
-  const stop = (reason: string): void => {
-    if (stopReason !== undefined) return;
-    stopReason = reason;
-    // Asked to stop while starting: it stops as soon as it has started.
-    if (api === undefined) return;
-    logger.info({ reason }, "worker stopping");
-    // In-flight requests finish; the group commit, the activity buffer and the dispatcher's attempts are flushed (RunningApi.stop).
-    api.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "stopping failed");
-        process.exit(1);
-      },
-    );
+  const state: { controller?: ShutdownController; forcedEarly: boolean } = { forcedEarly: false };
+  // Asked to stop while starting: it stops as soon as it has started.
+  let pending: string | undefined;
+  const begin = (reason: string): void => {
+    if (state.controller !== undefined) state.controller.begin(reason);
+    else pending ??= reason;
+  };
+  const signal = (name: string): void => {
+    if (state.controller !== undefined) state.controller.signal(name);
+    else if (pending === undefined) pending = name;
+    else state.forcedEarly = true;
+  };
+  const force = (reason: string): void => {
+    if (state.controller !== undefined) state.controller.force(reason);
+    else state.forcedEarly = true;
   };
   process.on("message", (message: unknown) => {
-    if (typeof message === "object" && message !== null && (message as { type?: unknown }).type === STOP_MESSAGE) stop("primary");
+    if (typeof message !== "object" || message === null) return;
+    const type = (message as { type?: unknown }).type;
+    // The primary's drain is this worker's drain (readiness first); its second signal forces.
+    if (type === STOP_MESSAGE) begin("primary");
+    else if (type === FORCE_MESSAGE) force("primary forced");
   });
-  // Ctrl-C reaches every process of the group; a lost primary (killed) leaves nobody to serve for.
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("disconnect", () => stop("primary gone"));
+  // Ctrl-C reaches every process of the group (and the primary forwards it: that one only starts the drain);
+  // a second Ctrl-C forces. A lost primary (killed) leaves nobody to serve for.
+  process.on("SIGINT", (name) => signal(name));
+  process.on("SIGTERM", (name) => signal(name));
+  process.on("disconnect", () => begin("primary gone"));
 
+  let api: RunningApi;
   try {
     api = await startApi(config, logger, { clusterWorker: true });
   } catch (error) {
@@ -236,9 +256,16 @@ async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
   // The primary's scrape asks this worker for its registry over the cluster channel.
   AggregatorRegistry.setRegistries([api.metrics.registry]);
   new AggregatorRegistry();
-  const pending = stopReason;
-  if (pending !== undefined) {
-    stopReason = undefined;
-    stop(pending);
-  }
+  // The same sequence as a single process (src/shutdown.ts): readiness, listener, requests, group commit, deliveries, database.
+  const controller = createShutdownController({
+    lifecycle: api.lifecycle,
+    timeoutMs: config.shutdown.timeoutMs,
+    timers: systemTimers,
+    logger,
+    inFlight: () => api.inFlight(),
+    exit: (code) => process.exit(code),
+  });
+  state.controller = controller;
+  if (pending !== undefined) controller.begin(pending);
+  if (state.forcedEarly) controller.force("forced while starting");
 }

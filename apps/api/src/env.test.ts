@@ -432,3 +432,29 @@ describe("API_WORKERS", () => {
     expect(() => loadConfig({ ...BASE, API_WORKERS: value })).toThrow(`API_WORKERS must be auto or a whole number of processes from 1 to ${MAX_API_WORKERS}`);
   });
 });
+
+// Issue 21: graceful shutdown.
+describe("loadConfig: graceful shutdown", () => {
+  it("defaults to 5 s of readiness 503 and a 25 s deadline", () => {
+    expect(loadConfig(BASE).shutdown).toEqual({ readinessDelayMs: 5000, timeoutMs: 25_000 });
+  });
+
+  it("takes the bounds: no delay, a 300 s delay, a 1 s and a 3600 s deadline", () => {
+    expect(loadConfig({ ...BASE, SHUTDOWN_READINESS_DELAY_MS: "0", SHUTDOWN_TIMEOUT_SECONDS: "1" }).shutdown).toEqual({ readinessDelayMs: 0, timeoutMs: 1000 });
+    expect(loadConfig({ ...BASE, SHUTDOWN_READINESS_DELAY_MS: "300000", SHUTDOWN_TIMEOUT_SECONDS: "3600" }).shutdown).toEqual({ readinessDelayMs: 300_000, timeoutMs: 3_600_000 });
+  });
+
+  it.each([
+    ["SHUTDOWN_READINESS_DELAY_MS", "-1"],
+    ["SHUTDOWN_READINESS_DELAY_MS", "300001"],
+    ["SHUTDOWN_READINESS_DELAY_MS", "1.5"],
+    ["SHUTDOWN_READINESS_DELAY_MS", "soon"],
+    ["SHUTDOWN_TIMEOUT_SECONDS", "0"],
+    ["SHUTDOWN_TIMEOUT_SECONDS", "3601"],
+    ["SHUTDOWN_TIMEOUT_SECONDS", "2.5"],
+    ["SHUTDOWN_TIMEOUT_SECONDS", "never"],
+  ])("refuses %s=%s, naming it", (variable, value) => {
+    expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(variable);
+  });
+});

@@ -173,6 +173,11 @@ export const EnvSchema = z
     RECONCILE_POLL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
     /** The built merchant console served at /console (default: the monorepo's apps/console/dist). */
     CONSOLE_DIR: text.optional(),
+    // Issue 21, graceful shutdown (server.ts, src/shutdown.ts, docs/reliability.md "Graceful shutdown").
+    /** After SIGTERM/SIGINT, how long /readyz answers 503 while everything is still served, before the listener closes (a load balancer stops sending). */
+    SHUTDOWN_READINESS_DELAY_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
+    /** From the first SIGTERM/SIGINT, how long the whole drain may take before the process is forced out (exit 1). */
+    SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(25),
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
@@ -314,6 +319,16 @@ export interface AppConfig {
   readonly reconciliation: ReconciliationConfig;
   /** CONSOLE_DIR, absolute: the built console's folder, read once at start (routes/console.ts). */
   readonly consoleDir: string;
+  /** Issue 21: the graceful shutdown on SIGTERM/SIGINT (src/shutdown.ts). */
+  readonly shutdown: ShutdownConfig;
+}
+
+/** The drain on SIGTERM/SIGINT: readiness first, then the listener, then everything in flight, within a deadline. */
+export interface ShutdownConfig {
+  /** SHUTDOWN_READINESS_DELAY_MS: /readyz answers 503 this long before the listener closes. */
+  readonly readinessDelayMs: number;
+  /** SHUTDOWN_TIMEOUT_SECONDS in ms: from the first signal to a forced exit. */
+  readonly timeoutMs: number;
 }
 
 /** Console sessions: an absolute lifetime from sign-in and an idle timeout. */
@@ -442,6 +457,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       pollSeconds: env.RECONCILE_POLL_SECONDS,
     },
     consoleDir: resolve(env.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR),
+    shutdown: { readinessDelayMs: env.SHUTDOWN_READINESS_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_SECONDS * 1000 },
   };
 }
 

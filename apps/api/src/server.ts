@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type Koa from "koa";
 import type { Kysely } from "kysely";
@@ -7,6 +7,8 @@ import type { Logger } from "pino";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
 import { runCluster } from "./cluster.js";
+import type { Readiness } from "./routes/health.js";
+import { createInFlightTracker, createLifecycle, createShutdownController, systemTimers, type InFlightRequest, type Lifecycle } from "./shutdown.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest, seedProducts } from "./db/migrate.js";
 import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
@@ -101,6 +103,11 @@ export interface RunningApi {
   readonly metricsUrl: string | undefined;
   /** This process's metrics (a cluster worker's registry is what the primary adds up). */
   readonly metrics: ApiMetrics;
+  /** Its way down: drain() is what SIGTERM/SIGINT start (readiness first, after SHUTDOWN_READINESS_DELAY_MS the steps of stop()). */
+  readonly lifecycle: Lifecycle;
+  /** The requests being answered now (a forced exit logs them). */
+  inFlight(): InFlightRequest[];
+  /** Stops at once (no readiness delay): the listener closes, requests in flight finish, then everything is drained and the database closed. */
   stop(): Promise<void>;
 }
 
@@ -157,6 +164,13 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
   const closeGateways = (): Promise<void> => gateways.close();
   // The same extra CA serves a login endpoint on the sandbox over HTTPS; the real host needs none.
   const login = createLoginClient({ baseUrl: config.wx.apiBaseUrl, appId: config.merchant.subAppId ?? config.merchant.appId, appSecret: config.wx.appSecret, ca, logger });
+  // /readyz reads the lifecycle built below, once everything it stops exists.
+  const built: { lifecycle?: Lifecycle } = {};
+  const readiness: Readiness = {
+    get draining() {
+      return built.lifecycle?.draining === true;
+    },
+  };
   const { app, services } = createApp({
     config,
     db: database.db,
@@ -167,8 +181,12 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     login,
     logger,
     eventHandlers: options.eventHandlers,
+    readiness,
   });
   const server = createHttpServer(app);
+  // What is being answered, for a forced exit's log; Connection: close on every answer once the listener closes.
+  const inFlight = createInFlightTracker(systemClock);
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => inFlight.track(req, res));
   let metricsServer: RunningMetricsServer | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -213,37 +231,51 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     },
     options.clusterWorker === true ? "worker listening" : "API listening",
   );
+  const stopHttp = async (): Promise<void> => {
+    // No new connections; requests in flight finish and are answered with Connection: close. A keep-alive connection is closed as soon as it is idle.
+    inFlight.closing();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    await closed;
+    clearInterval(idle);
+    server.closeAllConnections();
+  };
+  const running = metricsServer;
+  const lifecycle = createLifecycle({
+    readinessDelayMs: config.shutdown.readinessDelayMs,
+    timers: systemTimers,
+    logger,
+    steps: [
+      { name: "requests in flight", run: stopHttp },
+      { name: "metrics server", run: async () => running?.stop() },
+      { name: "sweep", run: () => sweeper.stop() },
+      // A scheduled run in flight finishes (and releases its day) before the database closes, and so does one an admin started.
+      { name: "reconciliation scheduler", run: async () => scheduler?.stop() },
+      { name: "reconciliation runs", run: () => reconciliationsEnded(services) },
+      // Attempts in flight are recorded before the database closes (an unrecorded one is sent again after its lease).
+      { name: "webhook deliveries", run: async () => dispatcher?.stop() },
+      // Transitions of requests still in flight are committed before the database closes.
+      { name: "group commit", run: () => services.paidWriter.drain() },
+      // The timeline rows of everything above are written before the database closes.
+      { name: "activity buffer", run: () => services.activity.close() },
+      { name: "gateways", run: closeGateways },
+      { name: "login client", run: () => login.close() },
+      { name: "database", run: () => database.close() },
+    ],
+  });
+  built.lifecycle = lifecycle;
   return {
     url,
     server,
     metricsUrl: metricsServer?.url,
     metrics: services.metrics,
-    async stop() {
-      // No new connections; requests in flight finish. A keep-alive connection is closed as soon as its request is answered.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
-      await closed;
-      clearInterval(idle);
-      server.closeAllConnections();
-      await metricsServer?.stop();
-      await sweeper.stop();
-      // A scheduled run in flight finishes (and releases its day) before the database closes, and so does one an admin started.
-      await scheduler?.stop();
-      await reconciliationsEnded(services);
-      // Attempts in flight are recorded before the database closes (an unrecorded one is sent again after its lease).
-      await dispatcher?.stop();
-      // Transitions of requests still in flight are committed before the database closes.
-      await services.paidWriter.drain();
-      // The timeline rows of everything above are written before the database closes.
-      await services.activity.close();
-      await closeGateways();
-      await login.close();
-      await database.close();
-    },
+    lifecycle,
+    inFlight: () => inFlight.list(),
+    stop: () => lifecycle.stop(),
   };
 }
 
-/** The process entry point (the process environment unless `env` is given): configuration errors name the variable and exit 1; SIGINT/SIGTERM stop cleanly. */
+/** The process entry point (the process environment unless `env` is given): configuration errors name the variable and exit 1; SIGINT/SIGTERM drain (readiness first) and exit 0, a second signal or SHUTDOWN_TIMEOUT_SECONDS forces exit 1. */
 export async function main(env?: Readonly<Record<string, string | undefined>>): Promise<void> {
   let config: AppConfig;
   try {
@@ -265,16 +297,15 @@ export async function main(env?: Readonly<Record<string, string | undefined>>): 
     logger.fatal({ err: error }, "the API could not start");
     process.exit(1);
   }
-  const stop = (signal: NodeJS.Signals): void => {
-    logger.info({ signal }, "stopping");
-    api.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "stopping failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // The first SIGTERM/SIGINT drains (readiness first); a second one, or SHUTDOWN_TIMEOUT_SECONDS, forces the exit (src/shutdown.ts).
+  const controller = createShutdownController({
+    lifecycle: api.lifecycle,
+    timeoutMs: config.shutdown.timeoutMs,
+    timers: systemTimers,
+    logger,
+    inFlight: () => api.inFlight(),
+    exit: (code) => process.exit(code),
+  });
+  process.on("SIGINT", (signal) => controller.signal(signal));
+  process.on("SIGTERM", (signal) => controller.signal(signal));
 }

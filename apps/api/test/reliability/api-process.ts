@@ -161,6 +161,8 @@ export function sandboxApiEnv(options: {
     WX_API_BASE_URL: options.sandboxUrl,
     SESSION_SECRET,
     ADMIN_TOKEN,
+    // Issue 21: /readyz says 503 this long after SIGTERM before the listener closes (5 s in production); tests that stop processes keep it short.
+    SHUTDOWN_READINESS_DELAY_MS: "50",
     ...options.extra,
   };
 }
