@@ -123,6 +123,8 @@ export function apiEnv(port: number, databaseUrl: string, sandboxUrl: string): R
     SESSION_SECRET,
     ADMIN_TOKEN,
     SWEEP_INTERVAL_SECONDS: "86400",
+    // The bench stops its APIs itself, with no load balancer to tell: no readiness delay on SIGTERM.
+    SHUTDOWN_READINESS_DELAY_MS: "0",
   };
 }
 
