@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv } from "@pay/test-kit/merchants";
+import { RATE_LIMITS_OFF } from "../support/rate-limits.js";
 
 const execFileAsync = promisify(execFile);
 const API_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -161,6 +162,7 @@ export function sandboxApiEnv(options: {
     WX_API_BASE_URL: options.sandboxUrl,
     SESSION_SECRET,
     ADMIN_TOKEN,
+    ...RATE_LIMITS_OFF,
     ...options.extra,
   };
 }
