@@ -140,6 +140,10 @@ describe.each(DATABASES)("rate limits over HTTP on %s", (kind) => {
     expectRateLimited(await signIn("alice", "10.9.9.9, 203.0.113.1"), 60, /Too many sign-ins/);
     expect((await signIn("bob", "203.0.113.2")).status).toBe(200);
     expect((await signIn("carol", "203.0.113.1, 203.0.113.3")).status).toBe(200);
+    // IPv6: counted by the /64, so a client cannot take a fresh address of its block per request.
+    expect((await signIn("dave", "2001:db8:7:7::1")).status).toBe(200);
+    expectRateLimited(await signIn("dave", "2001:db8:7:7:ffff::2"), 60, /Too many sign-ins/);
+    expect((await signIn("erin", "2001:db8:7:8::1")).status).toBe(200);
   });
 
   it("off: no limit at all, and no rate-limit rows", async () => {

@@ -7,7 +7,7 @@ import { closeOwnOrder, createOrder, getOrder, listOrders, renewPayment } from "
 import { listProducts } from "../services/products.js";
 import { createRefund } from "../services/refunds.js";
 import { DEFAULT_RECONCILIATION_WAIT_MS, getReconciliation, listReconciliations, runReconciliationNow } from "../services/reconciliation/admin.js";
-import { createRateLimiter, type RateLimitName } from "../services/rate-limits.js";
+import { addressSubject, createRateLimiter, type RateLimitName } from "../services/rate-limits.js";
 import { signIn } from "../services/sessions.js";
 import { listAuditLog, recordAudit } from "../services/staff/audit.js";
 import { authenticateStaff, rotateStaffCsrf, signInStaff, signOutStaff, type StaffSessionDeps } from "../services/staff/sessions.js";
@@ -132,7 +132,7 @@ export function createRouteRateLimits(services: ServiceContext): RouteRateLimits
   const userOf = (caller: RateLimitSubject["caller"]): string => (caller.kind === "user" ? caller.userId : "");
   const limits = services.config.rateLimits;
   return {
-    ...(limits.signIns === undefined ? {} : { createSession: ({ ip }: RateLimitSubject) => enforce("createSession", "sign-ins", ip) }),
+    ...(limits.signIns === undefined ? {} : { createSession: ({ ip }: RateLimitSubject) => enforce("createSession", "sign-ins", addressSubject(ip)) }),
     ...(limits.orders === undefined ? {} : { createOrder: ({ caller }: RateLimitSubject) => enforce("createOrder", "orders", userOf(caller)) }),
     ...(limits.renewals === undefined ? {} : { renewPayment: ({ caller }: RateLimitSubject) => enforce("renewPayment", "renewals", userOf(caller)) }),
   };

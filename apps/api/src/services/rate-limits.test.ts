@@ -3,7 +3,7 @@ import { captureLogs } from "../../test/support/captured-logs.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../../test/support/databases.js";
 import { openDatabase } from "../db/database.js";
 import type { RateLimitConfig } from "../env.js";
-import { createRateLimiter, gcraOf, PRUNE_BATCH, PRUNE_INTERVAL_MS, retryAfterSecondsOf, type RateLimiter } from "./rate-limits.js";
+import { addressSubject, createRateLimiter, gcraOf, PRUNE_BATCH, PRUNE_INTERVAL_MS, retryAfterSecondsOf, type RateLimiter } from "./rate-limits.js";
 
 const START = Date.UTC(2026, 11, 4, 2, 0, 0);
 const LIMITS: RateLimitConfig = { orders: { count: 3, periodSeconds: 60 }, renewals: { count: 1, periodSeconds: 5 }, signIns: undefined, trustProxyHops: 0 };
@@ -19,6 +19,31 @@ describe("GCRA arithmetic", () => {
     expect(retryAfterSecondsOf(START + 60_000, 40_000, START)).toBe(20);
     expect(retryAfterSecondsOf(START + 40_001, 40_000, START)).toBe(1);
     expect(retryAfterSecondsOf(START + 59_001, 40_000, START)).toBe(20);
+  });
+});
+
+describe("addressSubject", () => {
+  it("keeps an IPv4 address, unwraps an IPv4-mapped one", () => {
+    expect(addressSubject("203.0.113.7")).toBe("203.0.113.7");
+    expect(addressSubject("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(addressSubject("::FFFF:203.0.113.7")).toBe("203.0.113.7");
+  });
+
+  it("counts an IPv6 address by its /64, however it is written", () => {
+    expect(addressSubject("2001:db8:1:2:aaaa:bbbb:cccc:dddd")).toBe("2001:db8:1:2::/64");
+    expect(addressSubject("2001:0db8:0001:0002::1")).toBe("2001:db8:1:2::/64");
+    expect(addressSubject("2001:db8:1:2::5")).toBe("2001:db8:1:2::/64");
+    expect(addressSubject("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressSubject("2001:DB8:1::")).toBe("2001:db8:1:0::/64");
+    expect(addressSubject("::1")).toBe("0:0:0:0::/64");
+    expect(addressSubject("::")).toBe("0:0:0:0::/64");
+    expect(addressSubject("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    expect(addressSubject("64:ff9b::192.0.2.1")).toBe("64:ff9b:0:0::/64");
+  });
+
+  it("keeps anything else as it is (an empty address, a unix socket)", () => {
+    expect(addressSubject("")).toBe("");
+    expect(addressSubject("not-an-address")).toBe("not-an-address");
   });
 });
 

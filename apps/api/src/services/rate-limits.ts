@@ -1,3 +1,4 @@
+import { isIPv6 } from "node:net";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
@@ -53,6 +54,28 @@ export function gcraOf(limit: RateLimit): { readonly intervalMs: number; readonl
 /** Seconds until the key allows one more request: the tat must come back to `tolerance` ahead of now. */
 export function retryAfterSecondsOf(tat: number, toleranceMs: number, now: number): number {
   return Math.max(1, Math.ceil((tat - toleranceMs - now) / 1000));
+}
+
+/**
+ * What a per-address limit counts under: an IPv4 address as it is (an IPv4-mapped IPv6 one as its IPv4), an
+ * IPv6 address by its /64, the smallest block a subscriber is given, since a client holds every address in it
+ * and could otherwise take a fresh one per request.
+ */
+export function addressSubject(ip: string): string {
+  const address = ip.split("%")[0] ?? ip;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (!isIPv6(address)) return address;
+  // An embedded IPv4 tail takes two groups; "::" stands for as many zero groups as are missing.
+  const groups = (part: string): string[] => (part === "" ? [] : part.split(":").flatMap((group) => (group.includes(".") ? ["0", "0"] : [group])));
+  const [head = "", tail] = address.split("::");
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const full = [...left, ...Array.from({ length: Math.max(0, 8 - left.length - right.length) }, () => "0"), ...right];
+  return `${full
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(":")}::/64`;
 }
 
 /** The rate limiter of one process; the counts themselves are in the database, shared with every other process. */
