@@ -9,6 +9,7 @@ import type { WxLoginClient } from "./gateway/login-client.js";
 import type { PaymentGateway } from "./gateway/port.js";
 import { createGatewayRegistry, type Protocol } from "./gateway/registry.js";
 import { ApiError } from "./errors.js";
+import { createClientIp } from "./middleware/client-ip.js";
 import { checkContractVersion } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
 import { createRequestLog } from "./middleware/request-log.js";
@@ -89,6 +90,8 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
   app.proxy = false;
   // The error middleware answers every failure; Koa's own logging would only repeat it.
   app.silent = true;
+  // Issue 21: behind TRUST_PROXY_HOPS proxies of ours, ctx.ip is the client's address from X-Forwarded-For (never app.proxy: see client-ip.ts).
+  if (deps.config.rateLimits.trustProxyHops > 0) app.use(createClientIp(deps.config.rateLimits.trustProxyHops));
   // Every response, the notify routes' included, names the contract version (set by the request log's middleware).
   app.use(createRequestLog(deps.logger, { headers: { [CONTRACT_VERSION_HEADER]: CONTRACT_VERSION } }));
   // The notify routes answer XML themselves and never reach the JSON error middleware. Each router below

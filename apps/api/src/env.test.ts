@@ -458,3 +458,39 @@ describe("loadConfig: graceful shutdown", () => {
     expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(variable);
   });
 });
+
+// ---- issue 21, rate limits
+describe("loadConfig: rate limits and TRUST_PROXY_HOPS", () => {
+  it("defaults to limits a payer never reaches and the connection's address", () => {
+    expect(loadConfig(BASE).rateLimits).toEqual({
+      orders: { count: 20, periodSeconds: 60 },
+      renewals: { count: 30, periodSeconds: 60 },
+      signIns: { count: 120, periodSeconds: 60 },
+      trustProxyHops: 0,
+    });
+  });
+
+  it("reads <count>/<seconds>, off, and a number of proxies", () => {
+    const config = loadConfig({ ...BASE, RATE_LIMIT_ORDERS: "3/600", RATE_LIMIT_RENEWALS: "off", RATE_LIMIT_SIGN_INS: " 100000/86400 ", TRUST_PROXY_HOPS: "2" });
+    expect(config.rateLimits).toEqual({ orders: { count: 3, periodSeconds: 600 }, renewals: undefined, signIns: { count: 100_000, periodSeconds: 86_400 }, trustProxyHops: 2 });
+  });
+
+  it.each([
+    ["RATE_LIMIT_ORDERS", "20"],
+    ["RATE_LIMIT_ORDERS", "0/60"],
+    ["RATE_LIMIT_RENEWALS", "20/0"],
+    ["RATE_LIMIT_RENEWALS", "20/86401"],
+    ["RATE_LIMIT_SIGN_INS", "100001/60"],
+    ["RATE_LIMIT_SIGN_INS", "20 per minute"],
+    ["RATE_LIMIT_SIGN_INS", "-1/60"],
+    ["RATE_LIMIT_ORDERS", "1.5/60"],
+    ["RATE_LIMIT_ORDERS", "OFF"],
+  ])("refuses %s=%s with a ConfigError naming it and the form", (variable, value) => {
+    expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...BASE, [variable]: value })).toThrow(`${variable} must be off or <count>/<seconds>, e.g. 20/60 (count 1 to 100000, seconds 1 to 86400)`);
+  });
+
+  it.each(["-1", "17", "1.5", "one", "100"])("refuses TRUST_PROXY_HOPS=%s with a ConfigError naming it", (value) => {
+    expect(() => loadConfig({ ...BASE, TRUST_PROXY_HOPS: value })).toThrow("TRUST_PROXY_HOPS must be a whole number of proxies in front of the API, from 0 to 16");
+  });
+});

@@ -19,6 +19,30 @@ const notifyUrl = text.superRefine((value, ctx) => {
   if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
 });
 
+// ---- issue 21, rate limits (part "ratelimit"): RATE_LIMIT_*, TRUST_PROXY_HOPS
+/** The most requests one rate limit may allow at once, and its longest period (a day). */
+export const MAX_RATE_LIMIT_COUNT = 100_000;
+export const MAX_RATE_LIMIT_SECONDS = 86_400;
+const RATE_LIMIT_MESSAGE = `must be off or <count>/<seconds>, e.g. 20/60 (count 1 to ${MAX_RATE_LIMIT_COUNT}, seconds 1 to ${MAX_RATE_LIMIT_SECONDS})`;
+const rateLimit = z
+  .string()
+  .trim()
+  .regex(/^(off|[0-9]{1,6}\/[0-9]{1,6})$/, RATE_LIMIT_MESSAGE)
+  .refine((value) => parseRateLimit(value) !== null, RATE_LIMIT_MESSAGE);
+/** The most proxies TRUST_PROXY_HOPS may name. */
+export const MAX_TRUST_PROXY_HOPS = 16;
+const TRUST_PROXY_HOPS_MESSAGE = `must be a whole number of proxies in front of the API, from 0 to ${MAX_TRUST_PROXY_HOPS}`;
+
+/** `<count>/<seconds>` as a limit, `off` as undefined; null when out of range (the schema's message then names the variable). */
+function parseRateLimit(value: string): RateLimit | undefined | null {
+  if (value === "off") return undefined;
+  const [count, seconds] = value.split("/").map(Number);
+  if (count === undefined || seconds === undefined || !Number.isInteger(count) || !Number.isInteger(seconds)) return null;
+  if (count < 1 || count > MAX_RATE_LIMIT_COUNT || seconds < 1 || seconds > MAX_RATE_LIMIT_SECONDS) return null;
+  return { count, periodSeconds: seconds };
+}
+// ---- end issue 21, rate limits
+
 /** NODE_ENV values: production tightens what is accepted (webhook endpoints must use https). */
 export const NODE_ENVS = ["development", "production", "test"] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -178,6 +202,21 @@ export const EnvSchema = z
     SHUTDOWN_READINESS_DELAY_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
     /** From the first SIGTERM/SIGINT, how long the whole drain may take before the process is forced out (exit 1). */
     SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(25),
+    // ---- issue 21, rate limits (docs/api.md "Rate limits"): `<count>/<seconds>` (a burst of count, refilled at count per seconds) or off.
+    /** Per signed-in user: POST /api/orders. */
+    RATE_LIMIT_ORDERS: rateLimit.default("20/60"),
+    /** Per signed-in user: POST /api/orders/:id/payment. */
+    RATE_LIMIT_RENEWALS: rateLimit.default("30/60"),
+    /** Per client address: POST /api/session (generous: many payers can share one address behind a carrier's NAT). */
+    RATE_LIMIT_SIGN_INS: rateLimit.default("120/60"),
+    /** 0: the client address is the connection's; N: the Nth address from the right of X-Forwarded-For (N proxies of yours in front). */
+    TRUST_PROXY_HOPS: z
+      .string()
+      .trim()
+      .regex(/^[0-9]{1,2}$/, TRUST_PROXY_HOPS_MESSAGE)
+      .refine((value) => Number(value) <= MAX_TRUST_PROXY_HOPS, TRUST_PROXY_HOPS_MESSAGE)
+      .default("0"),
+    // ---- end issue 21, rate limits
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
@@ -321,6 +360,8 @@ export interface AppConfig {
   readonly consoleDir: string;
   /** Issue 21: the graceful shutdown on SIGTERM/SIGINT (src/shutdown.ts). */
   readonly shutdown: ShutdownConfig;
+  /** Issue 21: the public routes' rate limits and where the client address comes from. */
+  readonly rateLimits: RateLimitConfig;
 }
 
 /** The drain on SIGTERM/SIGINT: readiness first, then the listener, then everything in flight, within a deadline. */
@@ -329,6 +370,24 @@ export interface ShutdownConfig {
   readonly readinessDelayMs: number;
   /** SHUTDOWN_TIMEOUT_SECONDS in ms: from the first signal to a forced exit. */
   readonly timeoutMs: number;
+}
+
+/** One rate limit: a burst of `count` requests, refilled at `count` per `periodSeconds`. */
+export interface RateLimit {
+  readonly count: number;
+  readonly periodSeconds: number;
+}
+
+/** The rate limits of the public routes (undefined: off) and TRUST_PROXY_HOPS (docs/api.md "Rate limits"). */
+export interface RateLimitConfig {
+  /** RATE_LIMIT_ORDERS, per user. */
+  readonly orders: RateLimit | undefined;
+  /** RATE_LIMIT_RENEWALS, per user. */
+  readonly renewals: RateLimit | undefined;
+  /** RATE_LIMIT_SIGN_INS, per client address. */
+  readonly signIns: RateLimit | undefined;
+  /** TRUST_PROXY_HOPS: 0, the connection's address; N, the Nth address from the right of X-Forwarded-For. */
+  readonly trustProxyHops: number;
 }
 
 /** Console sessions: an absolute lifetime from sign-in and an idle timeout. */
@@ -458,6 +517,12 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     },
     consoleDir: resolve(env.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR),
     shutdown: { readinessDelayMs: env.SHUTDOWN_READINESS_DELAY_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_SECONDS * 1000 },
+    rateLimits: {
+      orders: parseRateLimit(env.RATE_LIMIT_ORDERS) ?? undefined,
+      renewals: parseRateLimit(env.RATE_LIMIT_RENEWALS) ?? undefined,
+      signIns: parseRateLimit(env.RATE_LIMIT_SIGN_INS) ?? undefined,
+      trustProxyHops: Number(env.TRUST_PROXY_HOPS),
+    },
   };
 }
 

@@ -169,6 +169,7 @@ const COLUMNS: { [T in keyof Database]: Record<keyof Database[T], true> } = {
   staff_sign_in_failures: { key: true, failures: true, first_failed_at: true, last_failed_at: true, blocked_until: true },
   audit_log: { id: true, at: true, actor_kind: true, actor_id: true, actor_name: true, action: true, target: true, idempotency_key: true, outcome: true, detail: true, ip: true },
   order_activity: { id: true, order_id: true, refund_id: true, at: true, kind: true, protocol: true, outcome: true, reason: true, detail: true, repeats: true, last_at: true },
+  rate_limits: { key: true, tat: true },
 };
 
 const INDEXES = [
@@ -282,6 +283,7 @@ describe.each(DATABASES)("database on %s", (kind) => {
           "0004_reconciliation",
           "0005_console",
           "0006_activity_repeats",
+          "0007_rate_limits",
         ]);
         expect(await migrateToLatest(fresh.db)).toEqual([]);
 

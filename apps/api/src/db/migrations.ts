@@ -528,6 +528,25 @@ const addActivityRepeats: Migration = {
   },
 };
 
+/**
+ * Issue 21: the public routes' rate limits, counted in the database so every process shares them. One row
+ * per key (`orders:<user id>`, `sign-ins:<address>`): its GCRA theoretical arrival time in ms. No index but the
+ * key: the check's upsert finds its row by it, and the bounded prune scans a table that only holds recent keys.
+ */
+const addRateLimits: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable("rate_limits")
+      .addColumn("key", "text", (col) => col.primaryKey())
+      .addColumn("tat", "bigint", (col) => col.notNull())
+      .execute();
+  },
+
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable("rate_limits").execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_create_tables": createTables,
@@ -536,6 +555,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0004_reconciliation": addReconciliation,
   "0005_console": addConsole,
   "0006_activity_repeats": addActivityRepeats,
+  "0007_rate_limits": addRateLimits,
 };
 
 /** The migrations from code (no files read at run time, so the build output is self-contained). */

@@ -32,6 +32,7 @@ export interface Database {
   staff_sign_in_failures: StaffSignInFailuresTable;
   audit_log: AuditLogTable;
   order_activity: OrderActivityTable;
+  rate_limits: RateLimitsTable;
 }
 
 export interface UsersTable {
@@ -372,4 +373,14 @@ export interface OrderActivityTable {
   repeats: ColumnType<number, number | undefined, number>;
   /** When the last of `repeats` arrived; null for a row that stands for one. */
   last_at: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/**
+ * One rate-limit key's state (issue 21, services/rate-limits.ts): `key` is `<limit>:<subject>` (`orders:<user id>`,
+ * `sign-ins:<address>`), `tat` the theoretical arrival time of GCRA in ms since the epoch. A row whose tat has
+ * passed allows the full burst again, exactly as a missing row does, so it may be deleted at any time.
+ */
+export interface RateLimitsTable {
+  key: string;
+  tat: number;
 }

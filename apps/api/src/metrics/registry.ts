@@ -27,6 +27,8 @@ export interface ApiMetrics {
   refund(status: "requested" | "succeeded" | "closed" | "abnormal"): void;
   webhookAttempt(outcome: "delivered" | "retrying" | "failed" | "unrecorded", lagSeconds: number | undefined): void;
   activityDropped(count: number): void;
+  /** Issue 21: a request refused by a rate limit (429 RATE_LIMITED), by the contract route's name. */
+  rateLimited(route: "createSession" | "createOrder" | "renewPayment"): void;
   /** Prometheus text of everything. */
   text(): Promise<string>;
 }
@@ -95,6 +97,12 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     help: "Order activity (timeline) rows dropped: the buffer was full, or a batch could not be written twice.",
     registers,
   });
+  const rateLimited = new Counter({
+    name: "pay_rate_limited_total",
+    help: "Requests refused with 429 RATE_LIMITED by a rate limit, by route (createSession, createOrder, renewPayment).",
+    labelNames: ["route"] as const,
+    registers,
+  });
   new Gauge({
     name: "pay_webhook_pending_deliveries",
     help: "Webhook deliveries pending (not yet delivered or given up), read from the database when scraped.",
@@ -140,6 +148,7 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
       if (outcome === "delivered" && lagSeconds !== undefined) lag.observe(Math.max(0, lagSeconds));
     },
     activityDropped: (count) => dropped.inc(count),
+    rateLimited: (route) => rateLimited.inc({ route }),
     text: () => registry.metrics(),
   };
 }

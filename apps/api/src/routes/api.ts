@@ -7,6 +7,7 @@ import { closeOwnOrder, createOrder, getOrder, listOrders, renewPayment } from "
 import { listProducts } from "../services/products.js";
 import { createRefund } from "../services/refunds.js";
 import { DEFAULT_RECONCILIATION_WAIT_MS, getReconciliation, listReconciliations, runReconciliationNow } from "../services/reconciliation/admin.js";
+import { addressSubject, createRateLimiter, type RateLimitName } from "../services/rate-limits.js";
 import { signIn } from "../services/sessions.js";
 import { listAuditLog, recordAudit } from "../services/staff/audit.js";
 import { authenticateStaff, rotateStaffCsrf, signInStaff, signOutStaff, type StaffSessionDeps } from "../services/staff/sessions.js";
@@ -21,7 +22,7 @@ import {
   rotateWebhookSecret,
   updateWebhookEndpoint,
 } from "../services/webhooks/endpoints.js";
-import { accepted, createContractRouter, type ApiHandlers, type StaffGate } from "./contract-router.js";
+import { accepted, createContractRouter, type ApiHandlers, type RateLimitSubject, type RouteRateLimits, type StaffGate } from "./contract-router.js";
 import { unwrap } from "./outcomes.js";
 
 /**
@@ -106,6 +107,37 @@ export function createStaffGate(services: ServiceContext): StaffGate {
   };
 }
 
+/** What each limit's refusal says to the payer (the mini-program shows it with the wait). */
+const RATE_LIMIT_MESSAGES: Readonly<Record<RateLimitName, string>> = {
+  orders: "Too many orders placed",
+  renewals: "Too many payment attempts",
+  "sign-ins": "Too many sign-ins from this address",
+};
+
+/**
+ * Issue 21: the public routes' rate limits (docs/api.md "Rate limits"): per user on placing an order (an
+ * Idempotency-Key replay included: it may call WeChat Pay again, as a renewal does) and on renewing payment, per
+ * client address on the mini-program's sign-in. A refusal is 429 RATE_LIMITED with retryAfterSeconds (and Retry-After).
+ */
+export function createRouteRateLimits(services: ServiceContext): RouteRateLimits {
+  const limiter = createRateLimiter({ db: services.db, clock: services.clock, logger: services.logger, limits: services.config.rateLimits });
+  async function enforce(route: "createSession" | "createOrder" | "renewPayment", name: RateLimitName, subject: string): Promise<void> {
+    const decision = await limiter.check(name, subject);
+    if (decision.allowed) return;
+    services.metrics.rateLimited(route);
+    const { retryAfterSeconds } = decision;
+    throw new ApiError("RATE_LIMITED", `${RATE_LIMIT_MESSAGES[name]}; try again in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  }
+  // The user routes' caller is always a user (auth "user" is checked first); a limit that is off is no check at all.
+  const userOf = (caller: RateLimitSubject["caller"]): string => (caller.kind === "user" ? caller.userId : "");
+  const limits = services.config.rateLimits;
+  return {
+    ...(limits.signIns === undefined ? {} : { createSession: ({ ip }: RateLimitSubject) => enforce("createSession", "sign-ins", addressSubject(ip)) }),
+    ...(limits.orders === undefined ? {} : { createOrder: ({ caller }: RateLimitSubject) => enforce("createOrder", "orders", userOf(caller)) }),
+    ...(limits.renewals === undefined ? {} : { renewPayment: ({ caller }: RateLimitSubject) => enforce("renewPayment", "renewals", userOf(caller)) }),
+  };
+}
+
 /** The JSON API the mini-program and admins call, registered from the @pay/core contract's route table. */
 export function createApiRouter(services: ServiceContext, options?: ApiRouterOptions): Router {
   return createContractRouter(createApiHandlers(services, options), {
@@ -113,5 +145,6 @@ export function createApiRouter(services: ServiceContext, options?: ApiRouterOpt
     clock: services.clock,
     adminToken: services.config.adminToken,
     staff: createStaffGate(services),
+    rateLimits: createRouteRateLimits(services),
   });
 }

@@ -114,7 +114,18 @@ export interface ContractRouterAuth {
   readonly clock: Clock;
   readonly adminToken: string;
   readonly staff: StaffGate;
+  /** Issue 21: per route, a check run right after auth, before anything else is read or done; it throws (429) to refuse. */
+  readonly rateLimits?: RouteRateLimits | undefined;
 }
+
+/** Who is asking, as a rate limit sees it: the caller auth admitted and the client address (TRUST_PROXY_HOPS applied). */
+export interface RateLimitSubject {
+  readonly caller: UserCaller | AdminCaller | AnonymousCaller;
+  readonly ip: string;
+}
+
+/** The rate-limit checks of the routes that have one. */
+export type RouteRateLimits = Partial<Readonly<Record<ApiRouteName, (subject: RateLimitSubject) => Promise<void>>>>;
 
 /** The console's side of auth: the session cookie's check, whether cookies are Secure, and the audit log. */
 export interface StaffGate {
@@ -261,7 +272,8 @@ function routeMiddleware(name: ApiRouteName, handler: (input: Record<string, unk
   const audited = isAudited(name, route);
   const sessionRoute = (STAFF_SESSION_ROUTES as readonly ApiRouteName[]).includes(name);
   const { params, query, body, idempotencyKey } = route;
-  // The checks run in this order (auth, params, Idempotency-Key, body or query): it decides which error a bad request gets.
+  const rateLimit = auth.rateLimits?.[name];
+  // The checks run in this order (auth, rate limit, params, Idempotency-Key, body or query): it decides which error a bad request gets.
   return async function contractRoute(ctx): Promise<void> {
     const input: Record<string, unknown> = {};
     let actor: AdminActor | undefined;
@@ -269,6 +281,8 @@ function routeMiddleware(name: ApiRouteName, handler: (input: Record<string, unk
     try {
       const admitted = await check(ctx, (identified) => (actor = identified));
       input.caller = admitted.caller;
+      // Before the body is read and before anything is written or called: a refused request costs one statement.
+      if (rateLimit !== undefined) await rateLimit({ caller: admitted.caller, ip: ctx.ip });
       if (sessionRoute) input.session = sessionControl(ctx, admitted.session, auth.staff.secureCookie);
       if (params !== null) input.params = parseInput(params, { ...ctx.params }, "params");
       if (idempotencyKey !== "none") input.idempotencyKey = readIdempotencyKey(ctx, idempotencyKey);

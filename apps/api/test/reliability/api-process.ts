@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv } from "@pay/test-kit/merchants";
+import { RATE_LIMITS_OFF } from "../support/rate-limits.js";
 
 const execFileAsync = promisify(execFile);
 const API_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -163,6 +164,7 @@ export function sandboxApiEnv(options: {
     ADMIN_TOKEN,
     // Issue 21: /readyz says 503 this long after SIGTERM before the listener closes (5 s in production); tests that stop processes keep it short.
     SHUTDOWN_READINESS_DELAY_MS: "50",
+    ...RATE_LIMITS_OFF,
     ...options.extra,
   };
 }

@@ -25,6 +25,7 @@ import type { ServiceContext } from "../../src/services/context.js";
 import type { EventHandler } from "../../src/services/events.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
 import { captureLogs } from "./captured-logs.js";
+import { RATE_LIMITS_OFF } from "./rate-limits.js";
 
 // The merchant and admin token of @pay/test-kit, re-exported for the suites that import them from here.
 export { ADMIN_TOKEN, MERCHANT } from "@pay/test-kit/merchants";
@@ -152,6 +153,7 @@ export async function startApiHarness(kind: DatabaseDialect, options: HarnessOpt
     WX_API_BASE_URL: sandbox.url,
     SESSION_SECRET,
     ADMIN_TOKEN,
+    ...RATE_LIMITS_OFF,
     ...options.env,
   });
   const { logger, logs } = captureLogs();
@@ -268,6 +270,7 @@ async function startV3ApiHarness(kind: DatabaseDialect, options: HarnessOptions)
     WX_APPSECRET: merchant.appSecret,
     SESSION_SECRET,
     ADMIN_TOKEN,
+    ...RATE_LIMITS_OFF,
     ...options.env,
   });
   if (config.v3 === undefined) throw new Error("The v3 API harness needs WXPAY_APIV3_KEY");

@@ -11,6 +11,7 @@ import type { ServiceContext } from "../../src/services/context.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
 import type { DatabaseDialect } from "../../src/db/database.js";
 import { captureLogs } from "./captured-logs.js";
+import { RATE_LIMITS_OFF } from "./rate-limits.js";
 
 /** The merchant the fake gateways report, and the API is configured with. */
 export const FAKE_MERCHANT = { appId: "wxfakegateway0001", mchId: "1900000109", subAppId: undefined, subMchId: undefined };
@@ -29,6 +30,7 @@ export function fakeGatewayEnv(databaseUrl: string): Record<string, string> {
     WX_APPSECRET: "miniprogram-app-secret-0001",
     SESSION_SECRET: "session-secret-for-tests-0123456789abcdef",
     ADMIN_TOKEN: "admin-token-for-tests-0123456789",
+    ...RATE_LIMITS_OFF,
   };
 }
 
