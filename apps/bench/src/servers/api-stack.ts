@@ -125,6 +125,11 @@ export function apiEnv(port: number, databaseUrl: string, sandboxUrl: string): R
     SWEEP_INTERVAL_SECONDS: "86400",
     // The bench stops its APIs itself, with no load balancer to tell: no readiness delay on SIGTERM.
     SHUTDOWN_READINESS_DELAY_MS: "0",
+    // The bench's users place and pay orders far faster than a payer: its sections measure cost, not the rate
+    // limits (RATE_LIMIT_*, issue 21), so they are off unless a section sets them (the overload section does).
+    RATE_LIMIT_ORDERS: "off",
+    RATE_LIMIT_RENEWALS: "off",
+    RATE_LIMIT_SIGN_INS: "off",
   };
 }
 
