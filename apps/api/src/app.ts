@@ -25,6 +25,7 @@ import { createEventBus, type EventHandler } from "./services/events.js";
 import { DEFAULT_RECONCILIATION_WAIT_MS } from "./services/reconciliation/admin.js";
 import { createSessionTokens } from "./services/session-tokens.js";
 import { instrumentGateway } from "./metrics/gateway.js";
+import { createGatewayGuard } from "./gateway/guard.js";
 import { createMetrics } from "./metrics/registry.js";
 import { createActivityRecorder } from "./services/activity.js";
 
@@ -68,14 +69,40 @@ type Gate = (ctx: Context, next: Next) => Promise<void>;
 export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext } {
   const clock = deps.clock ?? systemClock;
   const metrics = createMetrics({ db: deps.db, clock });
-  // Every call to WeChat Pay is timed (metrics/gateway.ts); the adapters themselves stay unaware.
+  // Issue 21: one bulkhead for the process and a breaker per protocol in front of WeChat Pay (gateway/guard.ts).
+  const guardConfig = deps.config.gatewayGuard;
+  const guard = createGatewayGuard({
+    maxConcurrentCalls: guardConfig.maxConcurrentCalls,
+    maxQueuedCalls: guardConfig.maxQueuedCalls,
+    maxQueueWaitMs: guardConfig.maxQueueWaitMs,
+    breaker:
+      guardConfig.breaker === undefined
+        ? undefined
+        : { failures: guardConfig.breaker.failures, openMs: guardConfig.breaker.openSeconds * 1000, maxOpenMs: guardConfig.breaker.maxOpenSeconds * 1000 },
+    clock,
+    onShed: (protocol, reason) => metrics.gatewayShed(protocol, reason),
+  });
+  // Every call to WeChat Pay is timed (metrics/gateway.ts), inside the guard: a shed call is never sent, so never timed.
   const instrumented = (gateway: PaymentGateway | undefined, protocol: Protocol): PaymentGateway | undefined =>
-    gateway === undefined ? undefined : instrumentGateway(gateway, protocol, metrics);
+    gateway === undefined ? undefined : guard.guard(instrumentGateway(gateway, protocol, metrics), protocol);
+  const gateways = createGatewayRegistry({
+    v2: instrumented(deps.gateway, "v2"),
+    v3: instrumented(deps.v3Gateway, "v3"),
+    protocolForNewOrders: deps.apiVersion,
+    refusal: (protocol) => guard.refusal(protocol),
+  });
+  metrics.watchGatewayGuard({
+    protocols: gateways.configured,
+    breakerState: (protocol) => guard.breakerState(protocol),
+    get inFlight() {
+      return guard.inFlight;
+    },
+  });
   const services: ServiceContext = {
     config: deps.config,
     db: deps.db,
     dialect: deps.dialect,
-    gateways: createGatewayRegistry({ v2: instrumented(deps.gateway, "v2"), v3: instrumented(deps.v3Gateway, "v3"), protocolForNewOrders: deps.apiVersion }),
+    gateways,
     login: deps.login,
     tokens: createSessionTokens(deps.config.sessionSecret, deps.config.sessionTtlSeconds),
     clock,

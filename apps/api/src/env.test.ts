@@ -494,3 +494,48 @@ describe("loadConfig: rate limits and TRUST_PROXY_HOPS", () => {
     expect(() => loadConfig({ ...BASE, TRUST_PROXY_HOPS: value })).toThrow("TRUST_PROXY_HOPS must be a whole number of proxies in front of the API, from 0 to 16");
   });
 });
+
+// Issue 21, gateway guard.
+describe("loadConfig: the gateway guard", () => {
+  it("defaults: 64 calls in flight, 64 waiting at most 1 s, a breaker opening after 5 failures for 10 s, doubling up to 60 s", () => {
+    expect(loadConfig(BASE).gatewayGuard).toEqual({
+      maxConcurrentCalls: 64,
+      maxQueuedCalls: 64,
+      maxQueueWaitMs: 1000,
+      breaker: { failures: 5, openSeconds: 10, maxOpenSeconds: 60 },
+    });
+  });
+
+  it("reads every variable; GATEWAY_BREAKER_FAILURES=off means no breaker; a queue of 0 is allowed", () => {
+    expect(
+      loadConfig({
+        ...BASE,
+        GATEWAY_MAX_CONCURRENT_CALLS: "8",
+        GATEWAY_MAX_QUEUED_CALLS: "0",
+        GATEWAY_MAX_QUEUE_WAIT_MS: "250",
+        GATEWAY_BREAKER_FAILURES: "off",
+      }).gatewayGuard,
+    ).toEqual({ maxConcurrentCalls: 8, maxQueuedCalls: 0, maxQueueWaitMs: 250, breaker: undefined });
+    expect(loadConfig({ ...BASE, GATEWAY_BREAKER_FAILURES: "3", GATEWAY_BREAKER_OPEN_SECONDS: "30", GATEWAY_BREAKER_MAX_OPEN_SECONDS: "30" }).gatewayGuard.breaker).toEqual({
+      failures: 3,
+      openSeconds: 30,
+      maxOpenSeconds: 30,
+    });
+  });
+
+  it.each([
+    ["GATEWAY_MAX_CONCURRENT_CALLS", "0", "must be a whole number of calls from 1 to 10000"],
+    ["GATEWAY_MAX_CONCURRENT_CALLS", "many", "must be a whole number of calls from 1 to 10000"],
+    ["GATEWAY_MAX_QUEUED_CALLS", "-1", "must be a whole number of calls from 0 to 10000"],
+    ["GATEWAY_MAX_QUEUED_CALLS", "2.5", "must be a whole number of calls from 0 to 10000"],
+    ["GATEWAY_MAX_QUEUE_WAIT_MS", "0", "must be a whole number of milliseconds from 1 to 60000"],
+    ["GATEWAY_BREAKER_FAILURES", "0", "must be off or a whole number of failures from 1 to 1000"],
+    ["GATEWAY_BREAKER_FAILURES", "never", "must be off or a whole number of failures from 1 to 1000"],
+    ["GATEWAY_BREAKER_OPEN_SECONDS", "3601", "must be a whole number of seconds from 1 to 3600"],
+    ["GATEWAY_BREAKER_MAX_OPEN_SECONDS", "5", "must be at least GATEWAY_BREAKER_OPEN_SECONDS (10)"],
+  ])("refuses %s=%s with a ConfigError naming it", (variable, value, message) => {
+    const load = () => loadConfig({ ...BASE, [variable]: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(`${variable} ${message}`);
+  });
+});

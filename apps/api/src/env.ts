@@ -14,6 +14,11 @@ const text = z.string().trim().min(1, "must not be empty");
 const url = text.url("must be an absolute URL");
 const port = z.coerce.number().int().min(0).max(65535);
 const seconds = z.coerce.number().int().min(1);
+/** A whole number from `min` to `max`, with one message for every way of missing it. */
+function wholeNumber(min: number, max: number, unit: string) {
+  const message = `must be a whole number of ${unit} from ${min} to ${max}`;
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+}
 const notifyUrl = text.superRefine((value, ctx) => {
   const problem = notifyUrlProblem(value);
   if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
@@ -217,12 +222,33 @@ export const EnvSchema = z
       .refine((value) => Number(value) <= MAX_TRUST_PROXY_HOPS, TRUST_PROXY_HOPS_MESSAGE)
       .default("0"),
     // ---- end issue 21, rate limits
+    // Issue 21, gateway guard (gateway/guard.ts): the bulkhead and the breaker in front of WeChat Pay.
+    /** Calls to WeChat Pay in flight at once in this process, both protocols together. */
+    GATEWAY_MAX_CONCURRENT_CALLS: wholeNumber(1, 10_000, "calls").default(64),
+    /** Calls that may wait for a free slot; 0: a call finding every slot taken is refused at once. */
+    GATEWAY_MAX_QUEUED_CALLS: wholeNumber(0, 10_000, "calls").default(64),
+    /** How long a call waits for a slot before it is refused. */
+    GATEWAY_MAX_QUEUE_WAIT_MS: wholeNumber(1, 60_000, "milliseconds").default(1000),
+    /** Consecutive gateway failures (timeouts, no connection, 5xx, SYSTEMERROR) that open a protocol's breaker; off: no breaker. */
+    GATEWAY_BREAKER_FAILURES: z
+      .string()
+      .trim()
+      .regex(/^(off|[0-9]{1,4})$/, "must be off or a whole number of failures from 1 to 1000")
+      .refine((value) => value === "off" || (Number(value) >= 1 && Number(value) <= 1000), "must be off or a whole number of failures from 1 to 1000")
+      .default("5"),
+    /** How long an open breaker refuses calls before one probe call may go through. */
+    GATEWAY_BREAKER_OPEN_SECONDS: wholeNumber(1, 3600, "seconds").default(10),
+    /** Each failed probe opens the breaker for twice as long as the last time, at most this long. */
+    GATEWAY_BREAKER_MAX_OPEN_SECONDS: wholeNumber(1, 3600, "seconds").default(60),
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
     // The public port never serves /metrics: the two servers cannot share a port.
     if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT)
       issue("METRICS_PORT", "must differ from PORT (the public port never serves /metrics)");
+    // Issue 21, gateway guard: the back-off's ceiling cannot be below its first step.
+    if (env.GATEWAY_BREAKER_MAX_OPEN_SECONDS < env.GATEWAY_BREAKER_OPEN_SECONDS)
+      issue("GATEWAY_BREAKER_MAX_OPEN_SECONDS", `must be at least GATEWAY_BREAKER_OPEN_SECONDS (${env.GATEWAY_BREAKER_OPEN_SECONDS})`);
     if (env.WEBHOOK_URL !== undefined) {
       const problem = webhookUrlProblem(env.WEBHOOK_URL, { production: env.NODE_ENV === "production" });
       if (problem !== undefined) issue("WEBHOOK_URL", problem);
@@ -362,6 +388,8 @@ export interface AppConfig {
   readonly shutdown: ShutdownConfig;
   /** Issue 21: the public routes' rate limits and where the client address comes from. */
   readonly rateLimits: RateLimitConfig;
+  /** Issue 21: the bulkhead and breaker in front of WeChat Pay (gateway/guard.ts). */
+  readonly gatewayGuard: GatewayGuardConfig;
 }
 
 /** The drain on SIGTERM/SIGINT: readiness first, then the listener, then everything in flight, within a deadline. */
@@ -388,6 +416,15 @@ export interface RateLimitConfig {
   readonly signIns: RateLimit | undefined;
   /** TRUST_PROXY_HOPS: 0, the connection's address; N, the Nth address from the right of X-Forwarded-For. */
   readonly trustProxyHops: number;
+}
+
+/** The gateway guard (docs/reliability.md "Gateway bulkhead and breaker"). */
+export interface GatewayGuardConfig {
+  readonly maxConcurrentCalls: number;
+  readonly maxQueuedCalls: number;
+  readonly maxQueueWaitMs: number;
+  /** undefined: GATEWAY_BREAKER_FAILURES=off. */
+  readonly breaker: { readonly failures: number; readonly openSeconds: number; readonly maxOpenSeconds: number } | undefined;
 }
 
 /** Console sessions: an absolute lifetime from sign-in and an idle timeout. */
@@ -522,6 +559,15 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
       renewals: parseRateLimit(env.RATE_LIMIT_RENEWALS) ?? undefined,
       signIns: parseRateLimit(env.RATE_LIMIT_SIGN_INS) ?? undefined,
       trustProxyHops: Number(env.TRUST_PROXY_HOPS),
+    },
+    gatewayGuard: {
+      maxConcurrentCalls: env.GATEWAY_MAX_CONCURRENT_CALLS,
+      maxQueuedCalls: env.GATEWAY_MAX_QUEUED_CALLS,
+      maxQueueWaitMs: env.GATEWAY_MAX_QUEUE_WAIT_MS,
+      breaker:
+        env.GATEWAY_BREAKER_FAILURES === "off"
+          ? undefined
+          : { failures: Number(env.GATEWAY_BREAKER_FAILURES), openSeconds: env.GATEWAY_BREAKER_OPEN_SECONDS, maxOpenSeconds: env.GATEWAY_BREAKER_MAX_OPEN_SECONDS },
     },
   };
 }

@@ -42,8 +42,9 @@ export const MAX_NOTIFY_BYTES = 64 * 1024;
  * timeout: no answer in time. network: no connection. http: a non-200 answer (proxy pages included).
  * protocol: the gateway refused the message itself. business: a verified refusal of the request.
  * invalid: an answer that failed parsing, signature or schema checks (possibly forged: never acted upon).
+ * shed: never sent: the gateway guard (gateway/guard.ts) refused the call (breaker open, bulkhead full).
  */
-export type GatewayErrorKind = "timeout" | "network" | "http" | "protocol" | "business" | "invalid";
+export type GatewayErrorKind = "timeout" | "network" | "http" | "protocol" | "business" | "invalid" | "shed";
 
 /** What a gateway refusal means where a service branches on it; other refusals carry none. */
 export type GatewayErrorReason = "ORDER_PAID" | "ORDER_CLOSED" | "ORDER_NOT_FOUND" | "REFUND_NOT_FOUND";
@@ -60,6 +61,8 @@ export interface GatewayCallError {
   /** The gateway's description of that code. */
   readonly description?: string | undefined;
   readonly reason?: GatewayErrorReason | undefined;
+  /** A shed call: when trying again may go through (whole seconds, at least 1). */
+  readonly retryAfterSeconds?: number | undefined;
 }
 
 export type GatewayResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: GatewayCallError };

@@ -1,4 +1,4 @@
-import type { PaymentGateway } from "./port.js";
+import type { GatewayCallError, PaymentGateway } from "./port.js";
 
 /** The WeChat Pay API versions, as orders record them. */
 export const PROTOCOLS = ["v2", "v3"] as const;
@@ -22,6 +22,11 @@ export interface GatewayRegistry {
   readonly configured: readonly Protocol[];
   /** The gateway of a protocol; undefined when this process has none for it. */
   of(protocol: Protocol): PaymentGateway | undefined;
+  /**
+   * The `shed` error a call through the protocol's gateway would get now (its breaker is open, or every call
+   * slot is taken): services ask before writing what a refused call would leave behind (gateway/guard.ts).
+   */
+  refusal(protocol: Protocol): GatewayCallError | undefined;
 }
 
 export interface GatewayRegistryOptions {
@@ -29,6 +34,8 @@ export interface GatewayRegistryOptions {
   readonly v3?: PaymentGateway | undefined;
   /** Default v2. */
   readonly protocolForNewOrders?: Protocol | undefined;
+  /** The guard's refusal (GatewayGuard.refusal); default: nothing is refused up front. */
+  readonly refusal?: ((protocol: Protocol) => GatewayCallError | undefined) | undefined;
 }
 
 /** Builds the registry; a new-orders protocol without its gateway is a wiring mistake and throws. */
@@ -42,5 +49,6 @@ export function createGatewayRegistry(options: GatewayRegistryOptions): GatewayR
     forNewOrders,
     configured: PROTOCOLS.filter((protocol) => byProtocol[protocol] !== undefined),
     of: (protocol) => byProtocol[protocol],
+    refusal: options.refusal ?? (() => undefined),
   };
 }

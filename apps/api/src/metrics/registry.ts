@@ -29,9 +29,23 @@ export interface ApiMetrics {
   activityDropped(count: number): void;
   /** Issue 21: a request refused by a rate limit (429 RATE_LIMITED), by the contract route's name. */
   rateLimited(route: "createSession" | "createOrder" | "renewPayment"): void;
+  /** A gateway call the guard refused (gateway/guard.ts), by protocol and reason. */
+  gatewayShed(protocol: "v2" | "v3", reason: string): void;
+  /** Where the gateway guard's gauges read from when scraped (set once by createApp). */
+  watchGatewayGuard(guard: GatewayGuardReadings): void;
   /** Prometheus text of everything. */
   text(): Promise<string>;
 }
+
+/** What the gateway guard's gauges read: its breakers' states by protocol and its calls in flight. */
+export interface GatewayGuardReadings {
+  readonly protocols: readonly ("v2" | "v3")[];
+  breakerState(protocol: "v2" | "v3"): "closed" | "open" | "half-open";
+  readonly inFlight: number;
+}
+
+/** pay_gateway_breaker_state's values: the higher, the less goes through. */
+const BREAKER_STATE_VALUES = { closed: 0, "half-open": 1, open: 2 } as const;
 
 const CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,47}$/;
 
@@ -137,6 +151,33 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     },
   });
 
+  // Issue 21, gateway guard: read from the guard when scraped (nothing until createApp hands it over).
+  let guard: GatewayGuardReadings | undefined;
+  const shed = new Counter({
+    name: "pay_gateway_shed_total",
+    help: "Gateway calls refused by the guard without being sent, by protocol and reason (breaker_open, bulkhead_full, queue_timeout).",
+    labelNames: ["protocol", "reason"] as const,
+    registers,
+  });
+  new Gauge({
+    name: "pay_gateway_breaker_state",
+    help: "The gateway breaker of each protocol: 0 closed, 1 half-open (a probe may go), 2 open (calls refused). With API_WORKERS, the worst worker's.",
+    labelNames: ["protocol"] as const,
+    registers,
+    aggregator: "max",
+    collect() {
+      for (const protocol of guard?.protocols ?? []) this.set({ protocol }, BREAKER_STATE_VALUES[guard?.breakerState(protocol) ?? "closed"]);
+    },
+  });
+  new Gauge({
+    name: "pay_gateway_calls_in_flight",
+    help: "Calls to WeChat Pay in flight now (the bulkhead's taken slots, both protocols).",
+    registers,
+    collect() {
+      this.set(guard?.inFlight ?? 0);
+    },
+  });
+
   return {
     registry,
     notify: (kind, protocol, outcome, reason) => notifies.inc({ kind, protocol, outcome, reason: codeLabel(reason) }),
@@ -149,6 +190,10 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     },
     activityDropped: (count) => dropped.inc(count),
     rateLimited: (route) => rateLimited.inc({ route }),
+    gatewayShed: (protocol, reason) => shed.inc({ protocol, reason: codeLabel(reason) }),
+    watchGatewayGuard(readings) {
+      guard = readings;
+    },
     text: () => registry.metrics(),
   };
 }

@@ -26,9 +26,16 @@ const OPERATION_NAMES: Readonly<Record<GatewayOperation, string>> = {
   refund: "refund",
 };
 
-/** Maps a failed gateway call to what the client is told: 504 for a timeout, 503 when unreachable, 502 otherwise. */
+/**
+ * Maps a failed gateway call to what the client is told: 504 for a timeout, 503 when unreachable or when the
+ * guard shed the call (with Retry-After), 502 otherwise.
+ */
 export function gatewayFailure(operation: string, error: GatewayCallError): ApiError {
   switch (error.kind) {
+    case "shed": {
+      const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterSeconds ?? 1));
+      return new ApiError("GATEWAY_UNAVAILABLE", `WeChat Pay ${operation} was not attempted: ${error.message}; retry in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+    }
     case "timeout":
       return new ApiError("GATEWAY_TIMEOUT", `WeChat Pay did not answer ${operation} in time; retrying is safe.`);
     case "network":

@@ -243,7 +243,7 @@ describe.each(DATABASES)("a process without a gateway for a protocol on %s", (ki
     expect((await fetch(`${v3Only.url}/wxpay/notify`, { method: "POST", headers: XML, body: "<xml/>" })).status).toBe(404);
     // Past expiry, the sweep neither queries nor closes the v2 order.
     world.now = FAKE_START + (world.config.orderTtlMinutes + 1) * 60 * 1000;
-    expect(await sweepOnce(v3Only.services)).toEqual({ queried: 0, closed: 0, refundsChecked: 0, errors: 0 });
+    expect(await sweepOnce(v3Only.services)).toEqual({ queried: 0, closed: 0, refundsChecked: 0, errors: 0, deferred: 0 });
     expect(await world.database.db.selectFrom("orders").selectAll().where("id", "in", [pending, paid]).orderBy("id").execute()).toEqual(before);
     expect(await world.database.db.selectFrom("refunds").selectAll().execute()).toEqual([]);
     expect(world.v2.calls.length).toBe(callsBefore);

@@ -134,10 +134,14 @@ export async function createOrder(ctx: ServiceContext, userId: string, request: 
   const priced = priceItems(ctx, request, inputs.products);
   if (!priced.ok) return priced;
   const { items, total } = priced.value;
+  const protocol = ctx.gateways.protocolForNewOrders;
+  // While the gateway guard refuses calls (breaker open, every slot taken) nothing is stored: a flood during an
+  // outage leaves no pile of pending orders, and the client is told when to try again.
+  const refused = ctx.gateways.refusal(protocol);
+  if (refused !== undefined) return failed({ kind: "gateway-failed", operation: "place-order", error: refused });
   const now = ctx.clock();
   const merchant = ctx.config.merchant;
   const institutional = merchant.subMchId !== undefined;
-  const protocol = ctx.gateways.protocolForNewOrders;
   const expiresAt = now + ctx.config.orderTtlMinutes * 60 * 1000;
   const row: NewOrderRow = {
     id: newOrderId(now),
@@ -212,6 +216,8 @@ export async function ensurePayment(ctx: ServiceContext, order: OrderRow, trigge
   let current = order;
   const valid = current.prepay_id !== null && current.prepay_expires_at !== null && Date.parse(current.prepay_expires_at) - PREPAY_SAFETY_MS > now;
   if (!valid) {
+    const refused = ctx.gateways.refusal(current.protocol);
+    if (refused !== undefined) return failed({ kind: "gateway-failed", operation: "place-order", error: refused });
     const answer = await gateway.value.placeOrder(placeOrderInput(current));
     ctx.activity.record({
       kind: "prepay",
@@ -264,6 +270,8 @@ export async function closeWithGateway(ctx: ServiceContext, order: OrderRow, tri
   if (order.status !== "pending") return succeeded(order);
   const gateway = gatewayOf(ctx, order);
   if (!gateway.ok) return gateway;
+  const refused = ctx.gateways.refusal(order.protocol);
+  if (refused !== undefined) return failed({ kind: "gateway-failed", operation: "close-order", error: refused });
   const answer = await gateway.value.closeOrder(order.id);
   // Closed at the gateway, already closed there, or never there: closed. Anything else (paid meanwhile, a failure): failed with its reason.
   const closedThere = answer.ok || answer.error.reason === "ORDER_CLOSED" || answer.error.reason === "ORDER_NOT_FOUND";
@@ -336,8 +344,10 @@ export async function refreshPendingOrder(ctx: ServiceContext, order: OrderRow, 
   }
   const now = ctx.clock();
   const threshold = isoAt(now - ctx.config.orderQueryAfterSeconds * 1000);
+  if (!options.force && order.created_at > threshold) return order;
+  // A query the gateway guard would refuse is not claimed either: the stored state stands, as after a failed query.
+  if (ctx.gateways.refusal(order.protocol) !== undefined) return order;
   if (!options.force) {
-    if (order.created_at > threshold) return order;
     if (!(await claimOrderQuery(ctx.db, order.id, isoAt(now), threshold))) return readOrder(ctx.db, order.id);
   } else {
     await markOrderQueried(ctx.db, order.id, isoAt(now));

@@ -59,6 +59,9 @@ export async function createRefund(ctx: ServiceContext, orderId: string, request
   // Refunds go through the order's protocol: without its gateway nothing is reserved.
   const gateway = gatewayOf(ctx, order);
   if (!gateway.ok) return gateway;
+  // While the gateway guard refuses calls nothing is reserved: the same Idempotency-Key later starts afresh.
+  const refused = ctx.gateways.refusal(order.protocol);
+  if (refused !== undefined) return failed({ kind: "gateway-failed", operation: "refund", error: refused });
 
   const now = ctx.clock();
   const refundId = newRefundId(now);

@@ -1,4 +1,6 @@
 import { isoAt } from "../clock.js";
+import type { GatewayCallError } from "../gateway/port.js";
+import type { Protocol } from "../gateway/registry.js";
 import { expiredPendingOrders, stalePendingOrders } from "../db/orders.js";
 import { claimRefundQuery, processingRefunds } from "../db/refunds.js";
 import type { ServiceContext } from "./context.js";
@@ -13,6 +15,8 @@ export interface SweepReport {
   readonly closed: number;
   readonly refundsChecked: number;
   readonly errors: number;
+  /** Queries and closes left for a later pass because the gateway guard refused them (breaker open, every slot taken): not errors. */
+  readonly deferred: number;
 }
 
 /**
@@ -20,7 +24,8 @@ export interface SweepReport {
  * pending orders nobody asked about are queried (lost notifies), expired ones are closed at the
  * gateway, and refunds still processing are checked with the gateway. Each order and refund goes through
  * the gateway of its order's protocol; those of a protocol this process has no gateway for are left to a
- * process that has one.
+ * process that has one. While a protocol's gateway guard refuses calls (its breaker is open), the pass asks
+ * nothing of that gateway: its orders and refunds are deferred to a later pass, logged once.
  */
 export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   const now = ctx.clock();
@@ -30,11 +35,21 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   let refundsChecked = 0;
   let errors = 0;
   const protocols = ctx.gateways.configured;
+  const deferred = new Map<Protocol, { count: number; retryAfterSeconds: number | undefined }>();
+  /** True (and counted) when the guard would refuse a call of `protocol` now, or refused one. */
+  const defer = (protocol: Protocol, refused: GatewayCallError | undefined): boolean => {
+    if (refused === undefined) return false;
+    const seen = deferred.get(protocol);
+    deferred.set(protocol, { count: (seen?.count ?? 0) + 1, retryAfterSeconds: seen?.retryAfterSeconds ?? refused.retryAfterSeconds });
+    return true;
+  };
 
   for (const order of await expiredPendingOrders(ctx.db, isoAt(now), BATCH, protocols)) {
+    if (defer(order.protocol, ctx.gateways.refusal(order.protocol))) continue;
     try {
       const result = await closeWithGateway(ctx, order, "sweep");
-      if (!result.ok) {
+      if (!result.ok && result.failure.kind === "gateway-failed" && result.failure.error.kind === "shed") defer(order.protocol, result.failure.error);
+      else if (!result.ok) {
         errors++;
         ctx.logger.warn({ orderId: order.id, failure: result.failure.kind }, "sweep: closing an expired order failed");
       } else if (result.value.status === "closed") closed++;
@@ -45,6 +60,7 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   }
 
   for (const order of await stalePendingOrders(ctx.db, threshold, BATCH, protocols)) {
+    if (defer(order.protocol, ctx.gateways.refusal(order.protocol))) continue;
     try {
       await refreshPendingOrder(ctx, order, { force: false, trigger: "sweep" });
       queried++;
@@ -57,9 +73,15 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
   for (const refund of await processingRefunds(ctx.db, threshold, BATCH, protocols)) {
     const gateway = gatewayOf(ctx, { id: refund.order_id, protocol: refund.protocol });
     if (!gateway.ok) continue;
+    if (defer(refund.protocol, ctx.gateways.refusal(refund.protocol))) continue;
     if (!(await claimRefundQuery(ctx.db, refund.id, isoAt(now), threshold))) continue;
-    refundsChecked++;
     const answer = await gateway.value.queryRefund(refund.id);
+    if (!answer.ok && answer.error.kind === "shed") {
+      // Refused by the guard after the claim: nothing was asked; the claim only delays the next look.
+      defer(refund.protocol, answer.error);
+      continue;
+    }
+    refundsChecked++;
     recordRefundQuery(ctx, refund, answer, "sweep");
     if (!answer.ok) {
       errors++;
@@ -75,7 +97,15 @@ export async function sweepOnce(ctx: ServiceContext): Promise<SweepReport> {
     const { succeededAt } = answer.value;
     if (answer.value.status !== "processing") await settleRefund(ctx, refund, answer.value.status, undefined, succeededAt === undefined ? undefined : isoAt(succeededAt));
   }
-  return { queried, closed, refundsChecked, errors };
+  for (const [protocol, { count, retryAfterSeconds }] of deferred) {
+    ctx.logger.warn(
+      { protocol, deferred: count, retryAfterSeconds },
+      "sweep: the gateway guard refuses calls (breaker open or every slot taken); deferring this protocol's queries and closes",
+    );
+  }
+  let deferredTotal = 0;
+  for (const { count } of deferred.values()) deferredTotal += count;
+  return { queried, closed, refundsChecked, errors, deferred: deferredTotal };
 }
 
 /** Runs sweepOnce every interval until stopped; a slow pass never overlaps the next. */

@@ -391,6 +391,7 @@ export function createV3Client(options: V3ClientOptions): V3Client {
         return error.retryable && (error.httpStatus ?? 0) >= 500;
       case "protocol":
       case "invalid":
+      case "shed":
         return false;
     }
   }
