@@ -13,6 +13,7 @@ import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
 import type { Database } from "./db/schema.js";
 import { upsertEnvEndpoint } from "./db/webhook-endpoints.js";
 import { ConfigError, loadConfig, type AppConfig } from "./env.js";
+import { connectionsCheckingIntervalMs, DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http/limits.js";
 import type { ClientCertificate } from "./gateway/v2/client.js";
 import { createV2Gateway, type V2Gateway } from "./gateway/v2/gateway.js";
 import { v3GatewayOptions } from "./gateway/v3/from-config.js";
@@ -29,13 +30,29 @@ import { loadV3Credentials, type V3Credentials } from "./v3-credentials.js";
 import type { ApiMetrics } from "./metrics/registry.js";
 import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
 
-/** An HTTP server for the app with bounded request times, so a slow-drip body cannot hold a socket for long. */
-export function createHttpServer(app: Koa): Server {
+/**
+ * An HTTP server for the app with bounded request times and sizes (HTTP_*, http/limits.ts), so a slow or
+ * huge client cannot hold a socket for long: headers and the whole request have deadlines (408), headers a
+ * size cap (431), an idle keep-alive or silent socket is closed, and a keep-alive connection serves a
+ * bounded number of requests. JSON bodies have their own deadline (http/body.ts), notifies theirs.
+ */
+export function createHttpServer(app: Koa, limits: HttpLimits = DEFAULT_HTTP_LIMITS): Server {
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new ConfigError("HTTP_HEADERS_TIMEOUT_MS must be at most HTTP_REQUEST_TIMEOUT_MS");
   const handle = app.callback();
-  const server = createServer((req, res) => void handle(req, res));
-  server.requestTimeout = 15_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
+  const server = createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      // Node looks for requests past their deadlines every 30 s by default: too late for a 10 s headers timeout.
+      connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
+    },
+    (req, res) => void handle(req, res),
+  );
+  server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+  // No 'timeout' listener: Node destroys a socket silent this long (a client that stopped reading its answer).
+  server.timeout = limits.socketIdleTimeoutMs;
   return server;
 }
 
@@ -168,7 +185,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     logger,
     eventHandlers: options.eventHandlers,
   });
-  const server = createHttpServer(app);
+  const server = createHttpServer(app, config.http);
   let metricsServer: RunningMetricsServer | undefined;
   try {
     await new Promise<void>((resolve, reject) => {

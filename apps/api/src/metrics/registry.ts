@@ -27,6 +27,9 @@ export interface ApiMetrics {
   refund(status: "requested" | "succeeded" | "closed" | "abnormal"): void;
   webhookAttempt(outcome: "delivered" | "retrying" | "failed" | "unrecorded", lagSeconds: number | undefined): void;
   activityDropped(count: number): void;
+  /** Issue 21's in-flight cap (middleware/in-flight.ts): /api requests in flight now, and one refused with OVERLOADED. */
+  apiInFlight(count: number): void;
+  apiShed(): void;
   /** Prometheus text of everything. */
   text(): Promise<string>;
 }
@@ -95,6 +98,17 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     help: "Order activity (timeline) rows dropped: the buffer was full, or a batch could not be written twice.",
     registers,
   });
+  // Issue 21, the in-flight cap: with API_WORKERS the primary adds the workers' gauges and counters up.
+  const inFlight = new Gauge({
+    name: "pay_api_in_flight_requests",
+    help: "/api requests this process is working on now (API_MAX_IN_FLIGHT caps them; notifies, /healthz and /readyz never count).",
+    registers,
+  });
+  const shed = new Counter({
+    name: "pay_api_shed_total",
+    help: "/api requests refused at once with 503 OVERLOADED because API_MAX_IN_FLIGHT were in flight.",
+    registers,
+  });
   new Gauge({
     name: "pay_webhook_pending_deliveries",
     help: "Webhook deliveries pending (not yet delivered or given up), read from the database when scraped.",
@@ -140,6 +154,8 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
       if (outcome === "delivered" && lagSeconds !== undefined) lag.observe(Math.max(0, lagSeconds));
     },
     activityDropped: (count) => dropped.inc(count),
+    apiInFlight: (count) => inFlight.set(count),
+    apiShed: () => shed.inc(),
     text: () => registry.metrics(),
   };
 }

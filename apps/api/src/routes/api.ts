@@ -108,10 +108,14 @@ export function createStaffGate(services: ServiceContext): StaffGate {
 
 /** The JSON API the mini-program and admins call, registered from the @pay/core contract's route table. */
 export function createApiRouter(services: ServiceContext, options?: ApiRouterOptions): Router {
-  return createContractRouter(createApiHandlers(services, options), {
-    tokens: services.tokens,
-    clock: services.clock,
-    adminToken: services.config.adminToken,
-    staff: createStaffGate(services),
-  });
+  return createContractRouter(
+    createApiHandlers(services, options),
+    {
+      tokens: services.tokens,
+      clock: services.clock,
+      adminToken: services.config.adminToken,
+      staff: createStaffGate(services),
+    },
+    { timeoutMs: services.config.http.jsonBodyTimeoutMs },
+  );
 }
