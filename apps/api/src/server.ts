@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type Koa from "koa";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
@@ -39,6 +39,10 @@ import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.
 export function createHttpServer(app: Koa, limits: HttpLimits = DEFAULT_HTTP_LIMITS): Server {
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new ConfigError("HTTP_HEADERS_TIMEOUT_MS must be at most HTTP_REQUEST_TIMEOUT_MS");
   const handle = app.callback();
+  // Node sends `Connection: close` on a socket's last allowed request but leaves the socket open (the client
+  // is trusted to close it); setting the header ourselves makes Node end the socket after that answer.
+  const served = new WeakMap<Socket, number>();
+  const { maxRequestsPerSocket } = limits;
   const server = createServer(
     {
       requestTimeout: limits.requestTimeoutMs,
@@ -48,9 +52,15 @@ export function createHttpServer(app: Koa, limits: HttpLimits = DEFAULT_HTTP_LIM
       // Node looks for requests past their deadlines every 30 s by default: too late for a 10 s headers timeout.
       connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
     },
-    (req, res) => void handle(req, res),
+    (req, res) => {
+      const count = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, count);
+      if (count >= maxRequestsPerSocket) res.setHeader("Connection", "close");
+      void handle(req, res);
+    },
   );
-  server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+  // Requests pipelined past the cap get Node's 503 without reaching the app.
+  server.maxRequestsPerSocket = maxRequestsPerSocket;
   // No 'timeout' listener: Node destroys a socket silent this long (a client that stopped reading its answer).
   server.timeout = limits.socketIdleTimeoutMs;
   return server;

@@ -53,7 +53,8 @@ export async function readJsonBody(ctx: Context, options: JsonBodyOptions = {}):
   if (!hasBody) return undefined;
   if (!ctx.is("application/json")) throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "The body must be JSON (Content-Type: application/json).");
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_LIMITS.jsonBodyTimeoutMs;
-  const raw = await readRaw(ctx, MAX_JSON_BODY_BYTES, timeoutMs);
+  // A Content-Length over the cap is refused before a byte of the body is read.
+  const raw = length !== undefined && length > MAX_JSON_BODY_BYTES ? "too-large" : await readRaw(ctx, MAX_JSON_BODY_BYTES, timeoutMs);
   if (raw === "too-large") {
     // The rest is never read: the connection closes after the answer instead of draining it.
     ctx.set("Connection", "close");
