@@ -441,7 +441,7 @@ describe("HTTP_* and API_MAX_IN_FLIGHT", () => {
         requestTimeoutMs: 15_000,
         headersTimeoutMs: 10_000,
         keepAliveTimeoutMs: 5_000,
-        socketIdleTimeoutMs: 60_000,
+        socketIdleTimeoutMs: 120_000,
         maxRequestsPerSocket: 1_000,
         maxHeaderBytes: 16_384,
         jsonBodyTimeoutMs: 5_000,

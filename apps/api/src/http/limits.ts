@@ -26,7 +26,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   requestTimeoutMs: 15_000,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
-  socketIdleTimeoutMs: 60_000,
+  socketIdleTimeoutMs: 120_000,
   maxRequestsPerSocket: 1_000,
   maxHeaderBytes: 16 * 1024,
   jsonBodyTimeoutMs: 5_000,
