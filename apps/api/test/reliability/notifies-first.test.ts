@@ -1,6 +1,6 @@
 // Issue 21, notifies first: while the public API is saturated (API_MAX_IN_FLIGHT create-order requests, each
 // blocked on a gateway that does not answer), a distinct pay notify is answered SUCCESS and committed,
-// /healthz and /readyz answer, and further /api requests are refused at once with 503 OVERLOADED and
+// /healthz, /readyz and the console's files answer, and further /api requests are refused at once with 503 OVERLOADED and
 // Retry-After, writing nothing. Proven by order of events, not by timing: the notify is committed while
 // every blocked request is still in flight. On PostgreSQL the cap is above the pool size (10), so blocked
 // create-orders holding pool connections would starve the notify.
@@ -65,6 +65,8 @@ describe.each(DATABASES)("notifies first while the public API is saturated on %s
     // Liveness and readiness (a database round trip) answer too.
     expect((await h.request("GET", "/healthz")).status).toBe(200);
     expect((await h.request("GET", "/readyz")).status).toBe(200);
+    // The console's files are not /api: served (or 404 when the console is not built), never refused.
+    expect((await h.request("GET", "/console/")).status).not.toBe(503);
 
     // All of that happened while every flood request was still in flight (the cap is still full).
     expect(await gaugeValue(h, "pay_api_in_flight_requests")).toBe(CAP);
