@@ -2,13 +2,19 @@
 // limits, over raw sockets: a slow or huge client is cut off by the server, with a clear answer where HTTP
 // allows one, and the server goes on answering. The limits do not touch the database: SQLite only.
 import type { Server } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import Koa from "koa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import type { HttpLimits } from "../../src/http/limits.js";
-import { createHttpServer } from "../../src/server.js";
+import { loadConfig } from "../../src/env.js";
+import { createLogger } from "../../src/logging.js";
+import { createHttpServer, startApi } from "../../src/server.js";
+import { fakeGatewayEnv } from "../support/fake-app.js";
 import { startApiHarness, type ApiHarness } from "../support/api-harness.js";
 import { rawRequest } from "./raw-http.js";
 
@@ -179,5 +185,40 @@ describe("server timeouts and limits (createHttpServer, HTTP_*)", () => {
     expect(answers.at(-1)?.headers.connection).toBe("close");
     // The server ends the connection itself after the last answer.
     expect((await closed).closedAfterMs).toBeDefined();
+  });
+});
+
+describe("startApi", () => {
+  it("serves with the HTTP_* limits of its configuration", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pay-server-limits-"));
+    try {
+      const config = loadConfig({
+        ...fakeGatewayEnv(join(dir, "pay.db")),
+        PORT: "0",
+        HTTP_REQUEST_TIMEOUT_MS: "9000",
+        HTTP_HEADERS_TIMEOUT_MS: "4000",
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: "7000",
+        HTTP_SOCKET_IDLE_TIMEOUT_MS: "90000",
+        HTTP_MAX_REQUESTS_PER_SOCKET: "2",
+        HTTP_MAX_HEADER_BYTES: "4096",
+      });
+      const api = await startApi(config, createLogger({ level: "silent" }));
+      try {
+        const { server } = api;
+        expect({
+          requestTimeout: server.requestTimeout,
+          headersTimeout: server.headersTimeout,
+          keepAliveTimeout: server.keepAliveTimeout,
+          timeout: server.timeout,
+          maxRequestsPerSocket: server.maxRequestsPerSocket,
+        }).toEqual({ requestTimeout: 9000, headersTimeout: 4000, keepAliveTimeout: 7000, timeout: 90_000, maxRequestsPerSocket: 2 });
+        const big = await rawRequest(api.url, { method: "GET", path: "/healthz", headers: { "x-big": "a".repeat(5000) }, timeoutMs: 5000 });
+        expect(big.status).toBe(431);
+      } finally {
+        await api.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
