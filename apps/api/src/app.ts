@@ -12,6 +12,7 @@ import { ApiError } from "./errors.js";
 import { createClientIp } from "./middleware/client-ip.js";
 import { checkContractVersion } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
+import { createInFlightCap } from "./middleware/in-flight.js";
 import { createRequestLog } from "./middleware/request-log.js";
 import { createApiRouter } from "./routes/api.js";
 import { contractRoutes } from "./routes/contract-router.js";
@@ -59,6 +60,8 @@ export interface AppDeps {
 
 /** Every path the notify router could match (its routes are all under /wxpay/; @koa/router matches case-insensitively). */
 const WXPAY_PATH = /^\/wxpay\//i;
+/** Every path the contract router could match (/api and below, any case): the paths the in-flight cap counts. */
+const API_PATH = /^\/api(?:\/|$)/i;
 /** Every path the health router could match (/healthz, /readyz, with or without a trailing slash, any case). */
 const HEALTH_PATH = /^\/(?:healthz|readyz)/i;
 
@@ -136,6 +139,10 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
     if (path.startsWith(CONSOLE_PATH)) return consoleFiles(ctx, next);
     return next();
   });
+  // Issue 21: at most API_MAX_IN_FLIGHT /api requests at once, the rest 503 OVERLOADED before their body is read.
+  // Notifies, /healthz, /readyz and the console's files are answered above and never reach it.
+  const inFlightCap = createInFlightCap({ max: deps.config.apiMaxInFlight, observer: { inFlight: (count) => metrics.apiInFlight(count), shed: () => metrics.apiShed() } });
+  app.use((ctx, next): Promise<void> => (API_PATH.test(ctx.path) ? inFlightCap(ctx, next) : next()));
   const api = createApiRouter(services, { reconciliationWaitMs: deps.reconciliationWaitMs ?? DEFAULT_RECONCILIATION_WAIT_MS });
   // The contract routes straight from their table (the router's scan only for what matches none).
   app.use(contractRoutes(api));

@@ -539,3 +539,75 @@ describe("loadConfig: the gateway guard", () => {
     expect(load).toThrow(`${variable} ${message}`);
   });
 });
+
+// Issue 21, server timeouts and limits.
+describe("HTTP_* and API_MAX_IN_FLIGHT", () => {
+  it("default to the limits the server had (15 s, 10 s, 5 s), a 5 s JSON body deadline and 256 /api requests in flight", () => {
+    expect(loadConfig(BASE)).toMatchObject({
+      http: {
+        requestTimeoutMs: 15_000,
+        headersTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 5_000,
+        socketIdleTimeoutMs: 120_000,
+        maxRequestsPerSocket: 1_000,
+        maxHeaderBytes: 16_384,
+        jsonBodyTimeoutMs: 5_000,
+      },
+      apiMaxInFlight: 256,
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      ...BASE,
+      HTTP_REQUEST_TIMEOUT_MS: "20000",
+      HTTP_HEADERS_TIMEOUT_MS: "20000",
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: "61000",
+      HTTP_SOCKET_IDLE_TIMEOUT_MS: "30000",
+      HTTP_MAX_REQUESTS_PER_SOCKET: "50",
+      HTTP_MAX_HEADER_BYTES: "8192",
+      HTTP_BODY_TIMEOUT_MS: "2000",
+      API_MAX_IN_FLIGHT: "64",
+    });
+    expect(config.http).toEqual({
+      requestTimeoutMs: 20_000,
+      headersTimeoutMs: 20_000,
+      keepAliveTimeoutMs: 61_000,
+      socketIdleTimeoutMs: 30_000,
+      maxRequestsPerSocket: 50,
+      maxHeaderBytes: 8192,
+      jsonBodyTimeoutMs: 2000,
+    });
+    expect(config.apiMaxInFlight).toBe(64);
+  });
+
+  it("refuses a headers timeout longer than the request timeout, naming both", () => {
+    const load = () => loadConfig({ ...BASE, HTTP_REQUEST_TIMEOUT_MS: "8000", HTTP_HEADERS_TIMEOUT_MS: "9000" });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow("HTTP_HEADERS_TIMEOUT_MS must be at most HTTP_REQUEST_TIMEOUT_MS (8000)");
+    // The default headers timeout (10 s) is longer than a 5 s request timeout too.
+    expect(() => loadConfig({ ...BASE, HTTP_REQUEST_TIMEOUT_MS: "5000" })).toThrow("HTTP_HEADERS_TIMEOUT_MS must be at most HTTP_REQUEST_TIMEOUT_MS");
+  });
+
+  it("refuses a JSON body deadline longer than the request timeout", () => {
+    expect(() => loadConfig({ ...BASE, HTTP_BODY_TIMEOUT_MS: "16000" })).toThrow("HTTP_BODY_TIMEOUT_MS must be at most HTTP_REQUEST_TIMEOUT_MS (15000)");
+  });
+
+  it.each([
+    ["HTTP_REQUEST_TIMEOUT_MS", "0"],
+    ["HTTP_REQUEST_TIMEOUT_MS", "soon"],
+    ["HTTP_HEADERS_TIMEOUT_MS", "100"],
+    ["HTTP_KEEP_ALIVE_TIMEOUT_MS", "-1"],
+    ["HTTP_SOCKET_IDLE_TIMEOUT_MS", "1.5"],
+    ["HTTP_MAX_REQUESTS_PER_SOCKET", "0"],
+    ["HTTP_MAX_HEADER_BYTES", "1024"],
+    ["HTTP_MAX_HEADER_BYTES", "1048576"],
+    ["HTTP_BODY_TIMEOUT_MS", "10"],
+    ["API_MAX_IN_FLIGHT", "0"],
+    ["API_MAX_IN_FLIGHT", "unlimited"],
+  ])("names %s=%s as malformed", (name, value) => {
+    const load = () => loadConfig({ ...BASE, [name]: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(name);
+  });
+});

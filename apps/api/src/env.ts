@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DEFAULT_API_MAX_IN_FLIGHT, DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http/limits.js";
 import { webhookUrlProblem } from "./services/webhooks/url.js";
 
 /** Thrown when the environment cannot run the API; names the variable, never echoes a secret. */
@@ -240,6 +241,23 @@ export const EnvSchema = z
     GATEWAY_BREAKER_OPEN_SECONDS: wholeNumber(1, 3600, "seconds").default(10),
     /** Each failed probe opens the breaker for twice as long as the last time, at most this long. */
     GATEWAY_BREAKER_MAX_OPEN_SECONDS: wholeNumber(1, 3600, "seconds").default(60),
+    // Issue 21, server timeouts and limits (http/limits.ts): what one client may hold of a process.
+    /** The whole request (headers and body) must arrive within this, in ms; else 408. */
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+    /** The headers must arrive within this, in ms (at most HTTP_REQUEST_TIMEOUT_MS); else 408. */
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(600_000).default(DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+    /** An idle keep-alive connection is closed after this, in ms. */
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs),
+    /** A connection with no traffic either way for this long, in ms, is destroyed. */
+    HTTP_SOCKET_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(DEFAULT_HTTP_LIMITS.socketIdleTimeoutMs),
+    /** A keep-alive connection is closed after serving this many requests. */
+    HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_HTTP_LIMITS.maxRequestsPerSocket),
+    /** Request line and headers, in bytes; larger gets 431. */
+    HTTP_MAX_HEADER_BYTES: z.coerce.number().int().min(4096).max(65_536).default(DEFAULT_HTTP_LIMITS.maxHeaderBytes),
+    /** A JSON body must arrive within this, in ms, once its route reads it (at most HTTP_REQUEST_TIMEOUT_MS); else 400 and the connection closes. */
+    HTTP_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_HTTP_LIMITS.jsonBodyTimeoutMs),
+    /** /api requests one process works on at once; beyond it 503 OVERLOADED at once (notifies, /healthz, /readyz never count). */
+    API_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_API_MAX_IN_FLIGHT),
   })
   .superRefine((env, ctx) => {
     const issue = (variable: string, message: string): void => ctx.addIssue({ code: "custom", path: [variable], message });
@@ -249,6 +267,11 @@ export const EnvSchema = z
     // Issue 21, gateway guard: the back-off's ceiling cannot be below its first step.
     if (env.GATEWAY_BREAKER_MAX_OPEN_SECONDS < env.GATEWAY_BREAKER_OPEN_SECONDS)
       issue("GATEWAY_BREAKER_MAX_OPEN_SECONDS", `must be at least GATEWAY_BREAKER_OPEN_SECONDS (${env.GATEWAY_BREAKER_OPEN_SECONDS})`);
+    // Issue 21, server limits: Node refuses a headers timeout longer than the request timeout, and a longer body deadline would never fire.
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS)
+      issue("HTTP_HEADERS_TIMEOUT_MS", `must be at most HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`);
+    if (env.HTTP_BODY_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS)
+      issue("HTTP_BODY_TIMEOUT_MS", `must be at most HTTP_REQUEST_TIMEOUT_MS (${env.HTTP_REQUEST_TIMEOUT_MS}): the body is part of the request`);
     if (env.WEBHOOK_URL !== undefined) {
       const problem = webhookUrlProblem(env.WEBHOOK_URL, { production: env.NODE_ENV === "production" });
       if (problem !== undefined) issue("WEBHOOK_URL", problem);
@@ -390,6 +413,10 @@ export interface AppConfig {
   readonly rateLimits: RateLimitConfig;
   /** Issue 21: the bulkhead and breaker in front of WeChat Pay (gateway/guard.ts). */
   readonly gatewayGuard: GatewayGuardConfig;
+  /** Issue 21: the public server's timeouts and limits (HTTP_*). */
+  readonly http: HttpLimits;
+  /** API_MAX_IN_FLIGHT: /api requests this process works on at once before answering 503 OVERLOADED. */
+  readonly apiMaxInFlight: number;
 }
 
 /** The drain on SIGTERM/SIGINT: readiness first, then the listener, then everything in flight, within a deadline. */
@@ -569,6 +596,16 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
           ? undefined
           : { failures: Number(env.GATEWAY_BREAKER_FAILURES), openSeconds: env.GATEWAY_BREAKER_OPEN_SECONDS, maxOpenSeconds: env.GATEWAY_BREAKER_MAX_OPEN_SECONDS },
     },
+    http: {
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      socketIdleTimeoutMs: env.HTTP_SOCKET_IDLE_TIMEOUT_MS,
+      maxRequestsPerSocket: env.HTTP_MAX_REQUESTS_PER_SOCKET,
+      maxHeaderBytes: env.HTTP_MAX_HEADER_BYTES,
+      jsonBodyTimeoutMs: env.HTTP_BODY_TIMEOUT_MS,
+    },
+    apiMaxInFlight: env.API_MAX_IN_FLIGHT,
   };
 }
 

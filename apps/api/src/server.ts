@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type Koa from "koa";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
@@ -15,6 +15,7 @@ import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
 import type { Database } from "./db/schema.js";
 import { upsertEnvEndpoint } from "./db/webhook-endpoints.js";
 import { ConfigError, loadConfig, type AppConfig } from "./env.js";
+import { connectionsCheckingIntervalMs, DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http/limits.js";
 import type { ClientCertificate } from "./gateway/v2/client.js";
 import { createV2Gateway, type V2Gateway } from "./gateway/v2/gateway.js";
 import { v3GatewayOptions } from "./gateway/v3/from-config.js";
@@ -31,13 +32,39 @@ import { loadV3Credentials, type V3Credentials } from "./v3-credentials.js";
 import type { ApiMetrics } from "./metrics/registry.js";
 import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
 
-/** An HTTP server for the app with bounded request times, so a slow-drip body cannot hold a socket for long. */
-export function createHttpServer(app: Koa): Server {
+/**
+ * An HTTP server for the app with bounded request times and sizes (HTTP_*, http/limits.ts), so a slow or
+ * huge client cannot hold a socket for long: headers and the whole request have deadlines (408), headers a
+ * size cap (431), an idle keep-alive or silent socket is closed, and a keep-alive connection serves a
+ * bounded number of requests. JSON bodies have their own deadline (http/body.ts), notifies theirs.
+ */
+export function createHttpServer(app: Koa, limits: HttpLimits = DEFAULT_HTTP_LIMITS): Server {
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new ConfigError("HTTP_HEADERS_TIMEOUT_MS must be at most HTTP_REQUEST_TIMEOUT_MS");
   const handle = app.callback();
-  const server = createServer((req, res) => void handle(req, res));
-  server.requestTimeout = 15_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
+  // Node sends `Connection: close` on a socket's last allowed request but leaves the socket open (the client
+  // is trusted to close it); setting the header ourselves makes Node end the socket after that answer.
+  const served = new WeakMap<Socket, number>();
+  const { maxRequestsPerSocket } = limits;
+  const server = createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      // Node looks for requests past their deadlines every 30 s by default: too late for a 10 s headers timeout.
+      connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
+    },
+    (req, res) => {
+      const count = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, count);
+      if (count >= maxRequestsPerSocket) res.setHeader("Connection", "close");
+      void handle(req, res);
+    },
+  );
+  // Requests pipelined past the cap get Node's 503 without reaching the app.
+  server.maxRequestsPerSocket = maxRequestsPerSocket;
+  // No 'timeout' listener: Node destroys a socket silent this long (a client that stopped reading its answer).
+  server.timeout = limits.socketIdleTimeoutMs;
   return server;
 }
 
@@ -183,8 +210,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     eventHandlers: options.eventHandlers,
     readiness,
   });
-  const server = createHttpServer(app);
-  // What is being answered, for a forced exit's log; Connection: close on every answer once the listener closes.
+  const server = createHttpServer(app, config.http);
   const inFlight = createInFlightTracker(systemClock);
   server.on("request", (req: IncomingMessage, res: ServerResponse) => inFlight.track(req, res));
   let metricsServer: RunningMetricsServer | undefined;

@@ -33,6 +33,9 @@ export interface ApiMetrics {
   gatewayShed(protocol: "v2" | "v3", reason: string): void;
   /** Where the gateway guard's gauges read from when scraped (set once by createApp). */
   watchGatewayGuard(guard: GatewayGuardReadings): void;
+  /** Issue 21's in-flight cap (middleware/in-flight.ts): /api requests in flight now, and one refused with OVERLOADED. */
+  apiInFlight(count: number): void;
+  apiShed(): void;
   /** Prometheus text of everything. */
   text(): Promise<string>;
 }
@@ -117,6 +120,17 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     labelNames: ["route"] as const,
     registers,
   });
+  // Issue 21, the in-flight cap: with API_WORKERS the primary adds the workers' gauges and counters up.
+  const inFlight = new Gauge({
+    name: "pay_api_in_flight_requests",
+    help: "/api requests this process is working on now (API_MAX_IN_FLIGHT caps them; notifies, /healthz and /readyz never count).",
+    registers,
+  });
+  const apiShedTotal = new Counter({
+    name: "pay_api_shed_total",
+    help: "/api requests refused at once with 503 OVERLOADED because API_MAX_IN_FLIGHT were in flight.",
+    registers,
+  });
   new Gauge({
     name: "pay_webhook_pending_deliveries",
     help: "Webhook deliveries pending (not yet delivered or given up), read from the database when scraped.",
@@ -194,6 +208,8 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     watchGatewayGuard(readings) {
       guard = readings;
     },
+    apiInFlight: (count) => inFlight.set(count),
+    apiShed: () => apiShedTotal.inc(),
     text: () => registry.metrics(),
   };
 }

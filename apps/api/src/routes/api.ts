@@ -140,11 +140,15 @@ export function createRouteRateLimits(services: ServiceContext): RouteRateLimits
 
 /** The JSON API the mini-program and admins call, registered from the @pay/core contract's route table. */
 export function createApiRouter(services: ServiceContext, options?: ApiRouterOptions): Router {
-  return createContractRouter(createApiHandlers(services, options), {
-    tokens: services.tokens,
-    clock: services.clock,
-    adminToken: services.config.adminToken,
-    staff: createStaffGate(services),
-    rateLimits: createRouteRateLimits(services),
-  });
+  return createContractRouter(
+    createApiHandlers(services, options),
+    {
+      tokens: services.tokens,
+      clock: services.clock,
+      adminToken: services.config.adminToken,
+      staff: createStaffGate(services),
+      rateLimits: createRouteRateLimits(services),
+    },
+    { timeoutMs: services.config.http.jsonBodyTimeoutMs },
+  );
 }

@@ -15,7 +15,7 @@ import type { Context, Middleware } from "koa";
 import type { z } from "zod";
 import type { Clock } from "../clock.js";
 import { ApiError } from "../errors.js";
-import { readJsonBody, readNoBody } from "../http/body.js";
+import { readJsonBody, readNoBody, type JsonBodyOptions } from "../http/body.js";
 import { readIdempotencyKey } from "../http/idempotency.js";
 import { parseInput } from "../http/validate.js";
 import { identifyBackOffice, requireCsrf, requireOperator, requireUser } from "../middleware/auth.js";
@@ -266,7 +266,7 @@ function sendFile(ctx: Context, type: "text/csv", base: string, answer: string |
  * Builds a route's middleware once; the input it hands on is shaped exactly as RouteInput<N> says.
  * (That a route's params schema has exactly its path's `:name` keys is checked where the table is.)
  */
-function routeMiddleware(name: ApiRouteName, handler: (input: Record<string, unknown>) => unknown, auth: ContractRouterAuth): RouterMiddleware {
+function routeMiddleware(name: ApiRouteName, handler: (input: Record<string, unknown>) => unknown, auth: ContractRouterAuth, bodies: JsonBodyOptions): RouterMiddleware {
   const route: ApiRouteSpec = API_ROUTES[name];
   const check = callerCheck(route, auth);
   const audited = isAudited(name, route);
@@ -289,8 +289,8 @@ function routeMiddleware(name: ApiRouteName, handler: (input: Record<string, unk
       if (query !== null) input.query = parseInput(query, { ...ctx.query }, "query");
       // A GET's body is never read; a POST without a body schema takes an empty body or `{}` only.
       if (route.method !== "GET") {
-        if (body === NoBodySchema) await readNoBody(ctx);
-        else input.body = parseInput(body, await readJsonBody(ctx), "body");
+        if (body === NoBodySchema) await readNoBody(ctx, bodies);
+        else input.body = parseInput(body, await readJsonBody(ctx, bodies), "body");
       }
       answer = await handler(input);
     } catch (error) {
@@ -346,14 +346,14 @@ function signInActor(body: unknown, answer: unknown): AuditRecord["actor"] {
  * auth, params, Idempotency-Key rule, body or query and success status come from the contract; the
  * handlers only turn parsed input into the route's answer. Paths outside the table are not served.
  */
-export function createContractRouter(handlers: ApiHandlers, auth: ContractRouterAuth): Router {
+export function createContractRouter(handlers: ApiHandlers, auth: ContractRouterAuth, bodies: JsonBodyOptions = {}): Router {
   const router = new Router();
   for (const name of Object.keys(API_ROUTES) as ApiRouteName[]) {
     const handler: unknown = handlers[name];
     if (typeof handler !== "function") throw new Error(`createContractRouter: no handler for ${name}.`);
     const route = API_ROUTES[name];
     // RouteInput<N> is built field by field from the same table entry, which the type cannot follow.
-    router.register(route.path, [route.method], routeMiddleware(name, handler as (input: Record<string, unknown>) => unknown, auth));
+    router.register(route.path, [route.method], routeMiddleware(name, handler as (input: Record<string, unknown>) => unknown, auth, bodies));
   }
   return router;
 }
