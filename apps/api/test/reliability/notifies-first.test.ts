@@ -22,7 +22,9 @@ describe.each(DATABASES)("notifies first while the public API is saturated on %s
   let h: ApiHarness;
 
   beforeAll(async () => {
-    h = await startApiHarness(kind, { env: { API_MAX_IN_FLIGHT: String(CAP) } });
+    // No breaker: the blocked create-orders' timeouts would open it, and this test is about the in-flight cap
+    // (the breaker has its own suite, gateway-breaker.test.ts).
+    h = await startApiHarness(kind, { env: { API_MAX_IN_FLIGHT: String(CAP), GATEWAY_BREAKER_FAILURES: "off" } });
   });
   afterAll(async () => {
     await clearFaults(h.sandbox.url);
