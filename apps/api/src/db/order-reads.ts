@@ -9,7 +9,6 @@ import type { Database, OrderRow } from "./schema.js";
  */
 interface OrderReads {
   readonly byId: CompiledQuery<OrderRow>;
-  readonly byIdAndUser: CompiledQuery<OrderRow>;
 }
 
 const compiled = new WeakMap<Kysely<Database>, OrderReads>();
@@ -17,11 +16,8 @@ const compiled = new WeakMap<Kysely<Database>, OrderReads>();
 function readsFor(db: Kysely<Database>): OrderReads {
   let reads = compiled.get(db);
   if (reads === undefined) {
-    // The placeholder values are replaced by each call's parameters.
-    reads = {
-      byId: db.selectFrom("orders").selectAll().where("id", "=", "").compile(),
-      byIdAndUser: db.selectFrom("orders").selectAll().where("id", "=", "").where("user_id", "=", "").compile(),
-    };
+    // The placeholder value is replaced by each call's parameter.
+    reads = { byId: db.selectFrom("orders").selectAll().where("id", "=", "").compile() };
     compiled.set(db, reads);
   }
   return reads;
@@ -34,13 +30,6 @@ export async function readOrder(db: Kysely<Database>, id: string): Promise<Order
   const order = result.rows[0];
   if (order === undefined) throw new Error(`No order ${id} in the database.`);
   return order;
-}
-
-/** The order with this id if this user owns it. */
-export async function findOrderOfUser(db: Kysely<Database>, id: string, userId: string): Promise<OrderRow | undefined> {
-  const query = readsFor(db).byIdAndUser;
-  const result = await db.executeQuery<OrderRow>({ ...query, parameters: [id, userId] });
-  return result.rows[0];
 }
 
 /** Reads an order by id; see createOrderLoader. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { buildV3RequestPaymentParams, parseV3Answer, V3PrepayAnswerSchema, V3TransactionSchema, type V3PayApp } from "@pay/core";
+import { chromiumLaunchOptions } from "@pay/test-kit/chromium";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { cashierUrl, SANDBOX_CONTROL_PATHS } from "../control/routes.js";
@@ -9,18 +9,6 @@ import { startV3Receiver, V3_DIRECT, V3_PARTNER, v3Client, type V3Receiver, type
 import { renderCashierPage } from "./cashier-page.js";
 import type { CashierView } from "./cashier-view.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-// As in cashier.test.ts (from shared/reference/toolchain.md): without these flags Chromium floods the closed network.
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const PAY_SIGN_FAIL = "requestPayment:fail 支付验证签名失败";
 
 const VIEW: CashierView = {
@@ -83,12 +71,13 @@ describe("cashier page for v3 orders in Chromium", () => {
   let payBodies: unknown[];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`node scripts/setup-test-env.mjs\` from the repo root (it installs Chromium with apt-get).`);
+    // Throws first, naming the setup script, when Chromium is not installed.
+    const launchOptions = chromiumLaunchOptions();
     receiver = await startV3Receiver();
     sandbox = await startSandbox({ merchants: [V3_DIRECT, V3_PARTNER], allowHttpNotifyUrl: true, notify: { retryScale: 0.001, timeoutMs: 2000 } });
     direct = v3Client(sandbox, V3_DIRECT.mchId);
     partner = v3Client(sandbox, V3_PARTNER.mchId);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch(launchOptions);
   }, 60_000);
 
   afterAll(async () => {

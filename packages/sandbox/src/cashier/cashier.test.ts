@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildXml, generateNonceStr, parsePayNotify, parseXml, signParams, verifySign, type SignType, type XmlFields } from "@pay/core";
+import { chromiumLaunchOptions } from "@pay/test-kit/chromium";
 import { chromium, type Browser, type Page, type Response as PageResponse } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createManualClock, type ManualClock } from "../clock.js";
@@ -14,18 +14,6 @@ import { renderCashierPage, renderNotFoundPage } from "./cashier-page.js";
 import type { CashierView } from "./cashier-view.js";
 import { escapeHtml } from "./escape-html.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-// From shared/reference/toolchain.md: without the background-networking flags Chromium floods the closed network.
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ACK = "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>";
 
 interface TestMerchant extends MerchantInput {
@@ -215,10 +203,11 @@ describe("cashier page in Chromium", () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`node scripts/setup-test-env.mjs\` from the repo root (it installs Chromium with apt-get).`);
+    // Throws first, naming the setup script, when Chromium is not installed.
+    const launchOptions = chromiumLaunchOptions();
     receiver = await startReceiver();
     sandbox = await startSandbox({ merchants: [DOMESTIC, GLOBAL], notify: { retryScale: 0.001, timeoutMs: 2000 } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch(launchOptions);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,24 +1,11 @@
 // Headless Chromium (the Debian package the tests install) driven by playwright-core, with the launch flags of
-// shared/reference/toolchain.md, and the checks every console page gets: no uncaught page error, and axe-core
+// shared/reference/toolchain.md (@pay/test-kit/chromium), and the checks every console page gets: no uncaught page error, and axe-core
 // finding no serious or critical accessibility violation.
-import { existsSync } from "node:fs";
+import { chromiumLaunchOptions } from "@pay/test-kit/chromium";
 import axe from "axe-core";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import type { ConsoleStack } from "./stack.js";
 import type { StaffAccount } from "./staff.js";
-
-export const CHROMIUM = "/usr/bin/chromium";
-// Without the background-networking flags Chromium floods the closed network.
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** How long the suites wait for the page to get somewhere (a query, a refetch, a poll). */
 export const PAGE_TIMEOUT_MS = 10_000;
@@ -30,9 +17,8 @@ export async function visible(locator: Locator, timeout = PAGE_TIMEOUT_MS): Prom
 }
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`node scripts/setup-test-env.mjs\` from the repo root (it installs Chromium with apt-get).`);
   // launch() gives every run a fresh profile of its own (a temporary --user-data-dir).
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return chromium.launch(chromiumLaunchOptions());
 }
 
 /** A browser tab on the console with what went wrong in it: uncaught errors and console errors. */
