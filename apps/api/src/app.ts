@@ -13,6 +13,7 @@ import { createClientIp } from "./middleware/client-ip.js";
 import { checkContractVersion } from "./middleware/contract-version.js";
 import { createErrorHandler } from "./middleware/error-handler.js";
 import { createInFlightCap } from "./middleware/in-flight.js";
+import { createEdgeShed } from "./middleware/edge-shed.js";
 import { createRequestLog } from "./middleware/request-log.js";
 import { createApiRouter } from "./routes/api.js";
 import { contractRoutes } from "./routes/contract-router.js";
@@ -120,6 +121,8 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
   app.proxy = false;
   // The error middleware answers every failure; Koa's own logging would only repeat it.
   app.silent = true;
+  // Issue 21: a create-order the gateway guard would refuse is refused first, at the cost of a fixed answer (middleware/edge-shed.ts).
+  app.use(createEdgeShed({ gateways: services.gateways, logger: deps.logger, clock }));
   // Issue 21: behind TRUST_PROXY_HOPS proxies of ours, ctx.ip is the client's address from X-Forwarded-For (never app.proxy: see client-ip.ts).
   if (deps.config.rateLimits.trustProxyHops > 0) app.use(createClientIp(deps.config.rateLimits.trustProxyHops));
   // Every response, the notify routes' included, names the contract version (set by the request log's middleware).
