@@ -35,6 +35,8 @@ import { createActivityRecorder } from "./services/activity.js";
 export interface AppDeps {
   readonly config: AppConfig;
   readonly db: Kysely<Database>;
+  /** PostgreSQL: a pool of its own for the notify path's order read and group commit (server.ts); default `db`. */
+  readonly notifyDb?: Kysely<Database> | undefined;
   readonly dialect: "sqlite" | "postgres";
   /** The APIv2 gateway (for v2 orders, and new orders when apiVersion is v2). */
   readonly gateway?: PaymentGateway | undefined;
@@ -111,8 +113,10 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
     tokens: createSessionTokens(deps.config.sessionSecret, deps.config.sessionTtlSeconds),
     clock,
     logger: deps.logger,
-    paidWriter: createPaidWriter(deps.db, deps.dialect),
+    // SQLite's paid writer needs the one connection's handle: only PostgreSQL's takes the notify pool.
+    paidWriter: createPaidWriter(deps.dialect === "postgres" ? (deps.notifyDb ?? deps.db) : deps.db, deps.dialect),
     loadOrder: createOrderLoader(deps.db, deps.dialect),
+    ...(deps.notifyDb === undefined || deps.dialect !== "postgres" ? {} : { notifyLoadOrder: createOrderLoader(deps.notifyDb, deps.dialect) }),
     events: createEventBus(deps.eventHandlers ?? [], deps.logger, { handlerTimeoutMs: deps.eventHandlerTimeoutMs }),
     activity: createActivityRecorder({ db: deps.db, clock, logger: deps.logger, onDropped: (count) => metrics.activityDropped(count) }),
     metrics,

@@ -165,16 +165,35 @@ export async function prepareDatabase(db: Kysely<Database>, config: AppConfig, l
     );
 }
 
+/** Connections of the notify path's own PostgreSQL pool (beside the main pool of 10). */
+export const NOTIFY_POOL_CONNECTIONS = 3;
+
 /** Starts the API from a validated configuration: database, migrations, gateway, HTTP, background sweep. */
 export async function startApi(config: AppConfig, logger: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
   // Bad APIv3 key files stop the start before anything is opened.
   const v3 = config.v3 === undefined ? undefined : loadV3Credentials(config.v3);
   const database = await openDatabase(config.databaseUrl);
+  // PostgreSQL: the notify path (its order read and the group commit) has a small pool of its own, so a notify never
+  // waits for a connection behind the public API's statements (issue 21: notifies first). SQLite has one connection;
+  // its paid writer runs at once on it when no transaction is open (db/paid-writer.ts).
+  let notifyDatabase: Awaited<ReturnType<typeof openDatabase>> | undefined;
+  if (database.dialect === "postgres") {
+    try {
+      notifyDatabase = await openDatabase(config.databaseUrl, { maxConnections: NOTIFY_POOL_CONNECTIONS });
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+  }
+  const closeDatabases = async (): Promise<void> => {
+    await notifyDatabase?.close();
+    await database.close();
+  };
   if (options.clusterWorker !== true) {
     try {
       await prepareDatabase(database.db, config, logger);
     } catch (error) {
-      await database.close();
+      await closeDatabases();
       throw error;
     }
   }
@@ -184,7 +203,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
   try {
     gateways = await openGateways(config, v3, logger, ca);
   } catch (error) {
-    await database.close();
+    await closeDatabases();
     throw error;
   }
   const { gateway, v3Gateway } = gateways;
@@ -208,6 +227,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     login,
     logger,
     eventHandlers: options.eventHandlers,
+    notifyDb: notifyDatabase?.db,
     readiness,
   });
   const server = createHttpServer(app, config.http);
@@ -227,7 +247,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     await services.activity.close();
     await closeGateways();
     await login.close();
-    await database.close();
+    await closeDatabases();
     throw error;
   }
   const sweeper = startSweeper(services);
@@ -286,7 +306,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
       { name: "activity buffer", run: () => services.activity.close() },
       { name: "gateways", run: closeGateways },
       { name: "login client", run: () => login.close() },
-      { name: "database", run: () => database.close() },
+      { name: "database", run: closeDatabases },
     ],
   });
   built.lifecycle = lifecycle;

@@ -216,6 +216,16 @@ async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Di
         keepBodies: "non2xx",
       }),
     ]);
+    // Where in the flood the slow notifies were: its p50 and slowest answer per second of arrivals, in the run's log.
+    const perSecond = new Map<number, number[]>();
+    flood.answers.forEach((a, i) => {
+      const second = Math.floor(i / plan.notifyRate);
+      perSecond.set(second, [...(perSecond.get(second) ?? []), a.status === 200 ? a.latencyMs : Number.POSITIVE_INFINITY]);
+    });
+    for (const [second, values] of perSecond) {
+      values.sort((x, y) => x - y);
+      log(`overload: ${dialect}: flood second ${second}: notify p50 ${values[Math.floor(values.length / 2)]?.toFixed(0)} ms, slowest ${values.at(-1)?.toFixed(0)} ms`);
+    }
     const floodCpu = api.cpuSeconds() - cpuBefore;
     const floodRss = rss.stop();
     await control.setLatency({ latency_ms: 0 });

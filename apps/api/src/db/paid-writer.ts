@@ -108,9 +108,19 @@ function sqliteWriter(db: Kysely<Database>, handle: BetterSqlite3.Database): (ba
       return true;
     });
   });
-  // Kysely's one connection is held meanwhile, so none of its transactions is open on the handle.
-  return (batch) =>
-    db.connection().execute(() => {
+  // The batch runs synchronously, so nothing interleaves with it on the connection. When no Kysely transaction is
+  // open on the handle it runs at once, not after the statements queued on Kysely's one connection (under a
+  // create-order flood a notify's commit waited behind them); else it waits for the connection, so none is open.
+  return (batch) => {
+    if (!handle.inTransaction) {
+      try {
+        return Promise.resolve(transaction.immediate(batch));
+      } catch (error) {
+        // A statement still iterating on the connection (none does today) makes it busy: then wait for it like the rest.
+        if (!(error instanceof TypeError && /busy/i.test(error.message))) return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    return db.connection().execute(() => {
       if (handle.inTransaction) return Promise.reject(new Error("paid writer: the SQLite handle is inside a transaction"));
       try {
         return Promise.resolve(transaction.immediate(batch));
@@ -118,6 +128,7 @@ function sqliteWriter(db: Kysely<Database>, handle: BetterSqlite3.Database): (ba
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
+  };
 }
 
 /** Whether an endpoint's stored event types include order.paid, as the dispatcher's fan-out reads them; parsed once per distinct value. */

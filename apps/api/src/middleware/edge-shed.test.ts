@@ -1,14 +1,15 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { CONTRACT_VERSION, CONTRACT_VERSION_HEADER } from "@pay/core/contract";
 import Koa from "koa";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GatewayCallError } from "../gateway/port.js";
-import type { Protocol } from "../gateway/registry.js";
 import { createLogger } from "../logging.js";
 import { createEdgeShed, EDGE_SHED_LOG_INTERVAL_MS } from "./edge-shed.js";
 
 describe("the edge shed of create-order", () => {
-  let server: import("node:http").Server | undefined;
+  let server: Server | undefined;
   afterEach(() => new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve()))));
 
   async function start(refusal: () => GatewayCallError | undefined) {
@@ -22,14 +23,14 @@ describe("the edge shed of create-order", () => {
     });
     const app = new Koa();
     let reached = 0;
-    app.use(createEdgeShed({ gateways: { protocolForNewOrders: "v2" as Protocol, refusal }, logger: createLogger({ level: "info", destination, name: "t" }), clock: () => now }));
+    app.use(createEdgeShed({ gateways: { protocolForNewOrders: "v2", refusal }, logger: createLogger({ level: "info", destination, name: "t" }), clock: () => now }));
     app.use((ctx) => {
       reached++;
       ctx.body = { ok: true };
     });
     server = app.listen(0, "127.0.0.1");
     await new Promise((resolve) => server?.once("listening", resolve));
-    const { port } = server.address() as import("node:net").AddressInfo;
+    const { port } = server.address() as AddressInfo;
     const post = (path: string, method = "POST") =>
       fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { "content-type": "application/json" }, ...(method === "POST" ? { body: '{"items":[]}' } : {}) });
     return { post, lines, reached: () => reached, advance: (ms: number) => (now += ms) };

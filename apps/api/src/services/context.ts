@@ -27,6 +27,8 @@ export interface ServiceContext {
   readonly paidWriter: PaidWriter;
   /** Reads an order by id for the notify path, several at a time under load on PostgreSQL. */
   readonly loadOrder: OrderLoader;
+  /** The notify path's order read on its own PostgreSQL pool (issue 21: notifies first); loadOrder when unset. */
+  readonly notifyLoadOrder?: OrderLoader | undefined;
   /** Announces committed order events in process (the webhook dispatcher's wake-up, the app's own handlers). */
   readonly events: EventBus;
   /** The order timeline's activity rows (notifies, queries, prepays, closes), buffered and written in batches off the request path. */

@@ -96,7 +96,7 @@ function payNotify(ctx: ServiceContext, body: Uint8Array, headers: NotifyHeaders
   if (parsed.value.kind === "failed") return ack(`result_code FAIL (${parsed.value.code ?? "no err_code"}): nothing to change`, "FAILED_PAYMENT");
   if (parsed.value.kind === "ignored") return ack(`ignored: ${parsed.value.reason}`, "IGNORED");
   const { report } = parsed.value;
-  return ctx.loadOrder(report.orderId).then((order) => paidOrder(ctx, protocol, order, report));
+  return (ctx.notifyLoadOrder ?? ctx.loadOrder)(report.orderId).then((order) => paidOrder(ctx, protocol, order, report));
 }
 
 function paidOrder(ctx: ServiceContext, protocol: Protocol, order: OrderRow | undefined, report: PaidReport): RecordedNotify | Promise<RecordedNotify> {
