@@ -165,6 +165,13 @@ export async function prepareDatabase(db: Kysely<Database>, config: AppConfig, l
     );
 }
 
+/**
+ * Connections the kernel may queue before the process accepts them (it caps this at net.core.somaxconn). Node's 511
+ * overflowed when a flood opened a thousand connections at once: the kernel dropped the SYNs of the notifies'
+ * new connections too, and their retransmits (1 s, then 3 s) made the slowest notifies of the overload run.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Connections of the notify path's own PostgreSQL pool (beside the main pool of 10). */
 export const NOTIFY_POOL_CONNECTIONS = 3;
 
@@ -237,7 +244,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(config.port, config.host, () => resolve());
+      server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
     });
     // /metrics is served only here, never on the public port.
     if (config.metrics !== undefined && options.clusterWorker !== true) metricsServer = await startMetricsServer(services.metrics, { ...config.metrics, logger });
