@@ -176,6 +176,56 @@ describe.each(RUNS)("mini-program -> API (%s) -> sandbox, notifies %s", (protoco
   });
 });
 
+describe("a rate limit reaches the payer: the API's 429 and its wait (RATE_LIMIT_ORDERS=2/60)", () => {
+  let tiers: ThreeTiers;
+  let scratch: string;
+  let phone: Phone | undefined;
+
+  beforeAll(async () => {
+    tiers = await startThreeTiers({ notifies: "delivered", protocol: "v2", env: { RATE_LIMIT_ORDERS: "2/60" } });
+    scratch = mkdtempSync(join(tmpdir(), "pay-miniprogram-e2e-limit-"));
+  });
+  afterAll(async () => {
+    phone?.rt.close();
+    await tiers.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("a third order within the minute shows 'Too many attempts' with the seconds left, Pay waits, and nothing is ordered", async () => {
+    const dir = buildFor(tiers.apiUrl, scratch);
+    const { appId, key } = merchantOf("v2");
+    const wechat = createWeChatShim({ sandboxUrl: tiers.sandbox.url, appId, key, user: "rate-limited-payer" });
+    const rt = createMiniRuntime({ dir, platform: wechat });
+    phone = { rt, wechat };
+    const placed: string[] = [];
+    for (const productId of ["mug", "tote"]) {
+      // Each payment sheet is cancelled: the orders stay pending, the limit counts them all the same.
+      wechat.payer("cancel");
+      await toCheckout(rt, productId);
+      await rt.tap("pay");
+      const id = /Order (\S+) is still waiting for payment/.exec(rt.text("notice") ?? "")?.[1];
+      expect(id).toBeDefined();
+      placed.push(id ?? "");
+    }
+    expect(new Set(placed).size).toBe(2);
+    await toCheckout(rt, "coffee-beans");
+    await rt.tap("pay");
+    expect(rt.current().route).toBe("pages/checkout/index");
+    const notice = rt.text("notice") ?? "";
+    const seconds = Number(/^Too many attempts\. Try again in (\d+) s\.$/.exec(notice)?.[1]);
+    expect(seconds).toBeGreaterThanOrEqual(1);
+    expect(seconds).toBeLessThanOrEqual(60);
+    expect(rt.current().data.wait).toMatch(/^\d+ s$/);
+    expect(rt.text("pay")).toMatch(/in \d+ s$/);
+    // Pay is disabled while the wait runs (the runtime refuses the tap), so nothing more is sent: one refused create.
+    await expect(rt.tap("pay")).rejects.toThrow("#pay on pages/checkout/index is disabled");
+    const creates = wechat.traffic.filter((line) => line.startsWith("POST /api/orders ->"));
+    expect(creates).toEqual(["POST /api/orders -> 201", "POST /api/orders -> 201", "POST /api/orders -> 429"]);
+    expect(rt.errors).toEqual([]);
+    expect(wechat.refusals).toEqual([]);
+  });
+});
+
 describe("the WeChat shim with a v3 order (signType RSA)", () => {
   let tiers: ThreeTiers;
 

@@ -72,7 +72,12 @@ function v3Env(protocol: "v3" | "v3-partner", keysDir: string): Record<string, s
  * "v3-partner") the API runs as a v3 merchant from the key files the sandbox wrote (WXPAY_API_VERSION=v3,
  * public-key mode), and the notifies go to /wxpay/v3/notify over plain http (allowHttpNotifyUrl).
  */
-export async function startThreeTiers(options: { readonly notifies: "delivered" | "lost"; readonly protocol?: Protocol }): Promise<ThreeTiers> {
+export async function startThreeTiers(options: {
+  readonly notifies: "delivered" | "lost";
+  readonly protocol?: Protocol;
+  /** More of the API's variables (e.g. a tight RATE_LIMIT_ORDERS), over the defaults below. */
+  readonly env?: Readonly<Record<string, string>>;
+}): Promise<ThreeTiers> {
   const protocol = options.protocol ?? "v2";
   const dataDir = mkdtempSync(join(tmpdir(), "pay-miniprogram-e2e-"));
   const lostNotifies = { count: 0 };
@@ -104,6 +109,7 @@ export async function startThreeTiers(options: { readonly notifies: "delivered" 
     ADMIN_TOKEN,
     // The smallest the API allows: a pending order is queried at the gateway a second after it was made.
     ORDER_QUERY_AFTER_SECONDS: "1",
+    ...options.env,
   });
   const logs: string[] = [];
   const logger = pino({ level: "warn" }, { write: (line: string) => void logs.push(line) });
