@@ -11,8 +11,8 @@ import { openDatabase } from "./db/database.js";
 import type { AppConfig } from "./env.js";
 import { childLogger } from "./logging.js";
 import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
-import { prepareDatabase, startApi, type RunningApi } from "./server.js";
-import { createShutdownController, systemTimers, type ShutdownController } from "./shutdown.js";
+import { prepareDatabase, processShutdown, startApi, type RunningApi } from "./server.js";
+import type { ShutdownController } from "./shutdown.js";
 
 /** The message the primary sends a worker to make it drain and exit (readiness first, as on SIGTERM). */
 export const STOP_MESSAGE = "pay-api:stop";
@@ -257,14 +257,7 @@ async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
   AggregatorRegistry.setRegistries([api.metrics.registry]);
   new AggregatorRegistry();
   // The same sequence as a single process (src/shutdown.ts): readiness, listener, requests, group commit, deliveries, database.
-  const controller = createShutdownController({
-    lifecycle: api.lifecycle,
-    timeoutMs: config.shutdown.timeoutMs,
-    timers: systemTimers,
-    logger,
-    inFlight: () => api.inFlight(),
-    exit: (code) => process.exit(code),
-  });
+  const controller = processShutdown(api, config, logger);
   state.controller = controller;
   if (pending !== undefined) controller.begin(pending);
   if (state.forcedEarly) controller.force("forced while starting");

@@ -8,7 +8,7 @@ import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
 import { runCluster } from "./cluster.js";
 import type { Readiness } from "./routes/health.js";
-import { createInFlightTracker, createLifecycle, createShutdownController, systemTimers, type InFlightRequest, type Lifecycle } from "./shutdown.js";
+import { createInFlightTracker, createLifecycle, createShutdownController, systemTimers, type InFlightRequest, type Lifecycle, type ShutdownController } from "./shutdown.js";
 import { openDatabase } from "./db/database.js";
 import { migrateToLatest, seedProducts } from "./db/migrate.js";
 import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
@@ -328,6 +328,18 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
   };
 }
 
+/** The shutdown controller of a serving process (alone, or an API_WORKERS worker): its drain, its deadline, process.exit. */
+export function processShutdown(api: RunningApi, config: AppConfig, logger: Logger): ShutdownController {
+  return createShutdownController({
+    lifecycle: api.lifecycle,
+    timeoutMs: config.shutdown.timeoutMs,
+    timers: systemTimers,
+    logger,
+    inFlight: () => api.inFlight(),
+    exit: (code) => process.exit(code),
+  });
+}
+
 /** The process entry point (the process environment unless `env` is given): configuration errors name the variable and exit 1; SIGINT/SIGTERM drain (readiness first) and exit 0, a second signal or SHUTDOWN_TIMEOUT_SECONDS forces exit 1. */
 export async function main(env?: Readonly<Record<string, string | undefined>>): Promise<void> {
   let config: AppConfig;
@@ -351,14 +363,7 @@ export async function main(env?: Readonly<Record<string, string | undefined>>): 
     process.exit(1);
   }
   // The first SIGTERM/SIGINT drains (readiness first); a second one, or SHUTDOWN_TIMEOUT_SECONDS, forces the exit (src/shutdown.ts).
-  const controller = createShutdownController({
-    lifecycle: api.lifecycle,
-    timeoutMs: config.shutdown.timeoutMs,
-    timers: systemTimers,
-    logger,
-    inFlight: () => api.inFlight(),
-    exit: (code) => process.exit(code),
-  });
+  const controller = processShutdown(api, config, logger);
   process.on("SIGINT", (signal) => controller.signal(signal));
   process.on("SIGTERM", (signal) => controller.signal(signal));
 }
