@@ -23,7 +23,7 @@ import {
   updateWebhookEndpoint,
 } from "../services/webhooks/endpoints.js";
 import { accepted, createContractRouter, type ApiHandlers, type RateLimitSubject, type RouteRateLimits, type StaffGate } from "./contract-router.js";
-import { gatewayFailure, unwrap } from "./outcomes.js";
+import { unwrap } from "./outcomes.js";
 
 /**
  * What each contract route does, given its parsed input: a service call whose outcome `unwrap` turns
@@ -131,23 +131,9 @@ export function createRouteRateLimits(services: ServiceContext): RouteRateLimits
   // The user routes' caller is always a user (auth "user" is checked first); a limit that is off is no check at all.
   const userOf = (caller: RateLimitSubject["caller"]): string => (caller.kind === "user" ? caller.userId : "");
   const limits = services.config.rateLimits;
-  // While the gateway guard refuses calls (breaker open, every slot and queue place taken) a new order is refused
-  // first, before the limit's statement, the body and the reads: under a flood the shed requests are the many,
-  // and each must cost as little as possible (the service checks again before it writes).
-  const admitNewOrder = (): void => {
-    const refused = services.gateways.refusal(services.gateways.protocolForNewOrders);
-    if (refused !== undefined) throw gatewayFailure("unifiedorder", refused);
-  };
-  const orders = limits.orders;
   return {
     ...(limits.signIns === undefined ? {} : { createSession: ({ ip }: RateLimitSubject) => enforce("createSession", "sign-ins", addressSubject(ip)) }),
-    createOrder:
-      orders === undefined
-        ? () => Promise.resolve(admitNewOrder())
-        : ({ caller }: RateLimitSubject) => {
-            admitNewOrder();
-            return enforce("createOrder", "orders", userOf(caller));
-          },
+    ...(limits.orders === undefined ? {} : { createOrder: ({ caller }: RateLimitSubject) => enforce("createOrder", "orders", userOf(caller)) }),
     ...(limits.renewals === undefined ? {} : { renewPayment: ({ caller }: RateLimitSubject) => enforce("renewPayment", "renewals", userOf(caller)) }),
   };
 }
