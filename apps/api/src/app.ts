@@ -59,7 +59,15 @@ export interface AppDeps {
   readonly reconciliationWaitMs?: number | undefined;
   /** The process's lifecycle: /readyz answers 503 while it drains (issue 21, src/shutdown.ts). */
   readonly readiness?: Readiness | undefined;
+  /**
+   * What the app serves: `all` (the default) every route; `notify` only the notify routes (/wxpay/...), /healthz and
+   * /readyz, as the notify worker of NOTIFY_PORT does (every other path 404, before any of the public API's work).
+   */
+  readonly surface?: AppSurface | undefined;
 }
+
+/** The routes an app serves: every one, or the notify listener's (NOTIFY_PORT, docs/workers.md). */
+export type AppSurface = "all" | "notify";
 
 /** Every path the notify router could match (its routes are all under /wxpay/; @koa/router matches case-insensitively). */
 const WXPAY_PATH = /^\/wxpay\//i;
@@ -70,6 +78,23 @@ const HEALTH_PATH = /^\/(?:healthz|readyz)/i;
 
 /** A middleware as the path gates call it. */
 type Gate = (ctx: Context, next: Next) => Promise<void>;
+
+/**
+ * The notify listener's app (NOTIFY_PORT): the request log, the notify routes and the health routes, nothing
+ * else. No edge shed, rate limit, in-flight cap or contract router: none applies to a notify, and a path that is
+ * not one of these gets Koa's plain 404 without touching the database.
+ */
+function mountNotifySurface(app: Koa, services: ServiceContext, deps: AppDeps): void {
+  app.use(createRequestLog(deps.logger, { headers: { [CONTRACT_VERSION_HEADER]: CONTRACT_VERSION } }));
+  const wxpay = createWxPayRouter(services).routes() as unknown as Gate;
+  const health = createHealthRouter(services, deps.readiness).routes() as unknown as Gate;
+  app.use((ctx, next): Promise<void> => {
+    const path = ctx.path;
+    if (WXPAY_PATH.test(path)) return wxpay(ctx, next);
+    if (HEALTH_PATH.test(path)) return health(ctx, next);
+    return next();
+  });
+}
 
 /** Builds the Koa app (not listening): the kitchen-sink split, so tests call it in process. */
 export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext } {
@@ -125,6 +150,10 @@ export function createApp(deps: AppDeps): { app: Koa; services: ServiceContext }
   app.proxy = false;
   // The error middleware answers every failure; Koa's own logging would only repeat it.
   app.silent = true;
+  if (deps.surface === "notify") {
+    mountNotifySurface(app, services, deps);
+    return { app, services };
+  }
   // Issue 21: a create-order the gateway guard would refuse is refused first, at the cost of a fixed answer (middleware/edge-shed.ts).
   app.use(createEdgeShed({ gateways: services.gateways, logger: deps.logger, clock }));
   // Issue 21: behind TRUST_PROXY_HOPS proxies of ours, ctx.ip is the client's address from X-Forwarded-For (never app.proxy: see client-ip.ts).

@@ -1,4 +1,5 @@
-// API_WORKERS > 1: a primary process and N workers sharing one port through node:cluster (docs/workers.md).
+// API_WORKERS > 1 or NOTIFY_PORT: a primary process and N workers sharing one port through node:cluster, and with
+// NOTIFY_PORT one notify worker serving the notify routes on that port alone (docs/workers.md).
 // The primary does the once-per-start database work, forks the workers, replaces one that dies (with a
 // backoff, and gives up on a crash loop), serves GET /metrics as one view of every worker, and drains them
 // on SIGTERM/SIGINT. Each worker is a whole API (startApi): HTTP, paid writer, activity buffer, sweep,
@@ -8,10 +9,10 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
 import { openDatabase } from "./db/database.js";
-import type { AppConfig } from "./env.js";
+import { WORKER_ROLE_VARIABLE, workerRoleOf, type AppConfig } from "./env.js";
 import { childLogger } from "./logging.js";
 import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
-import { prepareDatabase, processShutdown, startApi, type RunningApi } from "./server.js";
+import { prepareDatabase, processShutdown, startApi, type RunningApi, type WorkerRole } from "./server.js";
 import type { ShutdownController } from "./shutdown.js";
 
 /** The message the primary sends a worker to make it drain and exit (readiness first, as on SIGTERM). */
@@ -28,6 +29,11 @@ export const DRAIN_GRACE_MS = 2_000;
 
 /** After a second signal, how long a worker has to log and exit before the primary kills it. */
 export const FORCE_GRACE_MS = 1_000;
+
+/** What the primary forks: API_WORKERS API workers and, with NOTIFY_PORT, one notify worker. */
+export function workerRoles(config: Pick<AppConfig, "workers" | "notifyListener">): WorkerRole[] {
+  return [...Array.from({ length: config.workers }, (): WorkerRole => "api"), ...(config.notifyListener === undefined ? [] : (["notify"] as const))];
+}
 
 /** When a dead worker is replaced, and when the primary gives up. */
 export interface RestartPolicy {
@@ -56,7 +62,10 @@ export function restartDecision(
 /** Runs this process's part: the primary, or a worker forked by it. Never resolves in the primary until it exits. */
 export async function runCluster(config: AppConfig, logger: Logger, env: Readonly<Record<string, string | undefined>> | undefined): Promise<void> {
   if (cluster.isPrimary) await runPrimary(config, childLogger(logger, { role: "primary" }), env);
-  else await runWorker(config, childLogger(logger, { worker: cluster.worker?.id }));
+  else {
+    const role = workerRoleOf();
+    await runWorker(config, childLogger(logger, role === "notify" ? { worker: cluster.worker?.id, role } : { worker: cluster.worker?.id }), role);
+  }
 }
 
 function urlOf(host: string, port: number): string {
@@ -80,6 +89,8 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
   // A worker forked by main(env) sees the same variables as the primary did.
   const forkEnv = env === undefined ? undefined : Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const started = new Map<number, number>();
+  // What each worker serves: a dead one is replaced by one of the same role.
+  const roles = new Map<number, WorkerRole>();
   const restarts = new Set<NodeJS.Timeout>();
   let quickDeaths = 0;
   let listening = false;
@@ -87,9 +98,10 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
   let failed = false;
   let metricsServer: RunningMetricsServer | undefined;
 
-  const fork = (): Worker => {
-    const worker = cluster.fork(forkEnv);
+  const fork = (role: WorkerRole): Worker => {
+    const worker = cluster.fork({ ...forkEnv, [WORKER_ROLE_VARIABLE]: role });
     started.set(worker.id, Date.now());
+    roles.set(worker.id, role);
     return worker;
   };
   const alive = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && !worker.isDead());
@@ -122,7 +134,9 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
   cluster.on("exit", (worker, code, signal) => {
     const livedMs = Date.now() - (started.get(worker.id) ?? Date.now());
     started.delete(worker.id);
-    const fields = { worker: worker.id, workerPid: worker.process.pid, code, signal, livedMs };
+    const role = roles.get(worker.id) ?? "api";
+    roles.delete(worker.id);
+    const fields = { worker: worker.id, workerPid: worker.process.pid, ...(role === "notify" ? { workerRole: "notify" } : {}), code, signal, livedMs };
     if (stopping) {
       if (code !== 0) failed = true;
       logger.info(fields, "worker stopped");
@@ -147,14 +161,17 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
     logger.error({ ...fields, quickDeaths, restartInMs: decision.delayMs }, "worker died: restarting it");
     const timer = setTimeout(() => {
       restarts.delete(timer);
-      if (!stopping) fork();
+      if (!stopping) fork(role);
     }, decision.delayMs);
     restarts.add(timer);
   });
 
   cluster.on("listening", (worker, address) => {
     if (!listening) return;
-    logger.info({ worker: worker.id, workerPid: worker.process.pid, port: address.port }, "worker restarted");
+    logger.info(
+      { worker: worker.id, workerPid: worker.process.pid, ...(roles.get(worker.id) === "notify" ? { workerRole: "notify" } : {}), port: address.port },
+      "worker restarted",
+    );
   });
 
   let forced = false;
@@ -178,13 +195,13 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  // Every worker listens on PORT (PORT=0: the port the first one got, which the others share).
+  // Every API worker listens on PORT (PORT=0: the port the first one got, which the others share); the notify worker on NOTIFY_PORT.
+  const roster = workerRoles(config);
   const addresses = await Promise.all(
-    Array.from(
-      { length: config.workers },
-      () =>
+    roster.map(
+      (role) =>
         new Promise<AddressInfo | undefined>((resolve) => {
-          const worker = fork();
+          const worker = fork(role);
           worker.once("listening", (address: AddressInfo) => resolve(address));
           worker.once("exit", () => resolve(undefined));
         }),
@@ -192,6 +209,7 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
   );
   // A worker that could not start has begun the stop already.
   if (addresses.includes(undefined)) return;
+  const notifyAt = roster.indexOf("notify");
   listening = true;
   if (config.metrics !== undefined) {
     // One view of the host: each scrape asks every worker for its registry and adds them up (gauges read from the database are taken once).
@@ -209,14 +227,15 @@ async function runPrimary(config: AppConfig, logger: Logger, env: Readonly<Recor
   logger.info(
     {
       url: urlOf(config.host, port),
-      workers: alive().map((worker) => ({ worker: worker.id, pid: worker.process.pid })),
+      ...(config.notifyListener === undefined || notifyAt < 0 ? {} : { notifyUrl: urlOf(config.notifyListener.host, (addresses[notifyAt] as AddressInfo).port) }),
+      workers: alive().map((worker) => ({ worker: worker.id, pid: worker.process.pid, role: roles.get(worker.id) ?? "api" })),
       ...(metricsServer === undefined ? {} : { metrics: metricsServer.url }),
     },
     "API listening",
   );
 }
 
-async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
+async function runWorker(config: AppConfig, logger: Logger, role: WorkerRole): Promise<void> {
   const state: { controller?: ShutdownController; forcedEarly: boolean } = { forcedEarly: false };
   // Asked to stop while starting: it stops as soon as it has started.
   let pending: string | undefined;
@@ -248,7 +267,7 @@ async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
 
   let api: RunningApi;
   try {
-    api = await startApi(config, logger, { clusterWorker: true });
+    api = await startApi(config, logger, { clusterWorker: true, role });
   } catch (error) {
     logger.fatal({ err: error }, "the API could not start");
     process.exit(1);

@@ -433,6 +433,32 @@ describe("API_WORKERS", () => {
   });
 });
 
+// Issue 21, notifies first: the notify routes' own listener and process.
+describe("NOTIFY_PORT", () => {
+  it("is off by default: notifies are served on PORT only", () => {
+    expect(loadConfig(BASE).notifyListener).toBeUndefined();
+  });
+
+  it("names the notify worker's listener, on HOST unless NOTIFY_HOST says otherwise", () => {
+    expect(loadConfig({ ...BASE, HOST: "0.0.0.0", NOTIFY_PORT: "3001" }).notifyListener).toEqual({ port: 3001, host: "0.0.0.0" });
+    expect(loadConfig({ ...BASE, NOTIFY_PORT: "3001", NOTIFY_HOST: "10.0.0.5" }).notifyListener).toEqual({ port: 3001, host: "10.0.0.5" });
+    // A free port chosen at start, beside a fixed PORT.
+    expect(loadConfig({ ...BASE, PORT: "3000", NOTIFY_PORT: "0" }).notifyListener).toEqual({ port: 0, host: "127.0.0.1" });
+  });
+
+  it.each([
+    [{ NOTIFY_PORT: "3000" }, "NOTIFY_PORT must differ from PORT"],
+    [{ PORT: "0", NOTIFY_PORT: "0" }, "NOTIFY_PORT cannot be 0 while PORT is 0"],
+    [{ NOTIFY_PORT: "9100", METRICS_PORT: "9100" }, "NOTIFY_PORT must differ from METRICS_PORT"],
+    [{ NOTIFY_PORT: "70000" }, "NOTIFY_PORT"],
+    [{ NOTIFY_PORT: "notify" }, "NOTIFY_PORT"],
+    [{ NOTIFY_HOST: "10.0.0.5" }, "NOTIFY_HOST is set but NOTIFY_PORT is not"],
+  ])("refuses %o with an error naming the variable", (extra, message) => {
+    expect(() => loadConfig({ ...BASE, ...extra })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...BASE, ...extra })).toThrow(message);
+  });
+});
+
 // Issue 21: graceful shutdown.
 describe("loadConfig: graceful shutdown", () => {
   it("defaults to 5 s of readiness 503 and a 25 s deadline", () => {

@@ -92,6 +92,13 @@ export const EnvSchema = z
     /** The port of GET /metrics (Prometheus text), its own server; unset: no metrics server. Never the public port. */
     METRICS_PORT: port.optional(),
     METRICS_HOST: text.default("127.0.0.1"),
+    /**
+     * Issue 21, notifies first: a port of their own for the notify routes (/wxpay/...), served by a process of its own
+     * (a primary, API_WORKERS API workers and one notify worker: docs/workers.md). Unset: notifies share PORT's process.
+     */
+    NOTIFY_PORT: port.optional(),
+    /** Where NOTIFY_PORT listens; default HOST. */
+    NOTIFY_HOST: text.optional(),
     /** 1: one process (the default); N: a primary forks N workers sharing PORT (node:cluster); auto: one per core (docs/workers.md). */
     API_WORKERS: z
       .string()
@@ -264,6 +271,12 @@ export const EnvSchema = z
     // The public port never serves /metrics: the two servers cannot share a port.
     if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT)
       issue("METRICS_PORT", "must differ from PORT (the public port never serves /metrics)");
+    // The notify port is a listener of its own; two listeners asking for port 0 in one cluster would share one port.
+    if (env.NOTIFY_PORT !== undefined && env.NOTIFY_PORT === env.PORT)
+      issue("NOTIFY_PORT", env.NOTIFY_PORT === 0 ? "cannot be 0 while PORT is 0 (the two would share one port)" : "must differ from PORT (the notifies' listener is their own)");
+    if (env.NOTIFY_PORT !== undefined && env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.NOTIFY_PORT === env.METRICS_PORT)
+      issue("NOTIFY_PORT", "must differ from METRICS_PORT");
+    if (env.NOTIFY_HOST !== undefined && env.NOTIFY_PORT === undefined) issue("NOTIFY_HOST", "is set but NOTIFY_PORT is not (NOTIFY_HOST only says where NOTIFY_PORT listens)");
     // Issue 21, gateway guard: the back-off's ceiling cannot be below its first step.
     if (env.GATEWAY_BREAKER_MAX_OPEN_SECONDS < env.GATEWAY_BREAKER_OPEN_SECONDS)
       issue("GATEWAY_BREAKER_MAX_OPEN_SECONDS", `must be at least GATEWAY_BREAKER_OPEN_SECONDS (${env.GATEWAY_BREAKER_OPEN_SECONDS})`);
@@ -353,6 +366,14 @@ function allowsHttpNotifyUrl(env: { WXPAY_BASE_URL?: string | undefined; WXPAY_F
 
 export type Env = z.output<typeof EnvSchema>;
 
+/** The variable the cluster primary sets on a worker it forks to say what it serves (src/cluster.ts); not an operator's setting. */
+export const WORKER_ROLE_VARIABLE = "PAY_API_WORKER_ROLE";
+
+/** The role a forked worker was given: the notify worker of NOTIFY_PORT when the primary said so, else an API worker. */
+export function workerRoleOf(source: Readonly<Record<string, string | undefined>> = process.env): "api" | "notify" {
+  return source[WORKER_ROLE_VARIABLE] === "notify" ? "notify" : "api";
+}
+
 /** The API's configuration, derived from the environment once at start. */
 export interface AppConfig {
   readonly port: number;
@@ -361,6 +382,12 @@ export interface AppConfig {
   readonly metrics: { readonly port: number; readonly host: string } | undefined;
   /** API_WORKERS resolved: 1 is one process; more is a primary and this many workers on one port (`auto`: the host's cores, at most MAX_API_WORKERS). */
   readonly workers: number;
+  /**
+   * NOTIFY_PORT: the notify routes' own listener, served by a notify worker beside the API workers (notifies then never
+   * share an event loop with order creation; PORT still answers them too, for notify URLs given out before). Undefined:
+   * notifies are served on PORT only.
+   */
+  readonly notifyListener: { readonly port: number; readonly host: string } | undefined;
   readonly databaseUrl: string;
   readonly logLevel: Env["LOG_LEVEL"];
   readonly merchant: {
@@ -529,6 +556,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     host: env.HOST,
     metrics: env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST },
     workers: env.API_WORKERS === "auto" ? Math.min(availableParallelism(), MAX_API_WORKERS) : Number(env.API_WORKERS),
+    notifyListener: env.NOTIFY_PORT === undefined ? undefined : { port: env.NOTIFY_PORT, host: env.NOTIFY_HOST ?? env.HOST },
     databaseUrl: env.DATABASE_URL,
     logLevel: env.LOG_LEVEL,
     merchant: {

@@ -147,7 +147,16 @@ export interface StartApiOptions {
    * serves /metrics for every worker, so this process does neither and logs "worker listening".
    */
   readonly clusterWorker?: boolean | undefined;
+  /**
+   * `notify`: the notify worker of NOTIFY_PORT (src/cluster.ts): it listens on NOTIFY_HOST:NOTIFY_PORT and serves only
+   * the notify and health routes; it runs the webhook dispatcher (woken by its own commits) but not the sweep or the
+   * reconciliation scheduler, which the API workers run. Default `api`: PORT and everything.
+   */
+  readonly role?: WorkerRole | undefined;
 }
+
+/** What a process of the API serves: the whole API on PORT, or the notify routes on NOTIFY_PORT. */
+export type WorkerRole = "api" | "notify";
 
 /** The once-per-start work on the database: migrations, the WEBHOOK_URL endpoint, the product seed (the primary's, with API_WORKERS). */
 export async function prepareDatabase(db: Kysely<Database>, config: AppConfig, logger: Logger): Promise<void> {
@@ -177,6 +186,9 @@ export const NOTIFY_POOL_CONNECTIONS = 3;
 
 /** Starts the API from a validated configuration: database, migrations, gateway, HTTP, background sweep. */
 export async function startApi(config: AppConfig, logger: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
+  const notifyRole = options.role === "notify";
+  const listener = notifyRole ? config.notifyListener : { port: config.port, host: config.host };
+  if (listener === undefined) throw new ConfigError("A notify worker needs NOTIFY_PORT");
   // Bad APIv3 key files stop the start before anything is opened.
   const v3 = config.v3 === undefined ? undefined : loadV3Credentials(config.v3);
   const database = await openDatabase(config.databaseUrl);
@@ -236,6 +248,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     eventHandlers: options.eventHandlers,
     notifyDb: notifyDatabase?.db,
     readiness,
+    surface: notifyRole ? "notify" : "all",
   });
   const server = createHttpServer(app, config.http);
   const inFlight = createInFlightTracker(systemClock);
@@ -244,7 +257,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
+      server.listen({ port: listener.port, host: listener.host, backlog: LISTEN_BACKLOG }, () => resolve());
     });
     // /metrics is served only here, never on the public port.
     if (config.metrics !== undefined && options.clusterWorker !== true) metricsServer = await startMetricsServer(services.metrics, { ...config.metrics, logger });
@@ -257,21 +270,23 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     await closeDatabases();
     throw error;
   }
-  const sweeper = startSweeper(services);
-  const scheduler = config.reconciliation.schedule
-    ? startReconciliationScheduler({
-        db: services.db,
-        clock: services.clock,
-        logger: services.logger,
-        settings: config.reconciliation,
-        // Only while still due: another process's scheduler (API_WORKERS) may have run the day since this one looked.
-        run: (date) => reconcileDay(services, date, "schedule", { ...runOptionsOf(config.reconciliation), onlyIfDue: true }),
-      })
-    : undefined;
+  // The notify worker leaves the sweep and the scheduler (gateway calls, wide reads) to the API workers.
+  const sweeper = notifyRole ? undefined : startSweeper(services);
+  const scheduler =
+    !notifyRole && config.reconciliation.schedule
+      ? startReconciliationScheduler({
+          db: services.db,
+          clock: services.clock,
+          logger: services.logger,
+          settings: config.reconciliation,
+          // Only while still due: another process's scheduler (API_WORKERS) may have run the day since this one looked.
+          run: (date) => reconcileDay(services, date, "schedule", { ...runOptionsOf(config.reconciliation), onlyIfDue: true }),
+        })
+      : undefined;
   const dispatcher = config.webhooks.delivery ? createWebhookDispatcher(services) : undefined;
   dispatcher?.start();
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  const url = `http://${listener.host.includes(":") ? `[${listener.host}]` : listener.host}:${port}`;
   logger.info(
     {
       url,
@@ -282,7 +297,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
       ...(v3 === undefined ? {} : { v3: { account: v3.account, keyMode: v3.mode, merchantSerial: v3.merchantSerial, publicKeyId: v3.publicKey?.id } }),
       ...(metricsServer === undefined ? {} : { metrics: metricsServer.url }),
     },
-    options.clusterWorker === true ? "worker listening" : "API listening",
+    notifyRole ? "notify worker listening" : options.clusterWorker === true ? "worker listening" : "API listening",
   );
   const stopHttp = async (): Promise<void> => {
     // No new connections; requests in flight finish and are answered with Connection: close. A keep-alive connection is closed as soon as it is idle.
@@ -301,7 +316,7 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
     steps: [
       { name: "requests in flight", run: stopHttp },
       { name: "metrics server", run: async () => running?.stop() },
-      { name: "sweep", run: () => sweeper.stop() },
+      { name: "sweep", run: async () => sweeper?.stop() },
       // A scheduled run in flight finishes (and releases its day) before the database closes, and so does one an admin started.
       { name: "reconciliation scheduler", run: async () => scheduler?.stop() },
       { name: "reconciliation runs", run: () => reconciliationsEnded(services) },
@@ -350,8 +365,8 @@ export async function main(env?: Readonly<Record<string, string | undefined>>): 
     process.exit(1);
   }
   const logger = createLogger({ level: config.logLevel, name: "pay-api" });
-  // API_WORKERS > 1: a primary and its workers (src/cluster.ts); 1: this process serves alone, as always.
-  if (config.workers > 1) {
+  // API_WORKERS > 1 or NOTIFY_PORT: a primary and its workers (src/cluster.ts); else this process serves alone, as always.
+  if (config.workers > 1 || config.notifyListener !== undefined) {
     await runCluster(config, logger, env);
     return;
   }

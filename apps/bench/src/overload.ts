@@ -15,6 +15,8 @@ import { quantile, runOpenLoop, type OpenLoopResult } from "./overload/open-loop
 import { sampleRss } from "./reconciliation/rss-sampler.js";
 import type { RunOptions } from "./run-options.js";
 import { startStack, type ApiInstance, type Dialect } from "./servers/api-stack.js";
+import { childPids } from "./servers/cpu.js";
+import { freePort } from "@pay/test-kit/ports";
 
 /** How big and how long: bounded in time and traffic. */
 export interface OverloadPlan {
@@ -167,20 +169,27 @@ async function calibrate(api: ApiInstance, plan: OverloadPlan): Promise<number> 
 async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Dialect, plan: OverloadPlan, log: (line: string) => void): Promise<OverloadRun> {
   const control = createSandboxControlClient({ baseUrl: stack.sandboxUrl });
   log(`overload: starting the API on ${dialect} with ${plan.users} signed-in users`);
-  const api = await stack.startApi(`overload-${dialect}`, dialect, plan.users, undefined, "v2", { env: OVERLOAD_API_ENV });
+  // The notifies' own listener and process (NOTIFY_PORT, docs/workers.md): WeChat Pay is given its URL as the notify_url.
+  const notifyPort = await freePort();
+  const notifyUrl = `http://127.0.0.1:${notifyPort}`;
+  const api = await stack.startApi(`overload-${dialect}`, dialect, plan.users, undefined, "v2", {
+    env: { ...OVERLOAD_API_ENV, NOTIFY_PORT: String(notifyPort), WXPAY_NOTIFY_URL: `${notifyUrl}/wxpay/notify` },
+  });
+  // The primary, its API worker and its notify worker.
+  const apiPids = [api.server.pid, ...childPids(api.server.pid)];
   const aloneCount = Math.round(plan.notifyRate * plan.aloneSeconds);
   const floodCount = Math.round(plan.notifyRate * plan.floodSeconds);
   await api.db.insertOrders({ from: 0, count: BACKGROUND_ORDERS, kind: "mixed", users: api.users });
   await api.db.insertOrders({ from: FIRST_PENDING, count: 1 + aloneCount + floodCount, kind: "pending", users: api.users });
   await api.db.settle();
-  await assertAcknowledges(api.name, api.url, notifyRequest(FIRST_PENDING));
+  await assertAcknowledges(api.name, notifyUrl, notifyRequest(FIRST_PENDING));
   const capacity = await calibrate(api, plan);
   const floodRate = Math.round(capacity * plan.floodMultiple);
   log(`overload: ${dialect} serves ${capacity.toFixed(0)} creates/s with an instant gateway; flood at ${floodRate}/s, gateway latency ${plan.gatewayLatencyMs} ms`);
   await control.setLatency({ latency_ms: plan.gatewayLatencyMs });
   try {
     const notifyJob = (from: number, count: number, seconds: number): Parameters<typeof runOpenLoop>[0] => ({
-      url: api.url,
+      url: notifyUrl,
       rate: plan.notifyRate,
       seconds,
       requests: notifyRequests(from, count),
@@ -193,7 +202,7 @@ async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Di
     const floodFrom = aloneFrom + aloneCount;
 
     log(`overload: ${dialect}: ${aloneCount} notifies alone at ${plan.notifyRate}/s`);
-    let rss = sampleRss(api.server.pid);
+    let rss = sampleRss(apiPids);
     let cpuBefore = api.cpuSeconds();
     const alone = await runOpenLoop(notifyJob(aloneFrom, aloneCount, plan.aloneSeconds));
     const aloneCpu = api.cpuSeconds() - cpuBefore;
@@ -201,7 +210,7 @@ async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Di
 
     log(`overload: ${dialect}: ${floodCount} notifies at ${plan.notifyRate}/s under ${floodRate} creates/s for ${plan.floodSeconds} s`);
     const createRequests: LoadRequest[] = createOrderRequests(api);
-    rss = sampleRss(api.server.pid);
+    rss = sampleRss(apiPids);
     cpuBefore = api.cpuSeconds();
     const [flood, creates] = await Promise.all([
       runOpenLoop(notifyJob(floodFrom, floodCount, plan.floodSeconds)),
@@ -336,8 +345,10 @@ export function overloadSection(runs: readonly OverloadRun[], plan: OverloadPlan
     .map(([key, value]) => `\`${key}=${value}\``)
     .join(", ");
   const body = [
-    `One API process per database (as in the other sections), ${formatCount(plan.users)} users signed in through the real path, ` +
-      `${formatCount(BACKGROUND_ORDERS)} older orders in the table. The API is started with ${env}; every other variable of issue 21 ` +
+    `One API per database, started as an operator who wants notifies first would start it: with \`NOTIFY_PORT\` (docs/workers.md), so a ` +
+      `primary runs one API worker on \`PORT\` (\`API_WORKERS=1\`) and one notify worker on the notify port, where the notifies are sent ` +
+      `(\`WXPAY_NOTIFY_URL\` names it). ${formatCount(plan.users)} users signed in through the real path, ` +
+      `${formatCount(BACKGROUND_ORDERS)} older orders in the table. The API is also started with ${env}; every other variable of issue 21 ` +
       `(\`GATEWAY_BREAKER_*\`, \`HTTP_*\`) at its default. All traffic is open-loop (arrivals on a fixed schedule, whether or not ` +
       `earlier ones were answered; latency from the scheduled arrival, so waiting for a connection counts), from worker threads of the bench, on 127.0.0.1.`,
     "",
@@ -352,7 +363,7 @@ export function overloadSection(runs: readonly OverloadRun[], plan: OverloadPlan
     "",
     `After the run every acknowledged notify (HTTP 200, SUCCESS) is checked in the database: its order paid and its payment event written. ` +
       `Notify latency quantiles are over every notify sent: one without an answer within ${NOTIFY_TIMEOUT_MS / 1000} s counts as slower than any answer ("no answer" when a quantile falls on one). "server CPU" is the API's (and on PostgreSQL the PostgreSQL server's) over the phase; under the flood it is per answer of either kind, ` +
-      `as /proc cannot split a process's CPU by route. "cores busy" is that CPU over the phase's wall time. RSS is the API process's, sampled every 100 ms.`,
+      `as /proc cannot split a process's CPU by route. "cores busy" is that CPU over the phase's wall time (the primary and both workers). RSS is the sum of the three processes', sampled every 100 ms.`,
     "",
     markdownTable(["notifies", "acknowledged / sent", "p50", "p99", "server CPU per answer", "cores busy", "API RSS peak", "generator lag (max)"], notifyRows),
     "",

@@ -30,22 +30,35 @@ export function statusField(status: string, name: string): number | undefined {
   return match === null ? undefined : Number(match[1]) * 1024;
 }
 
-/** Samples `pid` every `intervalMs` until stopped; a process that has ended is simply no longer sampled. */
-export function sampleRss(pid: number, intervalMs = 100): RssSampler {
+/**
+ * Samples `pid` every `intervalMs` until stopped; a process that has ended is simply no longer sampled. Given several
+ * pids (a primary and its workers), each sample is their sum and the high-water mark the sum of theirs.
+ */
+export function sampleRss(pid: number | readonly number[], intervalMs = 100): RssSampler {
+  const pids = typeof pid === "number" ? [pid] : pid;
   const samples: RssSample[] = [];
   const started = performance.now();
   let peak = 0;
   let hwm = 0;
   const take = (): void => {
-    let status: string;
-    try {
-      status = readFileSync(`/proc/${pid}/status`, "utf8");
-    } catch {
-      return;
+    let rss = 0;
+    let high = 0;
+    let seen = 0;
+    for (const one of pids) {
+      let status: string;
+      try {
+        status = readFileSync(`/proc/${one}/status`, "utf8");
+      } catch {
+        continue;
+      }
+      const oneRss = statusField(status, "VmRSS");
+      const oneHigh = statusField(status, "VmHWM");
+      if (oneRss === undefined || oneHigh === undefined) continue;
+      rss += oneRss;
+      high += oneHigh;
+      seen++;
     }
-    const rss = statusField(status, "VmRSS");
-    const high = statusField(status, "VmHWM");
-    if (rss === undefined || high === undefined) return;
+    if (seen === 0) return;
     peak = Math.max(peak, rss);
     hwm = Math.max(hwm, high);
     samples.push({ atMs: performance.now() - started, rssBytes: rss, hwmBytes: high });
