@@ -74,6 +74,9 @@ export const OVERLOAD_API_ENV: Readonly<Record<string, string>> = {
   API_MAX_IN_FLIGHT: "256",
 };
 
+/** The create flood's generator thread yields to everything else on the host (see OpenLoopJob.niceness). */
+export const FLOOD_NICENESS = 19;
+
 /** The target: notify p99 under the flood at most this many times the p99 alone, in the same run. */
 export const NOTIFY_P99_BOUND = 2;
 
@@ -223,6 +226,7 @@ async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Di
         maxPending: plan.floodMaxPending,
         timeoutMs: plan.clientTimeoutMs,
         keepBodies: "non2xx",
+        niceness: FLOOD_NICENESS,
       }),
     ]);
     // Where in the flood the slow notifies were: its p50 and slowest answer per second of arrivals, in the run's log.

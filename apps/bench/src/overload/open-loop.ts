@@ -22,6 +22,12 @@ export interface OpenLoopJob {
   readonly timeoutMs: number;
   /** Which answers' bodies come back: every one, or only those of non-2xx answers (the first 500 characters). */
   readonly keepBodies: "all" | "non2xx";
+  /**
+   * The generator thread's nice value (Linux: 0 to 19, higher yields the CPU sooner); unset: the bench's. The create
+   * flood runs at 19: on a host that also runs the API it plays clients that are elsewhere, taking only the CPU the
+   * server leaves (its lag and what it could not send are counted).
+   */
+  readonly niceness?: number;
 }
 
 /** What happened to arrival i: its HTTP status (NO_ANSWER, TIMED_OUT or NOT_SENT when there was none) and latency. */
