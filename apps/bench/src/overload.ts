@@ -363,7 +363,9 @@ export function overloadSection(runs: readonly OverloadRun[], plan: OverloadPlan
     `3. Flood: the same notify stream for ${plan.floodSeconds} s while \`POST /api/orders\` arrives at ${plan.floodMultiple}x the calibrated rate ` +
       `(${runs.map((r) => `${dialectName(r.dialect)} ${formatCount(r.floodRate)}/s`).join(", ")}) from the users in turn, every unifiedorder ` +
       `answered after ${plan.gatewayLatencyMs} ms. The create client holds at most ${formatCount(plan.floodSockets)} connections and ` +
-      `${formatCount(plan.floodMaxPending)} waiting arrivals, and gives up ${plan.clientTimeoutMs / 1000} s after an arrival.`,
+      `${formatCount(plan.floodMaxPending)} waiting arrivals, and gives up ${plan.clientTimeoutMs / 1000} s after an arrival. Its thread runs at ` +
+      `nice ${FLOOD_NICENESS}: the flood's clients are elsewhere on a real host, so here they take only the CPU the server leaves ` +
+      `(what they could not send on time is in the table).`,
     "",
     `After the run every acknowledged notify (HTTP 200, SUCCESS) is checked in the database: its order paid and its payment event written. ` +
       `Notify latency quantiles are over every notify sent: one without an answer within ${NOTIFY_TIMEOUT_MS / 1000} s counts as slower than any answer ("no answer" when a quantile falls on one). "server CPU" is the API's (and on PostgreSQL the PostgreSQL server's) over the phase; under the flood it is per answer of either kind, ` +
