@@ -189,6 +189,9 @@ export async function startApi(config: AppConfig, logger: Logger, options: Start
   const notifyRole = options.role === "notify";
   const listener = notifyRole ? config.notifyListener : { port: config.port, host: config.host };
   if (listener === undefined) throw new ConfigError("A notify worker needs NOTIFY_PORT");
+  // The notify worker is forked by main() (src/cluster.ts); a process that embeds startApi serves PORT only.
+  if (!notifyRole && options.clusterWorker !== true && config.notifyListener !== undefined)
+    logger.warn({ notifyPort: config.notifyListener.port }, "NOTIFY_PORT is set but this process was started with startApi, not main(): notifies are served on PORT only");
   // Bad APIv3 key files stop the start before anything is opened.
   const v3 = config.v3 === undefined ? undefined : loadV3Credentials(config.v3);
   const database = await openDatabase(config.databaseUrl);

@@ -7,11 +7,15 @@ import { NOTIFY_SUCCESS_REPLY } from "@pay/core";
 import type { OrderPaymentResponse } from "@pay/core/contract";
 import { buildSignedPayNotify } from "@pay/core/testing";
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
+import { ADMIN_TOKEN, SESSION_SECRET, merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
 import { freePort } from "@pay/test-kit/ports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileApi, sandboxApiEnv, startApiProcess, type ApiBuild, type ApiProcess } from "./reliability/api-process.js";
 import { payAtSandbox, payNotifyFields, requestJson, signInAt, waitFor } from "./reliability/fixtures.js";
+import { loadConfig } from "../src/env.js";
+import { startApi } from "../src/server.js";
 import { MERCHANT } from "./support/api-harness.js";
+import { captureLogs } from "./support/captured-logs.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "./support/databases.js";
 
 interface LogLine {
@@ -72,7 +76,11 @@ describe.each(DATABASES)("NOTIFY_PORT on %s", (kind) => {
   }
 
   it("the primary forks an API worker on PORT and a notify worker on NOTIFY_PORT, and names both URLs", async () => {
-    await waitFor("both workers' lines", () => Promise.resolve(lines(api).some((line) => line.msg === "notify worker listening")), 5_000);
+    await waitFor(
+      "both workers' lines",
+      () => Promise.resolve(lines(api).some((line) => line.msg === "notify worker listening") && lines(api).some((line) => line.msg === "worker listening")),
+      5_000,
+    );
     const logs = lines(api);
     const listening = logs.find((line) => line.msg === "API listening") as LogLine & { url: string; notifyUrl: string; workers: { pid: number; role: string }[] };
     expect(listening).toMatchObject({ role: "primary", pid: api.pid, url: api.url, notifyUrl });
@@ -90,7 +98,10 @@ describe.each(DATABASES)("NOTIFY_PORT on %s", (kind) => {
     expect(paid).toMatchObject({ errMsg: "requestPayment:ok" });
     await waitFor("the order is paid", async () => (await statusOf(order.id)) === "paid", 15_000);
     const notifyWorkerPid = (lines(api).find((line) => line.msg === "notify worker listening") as LogLine).pid;
-    const served = lines(api).filter((line) => line.path === "/wxpay/notify" && line.status === 200);
+    // The order is paid at the commit; the request's log line follows the answer, through the process's stdout.
+    const servedLines = (): LogLine[] => lines(api).filter((line) => line.path === "/wxpay/notify" && line.status === 200);
+    await waitFor("the notify's log line", () => Promise.resolve(servedLines().length > 0), 5_000);
+    const served = servedLines();
     expect(served.length).toBeGreaterThan(0);
     for (const line of served) expect(line).toMatchObject({ role: "notify", pid: notifyWorkerPid });
     const events = await database.db.selectFrom("payment_events").select("order_id").where("order_id", "=", order.id).execute();
@@ -145,17 +156,20 @@ describe.each(DATABASES)("NOTIFY_PORT on %s", (kind) => {
     expect(replacement).toMatchObject({ role: "notify", url: notifyUrl });
     // The API worker was not touched, and the sandbox's next notify lands on the new notify worker.
     expect(lines(api).filter((line) => line.msg === "worker listening")).toHaveLength(1);
+    const served = lines(api).filter((line) => line.path === "/wxpay/notify" && line.status === 200).length;
     const { order, payment } = await createOrder();
     expect(await payAtSandbox(sandbox.url, payment)).toMatchObject({ errMsg: "requestPayment:ok" });
     await waitFor("the order is paid", async () => (await statusOf(order.id)) === "paid", 15_000);
-    const last = lines(api)
-      .filter((line) => line.path === "/wxpay/notify" && line.status === 200)
-      .at(-1);
-    expect(last).toMatchObject({ role: "notify", pid: replacement.pid });
+    const notifyLines = (): LogLine[] => lines(api).filter((line) => line.path === "/wxpay/notify" && line.status === 200);
+    const before = served;
+    await waitFor("the notify's log line", () => Promise.resolve(notifyLines().length > before), 5_000);
+    expect(notifyLines().at(-1)).toMatchObject({ role: "notify", pid: replacement.pid });
   }, 40_000);
 
   it("SIGTERM drains both workers and the primary exits 0", async () => {
     expect(await api.stop()).toBe("0");
+    // The last lines may still be on their way through the pipe when the process has exited.
+    await waitFor("the primary's last line", () => Promise.resolve(lines(api).some((line) => line.msg === "stopped")), 5_000);
     const logs = lines(api);
     expect(
       logs
@@ -165,4 +179,45 @@ describe.each(DATABASES)("NOTIFY_PORT on %s", (kind) => {
     ).toEqual(["api", "notify"]);
     expect(logs.find((line) => line.msg === "stopped")).toMatchObject({ role: "primary", code: 0 });
   }, 40_000);
+});
+
+describe("NOTIFY_PORT in a process that embeds startApi", () => {
+  it("is not served there (main() forks the notify worker): startApi says so in a warning and serves notifies on PORT", async () => {
+    const sandbox = await startSandbox({ merchants: [sandboxMerchant(MERCHANT)], requireClientCert: false });
+    const database = await openTestDatabase("sqlite");
+    const notifyPort = await freePort();
+    const { logger, logs } = captureLogs();
+    try {
+      const api = await startApi(
+        loadConfig({
+          PORT: "0",
+          NOTIFY_PORT: String(notifyPort),
+          DATABASE_URL: database.url,
+          WXPAY_BASE_URL: sandbox.url,
+          WX_API_BASE_URL: sandbox.url,
+          ...merchantEnv(MERCHANT),
+          WXPAY_NOTIFY_URL: "https://shop.example.com/wxpay/notify",
+          SESSION_SECRET,
+          ADMIN_TOKEN,
+          WEBHOOK_DELIVERY: "off",
+          RECONCILE_SCHEDULE: "off",
+        }),
+        logger,
+      );
+      try {
+        const warning = logs.map((line) => JSON.parse(line) as LogLine).find((line) => line.msg?.startsWith("NOTIFY_PORT is set but this process was started with startApi"));
+        expect(warning).toMatchObject({ level: 40, notifyPort });
+        await expect(fetch(`http://127.0.0.1:${notifyPort}/healthz`)).rejects.toThrow();
+        // PORT answers the notify routes as always (an empty body is refused in XML, not 404).
+        const answer = await fetch(`${api.url}/wxpay/notify`, { method: "POST", body: "", headers: { "content-type": "text/xml" } });
+        expect(answer.status).not.toBe(404);
+        expect(await answer.text()).toContain("<return_code><![CDATA[FAIL]]></return_code>");
+      } finally {
+        await api.stop();
+      }
+    } finally {
+      await database.close();
+      await sandbox.stop();
+    }
+  }, 30_000);
 });
