@@ -7,7 +7,7 @@ import { NOTIFY_SUCCESS_REPLY } from "@pay/core";
 import type { OrderPaymentResponse } from "@pay/core/contract";
 import { buildSignedPayNotify } from "@pay/core/testing";
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
-import { ADMIN_TOKEN, SESSION_SECRET, merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
+import { sandboxMerchant } from "@pay/test-kit/merchants";
 import { freePort } from "@pay/test-kit/ports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileApi, sandboxApiEnv, startApiProcess, type ApiBuild, type ApiProcess } from "./reliability/api-process.js";
@@ -16,6 +16,7 @@ import { loadConfig } from "../src/env.js";
 import { startApi } from "../src/server.js";
 import { MERCHANT } from "./support/api-harness.js";
 import { captureLogs } from "./support/captured-logs.js";
+import { startApiEnv } from "./support/start-env.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "./support/databases.js";
 
 interface LogLine {
@@ -189,19 +190,7 @@ describe("NOTIFY_PORT in a process that embeds startApi", () => {
     const { logger, logs } = captureLogs();
     try {
       const api = await startApi(
-        loadConfig({
-          PORT: "0",
-          NOTIFY_PORT: String(notifyPort),
-          DATABASE_URL: database.url,
-          WXPAY_BASE_URL: sandbox.url,
-          WX_API_BASE_URL: sandbox.url,
-          ...merchantEnv(MERCHANT),
-          WXPAY_NOTIFY_URL: "https://shop.example.com/wxpay/notify",
-          SESSION_SECRET,
-          ADMIN_TOKEN,
-          WEBHOOK_DELIVERY: "off",
-          RECONCILE_SCHEDULE: "off",
-        }),
+        loadConfig(startApiEnv({ databaseUrl: database.url, sandboxUrl: sandbox.url }, { NOTIFY_PORT: String(notifyPort), RECONCILE_SCHEDULE: "off" })),
         logger,
       );
       try {

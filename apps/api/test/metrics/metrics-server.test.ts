@@ -1,7 +1,7 @@
 // startApi serves GET /metrics on METRICS_HOST:METRICS_PORT only (never on the public port), reads the scrape-time
 // gauges from the database, writes the buffered activity rows before the database closes, and closes both servers.
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
-import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
+import { MERCHANT, sandboxMerchant } from "@pay/test-kit/merchants";
 import { freePort } from "@pay/test-kit/ports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
@@ -10,6 +10,7 @@ import { beijingDayOf } from "../../src/services/reconciliation/day.js";
 import { startApi } from "../../src/server.js";
 import { captureLogs } from "../support/captured-logs.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "../support/databases.js";
+import { startApiEnv } from "../support/start-env.js";
 import { parsePrometheusText, sampleValue } from "./prometheus-text.js";
 
 describe.each(DATABASES)("the metrics server started by startApi on %s", (kind) => {
@@ -25,19 +26,8 @@ describe.each(DATABASES)("the metrics server started by startApi on %s", (kind) 
     await sandbox.stop();
   });
 
-  const env = (extra: Readonly<Record<string, string>>): Record<string, string> => ({
-    PORT: "0",
-    DATABASE_URL: database.url,
-    WXPAY_BASE_URL: sandbox.url,
-    WX_API_BASE_URL: sandbox.url,
-    ...merchantEnv(MERCHANT),
-    WXPAY_NOTIFY_URL: "https://shop.example.com/wxpay/notify",
-    SESSION_SECRET,
-    ADMIN_TOKEN,
-    WEBHOOK_DELIVERY: "off",
-    RECONCILE_SCHEDULE: "off",
-    ...extra,
-  });
+  const env = (extra: Readonly<Record<string, string>>): Record<string, string> =>
+    startApiEnv({ databaseUrl: database.url, sandboxUrl: sandbox.url }, { RECONCILE_SCHEDULE: "off", ...extra });
 
   it("serves Prometheus text on METRICS_PORT, a 404 for /metrics on the public port, and closes both at stop with the activity written", async () => {
     const metricsPort = await freePort();

@@ -1,12 +1,13 @@
 // startApi starts the reconciliation scheduler with RECONCILE_SCHEDULE=on (the default) and stops it with the
 // API: a real API process on the v2 sandbox runs the due days by itself (trigger schedule), none twice.
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
-import { ADMIN_TOKEN, MERCHANT, SESSION_SECRET, merchantEnv, sandboxMerchant } from "@pay/test-kit/merchants";
+import { MERCHANT, sandboxMerchant } from "@pay/test-kit/merchants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/env.js";
 import { startApi } from "../../src/server.js";
 import { captureLogs } from "../support/captured-logs.js";
 import { openTestDatabase, type TestDatabase } from "../support/databases.js";
+import { startApiEnv } from "../support/start-env.js";
 
 describe("the API's reconciliation scheduler (sqlite)", () => {
   let sandbox: RunningSandbox;
@@ -22,18 +23,7 @@ describe("the API's reconciliation scheduler (sqlite)", () => {
   });
 
   function config(env: Readonly<Record<string, string>>) {
-    return loadConfig({
-      PORT: "0",
-      DATABASE_URL: database.url,
-      WXPAY_BASE_URL: sandbox.url,
-      WX_API_BASE_URL: sandbox.url,
-      ...merchantEnv(MERCHANT),
-      WXPAY_NOTIFY_URL: "https://shop.example.com/wxpay/notify",
-      SESSION_SECRET,
-      ADMIN_TOKEN,
-      WEBHOOK_DELIVERY: "off",
-      ...env,
-    });
+    return loadConfig(startApiEnv({ databaseUrl: database.url, sandboxUrl: sandbox.url }, env));
   }
 
   const runs = () => database.db.selectFrom("reconciliation_runs").select(["bill_date", "state", "trigger", "attempt"]).orderBy("bill_date").execute();
