@@ -15,7 +15,8 @@ import { quantile, runOpenLoop, type OpenLoopResult } from "./overload/open-loop
 import { sampleRss } from "./reconciliation/rss-sampler.js";
 import type { RunOptions } from "./run-options.js";
 import { startStack, type ApiInstance, type Dialect } from "./servers/api-stack.js";
-import { childPids } from "./servers/cpu.js";
+import { WORKER_ROLE_VARIABLE } from "@pay/api";
+import { childPids, processCpuSeconds, processEnvironmentValue } from "./servers/cpu.js";
 import { freePort } from "@pay/test-kit/ports";
 
 /** How big and how long: bounded in time and traffic. */
@@ -98,6 +99,8 @@ export interface NotifyPhase {
   readonly p99Ms: number;
   /** Server CPU (API, and PostgreSQL's server on PostgreSQL) over the phase. */
   readonly cpuSeconds: number;
+  /** The notify worker's own CPU over the phase (NOTIFY_PORT): what the notifies cost, whatever else the host did; undefined without one. */
+  readonly notifyWorkerCpuSeconds: number | undefined;
   /** Every answer the API gave in the phase: notifies, plus creates under the flood. */
   readonly answers: number;
   readonly elapsedSeconds: number;
@@ -180,6 +183,12 @@ async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Di
   });
   // The primary, its API worker and its notify worker.
   const apiPids = [api.server.pid, ...childPids(api.server.pid)];
+  const notifyWorkerPid = apiPids.find((pid) => processEnvironmentValue(pid, WORKER_ROLE_VARIABLE) === "notify");
+  const notifyWorkerCpu = (): number | undefined => (notifyWorkerPid === undefined ? undefined : processCpuSeconds(notifyWorkerPid));
+  const cpuDelta = (before: number | undefined): number | undefined => {
+    const now = notifyWorkerCpu();
+    return before === undefined || now === undefined ? undefined : now - before;
+  };
   const aloneCount = Math.round(plan.notifyRate * plan.aloneSeconds);
   const floodCount = Math.round(plan.notifyRate * plan.floodSeconds);
   await api.db.insertOrders({ from: 0, count: BACKGROUND_ORDERS, kind: "mixed", users: api.users });
@@ -207,14 +216,17 @@ async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Di
     log(`overload: ${dialect}: ${aloneCount} notifies alone at ${plan.notifyRate}/s`);
     let rss = sampleRss(apiPids);
     let cpuBefore = api.cpuSeconds();
+    let notifyCpuBefore = notifyWorkerCpu();
     const alone = await runOpenLoop(notifyJob(aloneFrom, aloneCount, plan.aloneSeconds));
     const aloneCpu = api.cpuSeconds() - cpuBefore;
+    const aloneNotifyCpu = cpuDelta(notifyCpuBefore);
     const aloneRss = rss.stop();
 
     log(`overload: ${dialect}: ${floodCount} notifies at ${plan.notifyRate}/s under ${floodRate} creates/s for ${plan.floodSeconds} s`);
     const createRequests: LoadRequest[] = createOrderRequests(api);
     rss = sampleRss(apiPids);
     cpuBefore = api.cpuSeconds();
+    notifyCpuBefore = notifyWorkerCpu();
     const [flood, creates] = await Promise.all([
       runOpenLoop(notifyJob(floodFrom, floodCount, plan.floodSeconds)),
       runOpenLoop({
@@ -240,6 +252,7 @@ async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Di
       log(`overload: ${dialect}: flood second ${second}: notify p50 ${values[Math.floor(values.length / 2)]?.toFixed(0)} ms, slowest ${values.at(-1)?.toFixed(0)} ms`);
     }
     const floodCpu = api.cpuSeconds() - cpuBefore;
+    const floodNotifyCpu = cpuDelta(notifyCpuBefore);
     const floodRss = rss.stop();
     await control.setLatency({ latency_ms: 0 });
     await wait(SETTLE_MS);
@@ -262,6 +275,7 @@ async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Di
         p50Ms: aloneFigures.p50Ms,
         p99Ms: aloneFigures.p99Ms,
         cpuSeconds: aloneCpu,
+        notifyWorkerCpuSeconds: aloneNotifyCpu,
         answers: answered(alone),
         elapsedSeconds: alone.elapsedMs / 1000,
         rssPeakBytes: aloneRss.peakSampledBytes,
@@ -273,6 +287,7 @@ async function runOne(stack: Awaited<ReturnType<typeof startStack>>, dialect: Di
         p50Ms: floodFigures.p50Ms,
         p99Ms: floodFigures.p99Ms,
         cpuSeconds: floodCpu,
+        notifyWorkerCpuSeconds: floodNotifyCpu,
         answers: answered(flood) + answered(creates),
         elapsedSeconds: Math.max(flood.elapsedMs, creates.elapsedMs) / 1000,
         rssPeakBytes: floodRss.peakSampledBytes,
@@ -317,6 +332,11 @@ function cpuPer(phase: NotifyPhase): string {
   return phase.answers > 0 ? `${Math.round((phase.cpuSeconds * 1e6) / phase.answers).toLocaleString("en-US")} µs` : "n/a";
 }
 
+/** The notify worker's CPU per notify sent in the phase (every one of them reached it, answered or not). */
+function notifyCpuPer(phase: NotifyPhase): string {
+  return phase.notifyWorkerCpuSeconds !== undefined && phase.sent > 0 ? `${Math.round((phase.notifyWorkerCpuSeconds * 1e6) / phase.sent).toLocaleString("en-US")} µs` : "n/a";
+}
+
 /** The section's text and tables from its runs. */
 export function overloadSection(runs: readonly OverloadRun[], plan: OverloadPlan): Section {
   const notifyRows = runs.flatMap((run) =>
@@ -328,6 +348,7 @@ export function overloadSection(runs: readonly OverloadRun[], plan: OverloadPlan
         latencyCell(p.p50Ms),
         latencyCell(p.p99Ms),
         cpuPer(p),
+        notifyCpuPer(p),
         `${(p.cpuSeconds / p.elapsedSeconds).toFixed(2)}`,
         formatMiB(p.rssPeakBytes),
         formatMs(p.maxSendLagMs),
@@ -369,9 +390,13 @@ export function overloadSection(runs: readonly OverloadRun[], plan: OverloadPlan
     "",
     `After the run every acknowledged notify (HTTP 200, SUCCESS) is checked in the database: its order paid and its payment event written. ` +
       `Notify latency quantiles are over every notify sent: one without an answer within ${NOTIFY_TIMEOUT_MS / 1000} s counts as slower than any answer ("no answer" when a quantile falls on one). "server CPU" is the API's (and on PostgreSQL the PostgreSQL server's) over the phase; under the flood it is per answer of either kind, ` +
-      `as /proc cannot split a process's CPU by route. "cores busy" is that CPU over the phase's wall time (the primary and both workers). RSS is the sum of the three processes', sampled every 100 ms.`,
+      `as /proc cannot split a process's CPU by route. "notify worker CPU per notify" is the notify worker's own CPU over the phase per notify sent: ` +
+      `what a notify costs whatever else the host is doing. "cores busy" is that CPU over the phase's wall time (the primary and both workers). RSS is the sum of the three processes', sampled every 100 ms.`,
     "",
-    markdownTable(["notifies", "acknowledged / sent", "p50", "p99", "server CPU per answer", "cores busy", "API RSS peak", "generator lag (max)"], notifyRows),
+    markdownTable(
+      ["notifies", "acknowledged / sent", "p50", "p99", "server CPU per answer", "notify worker CPU per notify", "cores busy", "API RSS peak", "generator lag (max)"],
+      notifyRows,
+    ),
     "",
     `Create-order arrivals under the flood, by answer:`,
     "",

@@ -266,7 +266,18 @@ describe.each<DatabaseDialect>(["sqlite", "postgres"])("the committed check on %
 });
 
 describe("the overload section", () => {
-  const phase = { sent: 3_000, acknowledged: 3_000, p50Ms: 4, p99Ms: 10, cpuSeconds: 3, answers: 3_000, elapsedSeconds: 15, rssPeakBytes: 150 * 1024 * 1024, maxSendLagMs: 5 };
+  const phase = {
+    sent: 3_000,
+    acknowledged: 3_000,
+    p50Ms: 4,
+    p99Ms: 10,
+    cpuSeconds: 3,
+    notifyWorkerCpuSeconds: 0.9,
+    answers: 3_000,
+    elapsedSeconds: 15,
+    rssPeakBytes: 150 * 1024 * 1024,
+    maxSendLagMs: 5,
+  };
   const run = (dialect: "sqlite" | "postgres", floodP99: number, violations: number, missing: string[]): OverloadRun => ({
     dialect,
     capacity: 500,
@@ -319,7 +330,10 @@ describe("the overload section", () => {
   it("renders both tables, names the violations and replaces only its own section in docs/benchmarks.md", () => {
     const section = overloadSection([run("sqlite", 12, 0, []), run("postgres", 30, 3, [])], FULL_OVERLOAD);
     expect(section.heading).toBe("## Overload: notifies under a create-order flood");
-    expect(section.body).toContain("| SQLite, under 2,000 creates/s | 3,000 / 3,000 | 4.0 ms | 12.0 ms | 950 µs |");
+    expect(section.body).toContain("| SQLite, under 2,000 creates/s | 3,000 / 3,000 | 4.0 ms | 12.0 ms | 950 µs | 300 µs |");
+    // Without a notify worker (an API started without NOTIFY_PORT) the column says so.
+    const single = overloadSection([{ ...run("sqlite", 12, 0, []), alone: { ...phase, notifyWorkerCpuSeconds: undefined } }], FULL_OVERLOAD);
+    expect(single.body).toContain("| SQLite, notifies alone | 3,000 / 3,000 | 4.0 ms | 10.0 ms | 1,000 µs | n/a |");
     expect(section.body).toContain("| 503 OVERLOADED | 1 | 1 |");
     expect(section.body).toContain("- PostgreSQL: 3 x 504 GATEWAY_TIMEOUT.");
     expect(section.body).toContain("`API_MAX_IN_FLIGHT=256`");

@@ -42,3 +42,18 @@ export function childPids(pid: number): number[] {
   }
   return found;
 }
+
+/** One variable of a running process's environment (/proc/<pid>/environ, as it was when the process started); undefined when unset or unreadable. */
+export function processEnvironmentValue(pid: number, name: string): string | undefined {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const prefix = `${name}=`;
+  return environ
+    .split("\0")
+    .find((entry) => entry.startsWith(prefix))
+    ?.slice(prefix.length);
+}
