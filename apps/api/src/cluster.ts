@@ -9,10 +9,10 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
 import { openDatabase } from "./db/database.js";
-import { WORKER_ROLE_VARIABLE, workerRoleOf, type AppConfig } from "./env.js";
+import { WORKER_ROLE_VARIABLE, workerRoleOf, type AppConfig, type WorkerRole } from "./env.js";
 import { childLogger } from "./logging.js";
 import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
-import { prepareDatabase, processShutdown, startApi, type RunningApi, type WorkerRole } from "./server.js";
+import { prepareDatabase, processShutdown, startApi, type RunningApi } from "./server.js";
 import type { ShutdownController } from "./shutdown.js";
 
 /** The message the primary sends a worker to make it drain and exit (readiness first, as on SIGTERM). */

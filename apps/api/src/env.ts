@@ -369,8 +369,11 @@ export type Env = z.output<typeof EnvSchema>;
 /** The variable the cluster primary sets on a worker it forks to say what it serves (src/cluster.ts); not an operator's setting. */
 export const WORKER_ROLE_VARIABLE = "PAY_API_WORKER_ROLE";
 
+/** What a process of the API serves: the whole API on PORT, or the notify routes on NOTIFY_PORT (src/cluster.ts). */
+export type WorkerRole = "api" | "notify";
+
 /** The role a forked worker was given: the notify worker of NOTIFY_PORT when the primary said so, else an API worker. */
-export function workerRoleOf(source: Readonly<Record<string, string | undefined>> = process.env): "api" | "notify" {
+export function workerRoleOf(source: Readonly<Record<string, string | undefined>> = process.env): WorkerRole {
   return source[WORKER_ROLE_VARIABLE] === "notify" ? "notify" : "api";
 }
 

@@ -14,7 +14,7 @@ import { migrateToLatest, seedProducts } from "./db/migrate.js";
 import { DEFAULT_PRODUCTS, hasProducts } from "./db/products.js";
 import type { Database } from "./db/schema.js";
 import { upsertEnvEndpoint } from "./db/webhook-endpoints.js";
-import { ConfigError, loadConfig, type AppConfig } from "./env.js";
+import { ConfigError, loadConfig, type AppConfig, type WorkerRole } from "./env.js";
 import { connectionsCheckingIntervalMs, DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http/limits.js";
 import type { ClientCertificate } from "./gateway/v2/client.js";
 import { createV2Gateway, type V2Gateway } from "./gateway/v2/gateway.js";
@@ -154,9 +154,6 @@ export interface StartApiOptions {
    */
   readonly role?: WorkerRole | undefined;
 }
-
-/** What a process of the API serves: the whole API on PORT, or the notify routes on NOTIFY_PORT. */
-export type WorkerRole = "api" | "notify";
 
 /** The once-per-start work on the database: migrations, the WEBHOOK_URL endpoint, the product seed (the primary's, with API_WORKERS). */
 export async function prepareDatabase(db: Kysely<Database>, config: AppConfig, logger: Logger): Promise<void> {
