@@ -2,7 +2,9 @@
 // create-order traffic floods in at several times what the API can serve and the sandbox answers slowly.
 // Notifies must stay fast and every acknowledged one committed; creates may be refused, but only with
 // the documented 429 and 503 codes.
+import { WORKER_ROLE_VARIABLE } from "@pay/api";
 import { createSandboxControlClient } from "@pay/sandbox/control";
+import { freePort } from "@pay/test-kit/ports";
 import { orderIdAt } from "./data/orders.js";
 import type { LoadRequest } from "./load/job.js";
 import { runLoad } from "./load/load.js";
@@ -15,9 +17,7 @@ import { quantile, runOpenLoop, type OpenLoopResult } from "./overload/open-loop
 import { sampleRss } from "./reconciliation/rss-sampler.js";
 import type { RunOptions } from "./run-options.js";
 import { startStack, type ApiInstance, type Dialect } from "./servers/api-stack.js";
-import { WORKER_ROLE_VARIABLE } from "@pay/api";
 import { childPids, processCpuSeconds, processEnvironmentValue } from "./servers/cpu.js";
-import { freePort } from "@pay/test-kit/ports";
 
 /** How big and how long: bounded in time and traffic. */
 export interface OverloadPlan {
@@ -328,13 +328,9 @@ export function overloadChecks(run: OverloadRun): TargetCheck[] {
   ];
 }
 
-function cpuPer(phase: NotifyPhase): string {
-  return phase.answers > 0 ? `${Math.round((phase.cpuSeconds * 1e6) / phase.answers).toLocaleString("en-US")} µs` : "n/a";
-}
-
-/** The notify worker's CPU per notify sent in the phase (every one of them reached it, answered or not). */
-function notifyCpuPer(phase: NotifyPhase): string {
-  return phase.notifyWorkerCpuSeconds !== undefined && phase.sent > 0 ? `${Math.round((phase.notifyWorkerCpuSeconds * 1e6) / phase.sent).toLocaleString("en-US")} µs` : "n/a";
+/** CPU seconds per request, in whole microseconds; "n/a" without a measure or a request. */
+function microsecondsPer(cpuSeconds: number | undefined, requests: number): string {
+  return cpuSeconds !== undefined && requests > 0 ? `${Math.round((cpuSeconds * 1e6) / requests).toLocaleString("en-US")} µs` : "n/a";
 }
 
 /** The section's text and tables from its runs. */
@@ -347,8 +343,9 @@ export function overloadSection(runs: readonly OverloadRun[], plan: OverloadPlan
         `${formatCount(p.acknowledged)} / ${formatCount(p.sent)}`,
         latencyCell(p.p50Ms),
         latencyCell(p.p99Ms),
-        cpuPer(p),
-        notifyCpuPer(p),
+        microsecondsPer(p.cpuSeconds, p.answers),
+        // The notify worker's CPU per notify sent in the phase (every one of them reached it, answered or not).
+        microsecondsPer(p.notifyWorkerCpuSeconds, p.sent),
         `${(p.cpuSeconds / p.elapsedSeconds).toFixed(2)}`,
         formatMiB(p.rssPeakBytes),
         formatMs(p.maxSendLagMs),
