@@ -12,6 +12,7 @@ import { openDatabase } from "./db/database.js";
 import { WORKER_ROLE_VARIABLE, workerRoleOf, type AppConfig, type WorkerRole } from "./env.js";
 import { childLogger } from "./logging.js";
 import { startMetricsServer, type RunningMetricsServer } from "./metrics/server.js";
+import { lowerOwnPriority } from "./priority.js";
 import { prepareDatabase, processShutdown, startApi, type RunningApi } from "./server.js";
 import type { ShutdownController } from "./shutdown.js";
 
@@ -264,6 +265,18 @@ async function runWorker(config: AppConfig, logger: Logger, role: WorkerRole): P
   process.on("SIGINT", (name) => signal(name));
   process.on("SIGTERM", (name) => signal(name));
   process.on("disconnect", () => begin("primary gone"));
+
+  // Notifies first on a saturated host: beside a notify worker, an API worker yields the CPU to it (API_WORKER_NICENESS).
+  // Before startApi, so the threads it starts inherit the lower priority.
+  if (role === "api" && config.notifyListener !== undefined && config.apiWorkerNiceness > 0) {
+    try {
+      const lowered = lowerOwnPriority(config.apiWorkerNiceness);
+      logger.info({ nice: lowered.nice, threads: lowered.threads }, "API worker yields the CPU to the notify worker");
+    } catch (error) {
+      // Serving at the same priority is slower for notifies under a flood, never wrong: the worker starts anyway.
+      logger.warn({ err: error, niceness: config.apiWorkerNiceness }, "API_WORKER_NICENESS could not be applied: this API worker runs at its usual priority");
+    }
+  }
 
   let api: RunningApi;
   try {

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
-import { ConfigError, isWechatPayHost, loadConfig, MAX_API_WORKERS } from "./env.js";
+import { ConfigError, DEFAULT_API_WORKER_NICENESS, isWechatPayHost, loadConfig, MAX_API_WORKERS } from "./env.js";
 
 const BASE = {
   WXPAY_APPID: "wx8888888888888888",
@@ -453,9 +453,24 @@ describe("NOTIFY_PORT", () => {
     [{ NOTIFY_PORT: "70000" }, "NOTIFY_PORT"],
     [{ NOTIFY_PORT: "notify" }, "NOTIFY_PORT"],
     [{ NOTIFY_HOST: "10.0.0.5" }, "NOTIFY_HOST is set but NOTIFY_PORT is not"],
+    [{ API_WORKER_NICENESS: "5" }, "API_WORKER_NICENESS is set but NOTIFY_PORT is not"],
+    [{ NOTIFY_PORT: "3001", API_WORKER_NICENESS: "-1" }, "API_WORKER_NICENESS must be a whole number of nice levels from 0 to 19"],
+    [{ NOTIFY_PORT: "3001", API_WORKER_NICENESS: "20" }, "API_WORKER_NICENESS must be a whole number of nice levels from 0 to 19"],
+    [{ NOTIFY_PORT: "3001", API_WORKER_NICENESS: "2.5" }, "API_WORKER_NICENESS must be a whole number of nice levels from 0 to 19"],
+    [{ NOTIFY_PORT: "3001", API_WORKER_NICENESS: "low" }, "API_WORKER_NICENESS must be a whole number of nice levels from 0 to 19"],
   ])("refuses %o with an error naming the variable", (extra, message) => {
     expect(() => loadConfig({ ...BASE, ...extra })).toThrow(ConfigError);
     expect(() => loadConfig({ ...BASE, ...extra })).toThrow(message);
+  });
+
+  it("lowers the API workers' priority by API_WORKER_NICENESS, 10 unless set, 0 to 19", () => {
+    expect(loadConfig(BASE).apiWorkerNiceness).toBe(DEFAULT_API_WORKER_NICENESS);
+    expect(DEFAULT_API_WORKER_NICENESS).toBe(10);
+    expect(loadConfig({ ...BASE, NOTIFY_PORT: "3001" }).apiWorkerNiceness).toBe(10);
+    expect(loadConfig({ ...BASE, NOTIFY_PORT: "3001", API_WORKER_NICENESS: "0" }).apiWorkerNiceness).toBe(0);
+    expect(loadConfig({ ...BASE, NOTIFY_PORT: "3001", API_WORKER_NICENESS: "19" }).apiWorkerNiceness).toBe(19);
+    // Empty counts as unset, as everywhere.
+    expect(loadConfig({ ...BASE, API_WORKER_NICENESS: "" }).apiWorkerNiceness).toBe(10);
   });
 });
 

@@ -77,6 +77,9 @@ export function isWechatPayHost(url: string): boolean {
   return (WECHAT_PAY_HOSTS as readonly string[]).includes(host) || WECHAT_PAY_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
 }
 
+/** API_WORKER_NICENESS unset: the API workers' nice value above the notify worker's (Linux's range is 0 to 19 above). */
+export const DEFAULT_API_WORKER_NICENESS = 10;
+
 /** The most API worker processes API_WORKERS may ask for (and what `auto` is capped at). */
 export const MAX_API_WORKERS = 64;
 const WORKERS_MESSAGE = `must be auto or a whole number of processes from 1 to ${MAX_API_WORKERS}`;
@@ -99,6 +102,11 @@ export const EnvSchema = z
     NOTIFY_PORT: port.optional(),
     /** Where NOTIFY_PORT listens; default HOST. */
     NOTIFY_HOST: text.optional(),
+    /**
+     * With NOTIFY_PORT: how much nicer (lower CPU priority, Linux nice) the API workers run than the notify worker, so
+     * that on a saturated host the notifies get a core first (docs/workers.md). 0 leaves them equal.
+     */
+    API_WORKER_NICENESS: wholeNumber(0, 19, "nice levels").default(DEFAULT_API_WORKER_NICENESS),
     /** 1: one process (the default); N: a primary forks N workers sharing PORT (node:cluster); auto: one per core (docs/workers.md). */
     API_WORKERS: z
       .string()
@@ -391,6 +399,11 @@ export interface AppConfig {
    * notifies are served on PORT only.
    */
   readonly notifyListener: { readonly port: number; readonly host: string } | undefined;
+  /**
+   * API_WORKER_NICENESS: with a notify worker, what each API worker adds to its nice value at start (0: nothing), so
+   * the notify worker is scheduled first when the host's cores are all busy. Without NOTIFY_PORT it is never applied.
+   */
+  readonly apiWorkerNiceness: number;
   readonly databaseUrl: string;
   readonly logLevel: Env["LOG_LEVEL"];
   readonly merchant: {
@@ -553,6 +566,9 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describe(parsed.error)}`);
   const env = parsed.data;
+  // Defaulted by the schema, so only the source tells whether it was asked for: without a notify worker it would do nothing.
+  if (cleaned.API_WORKER_NICENESS !== undefined && env.NOTIFY_PORT === undefined)
+    throw new ConfigError("Invalid configuration: API_WORKER_NICENESS is set but NOTIFY_PORT is not (it lowers the API workers' priority below the notify worker's)");
   const baseUrl = env.WXPAY_BASE_URL ?? (env.WXPAY_ACCOUNT === "global" ? GLOBAL_BASE_URL : DOMESTIC_BASE_URL);
   return {
     port: env.PORT,
@@ -560,6 +576,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>> 
     metrics: env.METRICS_PORT === undefined ? undefined : { port: env.METRICS_PORT, host: env.METRICS_HOST },
     workers: env.API_WORKERS === "auto" ? Math.min(availableParallelism(), MAX_API_WORKERS) : Number(env.API_WORKERS),
     notifyListener: env.NOTIFY_PORT === undefined ? undefined : { port: env.NOTIFY_PORT, host: env.NOTIFY_HOST ?? env.HOST },
+    apiWorkerNiceness: env.API_WORKER_NICENESS,
     databaseUrl: env.DATABASE_URL,
     logLevel: env.LOG_LEVEL,
     merchant: {

@@ -6,6 +6,7 @@ export {
   EnvSchema,
   isWechatPayHost,
   WORKER_ROLE_VARIABLE,
+  DEFAULT_API_WORKER_NICENESS,
   type AppConfig,
   type ApiVersion,
   type V3Account,

@@ -2,7 +2,8 @@
 // (API_WORKERS=1) and one notify worker listening on NOTIFY_PORT alone. WeChat Pay (the sandbox) delivers to the
 // notify port and the notify worker commits the payment; that port answers nothing but the notify and health
 // routes; PORT still takes notifies (URLs given out before the change); a notify worker killed with -9 is replaced
-// by a notify worker on the same port; SIGTERM drains both and exits 0.
+// by a notify worker on the same port; the API worker runs at a lower CPU priority (API_WORKER_NICENESS); SIGTERM
+// drains both and exits 0.
 import { NOTIFY_SUCCESS_REPLY } from "@pay/core";
 import type { OrderPaymentResponse } from "@pay/core/contract";
 import { buildSignedPayNotify } from "@pay/core/testing";
@@ -12,11 +13,12 @@ import { freePort } from "@pay/test-kit/ports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileApi, sandboxApiEnv, startApiProcess, type ApiBuild, type ApiProcess } from "./reliability/api-process.js";
 import { payAtSandbox, payNotifyFields, requestJson, signInAt, waitFor } from "./reliability/fixtures.js";
-import { loadConfig } from "../src/env.js";
+import { DEFAULT_API_WORKER_NICENESS, loadConfig } from "../src/env.js";
 import { startApi } from "../src/server.js";
 import { MERCHANT } from "./support/api-harness.js";
 import { captureLogs } from "./support/captured-logs.js";
 import { startApiEnv } from "./support/start-env.js";
+import { threadNiceValues } from "./support/thread-nice.js";
 import { DATABASES, openTestDatabase, type TestDatabase } from "./support/databases.js";
 
 interface LogLine {
@@ -91,6 +93,25 @@ describe.each(DATABASES)("NOTIFY_PORT on %s", (kind) => {
     expect(logs.filter((line) => line.msg === "worker listening")).toHaveLength(1);
     // The primary migrated, once.
     expect(logs.filter((line) => line.msg === "database migrated")).toHaveLength(1);
+  });
+
+  it("the API worker runs API_WORKER_NICENESS (10) nicer than the notify worker and the primary, every thread of it", () => {
+    const workers = (lines(api).find((line) => line.msg === "API listening") as LogLine & { workers: { pid: number; role: string }[] }).workers;
+    const pidOf = (role: string): number => workers.find((worker) => worker.role === role)?.pid as number;
+    const primaryNice = threadNiceValues(api.pid);
+    const notifyNice = threadNiceValues(pidOf("notify"));
+    const apiNice = threadNiceValues(pidOf("api"));
+    // The test runner's own nice value is whatever it was started with: everything is relative to the primary's.
+    const base = primaryNice[0] as number;
+    expect(new Set(primaryNice)).toEqual(new Set([base]));
+    expect(new Set(notifyNice)).toEqual(new Set([base]));
+    expect(apiNice.length).toBeGreaterThan(1);
+    expect(new Set(apiNice)).toEqual(new Set([Math.min(19, base + DEFAULT_API_WORKER_NICENESS)]));
+    expect(lines(api).find((line) => line.msg === "API worker yields the CPU to the notify worker")).toMatchObject({
+      pid: pidOf("api"),
+      nice: Math.min(19, base + DEFAULT_API_WORKER_NICENESS),
+      threads: expect.any(Number) as number,
+    });
   });
 
   it("a payment's notify arrives on the notify port and the notify worker commits it", async () => {

@@ -1,0 +1,11 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** The nice value of every thread of a process (Linux: /proc/<pid>/task/<tid>/stat, field 19). */
+export function threadNiceValues(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces: the fields after it start past its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[19 - 3]);
+  });
+}
