@@ -2,7 +2,7 @@
 // create-order traffic floods in at several times what the API can serve and the sandbox answers slowly.
 // Notifies must stay fast and every acknowledged one committed; creates may be refused, but only with
 // the documented 429 and 503 codes.
-import { WORKER_ROLE_VARIABLE } from "@pay/api";
+import { DEFAULT_API_WORKER_NICENESS, WORKER_ROLE_VARIABLE } from "@pay/api";
 import { createSandboxControlClient } from "@pay/sandbox/control";
 import { freePort } from "@pay/test-kit/ports";
 import { orderIdAt } from "./data/orders.js";
@@ -75,8 +75,12 @@ export const OVERLOAD_API_ENV: Readonly<Record<string, string>> = {
   API_MAX_IN_FLIGHT: "256",
 };
 
-/** The create flood's generator thread yields to everything else on the host (see OpenLoopJob.niceness). */
-export const FLOOD_NICENESS = 19;
+/**
+ * The create flood's generator thread runs at the API worker's priority (API_WORKER_NICENESS at its default, see
+ * OpenLoopJob.niceness): on a real host the flood's clients are elsewhere; here they share the two cores with the
+ * server, so they neither take the notify worker's turn nor are starved by the API worker they flood.
+ */
+export const FLOOD_NICENESS = DEFAULT_API_WORKER_NICENESS;
 
 /** The issue's target: notify p99 under the flood at most this many times the p99 alone, in the same run. */
 export const NOTIFY_P99_BOUND = 2;
@@ -371,7 +375,7 @@ export function overloadSection(runs: readonly OverloadRun[], plan: OverloadPlan
       `primary runs one API worker on \`PORT\` (\`API_WORKERS=1\`) and one notify worker on the notify port, where the notifies are sent ` +
       `(\`WXPAY_NOTIFY_URL\` names it). ${formatCount(plan.users)} users signed in through the real path, ` +
       `${formatCount(BACKGROUND_ORDERS)} older orders in the table. The API is also started with ${env}; every other variable of issue 21 ` +
-      `(\`GATEWAY_BREAKER_*\`, \`HTTP_*\`) at its default. All traffic is open-loop (arrivals on a fixed schedule, whether or not ` +
+      `(\`GATEWAY_BREAKER_*\`, \`HTTP_*\`, \`API_WORKER_NICENESS\`: the API worker runs ${DEFAULT_API_WORKER_NICENESS} nice levels below the notify worker) at its default. All traffic is open-loop (arrivals on a fixed schedule, whether or not ` +
       `earlier ones were answered; latency from the scheduled arrival, so waiting for a connection counts), from worker threads of the bench, on 127.0.0.1.`,
     "",
     `1. Calibration: ${plan.calibrateSeconds} s of closed-loop (after as much again of warm-up) \`POST /api/orders\` (${plan.calibrateConnections} connections, the sandbox answering at once): ` +
@@ -382,8 +386,8 @@ export function overloadSection(runs: readonly OverloadRun[], plan: OverloadPlan
       `(${runs.map((r) => `${dialectName(r.dialect)} ${formatCount(r.floodRate)}/s`).join(", ")}) from the users in turn, every unifiedorder ` +
       `answered after ${plan.gatewayLatencyMs} ms. The create client holds at most ${formatCount(plan.floodSockets)} connections and ` +
       `${formatCount(plan.floodMaxPending)} waiting arrivals, and gives up ${plan.clientTimeoutMs / 1000} s after an arrival. Its thread runs at ` +
-      `nice ${FLOOD_NICENESS}: the flood's clients are elsewhere on a real host, so here they take only the CPU the server leaves ` +
-      `(what they could not send on time is in the table).`,
+      `nice ${FLOOD_NICENESS}, the API worker's: the flood's clients are elsewhere on a real host; here they share the cores with the server, ` +
+      `behind the notify worker as the API worker is (what they could not send on time is in the table).`,
     "",
     `After the run every acknowledged notify (HTTP 200, SUCCESS) is checked in the database: its order paid and its payment event written. ` +
       `Notify latency quantiles are over every notify sent: one without an answer within ${NOTIFY_TIMEOUT_MS / 1000} s counts as slower than any answer ("no answer" when a quantile falls on one). "server CPU" is the API's (and on PostgreSQL the PostgreSQL server's) over the phase; under the flood it is per answer of either kind, ` +
