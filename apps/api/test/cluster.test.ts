@@ -9,6 +9,7 @@ import { NOTIFY_SUCCESS_REPLY } from "@pay/core";
 import type { OrderPaymentResponse, WebhookEvent } from "@pay/core/contract";
 import { buildSignedPayNotify } from "@pay/core/testing";
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
+import { sandboxMerchant } from "@pay/test-kit/merchants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePrometheusText, sampleValue } from "./metrics/prometheus-text.js";
 import { compileApi, sandboxApiEnv, startApiProcess, type ApiBuild, type ApiProcess } from "./reliability/api-process.js";
@@ -77,7 +78,7 @@ describe.each(DATABASES)("API_WORKERS=2 on %s", (kind) => {
     // Not migrated: the primary does it, once.
     database = await openTestDatabase(kind, { migrate: false });
     sandbox = await startSandbox({
-      merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+      merchants: [sandboxMerchant(MERCHANT)],
       requireClientCert: false,
     });
     gatewayProxy = await startRecordingProxy(() => sandbox.url);

@@ -50,7 +50,7 @@ describe.each(DATABASES)("NOTIFY_PORT on %s", (kind) => {
   beforeAll(async () => {
     database = await openTestDatabase(kind, { migrate: false });
     sandbox = await startSandbox({
-      merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+      merchants: [sandboxMerchant(MERCHANT)],
       requireClientCert: false,
     });
     const notifyPort = await freePort();

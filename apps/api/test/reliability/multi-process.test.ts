@@ -6,6 +6,7 @@ import { startSandbox, type RunningSandbox } from "@pay/sandbox";
 import { NOTIFY_SUCCESS_REPLY } from "@pay/core";
 import type { OrderPaymentResponse, RefundResponse } from "@pay/core/contract";
 import { buildSignedPayNotify } from "@pay/core/testing";
+import { sandboxMerchant } from "@pay/test-kit/merchants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, MERCHANT } from "../support/api-harness.js";
 import { openTestDatabase, type TestDatabase } from "../support/databases.js";
@@ -39,7 +40,7 @@ describe.each([
   beforeAll(async () => {
     database = await openTestDatabase(kind);
     sandbox = await startSandbox({
-      merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+      merchants: [sandboxMerchant(MERCHANT)],
       requireClientCert: false,
       refundSettleMs: 50,
       notify: { retryScale: 0.001, omitSignTypeForHmac: true, duplicates: 0, concurrent: 1, timeoutMs: 3000 },

@@ -4,6 +4,7 @@
 // A real process cannot take an injected clock, so the windows (600 s) are far longer than the test.
 import { startSandbox, type RunningSandbox } from "@pay/sandbox";
 import { createSandboxControlClient } from "@pay/sandbox/control";
+import { sandboxMerchant } from "@pay/test-kit/merchants";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MERCHANT } from "../support/api-harness.js";
 import { openTestDatabase, type TestDatabase } from "../support/databases.js";
@@ -28,7 +29,7 @@ describe.each(["postgres", "sqlite"] as const)("rate limits shared by two API pr
   beforeAll(async () => {
     database = await openTestDatabase(kind);
     sandbox = await startSandbox({
-      merchants: [{ appId: MERCHANT.appId, mchId: MERCHANT.mchId, key: MERCHANT.key, appSecrets: { [MERCHANT.appId]: MERCHANT.appSecret } }],
+      merchants: [sandboxMerchant(MERCHANT)],
       requireClientCert: false,
       notify: { retryScale: 0.001, omitSignTypeForHmac: true, duplicates: 0, concurrent: 1, timeoutMs: 3000 },
     });
